@@ -1,0 +1,152 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { ColumnModel, JsonSchema, KindCatalog, KindModel, ReferenceModel, RelationModel, Tenancy } from './model.ts';
+
+/** A mistake in schemas/ itself: a developer error, reported with the schema file and pointer. */
+export class SchemaAnnotationError extends Error {}
+
+const isObject = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads every `*.schema.json` in `dir`. A schema with `x-canon` is a kind; the others are shared definitions. */
+export function loadKindCatalog(dir: string): KindCatalog {
+  const schemas = new Map<string, JsonSchema>();
+  const files = new Map<string, string>();
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort()) {
+    const path = join(dir, name);
+    let schema: unknown;
+    try {
+      schema = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new SchemaAnnotationError(`${path}: not valid JSON: ${(e as Error).message}`);
+    }
+    if (!isObject(schema) || typeof schema.$id !== 'string') throw new SchemaAnnotationError(`${path}: a schema needs a string $id`);
+    if (schemas.has(schema.$id)) throw new SchemaAnnotationError(`${path}: $id ${schema.$id} is used by ${files.get(schema.$id)} too`);
+    schemas.set(schema.$id, schema);
+    files.set(schema.$id, relative(process.cwd(), path) || path);
+  }
+  const kinds = new Map<string, KindModel>();
+  for (const [id, schema] of schemas) {
+    if (!('x-canon' in schema)) continue;
+    const model = buildKind(schema, id, files.get(id)!, schemas);
+    if (kinds.has(model.kind)) throw new SchemaAnnotationError(`${model.file}: kind ${model.kind} is defined twice`);
+    kinds.set(model.kind, model);
+  }
+  checkTargets(kinds);
+  return { schemas, kinds };
+}
+
+/** Follows `$ref`s (relative to the schema's `$id`), merging annotations: the referring side wins. */
+export function dereference(node: JsonSchema, baseId: string, schemas: ReadonlyMap<string, JsonSchema>, seen = new Set<string>()): JsonSchema {
+  if (typeof node.$ref !== 'string') return node;
+  const url = new URL(node.$ref, baseId);
+  const key = url.href;
+  if (seen.has(key)) throw new SchemaAnnotationError(`circular $ref ${key}`);
+  const documentId = url.href.slice(0, url.href.length - url.hash.length);
+  const document = schemas.get(documentId);
+  if (!document) throw new SchemaAnnotationError(`$ref ${node.$ref} (from ${baseId}): no schema with $id ${documentId}`);
+  let target: unknown = document;
+  for (const segment of decodeURIComponent(url.hash.replace(/^#\/?/, '')).split('/').filter(Boolean)) {
+    target = isObject(target) ? target[segment] : undefined;
+  }
+  if (!isObject(target)) throw new SchemaAnnotationError(`$ref ${node.$ref} (from ${baseId}) points at nothing`);
+  const { $ref: _ignored, ...siblings } = node;
+  return { ...dereference(target, documentId, schemas, new Set([...seen, key])), ...siblings };
+}
+
+function buildKind(schema: JsonSchema, id: string, file: string, schemas: ReadonlyMap<string, JsonSchema>): KindModel {
+  const where = (pointer: string) => `${file}${pointer}`;
+  const canon = schema['x-canon'];
+  if (!isObject(canon) || typeof canon.table !== 'string') throw new SchemaAnnotationError(`${where('#/x-canon')}: needs a string "table"`);
+  const tenancy = (canon.tenancy ?? 'tenant') as Tenancy;
+  if (tenancy !== 'tenant' && tenancy !== 'global') throw new SchemaAnnotationError(`${where('#/x-canon/tenancy')}: "tenant" or "global"`);
+  const kindConst = isObject(schema.properties) && isObject(schema.properties.kind) ? schema.properties.kind.const : undefined;
+  if (typeof kindConst !== 'string') throw new SchemaAnnotationError(`${where('#/properties/kind')}: needs {"const": "<Kind>"}`);
+  const properties = isObject(schema.properties) ? schema.properties : {};
+  const model: KindModel = {
+    kind: kindConst,
+    table: canon.table,
+    tenancy,
+    search: Array.isArray(canon.search) ? canon.search.map(String) : [],
+    schemaId: id,
+    file,
+    properties: Object.keys(properties),
+    columns: [],
+    references: [],
+    relations: [],
+  };
+  for (const [property, raw] of Object.entries(properties)) {
+    if (!isObject(raw)) continue;
+    const node = dereference(raw, id, schemas);
+    const pointer = `#/properties/${property}`;
+    if (node['x-relation']) model.relations.push(relationOf(property, node, id, schemas, where(pointer)));
+    else if (node['x-ref']) model.references.push(referenceOf(property, node, where(pointer)));
+    else if (node['x-column']) model.columns.push(columnOf(property, node, where(pointer)));
+  }
+  for (const property of model.search) {
+    if (!model.columns.some((c) => c.property === property)) throw new SchemaAnnotationError(`${where('#/x-canon/search')}: ${property} is not a column`);
+  }
+  return model;
+}
+
+function columnOf(property: string, node: JsonSchema, where: string): ColumnModel {
+  const column = node['x-column'];
+  if (!isObject(column) || typeof column.type !== 'string') throw new SchemaAnnotationError(`${where}/x-column: needs a string "type"`);
+  const model: ColumnModel = { property, column: typeof column.name === 'string' ? column.name : property, sqlType: column.type };
+  if ('default' in column) model.default = column.default;
+  return model;
+}
+
+function referenceOf(property: string, node: JsonSchema, where: string): ReferenceModel {
+  const ref = node['x-ref'];
+  if (!isObject(ref) || typeof ref.kind !== 'string' || typeof ref.column !== 'string') {
+    throw new SchemaAnnotationError(`${where}/x-ref: needs string "kind" and "column"`);
+  }
+  const model: ReferenceModel = { property, column: ref.column, target: ref.kind, many: node.type === 'array', acyclic: ref.acyclic === true };
+  if (typeof ref.onDelete === 'string') model.onDelete = ref.onDelete as ReferenceModel['onDelete'];
+  return model;
+}
+
+function relationOf(property: string, node: JsonSchema, baseId: string, schemas: ReadonlyMap<string, JsonSchema>, where: string): RelationModel {
+  const rel = node['x-relation'];
+  if (!isObject(rel) || typeof rel.table !== 'string' || typeof rel.owner !== 'string' || !Array.isArray(rel.key)) {
+    throw new SchemaAnnotationError(`${where}/x-relation: needs "table", "owner" and "key"`);
+  }
+  const items = isObject(node.items) ? node.items : {};
+  const variants = Array.isArray(items.anyOf) ? items.anyOf.filter(isObject) : [items];
+  const objectItem = variants.map((v) => dereference(v, baseId, schemas)).find((v) => v.type === 'object');
+  if (!objectItem || !isObject(objectItem.properties)) throw new SchemaAnnotationError(`${where}/items: needs an object variant with properties`);
+  const model: RelationModel = {
+    property,
+    table: rel.table,
+    ownerColumn: rel.owner,
+    key: rel.key.map(String),
+    acyclic: rel.acyclic === true,
+    columns: [],
+    references: [],
+    atMostOne: [],
+  };
+  if (typeof rel.shorthand === 'string') model.shorthand = rel.shorthand;
+  for (const [itemProperty, raw] of Object.entries(objectItem.properties)) {
+    if (!isObject(raw)) continue;
+    const itemNode = dereference(raw, baseId, schemas);
+    const itemWhere = `${where}/items/properties/${itemProperty}`;
+    if (itemNode['x-ref']) model.references.push(referenceOf(itemProperty, itemNode, itemWhere));
+    else if (itemNode['x-column']) model.columns.push(columnOf(itemProperty, itemNode, itemWhere));
+    else throw new SchemaAnnotationError(`${itemWhere}: a relation item property needs x-column or x-ref`);
+    if (itemNode['x-at-most-one'] === true) model.atMostOne.push(itemProperty);
+  }
+  const itemProperties = new Set(Object.keys(objectItem.properties));
+  for (const k of [...model.key, ...(model.shorthand ? [model.shorthand] : [])]) {
+    if (!itemProperties.has(k)) throw new SchemaAnnotationError(`${where}/x-relation: ${k} is not an item property`);
+  }
+  return model;
+}
+
+function checkTargets(kinds: ReadonlyMap<string, KindModel>) {
+  for (const model of kinds.values()) {
+    const refs = [...model.references, ...model.relations.flatMap((r) => r.references)];
+    for (const ref of refs) {
+      if (!kinds.has(ref.target)) throw new SchemaAnnotationError(`${model.file}: ${ref.property} references unknown kind ${ref.target}`);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative, sep } from 'node:path';
+import { codes } from '../diagnostics/codes.ts';
+import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import type { SourceDocument } from './document.ts';
+import { defaultLimits, parseRegistryFile, type ParseLimits } from './parse.ts';
+
+export interface LoadedRegistry {
+  /** The registry folder as given. */
+  dir: string;
+  documents: SourceDocument[];
+  diagnostics: Diagnostic[];
+  /** How many files were read. */
+  files: number;
+}
+
+export interface LoadOptions {
+  limits?: ParseLimits;
+}
+
+const isRegistryFile = (name: string) => name.endsWith('.yaml') || name.endsWith('.yml');
+
+/** Every `.yaml`/`.yml` file below `dir` (hidden folders skipped), sorted, as paths relative to the working directory. */
+export function listRegistryFiles(dir: string): string[] {
+  const found: string[] = [];
+  const stack = [dir];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) stack.push(path);
+      else if (entry.isFile() && isRegistryFile(entry.name)) found.push(path);
+    }
+  }
+  return found.sort();
+}
+
+/** Diagnostics name files as the user would type them: relative to the working directory, with `/`. */
+export const displayPath = (path: string) => (relative(process.cwd(), path) || basename(path)).split(sep).join('/');
+
+/** Stage 1: files → documents with source positions. */
+export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegistry {
+  const limits = options.limits ?? defaultLimits;
+  const missing = checkDirectory(dir);
+  if (missing) return { dir, documents: [], diagnostics: [missing], files: 0 };
+  const files = listRegistryFiles(dir);
+  const documents: SourceDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const path of files) {
+    const file = displayPath(path);
+    let bytes: Uint8Array;
+    try {
+      const size = statSync(path).size;
+      if (size > limits.maxFileBytes) {
+        diagnostics.push(error(codes.fileTooLarge, { file, line: 1, column: 1 }, `file is ${size} bytes, over the limit of ${limits.maxFileBytes}; split it into several files`));
+        continue;
+      }
+      bytes = readFileSync(path);
+    } catch (e) {
+      diagnostics.push(error(codes.unreadable, { file, line: 1, column: 1 }, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
+      continue;
+    }
+    const parsed = parseRegistryFile(file, bytes, limits);
+    documents.push(...parsed.documents);
+    diagnostics.push(...parsed.diagnostics);
+  }
+  return { dir, documents, diagnostics, files: files.length };
+}
+
+function checkDirectory(dir: string): Diagnostic | undefined {
+  const at = { file: displayPath(dir), line: 1, column: 1 };
+  try {
+    if (statSync(dir).isDirectory()) return undefined;
+    return error(codes.noRegistry, at, 'not a folder; pass the registry folder with --dir');
+  } catch {
+    return error(codes.noRegistry, at, 'no such folder; create it or pass the registry folder with --dir');
+  }
+}
