@@ -32,7 +32,7 @@ export function loadKindCatalog(dir: string): KindCatalog {
     kinds.set(model.kind, model);
   }
   checkTargets(kinds);
-  return { schemas, kinds };
+  return { schemas, kinds, ...tenantKindOf(kinds) };
 }
 
 /** Follows `$ref`s (relative to the schema's `$id`), merging annotations: the referring side wins. */
@@ -149,4 +149,14 @@ function checkTargets(kinds: ReadonlyMap<string, KindModel>) {
       if (!kinds.has(ref.target)) throw new SchemaAnnotationError(`${model.file}: ${ref.property} references unknown kind ${ref.target}`);
     }
   }
+}
+
+/** The owner of tenant-scoped assets is whatever kind their `tenant` property references. */
+function tenantKindOf(kinds: ReadonlyMap<string, KindModel>): Pick<KindCatalog, 'tenantKind'> {
+  const targets = new Set([...kinds.values()].flatMap((k) => k.references.filter((r) => r.property === 'tenant').map((r) => r.target)));
+  if (targets.size > 1) throw new SchemaAnnotationError(`the tenant property references several kinds: ${[...targets].join(', ')}`);
+  const [kind] = targets;
+  if (kind === undefined) return {};
+  const parent = kinds.get(kind)!.references.find((r) => r.target === kind && r.acyclic);
+  return { tenantKind: parent ? { kind, parent } : { kind } };
 }

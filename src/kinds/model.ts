@@ -62,6 +62,8 @@ export interface KindCatalog {
   /** The schema documents as read, keyed by `$id`. */
   schemas: ReadonlyMap<string, JsonSchema>;
   kinds: ReadonlyMap<string, KindModel>;
+  /** The kind that `tenant:` refers to (Tenant), and its self-reference forming the hierarchy. */
+  tenantKind?: { kind: string; parent?: ReferenceModel };
 }
 
 export type JsonSchema = { [key: string]: unknown };

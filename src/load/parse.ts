@@ -51,7 +51,7 @@ export function parseRegistryFile(file: string, bytes: Uint8Array, limits: Parse
     const { line, col } = lineCounter.linePos(offset);
     return [line, col];
   };
-  const yamlDocuments = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, maxAliasCount: limits.maxAliasCount });
+  const yamlDocuments = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const list = Array.isArray(yamlDocuments) ? yamlDocuments : [];
   const documents: SourceDocument[] = [];
   list.forEach((doc, index) => {

@@ -1,0 +1,38 @@
+import { hasErrors } from '../../diagnostics/diagnostic.ts';
+import { checkRegistry } from '../../pipeline/check.ts';
+import { renderValidationJson, renderValidationText, summarize } from '../../render/diagnostics.ts';
+import { styleFor } from '../../render/style.ts';
+import { oneOf, parseCommandArgs } from '../args.ts';
+import { exitCodes, type CliIO } from '../io.ts';
+import { catalogFor } from '../schemas.ts';
+import type { Command } from './command.ts';
+
+export const validateCommand: Command = {
+  summary: 'Check the registry: YAML, schemas and references',
+  usage: `Usage: canon validate [--dir registry] [--format text|json]
+
+Loads every .yaml/.yml file under the registry folder, validates each document against its kind's
+JSON Schema and resolves references between assets. Prints every problem as
+  path:line:col: error CODE: message
+sorted by file and position.
+
+Options:
+  --dir <folder>        the registry folder (default: registry)
+  --format text|json    output format (default: text); json is versioned (format_version)
+  --schemas <folder>    the kind schemas (default: ./schemas, else Canon's own)
+  -h, --help            show this help
+
+Exit status: 0 when there are no errors (warnings allowed), 1 otherwise.`,
+  run(args: string[], io: CliIO) {
+    const { values } = parseCommandArgs('validate', args, {
+      dir: { type: 'string', default: 'registry' },
+      format: { type: 'string' },
+      schemas: { type: 'string' },
+    });
+    const format = oneOf('validate', 'format', values.format, ['text', 'json'] as const, 'text');
+    const result = checkRegistry(values.dir!, catalogFor(values.schemas));
+    const summary = summarize(result.diagnostics, result.files, result.graph.assets.length);
+    io.stdout.write(format === 'json' ? renderValidationJson(result.diagnostics, summary) : renderValidationText(result.diagnostics, summary, styleFor(io.stdout, io.env)));
+    return hasErrors(result.diagnostics) ? exitCodes.error : exitCodes.ok;
+  },
+};

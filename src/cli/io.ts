@@ -1,0 +1,17 @@
+export interface Output {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** What a command may touch of the outside world, so tests can run commands in-process. */
+export interface CliIO {
+  stdout: Output;
+  stderr: Output;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Exit codes, terraform-style: 0 success, 1 error; `plan --detailed-exitcode` adds 2 for "changes present". */
+export const exitCodes = { ok: 0, error: 1, changes: 2 } as const;
+
+/** A mistake on the command line: printed as one line with a pointer to --help, never a stack trace. */
+export class UsageError extends Error {}

@@ -1,0 +1,59 @@
+import type { KindCatalog } from '../kinds/model.ts';
+import type { KindedDocument } from '../validate/validate.ts';
+import { isPublic, tenantOf, type TenantScope } from './scope.ts';
+import { assetUuid } from './uuid.ts';
+
+export interface IndexedAsset {
+  document: KindedDocument;
+  tenant: string | null;
+  uuid: string;
+}
+
+export type Lookup =
+  | { found: IndexedAsset }
+  | { privateTo: IndexedAsset }
+  | { otherKind: IndexedAsset }
+  | { missing: true; candidates: string[] };
+
+/** Every asset by kind and id, answering "what does this id mean when written by that tenant?". */
+export class AssetIndex {
+  private readonly byKindAndId = new Map<string, Map<string, IndexedAsset[]>>();
+  private readonly byId = new Map<string, IndexedAsset[]>();
+
+  constructor(
+    private readonly catalog: KindCatalog,
+    private readonly scope: TenantScope,
+  ) {}
+
+  add(document: KindedDocument): IndexedAsset {
+    const tenant = tenantOf(document);
+    const explicit = typeof document.value.uuid === 'string' ? document.value.uuid.toLowerCase() : undefined;
+    const entry: IndexedAsset = { document, tenant, uuid: explicit ?? assetUuid(document.model.kind, tenant, document.value.id) };
+    const ids = this.byKindAndId.get(document.model.kind) ?? new Map<string, IndexedAsset[]>();
+    this.byKindAndId.set(document.model.kind, ids);
+    ids.set(document.value.id, [...(ids.get(document.value.id) ?? []), entry]);
+    this.byId.set(document.value.id, [...(this.byId.get(document.value.id) ?? []), entry]);
+    return entry;
+  }
+
+  /** Resolution order: the writer's own tenant, then its ancestors nearest first, then the platform; then public assets. */
+  lookup(kind: string, id: string, viewer: string | null): Lookup {
+    const sameKind = this.byKindAndId.get(kind)?.get(id) ?? [];
+    const global = this.catalog.kinds.get(kind)?.tenancy === 'global';
+    if (global && sameKind[0]) return { found: sameKind[0] };
+    for (const tenant of this.scope.lineage(viewer)) {
+      const hit = sameKind.find((a) => a.tenant === tenant);
+      if (hit) return { found: hit };
+    }
+    const published = sameKind.find((a) => isPublic(a.document));
+    if (published) return { found: published };
+    if (sameKind[0]) return { privateTo: sameKind[0] };
+    const other = (this.byId.get(id) ?? []).find((a) => a.document.model.kind !== kind);
+    if (other) return { otherKind: other };
+    const visible = [...(this.byKindAndId.get(kind)?.values() ?? [])]
+      .flat()
+      .filter((a) => global || this.scope.canSee(viewer, a.tenant, isPublic(a.document)))
+      .map((a) => a.document.value.id);
+    return { missing: true, candidates: visible };
+  }
+}

@@ -1,0 +1,145 @@
+import { codes } from '../diagnostics/codes.ts';
+import { error, type Diagnostic, type SourcePosition } from '../diagnostics/diagnostic.ts';
+import { didYouMean } from '../diagnostics/suggest.ts';
+import type { KindCatalog, ReferenceModel, RelationModel } from '../kinds/model.ts';
+import { locate, type ValuePath } from '../load/document.ts';
+import type { KindedDocument, ValidatedRegistry } from '../validate/validate.ts';
+import { findCycles, type Edge } from './cycles.ts';
+import type { RegistryGraph, ResolvedAsset, Row } from './graph.ts';
+import { AssetIndex, type IndexedAsset } from './index.ts';
+import { TenantScope } from './scope.ts';
+
+export interface ResolvedRegistry {
+  graph: RegistryGraph;
+  diagnostics: Diagnostic[];
+}
+
+interface CycleSite { at: SourcePosition; kind: string; property: string }
+
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const describeOwner = (tenant: string | null) => (tenant === null ? 'the platform registry' : `tenant '${tenant}'`);
+
+/** Stage 3: validated documents → a graph whose references are database ids. */
+export function resolveRegistry(validated: ValidatedRegistry, catalog: KindCatalog): ResolvedRegistry {
+  const diagnostics: Diagnostic[] = [];
+  const scope = new TenantScope(catalog, validated.documents);
+  const index = new AssetIndex(catalog, scope);
+  const entries = indexAll(validated.documents, index, diagnostics);
+  const labelOf = new Map(entries.map((e) => [e.uuid, e.document.value.id]));
+  const edges: Edge<CycleSite>[] = [];
+  const assets: ResolvedAsset[] = [];
+
+  for (const entry of entries) {
+    const { document } = entry;
+    if (!document.valid) continue;
+    const { doc, model, value } = document;
+    const reference = (ref: ReferenceModel, id: string, path: ValuePath): string | undefined => {
+      const at = locate(doc, path);
+      const target = resolveOne(index, ref, id, entry.tenant, at, diagnostics);
+      if (target && ref.acyclic) edges.push({ from: entry.uuid, to: target.uuid, where: { at, kind: model.kind, property: ref.property } });
+      return target?.uuid;
+    };
+    const row: Row = { id: entry.uuid };
+    for (const column of model.columns) if (value[column.property] !== undefined) row[column.column] = value[column.property];
+    for (const ref of model.references) {
+      const raw = value[ref.property];
+      if (ref.many && Array.isArray(raw)) row[ref.column] = raw.map((id, i) => reference(ref, String(id), [ref.property, i]) ?? null);
+      else if (typeof raw === 'string') row[ref.column] = reference(ref, raw, [ref.property]) ?? null;
+    }
+    const relations: Record<string, Row[]> = {};
+    for (const relation of model.relations) {
+      relations[relation.table] = relationRows(document, relation, entry, reference, diagnostics);
+    }
+    assets.push({ kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid, source: locate(doc, ['id']), row, relations });
+  }
+
+  for (const cycle of findCycles(edges)) {
+    const names = [...cycle.nodes, cycle.nodes[0]!].map((u) => labelOf.get(u) ?? u);
+    const { at, kind, property } = cycle.closing.where;
+    diagnostics.push(error(codes.cycle, at, `${kind} ${property} forms a cycle: ${names.join(' → ')}; break it by removing one of these references`));
+  }
+  return { graph: { assets, byUuid: new Map(assets.map((a) => [a.uuid, a])) }, diagnostics };
+}
+
+function indexAll(documents: readonly KindedDocument[], index: AssetIndex, diagnostics: Diagnostic[]): IndexedAsset[] {
+  const firstByKey = new Map<string, IndexedAsset>();
+  const firstByUuid = new Map<string, IndexedAsset>();
+  const entries: IndexedAsset[] = [];
+  for (const document of documents) {
+    const entry = index.add(document);
+    const key = `${document.model.kind}\u0000${entry.tenant ?? ''}\u0000${document.value.id}`;
+    const first = firstByKey.get(key) ?? firstByUuid.get(entry.uuid);
+    if (first) {
+      const where = locate(first.document.doc, ['id']);
+      const sameId = first.document.value.id === document.value.id && first.document.model.kind === document.model.kind;
+      const message = sameId
+        ? `duplicate ${document.model.kind} id '${document.value.id}' in ${describeOwner(entry.tenant)}; it is first defined at ${where.file}:${where.line}:${where.column}. Rename one of them`
+        : `uuid ${entry.uuid} is already used by ${first.document.model.kind} '${first.document.value.id}' at ${where.file}:${where.line}:${where.column}; each asset needs its own uuid`;
+      diagnostics.push(error(codes.duplicateId, locate(document.doc, [sameId ? 'id' : 'uuid']), message));
+      continue;
+    }
+    firstByKey.set(key, entry);
+    firstByUuid.set(entry.uuid, entry);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+function resolveOne(index: AssetIndex, ref: ReferenceModel, id: string, viewer: string | null, at: SourcePosition, diagnostics: Diagnostic[]): IndexedAsset | undefined {
+  const result = index.lookup(ref.target, id, viewer);
+  if ('found' in result) return result.found;
+  if ('privateTo' in result) {
+    const owner = result.privateTo;
+    diagnostics.push(error(codes.privateReference, at,
+      `${ref.target} '${id}' belongs to ${describeOwner(owner.tenant)} and is private, so ${describeOwner(viewer)} cannot use it; set is_public: true on it, or reference an asset of your own tenant`));
+  } else if ('otherKind' in result) {
+    const other = result.otherKind.document;
+    const where = locate(other.doc, ['id']);
+    diagnostics.push(error(codes.wrongKindReference, at,
+      `'${id}' is a ${other.model.kind} (${where.file}:${where.line}:${where.column}), but ${ref.property} expects a ${ref.target}`));
+  } else {
+    const hint = didYouMean(id, result.candidates);
+    diagnostics.push(error(codes.danglingReference, at, `no ${ref.target} with id '${id}' is visible to ${describeOwner(viewer)}.${hint || ` Define it, or fix the id.`}`));
+  }
+  return undefined;
+}
+
+type Referencer = (ref: ReferenceModel, id: string, path: ValuePath) => string | undefined;
+
+function relationRows(document: KindedDocument, relation: RelationModel, owner: IndexedAsset, reference: Referencer, diagnostics: Diagnostic[]): Row[] {
+  const raw = document.value[relation.property];
+  if (!Array.isArray(raw)) return [];
+  const rows: Row[] = [];
+  const seenKeys = new Map<string, number>();
+  const trueFlags = new Map<string, number>();
+  raw.forEach((rawItem: unknown, i: number) => {
+    const item = typeof rawItem === 'string' && relation.shorthand ? { [relation.shorthand]: rawItem } : rawItem;
+    if (!isMapping(item)) return;
+    const path = [relation.property, i];
+    const row: Row = { [relation.ownerColumn]: owner.uuid };
+    for (const column of relation.columns) if (item[column.property] !== undefined) row[column.column] = item[column.property];
+    for (const ref of relation.references) {
+      const id = item[ref.property];
+      if (typeof id !== 'string') continue;
+      const refPath = typeof rawItem === 'string' ? path : [...path, ref.property];
+      row[ref.column] = reference(relation.acyclic ? { ...ref, acyclic: true } : ref, id, refPath) ?? null;
+    }
+    const key = JSON.stringify(relation.key.map((k) => item[k] ?? null));
+    const earlier = seenKeys.get(key);
+    if (earlier !== undefined) {
+      const keyText = relation.key.map((k) => `${k} ${JSON.stringify(item[k] ?? null)}`).join(', ');
+      diagnostics.push(error(codes.duplicateRelationEntry, locate(document.doc, path), `${relation.property}[${i}] repeats ${relation.property}[${earlier}] (same ${keyText}); merge the two entries`));
+      return;
+    }
+    seenKeys.set(key, i);
+    for (const flag of relation.atMostOne) {
+      if (item[flag] !== true) continue;
+      const first = trueFlags.get(flag);
+      if (first !== undefined) {
+        diagnostics.push(error(codes.multiplePrimary, locate(document.doc, [...path, flag]), `only one entry of ${relation.property} may have ${flag}: true, but ${relation.property}[${first}] has it too; keep one`));
+      } else trueFlags.set(flag, i);
+    }
+    rows.push(row);
+  });
+  return rows;
+}
