@@ -16,6 +16,8 @@ export interface LoadedRegistry {
 
 export interface LoadOptions {
   limits?: ParseLimits;
+  /** File names in diagnostics are relative to this folder (default: the working directory). */
+  root?: string;
 }
 
 const isRegistryFile = (name: string) => name.endsWith('.yaml') || name.endsWith('.yml');
@@ -37,18 +39,19 @@ export function listRegistryFiles(dir: string): string[] {
 }
 
 /** Diagnostics name files as the user would type them: relative to the working directory, with `/`. */
-export const displayPath = (path: string) => (relative(process.cwd(), path) || basename(path)).split(sep).join('/');
+export const displayPath = (path: string, root = process.cwd()) => (relative(root, path) || basename(path)).split(sep).join('/');
 
 /** Stage 1: files → documents with source positions. */
 export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegistry {
   const limits = options.limits ?? defaultLimits;
-  const missing = checkDirectory(dir);
+  const root = options.root ?? process.cwd();
+  const missing = checkDirectory(dir, root);
   if (missing) return { dir, documents: [], diagnostics: [missing], files: 0 };
   const files = listRegistryFiles(dir);
   const documents: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const path of files) {
-    const file = displayPath(path);
+    const file = displayPath(path, root);
     let bytes: Uint8Array;
     try {
       const size = statSync(path).size;
@@ -68,8 +71,8 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
   return { dir, documents, diagnostics, files: files.length };
 }
 
-function checkDirectory(dir: string): Diagnostic | undefined {
-  const at = { file: displayPath(dir), line: 1, column: 1 };
+function checkDirectory(dir: string, root: string): Diagnostic | undefined {
+  const at = { file: displayPath(dir, root), line: 1, column: 1 };
   try {
     if (statSync(dir).isDirectory()) return undefined;
     return error(codes.noRegistry, at, 'not a folder; pass the registry folder with --dir');

@@ -11,11 +11,17 @@ export function nestingEstimate(text: string, stopAt: number): { depth: number; 
   let flow = 0;
   let quote: '"' | "'" | null = null;
   let offset = 0;
+  let blockScalarParent = -1;
   for (const line of text.split('\n')) {
     const lineStart = offset;
     offset += line.length + 1;
     const indent = line.length - line.trimStart().length;
     const content = line.slice(indent);
+    if (blockScalarParent >= 0) {
+      if (content === '' || indent > blockScalarParent) continue;
+      blockScalarParent = -1;
+    }
+    if (flow === 0 && quote === null && /(^|[:-]\s+|^-\s+)[|>][-+0-9]*\s*(#.*)?$/.test(content)) blockScalarParent = indent;
     if (flow === 0 && quote === null) {
       if (content === '' || content.startsWith('#')) continue;
       while (indents.length > 0 && indents[indents.length - 1]! >= indent) indents.pop();

@@ -17,6 +17,7 @@ export interface ResolvedRegistry {
 interface CycleSite { at: SourcePosition; kind: string; property: string }
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const article = (kind: string) => `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}`;
 const describeOwner = (tenant: string | null) => (tenant === null ? 'the platform registry' : `tenant '${tenant}'`);
 
 /** Stage 3: validated documents → a graph whose references are database ids. */
@@ -31,7 +32,6 @@ export function resolveRegistry(validated: ValidatedRegistry, catalog: KindCatal
 
   for (const entry of entries) {
     const { document } = entry;
-    if (!document.valid) continue;
     const { doc, model, value } = document;
     const reference = (ref: ReferenceModel, id: string, path: ValuePath): string | undefined => {
       const at = locate(doc, path);
@@ -50,7 +50,8 @@ export function resolveRegistry(validated: ValidatedRegistry, catalog: KindCatal
     for (const relation of model.relations) {
       relations[relation.table] = relationRows(document, relation, entry, reference, diagnostics);
     }
-    assets.push({ kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid, source: locate(doc, ['id']), row, relations });
+    // Invalid documents still get their references checked (every problem in one run), but stay out of the graph.
+    if (document.valid) assets.push({ kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid, source: locate(doc, ['id']), row, relations });
   }
 
   for (const cycle of findCycles(edges)) {
@@ -96,7 +97,7 @@ function resolveOne(index: AssetIndex, ref: ReferenceModel, id: string, viewer: 
     const other = result.otherKind.document;
     const where = locate(other.doc, ['id']);
     diagnostics.push(error(codes.wrongKindReference, at,
-      `'${id}' is a ${other.model.kind} (${where.file}:${where.line}:${where.column}), but ${ref.property} expects a ${ref.target}`));
+      `'${id}' is ${article(other.model.kind)} (${where.file}:${where.line}:${where.column}), but ${ref.property} expects ${article(ref.target)}`));
   } else {
     const hint = didYouMean(id, result.candidates);
     diagnostics.push(error(codes.danglingReference, at, `no ${ref.target} with id '${id}' is visible to ${describeOwner(viewer)}.${hint || ` Define it, or fix the id.`}`));
@@ -122,7 +123,9 @@ function relationRows(document: KindedDocument, relation: RelationModel, owner: 
       const id = item[ref.property];
       if (typeof id !== 'string') continue;
       const refPath = typeof rawItem === 'string' ? path : [...path, ref.property];
-      row[ref.column] = reference(relation.acyclic ? { ...ref, acyclic: true } : ref, id, refPath) ?? null;
+      // Messages and cycles speak of the list the author wrote (`depends_on`), not the item key (`task`).
+      const asWritten = { ...ref, property: relation.property, acyclic: ref.acyclic || relation.acyclic };
+      row[ref.column] = reference(asWritten, id, refPath) ?? null;
     }
     const key = JSON.stringify(relation.key.map((k) => item[k] ?? null));
     const earlier = seenKeys.get(key);

@@ -73,7 +73,7 @@ export function translate(error: ErrorObject, path: readonly Segment[]): Transla
     case 'uniqueItems':
       return { code: codes.duplicateRelationEntry, message: `${field} lists the same value twice (items ${String(params.j)} and ${String(params.i)}); remove one` };
     case 'pattern':
-      return { code: codes.badFormat, message: `${describeValue(error.data)} is not a valid id for ${field}: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit` };
+      return { code: codes.badFormat, message: `${field} cannot be ${describeValue(error.data)}: an id uses lowercase letters, digits, '.', '_' and '-', and starts with a letter or digit` };
     case 'format':
       return { code: codes.badFormat, message: `${field} must be ${formatHints[String(params.format)] ?? String(params.format)}, not ${describeValue(error.data)}` };
     default:

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { locate } from '../../src/load/document.ts';
+import { parseRegistryFile } from '../../src/load/parse.ts';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const codesOf = (text: string) => parseRegistryFile('f.yaml', bytes(text)).diagnostics.map((d) => d.code);
+
+describe('parseRegistryFile', () => {
+  it('records positions of keys and values', () => {
+    const { documents } = parseRegistryFile('f.yaml', bytes('kind: Agent\nid: a\nprompts:\n  - x\n  - {prompt: y}\n'));
+    const doc = documents[0]!;
+    expect(locate(doc, ['prompts', 1, 'prompt'])).toEqual({ file: 'f.yaml', line: 5, column: 14 });
+    expect(locate(doc, ['prompts'], 'key')).toEqual({ file: 'f.yaml', line: 3, column: 1 });
+    expect(locate(doc, ['prompts', 7, 'missing'])).toEqual({ file: 'f.yaml', line: 4, column: 3 });
+  });
+
+  it('keeps positions right with a byte-order mark and CRLF line ends', () => {
+    const { documents } = parseRegistryFile('f.yaml', bytes('\ufeffkind: Agent\r\nid: a\r\nname: n\r\n'));
+    expect(locate(documents[0]!, ['name'])).toEqual({ file: 'f.yaml', line: 3, column: 7 });
+  });
+
+  it('refuses hostile nesting without overflowing the stack', () => {
+    expect(codesOf('a: ' + '['.repeat(50_000) + ']'.repeat(50_000))).toEqual(['CANON107']);
+    expect(codesOf('- '.repeat(50_000) + 'x')).toEqual(['CANON107']);
+    expect(codesOf(Array.from({ length: 1000 }, (_, i) => ' '.repeat(i) + 'k:').join('\n'))).toEqual(['CANON107']);
+  });
+
+  it('does not count brackets inside quoted or block scalars as nesting', () => {
+    expect(codesOf('kind: Prompt\ncontent: "' + '['.repeat(200) + '"\nother: |\n  ' + '{'.repeat(200) + '\n')).toEqual([]);
+  });
+
+  it('reports the position of the first invalid UTF-8 byte', () => {
+    const { diagnostics } = parseRegistryFile('f.yaml', new Uint8Array([...bytes('a: 1\nbé: '), 0xc3, 0x28]));
+    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['CANON103', 2, 5]]);
+  });
+
+  it('never leaves a prototype key in a value', () => {
+    const result = parseRegistryFile('f.yaml', bytes('kind: Agent\nnested:\n  __proto__: {x: 1}\n'));
+    expect(result.documents).toEqual([]);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+});
