@@ -1,0 +1,109 @@
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { createPool, type DatabasePool } from 'slonik';
+import { join, resolve } from 'node:path';
+import { DatabaseError, describeConnectionError } from './errors.ts';
+import { lockDataDirectory } from './lock.ts';
+import { createPgliteDriverFactory } from './pglite-driver.ts';
+import { sql } from './sql.ts';
+
+export type Backend = 'pglite' | 'postgres';
+
+/** The one interface every stage uses, whichever backend is behind it. */
+export interface Database {
+  pool: DatabasePool;
+  backend: Backend;
+  /** For messages: `.canon/db`, `memory:`, or the server URL without its password. */
+  label: string;
+  /** The PGlite instance, when embedded (tests clone it; vector array types need refreshing). */
+  pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+export const defaultDataDirectory = join('.canon', 'db');
+
+export type DatabaseSpec =
+  | { backend: 'pglite'; dataDir: string | null }
+  | { backend: 'postgres'; url: string };
+
+/** `--database` (or DATABASE_URL) → what to open. No spec: the embedded database under .canon/. */
+export function parseDatabaseSpec(option: string | undefined, env: NodeJS.ProcessEnv = process.env): DatabaseSpec {
+  const spec = option ?? (env.DATABASE_URL || undefined);
+  if (spec === undefined) return { backend: 'pglite', dataDir: defaultDataDirectory };
+  if (spec === 'memory:' || spec === 'memory') return { backend: 'pglite', dataDir: null };
+  if (spec.startsWith('pglite:')) {
+    const dir = spec.slice('pglite:'.length);
+    if (dir === '') throw new DatabaseError(`--database pglite: needs a folder, e.g. pglite:.canon/db`);
+    return { backend: 'pglite', dataDir: dir };
+  }
+  if (/^postgres(ql)?:\/\//.test(spec)) return { backend: 'postgres', url: spec };
+  throw new DatabaseError(`unknown database '${redact(spec)}': use memory:, pglite:<folder> or a postgres:// URL`);
+}
+
+export function redact(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
+}
+
+export interface OpenOptions {
+  /** Why the database is opened, recorded in the embedded database's lock file. */
+  purpose?: string;
+  /** An existing PGlite instance to use (tests share and clone instances). */
+  pglite?: PGlite;
+  /** Default 60 s; apply overrides it per session. */
+  statementTimeoutMs?: number;
+}
+
+export async function openDatabase(spec: DatabaseSpec, options: OpenOptions = {}): Promise<Database> {
+  return spec.backend === 'pglite' ? openEmbedded(spec.dataDir, options) : openServer(spec.url, options);
+}
+
+async function openEmbedded(dataDir: string | null, options: OpenOptions): Promise<Database> {
+  const label = dataDir === null ? 'memory:' : dataDir;
+  const unlock = dataDir === null || options.pglite ? () => {} : lockDataDirectory(`${resolve(dataDir)}.lock`, options.purpose ?? 'canon');
+  let db: PGlite;
+  try {
+    db = options.pglite ?? (await PGlite.create(dataDir ?? undefined, { extensions: { vector } }));
+  } catch (e) {
+    unlock();
+    throw new DatabaseError(`cannot open the embedded database ${label}: ${(e as Error).message}`);
+  }
+  const pool = await createPool('postgres://pglite/postgres', {
+    driverFactory: createPgliteDriverFactory(db),
+    maximumPoolSize: 1,
+    // Slonik's default DISCARD ALL after every query doubles round trips; Canon keeps no session state.
+    resetConnection: async () => {},
+    statementTimeout: options.statementTimeoutMs ?? 60_000,
+    connectionTimeout: 'DISABLE_TIMEOUT',
+    idleTimeout: 'DISABLE_TIMEOUT',
+  });
+  return {
+    pool,
+    backend: 'pglite',
+    label,
+    pglite: db,
+    async close() {
+      await pool.end();
+      if (!options.pglite) await db.close();
+      unlock();
+    },
+  };
+}
+
+async function openServer(url: string, options: OpenOptions): Promise<Database> {
+  const label = redact(url);
+  let pool: DatabasePool;
+  try {
+    pool = await createPool(url, {
+      maximumPoolSize: 4,
+      connectionRetryLimit: 0,
+      connectionTimeout: 10_000,
+      resetConnection: async () => {},
+      statementTimeout: options.statementTimeoutMs ?? 60_000,
+    });
+    // createPool connects lazily; ask once so a bad URL fails here, as one clear line.
+    await pool.query(sql.unsafe`SELECT 1`);
+  } catch (e) {
+    throw describeConnectionError(e, label);
+  }
+  return { pool, backend: 'postgres', label, close: () => pool.end() };
+}

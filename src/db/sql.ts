@@ -1,0 +1,4 @@
+import { createSqlTag } from 'slonik';
+
+/** The one slonik `sql` tag used everywhere in Canon. */
+export const sql = createSqlTag();
