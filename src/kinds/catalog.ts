@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { parseSqlType } from './sql-type.ts';
 import type { ColumnModel, JsonSchema, KindCatalog, KindModel, ReferenceModel, RelationModel, Tenancy } from './model.ts';
 
 /** A mistake in schemas/ itself: a developer error, reported with the schema file and pointer. */
@@ -62,6 +63,7 @@ function buildKind(schema: JsonSchema, id: string, file: string, schemas: Readon
   const kindConst = isObject(schema.properties) && isObject(schema.properties.kind) ? schema.properties.kind.const : undefined;
   if (typeof kindConst !== 'string') throw new SchemaAnnotationError(`${where('#/properties/kind')}: needs {"const": "<Kind>"}`);
   const properties = isObject(schema.properties) ? schema.properties : {};
+  const required = new Set(Array.isArray(schema.required) ? schema.required.map(String) : []);
   const model: KindModel = {
     kind: kindConst,
     table: canon.table,
@@ -79,8 +81,18 @@ function buildKind(schema: JsonSchema, id: string, file: string, schemas: Readon
     const node = dereference(raw, id, schemas);
     const pointer = `#/properties/${property}`;
     if (node['x-relation']) model.relations.push(relationOf(property, node, id, schemas, where(pointer)));
-    else if (node['x-ref']) model.references.push(referenceOf(property, node, where(pointer)));
-    else if (node['x-column']) model.columns.push(columnOf(property, node, where(pointer)));
+    else if (node['x-ref']) model.references.push(referenceOf(property, node, required.has(property), where(pointer)));
+    else if (node['x-column']) model.columns.push(columnOf(property, node, required.has(property), where(pointer)));
+  }
+  for (const feature of ['overrides', 'chunks'] as const) {
+    const value = canon[feature];
+    if (value === undefined) continue;
+    if (!isObject(value) || typeof value.table !== 'string' || typeof value.owner !== 'string') throw new SchemaAnnotationError(`${where(`#/x-canon/${feature}`)}: needs "table" and "owner"`);
+    model[feature] = { table: value.table, owner: value.owner };
+  }
+  if (canon.analytics !== undefined) {
+    if (!isObject(canon.analytics) || typeof canon.analytics.view !== 'string') throw new SchemaAnnotationError(`${where('#/x-canon/analytics')}: needs "view"`);
+    model.analytics = { view: canon.analytics.view };
   }
   for (const property of model.search) {
     if (!model.columns.some((c) => c.property === property)) throw new SchemaAnnotationError(`${where('#/x-canon/search')}: ${property} is not a column`);
@@ -88,20 +100,27 @@ function buildKind(schema: JsonSchema, id: string, file: string, schemas: Readon
   return model;
 }
 
-function columnOf(property: string, node: JsonSchema, where: string): ColumnModel {
+function columnOf(property: string, node: JsonSchema, required: boolean, where: string): ColumnModel {
   const column = node['x-column'];
   if (!isObject(column) || typeof column.type !== 'string') throw new SchemaAnnotationError(`${where}/x-column: needs a string "type"`);
-  const model: ColumnModel = { property, column: typeof column.name === 'string' ? column.name : property, sqlType: column.type };
-  if ('default' in column) model.default = column.default;
+  const type = parseSqlType(column.type);
+  if (!type) throw new SchemaAnnotationError(`${where}/x-column/type: unsupported SQL type '${column.type}'`);
+  const model: ColumnModel = { property, column: typeof column.name === 'string' ? column.name : property, type, required };
+  if ('default' in column) {
+    if (typeof column.default !== 'boolean' && !Number.isSafeInteger(column.default)) throw new SchemaAnnotationError(`${where}/x-column/default: a boolean or an integer`);
+    model.default = column.default as boolean | number;
+  }
+  if (Array.isArray(node.enum)) model.enum = node.enum.map(String);
+  if (column.unique === 'tenant') model.unique = 'tenant';
   return model;
 }
 
-function referenceOf(property: string, node: JsonSchema, where: string): ReferenceModel {
+function referenceOf(property: string, node: JsonSchema, required: boolean, where: string): ReferenceModel {
   const ref = node['x-ref'];
   if (!isObject(ref) || typeof ref.kind !== 'string' || typeof ref.column !== 'string') {
     throw new SchemaAnnotationError(`${where}/x-ref: needs string "kind" and "column"`);
   }
-  const model: ReferenceModel = { property, column: ref.column, target: ref.kind, many: node.type === 'array', acyclic: ref.acyclic === true };
+  const model: ReferenceModel = { property, column: ref.column, target: ref.kind, many: node.type === 'array', acyclic: ref.acyclic === true, required };
   if (typeof ref.onDelete === 'string') model.onDelete = ref.onDelete as ReferenceModel['onDelete'];
   return model;
 }
@@ -126,12 +145,13 @@ function relationOf(property: string, node: JsonSchema, baseId: string, schemas:
     atMostOne: [],
   };
   if (typeof rel.shorthand === 'string') model.shorthand = rel.shorthand;
+  const itemRequired = new Set(Array.isArray(objectItem.required) ? objectItem.required.map(String) : []);
   for (const [itemProperty, raw] of Object.entries(objectItem.properties)) {
     if (!isObject(raw)) continue;
     const itemNode = dereference(raw, baseId, schemas);
     const itemWhere = `${where}/items/properties/${itemProperty}`;
-    if (itemNode['x-ref']) model.references.push(referenceOf(itemProperty, itemNode, itemWhere));
-    else if (itemNode['x-column']) model.columns.push(columnOf(itemProperty, itemNode, itemWhere));
+    if (itemNode['x-ref']) model.references.push(referenceOf(itemProperty, itemNode, itemRequired.has(itemProperty), itemWhere));
+    else if (itemNode['x-column']) model.columns.push(columnOf(itemProperty, itemNode, itemRequired.has(itemProperty), itemWhere));
     else throw new SchemaAnnotationError(`${itemWhere}: a relation item property needs x-column or x-ref`);
     if (itemNode['x-at-most-one'] === true) model.atMostOne.push(itemProperty);
   }

@@ -2,6 +2,8 @@
  * The kind catalog: what every later stage knows about asset kinds, derived from the `x-…` annotations
  * of schemas/*.schema.json. Nothing in src/ lists kinds, tables or columns; they all come from here.
  */
+import type { SqlType } from './sql-type.ts';
+
 export type Tenancy = 'tenant' | 'global';
 
 export interface ColumnModel {
@@ -9,9 +11,15 @@ export interface ColumnModel {
   property: string;
   /** The database column name. */
   column: string;
-  /** The SQL type, e.g. `varchar(100)`, `jsonb`, `numeric(5,2)`, `text[]`. */
-  sqlType: string;
-  default?: unknown;
+  /** The SQL type, parsed from the annotation (`varchar(100)`, `jsonb`, `numeric(5,2)`, `text[]` …). */
+  type: SqlType;
+  /** A required property: the column is NOT NULL. */
+  required: boolean;
+  default?: boolean | number;
+  /** The schema's enum, enforced by a CHECK constraint too. */
+  enum?: string[];
+  /** `tenant`: unique within a tenant when set (e.g. workflow codes). */
+  unique?: 'tenant';
 }
 
 export interface ReferenceModel {
@@ -24,6 +32,7 @@ export interface ReferenceModel {
   /** References of this property must not form a cycle (parents, dependencies). */
   acyclic: boolean;
   onDelete?: 'cascade' | 'set null' | 'restrict';
+  required: boolean;
 }
 
 /** A list property stored as rows of its own table, keyed by the owning asset. */
@@ -56,6 +65,12 @@ export interface KindModel {
   columns: ColumnModel[];
   references: ReferenceModel[];
   relations: RelationModel[];
+  /** The `<entity>_tenant` table where a tenant enables a shared asset with its own configuration. */
+  overrides?: { table: string; owner: string };
+  /** The table of text chunks (and embeddings) owned by assets of this kind. */
+  chunks?: { table: string; owner: string };
+  /** A materialized view counting this kind's relations. */
+  analytics?: { view: string };
 }
 
 export interface KindCatalog {

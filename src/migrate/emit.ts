@@ -1,0 +1,57 @@
+import { sql } from '../db/sql.ts';
+import type { SchemaChange } from './changes.ts';
+import { columnDefinition, constraintDefinition, createIndexStatement, defaultSql, id, typeSql, type Fragment } from './fragments.ts';
+import type { CountsViewSpec } from './model.ts';
+
+type Emitter<K extends SchemaChange['kind']> = (change: Extract<SchemaChange, { kind: K }>) => Fragment[];
+
+const comment = (on: Fragment, text: string) => sql.fragment`COMMENT ON ${on} IS ${sql.literalValue(text)}`;
+
+/** One SQL emitter per change kind (drizzle-kit's convertor.ts); a new kind does not compile until handled here. */
+const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
+  createExtension: (c) => [sql.fragment`CREATE EXTENSION IF NOT EXISTS ${id(c.name)}`],
+  createTable: ({ table, comment: text, columnComments }) => [
+    sql.fragment`CREATE TABLE ${id(table.name)} (${sql.join([...table.columns.map(columnDefinition), sql.fragment`PRIMARY KEY (${sql.join(table.primaryKey.map(id), sql.fragment`, `)})`], sql.fragment`, `)})`,
+    comment(sql.fragment`TABLE ${id(table.name)}`, text),
+    ...Object.entries(columnComments).map(([column, note]) => comment(sql.fragment`COLUMN ${id(table.name)}.${id(column)}`, note)),
+  ],
+  addColumn: (c) => [
+    sql.fragment`ALTER TABLE ${id(c.table)} ADD COLUMN ${columnDefinition(c.column)}`,
+    ...(c.comment ? [comment(sql.fragment`COLUMN ${id(c.table)}.${id(c.column.name)}`, c.comment)] : []),
+  ],
+  replaceGeneratedColumn: (c) => [
+    sql.fragment`ALTER TABLE ${id(c.table)} DROP COLUMN IF EXISTS ${id(c.column.name)}`,
+    sql.fragment`ALTER TABLE ${id(c.table)} ADD COLUMN ${columnDefinition(c.column)}`,
+    comment(sql.fragment`COLUMN ${id(c.table)}.${id(c.column.name)}`, c.comment),
+  ],
+  alterColumnType: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column.name)} TYPE ${typeSql(c.column.type)} USING ${id(c.column.name)}::${typeSql(c.column.type)}`],
+  setNotNull: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column)} SET NOT NULL`],
+  dropNotNull: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column)} DROP NOT NULL`],
+  setDefault: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column.name)} SET DEFAULT ${defaultSql(c.column.default!)}`],
+  dropDefault: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column)} DROP DEFAULT`],
+  dropColumn: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} DROP COLUMN ${id(c.column)}`],
+  dropConstraint: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} DROP CONSTRAINT ${id(c.name)}`],
+  addConstraint: ({ constraint, comment: text }) => [
+    sql.fragment`ALTER TABLE ${id(constraint.table)} ADD CONSTRAINT ${id(constraint.name)} ${constraintDefinition(constraint)}`,
+    comment(sql.fragment`CONSTRAINT ${id(constraint.name)} ON ${id(constraint.table)}`, text),
+  ],
+  dropIndex: (c) => [sql.fragment`DROP INDEX ${id(c.name)}`],
+  createIndex: ({ index, comment: text }) => [createIndexStatement(index), comment(sql.fragment`INDEX ${id(index.name)}`, text)],
+  dropView: (c) => [sql.fragment`DROP MATERIALIZED VIEW ${id(c.name)}`],
+  createView: ({ view, comment: text }) => [
+    sql.fragment`CREATE MATERIALIZED VIEW ${id(view.name)} AS ${countsQuery(view)}`,
+    sql.fragment`CREATE UNIQUE INDEX ${id(`${view.name}_id_key`)} ON ${id(view.name)} (id)`,
+    comment(sql.fragment`MATERIALIZED VIEW ${id(view.name)}`, text),
+  ],
+  dropTable: (c) => [sql.fragment`DROP TABLE ${id(c.table)}`],
+};
+
+/** The seed's persona_analytics, with one scalar subquery per count instead of joins that multiply rows. */
+function countsQuery(view: CountsViewSpec): Fragment {
+  const counts = view.counts.map((c) => sql.fragment`(SELECT count(*) FROM ${id(c.table)} r WHERE r.${id(c.column)} = b.id) AS ${id(c.alias)}`);
+  return sql.fragment`SELECT b.id, b.${id(view.base.label)} AS name${counts.length ? sql.fragment`, ${sql.join(counts, sql.fragment`, `)}` : sql.fragment``} FROM ${id(view.base.table)} b WHERE b.deleted_at IS NULL`;
+}
+
+export function statementsFor(change: SchemaChange): Fragment[] {
+  return (emitters[change.kind] as Emitter<SchemaChange['kind']>)(change as never);
+}

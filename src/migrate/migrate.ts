@@ -1,0 +1,60 @@
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { DatabaseError } from '../db/errors.ts';
+import type { Database } from '../db/open.ts';
+import { sql } from '../db/sql.ts';
+import type { KindCatalog } from '../kinds/model.ts';
+import type { SchemaChange } from './changes.ts';
+import { desiredSchema } from './desired.ts';
+import { diffSchema, type DataProbe } from './diff.ts';
+import { statementsFor } from './emit.ts';
+import type { Fragment } from './fragments.ts';
+import { introspect } from './live.ts';
+import type { SchemaOptions } from './model.ts';
+
+export interface MigrationPlan {
+  changes: SchemaChange[];
+  destructive: SchemaChange[];
+  statements: Fragment[];
+}
+
+export class DestructiveChangeError extends Error {}
+
+const count = z.object({ n: z.number() });
+
+function probeOf(pool: DatabasePool): DataProbe {
+  return {
+    nullCount: (table, column) => pool.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM ${sql.identifier([table])} WHERE ${sql.identifier([column])} IS NULL`),
+    rowCount: (table) => pool.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${sql.identifier([table])} LIMIT 1) t`),
+  };
+}
+
+/** Introspects the live catalog and computes the DDL that brings it to the schema compiled from schemas/. */
+export async function planMigration(db: Database, catalog: KindCatalog, options: SchemaOptions): Promise<MigrationPlan> {
+  const live = await introspect(db.pool);
+  if (options.embeddings && !live.extensions.has('vector') && !live.availableExtensions.has('vector')) {
+    throw new DatabaseError(
+      `${db.label} has no pgvector extension, which embeddings need: install pgvector on the server, or run with --no-embeddings (or set "embeddings: {enabled: false}" in the registry's canon.yaml) to build everything but the vector column`,
+    );
+  }
+  const changes = await diffSchema(desiredSchema(catalog, options), live, probeOf(db.pool));
+  return { changes, destructive: changes.filter((c) => c.destructive), statements: changes.flatMap(statementsFor) };
+}
+
+/** Runs the plan's statements in one transaction: all of them or none. */
+export async function applyMigration(db: Database, plan: MigrationPlan, options: { allowDestructive: boolean }): Promise<void> {
+  if (plan.destructive.length > 0 && !options.allowDestructive) {
+    throw new DestructiveChangeError(`refusing ${plan.destructive.length} destructive schema change(s); review them and pass --allow-destructive to apply`);
+  }
+  if (plan.statements.length === 0) return;
+  await db.pool.transaction(async (tx) => {
+    for (const statement of plan.statements) await tx.query(sql.unsafe`${statement}`);
+  });
+  // PGlite: array parameters of an extension's types fail until its array types are re-read.
+  if (db.pglite && plan.changes.some((c) => c.kind === 'createExtension')) await db.pglite.refreshArrayTypes();
+}
+
+/** The statements as SQL text, as `--format sql` and `--dry-run` print them. */
+export function statementText(plan: MigrationPlan): string {
+  return plan.statements.map((s) => `${sql.unsafe`${s}`.sql};`).join('\n') + (plan.statements.length ? '\n' : '');
+}
