@@ -1,4 +1,8 @@
+import { DatabaseError } from '../db/errors.ts';
+import { DatabaseLockedError } from '../db/lock.ts';
 import { SchemaAnnotationError } from '../kinds/catalog.ts';
+import { DestructiveChangeError } from '../migrate/migrate.ts';
+import { migrateCommand } from './commands/migrate.ts';
 import type { Command } from './commands/command.ts';
 import { typesCommand } from './commands/types.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -6,6 +10,7 @@ import { exitCodes, UsageError, type CliIO } from './io.ts';
 
 const commands: Record<string, Command> = {
   validate: validateCommand,
+  migrate: migrateCommand,
   types: typesCommand,
 };
 
@@ -46,6 +51,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(`canon: invalid schema: ${e.message}\n`);
       return exitCodes.error;
     }
-    throw e;
+    if (e instanceof DatabaseError || e instanceof DatabaseLockedError || e instanceof DestructiveChangeError) {
+      io.stderr.write(`canon ${name}: ${e.message}\n`);
+      return exitCodes.error;
+    }
+    // A bug, not a user mistake: say so, and keep the stack for the report.
+    io.stderr.write(`canon ${name}: internal error: ${(e as Error).message}\n`);
+    if (io.env.CANON_DEBUG) io.stderr.write(`${(e as Error).stack}\n`);
+    else io.stderr.write('Run again with CANON_DEBUG=1 for details, and report it.\n');
+    return exitCodes.error;
   }
 }

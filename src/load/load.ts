@@ -3,6 +3,9 @@ import { basename, join, relative, sep } from 'node:path';
 import { codes } from '../diagnostics/codes.ts';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { SourceDocument } from './document.ts';
+
+/** The registry's settings file at its root; not an asset (read by src/config). */
+export const configFileName = 'canon.yaml';
 import { defaultLimits, parseRegistryFile, type ParseLimits } from './parse.ts';
 
 export interface LoadedRegistry {
@@ -32,7 +35,7 @@ export function listRegistryFiles(dir: string): string[] {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const path = join(current, entry.name);
       if (entry.isDirectory()) stack.push(path);
-      else if (entry.isFile() && isRegistryFile(entry.name)) found.push(path);
+      else if (entry.isFile() && isRegistryFile(entry.name) && !(current === dir && entry.name === configFileName)) found.push(path);
     }
   }
   return found.sort();

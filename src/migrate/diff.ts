@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { formatSqlType, isWidening } from '../kinds/sql-type.ts';
 import type { SchemaChange } from './changes.ts';
 import type { LiveSchema } from './live.ts';
-import type { ColumnSpec, DefaultSpec, DesiredSchema } from './model.ts';
+import { columnDefinition, constraintDefinition, createIndexStatement, createViewStatement, sqlText } from './fragments.ts';
+import type { ColumnSpec, ConstraintSpec, CountsViewSpec, DefaultSpec, DesiredSchema, IndexSpec } from './model.ts';
 
 /** Data questions the diff needs answered to classify a change (does this column hold NULLs?). */
 export interface DataProbe {
@@ -10,15 +11,20 @@ export interface DataProbe {
   rowCount(table: string): Promise<number>;
 }
 
-const stable = (value: unknown): string =>
-  JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
+
+const hashOf = (text: string) => `canon:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
 
 /**
- * Every object Canon creates carries a comment `canon:<hash of its definition>`. Comparing hashes
- * tells an unchanged index from one whose definition moved, without parsing PostgreSQL's
- * reformatted definitions; objects without such a comment are someone else's and left alone.
+ * Every object Canon creates carries a comment `canon:<hash of the SQL that defines it>`. Comparing
+ * hashes tells an unchanged index from one whose definition moved (in the schemas or in Canon's own
+ * emitter), without parsing PostgreSQL's reformatted definitions; objects without such a comment are
+ * someone else's and left alone.
  */
-export const signature = (definition: unknown) => `canon:${createHash('sha256').update(stable(definition)).digest('hex').slice(0, 16)}`;
+export function signature(object: ConstraintSpec | IndexSpec | CountsViewSpec): string {
+  if ('counts' in object) return hashOf(sqlText(createViewStatement(object)));
+  if ('method' in object) return hashOf(sqlText(createIndexStatement(object)));
+  return hashOf(`${object.table} ${sqlText(constraintDefinition(object))}`);
+}
 export const tableComment = (purpose: string) => `canon: ${purpose}`;
 const isCanons = (comment: string | null) => comment !== null && comment.startsWith('canon:');
 
@@ -29,7 +35,7 @@ const defaultText: { [K in DefaultSpec['kind']]: (d: Extract<DefaultSpec, { kind
   randomUuid: () => 'gen_random_uuid()',
 };
 const textOfDefault = (d: DefaultSpec | undefined) => (d ? (defaultText[d.kind] as (d: DefaultSpec) => string)(d) : null);
-const columnComment = (c: ColumnSpec) => (c.searchOf ? signature({ searchOf: c.searchOf }) : null);
+const columnComment = (c: ColumnSpec) => (c.searchOf ? hashOf(sqlText(columnDefinition(c))) : null);
 
 /** Desired vs live → the changes that bring the live schema to the desired one, in a safe order. */
 export async function diffSchema(desired: DesiredSchema, live: LiveSchema, probe: DataProbe): Promise<SchemaChange[]> {

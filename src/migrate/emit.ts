@@ -1,7 +1,6 @@
 import { sql } from '../db/sql.ts';
 import type { SchemaChange } from './changes.ts';
-import { columnDefinition, constraintDefinition, createIndexStatement, defaultSql, id, typeSql, type Fragment } from './fragments.ts';
-import type { CountsViewSpec } from './model.ts';
+import { columnDefinition, constraintDefinition, createIndexStatement, createViewStatement, defaultSql, id, typeSql, type Fragment } from './fragments.ts';
 
 type Emitter<K extends SchemaChange['kind']> = (change: Extract<SchemaChange, { kind: K }>) => Fragment[];
 
@@ -39,18 +38,12 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
   createIndex: ({ index, comment: text }) => [createIndexStatement(index), comment(sql.fragment`INDEX ${id(index.name)}`, text)],
   dropView: (c) => [sql.fragment`DROP MATERIALIZED VIEW ${id(c.name)}`],
   createView: ({ view, comment: text }) => [
-    sql.fragment`CREATE MATERIALIZED VIEW ${id(view.name)} AS ${countsQuery(view)}`,
+    createViewStatement(view),
     sql.fragment`CREATE UNIQUE INDEX ${id(`${view.name}_id_key`)} ON ${id(view.name)} (id)`,
     comment(sql.fragment`MATERIALIZED VIEW ${id(view.name)}`, text),
   ],
   dropTable: (c) => [sql.fragment`DROP TABLE ${id(c.table)}`],
 };
-
-/** The seed's persona_analytics, with one scalar subquery per count instead of joins that multiply rows. */
-function countsQuery(view: CountsViewSpec): Fragment {
-  const counts = view.counts.map((c) => sql.fragment`(SELECT count(*) FROM ${id(c.table)} r WHERE r.${id(c.column)} = b.id) AS ${id(c.alias)}`);
-  return sql.fragment`SELECT b.id, b.${id(view.base.label)} AS name${counts.length ? sql.fragment`, ${sql.join(counts, sql.fragment`, `)}` : sql.fragment``} FROM ${id(view.base.table)} b WHERE b.deleted_at IS NULL`;
-}
 
 export function statementsFor(change: SchemaChange): Fragment[] {
   return (emitters[change.kind] as Emitter<SchemaChange['kind']>)(change as never);

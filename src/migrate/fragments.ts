@@ -4,7 +4,7 @@ import type { SqlToken } from 'slonik';
 export type Fragment = ReturnType<typeof sql.fragment> | SqlToken;
 import { sql } from '../db/sql.ts';
 import type { SqlType } from '../kinds/sql-type.ts';
-import type { CheckSpec, ColumnSpec, ConstraintSpec, DefaultSpec, IndexSpec, OnDelete } from './model.ts';
+import type { CheckSpec, ColumnSpec, ConstraintSpec, CountsViewSpec, DefaultSpec, IndexSpec, OnDelete } from './model.ts';
 
 /**
  * DDL cannot take bind parameters, and slonik accepts SQL text only from template literals. Type
@@ -94,3 +94,13 @@ export function createIndexStatement(i: IndexSpec): Fragment {
   const where = !i.where ? sql.fragment`` : i.where.kind === 'isNull' ? sql.fragment` WHERE ${id(i.where.column)} IS NULL` : sql.fragment` WHERE ${id(i.where.column)} IS NOT NULL`;
   return sql.fragment`CREATE ${unique}INDEX ${id(i.name)} ON ${id(i.table)} USING ${methods[i.method]} (${columns})${nulls}${where}`;
 }
+
+/** The seed's persona_analytics, with one scalar subquery per count instead of joins that multiply rows. */
+export function createViewStatement(view: CountsViewSpec): Fragment {
+  const counts = view.counts.map((c) => sql.fragment`(SELECT count(*)::int FROM ${id(c.table)} r WHERE r.${id(c.column)} = b.id) AS ${id(c.alias)}`);
+  const select = counts.length ? sql.fragment`, ${sql.join(counts, sql.fragment`, `)}` : sql.fragment``;
+  return sql.fragment`CREATE MATERIALIZED VIEW ${id(view.name)} AS SELECT b.id, b.${id(view.base.label)} AS name${select} FROM ${id(view.base.table)} b WHERE b.deleted_at IS NULL`;
+}
+
+/** A fragment's SQL text (DDL fragments carry no bind values). */
+export const sqlText = (fragment: Fragment) => sql.unsafe`${fragment}`.sql;

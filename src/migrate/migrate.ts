@@ -8,7 +8,7 @@ import type { SchemaChange } from './changes.ts';
 import { desiredSchema } from './desired.ts';
 import { diffSchema, type DataProbe } from './diff.ts';
 import { statementsFor } from './emit.ts';
-import type { Fragment } from './fragments.ts';
+import { sqlText, type Fragment } from './fragments.ts';
 import { introspect } from './live.ts';
 import type { SchemaOptions } from './model.ts';
 
@@ -56,5 +56,5 @@ export async function applyMigration(db: Database, plan: MigrationPlan, options:
 
 /** The statements as SQL text, as `--format sql` and `--dry-run` print them. */
 export function statementText(plan: MigrationPlan): string {
-  return plan.statements.map((s) => `${sql.unsafe`${s}`.sql};`).join('\n') + (plan.statements.length ? '\n' : '');
+  return plan.statements.map((s) => `${sqlText(s)};`).join('\n') + (plan.statements.length ? '\n' : '');
 }

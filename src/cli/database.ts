@@ -1,0 +1,38 @@
+import { loadConfig } from '../config/config.ts';
+import { hasErrors } from '../diagnostics/diagnostic.ts';
+import { openDatabase, parseDatabaseSpec, type Database } from '../db/open.ts';
+import type { SchemaOptions } from '../migrate/model.ts';
+import { formatDiagnostic } from '../render/diagnostics.ts';
+import { styleFor } from '../render/style.ts';
+import type { CliIO } from './io.ts';
+import { UsageError } from './io.ts';
+
+/** Options every command that touches a database takes. */
+export const databaseOptions = {
+  database: { type: 'string' },
+  'no-embeddings': { type: 'boolean', default: false },
+  dir: { type: 'string', default: 'registry' },
+  schemas: { type: 'string' },
+} as const;
+
+export const databaseHelp = `  --database <db>       memory:, pglite:<folder>, or a postgres:// URL (default: $DATABASE_URL,
+                        else the embedded database in .canon/db)
+  --no-embeddings       build everything except the vector column and its index (for servers
+                        without pgvector); also "embeddings: {enabled: false}" in canon.yaml
+  --dir <folder>        the registry folder, whose canon.yaml holds settings (default: registry)
+  --schemas <folder>    the kind schemas (default: ./schemas, else Canon's own)`;
+
+/** Settings from canon.yaml, overridden by flags. Bad settings are diagnostics, reported like any other. */
+export function schemaOptionsFor(values: { dir?: string; 'no-embeddings'?: boolean }, io: CliIO): SchemaOptions {
+  const { config, diagnostics } = loadConfig(values.dir ?? 'registry');
+  if (diagnostics.length > 0) {
+    const style = styleFor(io.stderr, io.env);
+    for (const d of diagnostics) io.stderr.write(formatDiagnostic(d, style) + '\n');
+    if (hasErrors(diagnostics)) throw new UsageError('canon: fix the settings file first');
+  }
+  return { embeddings: config.embeddings.enabled && !values['no-embeddings'], dimensions: config.embeddings.dimensions };
+}
+
+export function openFromOptions(values: { database?: string }, io: CliIO, purpose: string): Promise<Database> {
+  return openDatabase(parseDatabaseSpec(values.database, io.env), { purpose });
+}

@@ -1,0 +1,57 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { codes, type DiagnosticCode } from '../diagnostics/codes.ts';
+import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { didYouMean } from '../diagnostics/suggest.ts';
+import { locate, type SourceDocument } from '../load/document.ts';
+import { configFileName, displayPath } from '../load/load.ts';
+import { parseRegistryFile } from '../load/parse.ts';
+
+export { configFileName };
+
+export interface CanonConfig {
+  embeddings: { enabled: boolean; dimensions: number; model: string };
+}
+
+export const defaultConfig: CanonConfig = { embeddings: { enabled: true, dimensions: 1536, model: 'text-embedding-3-small' } };
+
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function loadConfig(dir: string, root = process.cwd()): { config: CanonConfig; diagnostics: Diagnostic[] } {
+  const path = join(dir, configFileName);
+  if (!existsSync(path)) return { config: defaultConfig, diagnostics: [] };
+  const parsed = parseRegistryFile(displayPath(path, root), readFileSync(path));
+  const doc = parsed.documents[0];
+  const diagnostics = [...parsed.diagnostics];
+  if (!doc || !isMapping(doc.value)) return { config: defaultConfig, diagnostics };
+  const config: CanonConfig = { embeddings: { ...defaultConfig.embeddings } };
+  const problem = (path: (string | number)[], message: string, code: DiagnosticCode = codes.wrongType) => diagnostics.push(error(code, locate(doc, path), message));
+  checkKeys(doc, [], doc.value, ['embeddings'], problem);
+  const embeddings = doc.value.embeddings;
+  if (embeddings !== undefined) {
+    if (!isMapping(embeddings)) problem(['embeddings'], 'embeddings must be a mapping with enabled, dimensions and model');
+    else {
+      checkKeys(doc, ['embeddings'], embeddings, ['enabled', 'dimensions', 'model'], problem);
+      if (embeddings.enabled !== undefined) {
+        if (typeof embeddings.enabled === 'boolean') config.embeddings.enabled = embeddings.enabled;
+        else problem(['embeddings', 'enabled'], 'embeddings.enabled must be true or false');
+      }
+      if (embeddings.dimensions !== undefined) {
+        const d = embeddings.dimensions;
+        if (Number.isInteger(d) && (d as number) >= 1 && (d as number) <= 16000) config.embeddings.dimensions = d as number;
+        else problem(['embeddings', 'dimensions'], 'embeddings.dimensions must be a whole number from 1 to 16000 (pgvector’s limit)', codes.outOfRange);
+      }
+      if (embeddings.model !== undefined) {
+        if (typeof embeddings.model === 'string' && embeddings.model !== '') config.embeddings.model = embeddings.model;
+        else problem(['embeddings', 'model'], 'embeddings.model must be a model name');
+      }
+    }
+  }
+  return { config, diagnostics };
+}
+
+function checkKeys(_doc: SourceDocument, at: string[], value: Record<string, unknown>, allowed: string[], problem: (path: (string | number)[], message: string, code?: DiagnosticCode) => void) {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) problem([...at, key], `unknown setting '${key}' in ${configFileName}.${didYouMean(key, allowed) || ` Known: ${allowed.join(', ')}.`}`, codes.unknownField);
+  }
+}
