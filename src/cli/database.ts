@@ -1,4 +1,4 @@
-import { loadConfig } from '../config/config.ts';
+import { configFileName, loadConfig } from '../config/config.ts';
 import { hasErrors } from '../diagnostics/diagnostic.ts';
 import { openDatabase, parseDatabaseSpec, type Database } from '../db/open.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
@@ -28,7 +28,7 @@ export function schemaOptionsFor(values: { dir?: string; 'no-embeddings'?: boole
   if (diagnostics.length > 0) {
     const style = styleFor(io.stderr, io.env);
     for (const d of diagnostics) io.stderr.write(formatDiagnostic(d, style) + '\n');
-    if (hasErrors(diagnostics)) throw new UsageError('canon: fix the settings file first');
+    if (hasErrors(diagnostics)) throw new UsageError(`canon: ${configFileName} has errors; nothing was done`);
   }
   return { embeddings: config.embeddings.enabled && !values['no-embeddings'], dimensions: config.embeddings.dimensions };
 }

@@ -25,7 +25,8 @@ export function loadConfig(dir: string, root = process.cwd()): { config: CanonCo
   const diagnostics = [...parsed.diagnostics];
   if (!doc || !isMapping(doc.value)) return { config: defaultConfig, diagnostics };
   const config: CanonConfig = { embeddings: { ...defaultConfig.embeddings } };
-  const problem = (path: (string | number)[], message: string, code: DiagnosticCode = codes.wrongType) => diagnostics.push(error(code, locate(doc, path), message));
+  const problem = (path: (string | number)[], message: string, code: DiagnosticCode = codes.wrongType) =>
+    diagnostics.push(error(code, locate(doc, path, code === codes.unknownField ? 'key' : 'value'), message));
   checkKeys(doc, [], doc.value, ['embeddings'], problem);
   const embeddings = doc.value.embeddings;
   if (embeddings !== undefined) {

@@ -34,7 +34,7 @@ export function lockDataDirectory(lockFile: string, purpose: string): () => void
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       let holder: { pid?: number; purpose?: string; since?: string } = {};
       try { holder = JSON.parse(readFileSync(lockFile, 'utf8')); } catch { /* half-written: treat as stale */ }
-      if (holder.pid !== undefined && holder.pid !== process.pid && isAlive(holder.pid)) {
+      if (holder.pid !== undefined && isAlive(holder.pid)) {
         throw new DatabaseLockedError(
           `the embedded database ${dirname(lockFile)} is in use by process ${holder.pid} (${holder.purpose ?? 'canon'}, since ${holder.since ?? '?'}); wait for it to finish, or use --database memory: for a throwaway database`,
         );

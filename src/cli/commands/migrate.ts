@@ -59,7 +59,7 @@ Exit status: 0 on success (or nothing to do), 1 on errors or refused destructive
       } else {
         if (plan.changes.length === 0) io.stdout.write(style.green(`No schema changes: ${db.label} is up to date.`) + '\n');
         else {
-          io.stdout.write(`Schema changes for ${db.label}:\n`);
+          io.stdout.write(`Schema changes (${db.label}):\n`);
           for (const c of plan.changes) {
             const line = describeSchemaChange(c);
             const reason = 'reason' in c && c.reason ? ` (${c.reason})` : '';
