@@ -1,6 +1,6 @@
 /**
  * Stable diagnostic codes, like tsc's: scripts and docs may rely on them, so a code is never reused
- * for another meaning. 1xx: loading files, 2xx: schema validation, 3xx: resolving references.
+ * for another meaning. 1xx: loading files, 2xx: schema validation, 3xx: resolving references, 4xx: planning against the database.
  */
 export const codes = {
   yamlSyntax: 'CANON101',
@@ -33,6 +33,9 @@ export const codes = {
   multiplePrimary: 'CANON305',
   cycle: 'CANON306',
   duplicateRelationEntry: 'CANON307',
+
+  unmanagedRowExists: 'CANON401',
+  unmanagedIdTaken: 'CANON402',
 } as const;
 
 export type DiagnosticCode = (typeof codes)[keyof typeof codes];

@@ -79,7 +79,8 @@ export function constraintDefinition(c: ConstraintSpec): Fragment {
     case 'unique':
       return c.nullsNotDistinct ? sql.fragment`UNIQUE NULLS NOT DISTINCT (${ids(c.columns)})` : sql.fragment`UNIQUE (${ids(c.columns)})`;
     case 'foreignKey':
-      return sql.fragment`FOREIGN KEY (${ids(c.columns)}) REFERENCES ${id(c.refTable)} (${ids(c.refColumns)}) ${onDeleteSql[c.onDelete]}`;
+      // Deferrable, so apply can write a whole registry in any order and have references checked at commit.
+      return sql.fragment`FOREIGN KEY (${ids(c.columns)}) REFERENCES ${id(c.refTable)} (${ids(c.refColumns)}) ${onDeleteSql[c.onDelete]} DEFERRABLE INITIALLY IMMEDIATE`;
     case 'check':
       return (checks[c.check.kind] as (x: CheckSpec) => Fragment)(c.check);
   }

@@ -1,4 +1,4 @@
-import type { DatabasePool } from 'slonik';
+import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.ts';
 import { parseSqlType, type SqlType } from '../kinds/sql-type.ts';
@@ -34,7 +34,7 @@ export function parseFormattedType(text: string): SqlType | undefined {
   return parseSqlType(normalized);
 }
 
-export async function introspect(pool: DatabasePool): Promise<LiveSchema> {
+export async function introspect(pool: CommonQueryMethods): Promise<LiveSchema> {
   const tables = await pool.any(sql.type(z.object({ name: z.string(), comment: z.string().nullable() }))`
     SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -1,4 +1,4 @@
-import type { DatabasePool } from 'slonik';
+import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { DatabaseError } from '../db/errors.ts';
 import type { Database } from '../db/open.ts';
@@ -9,10 +9,14 @@ import { desiredSchema } from './desired.ts';
 import { diffSchema, type DataProbe } from './diff.ts';
 import { statementsFor } from './emit.ts';
 import { sqlText, type Fragment } from './fragments.ts';
-import { introspect } from './live.ts';
-import type { SchemaOptions } from './model.ts';
+import { introspect, type LiveSchema } from './live.ts';
+import type { DesiredSchema, SchemaOptions } from './model.ts';
 
 export interface MigrationPlan {
+  /** The live catalog the plan was computed from (the row stages read only columns it has). */
+  live: LiveSchema;
+  /** The schema compiled from the kind catalog. */
+  desired: DesiredSchema;
   changes: SchemaChange[];
   destructive: SchemaChange[];
   statements: Fragment[];
@@ -22,7 +26,7 @@ export class DestructiveChangeError extends Error {}
 
 const count = z.object({ n: z.number() });
 
-function probeOf(pool: DatabasePool): DataProbe {
+export function probeOf(pool: CommonQueryMethods): DataProbe {
   return {
     nullCount: (table, column) => pool.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM ${sql.identifier([table])} WHERE ${sql.identifier([column])} IS NULL`),
     rowCount: (table) => pool.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${sql.identifier([table])} LIMIT 1) t`),
@@ -30,15 +34,16 @@ function probeOf(pool: DatabasePool): DataProbe {
 }
 
 /** Introspects the live catalog and computes the DDL that brings it to the schema compiled from schemas/. */
-export async function planMigration(db: Database, catalog: KindCatalog, options: SchemaOptions): Promise<MigrationPlan> {
+export async function planMigration(db: Pick<Database, 'label'> & { pool: CommonQueryMethods }, catalog: KindCatalog, options: SchemaOptions): Promise<MigrationPlan> {
   const live = await introspect(db.pool);
   if (options.embeddings && !live.extensions.has('vector') && !live.availableExtensions.has('vector')) {
     throw new DatabaseError(
       `${db.label} has no pgvector extension, which embeddings need: install pgvector on the server, or run with --no-embeddings (or set "embeddings: {enabled: false}" in the registry's canon.yaml) to build everything but the vector column`,
     );
   }
-  const changes = await diffSchema(desiredSchema(catalog, options), live, probeOf(db.pool));
-  return { changes, destructive: changes.filter((c) => c.destructive), statements: changes.flatMap(statementsFor) };
+  const desired = desiredSchema(catalog, options);
+  const changes = await diffSchema(desired, live, probeOf(db.pool));
+  return { live, desired, changes, destructive: changes.filter((c) => c.destructive), statements: changes.flatMap(statementsFor) };
 }
 
 /** Runs the plan's statements in one transaction: all of them or none. */

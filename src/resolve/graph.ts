@@ -9,6 +9,8 @@ export interface ResolvedAsset {
   /** The owning tenant's id, or null for the shared platform registry. */
   tenant: string | null;
   uuid: string;
+  /** The author gave `uuid:` (claiming an existing row), rather than Canon deriving it. */
+  explicitUuid: boolean;
   source: SourcePosition;
   /** The core table's row by column name (`id`, `unique_id`, `tenant_id`, authored columns). */
   row: Row;

@@ -51,7 +51,7 @@ export function resolveRegistry(validated: ValidatedRegistry, catalog: KindCatal
       relations[relation.table] = relationRows(document, relation, entry, reference, diagnostics);
     }
     // Invalid documents still get their references checked (every problem in one run), but stay out of the graph.
-    if (document.valid) assets.push({ kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid, source: locate(doc, ['id']), row, relations });
+    if (document.valid) assets.push({ kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid, explicitUuid: typeof value.uuid === 'string', source: locate(doc, ['id']), row, relations });
   }
 
   for (const cycle of findCycles(edges)) {

@@ -1,0 +1,64 @@
+import type { Row } from '../resolve/graph.ts';
+import type { FieldChange } from './model.ts';
+import { sameValue } from './normalize.ts';
+import type { KindShape, RelationShape, ShapeColumn } from './shape.ts';
+import type { AssetState } from './state.ts';
+
+/** Database id → the id an author wrote, for messages and plans. */
+export type Labeler = (uuid: string) => string;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function authored(value: unknown, column: ShapeColumn, label: Labeler): unknown {
+  if (!column.target || value === null) return value;
+  return Array.isArray(value) ? value.map((v) => label(String(v))) : label(String(value));
+}
+
+/** Field changes inside a JSON value: `model_config.temperature`, not the whole object. */
+function jsonChanges(path: string, before: unknown, after: unknown, out: FieldChange[]) {
+  if (sameValue(before, after)) return;
+  if (isPlainObject(before) && isPlainObject(after)) {
+    for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+      jsonChanges(`${path}.${key}`, before[key] ?? null, after[key] ?? null, out);
+    }
+    return;
+  }
+  out.push({ path, before, after });
+}
+
+function columnChanges(prefix: string, columns: readonly ShapeColumn[], before: Row | undefined, after: Row | undefined, label: Labeler, out: FieldChange[]) {
+  for (const c of columns) {
+    const b = before ? authored(before[c.column] ?? null, c, label) : null;
+    const a = after ? authored(after[c.column] ?? null, c, label) : null;
+    if (c.type.name === 'jsonb' && !c.type.array) jsonChanges(`${prefix}${c.property}`, b, a, out);
+    else if (!sameValue(b, a)) out.push({ path: `${prefix}${c.property}`, before: b, after: a });
+  }
+}
+
+/** An entry of a relation as the author wrote it: `{prompt: literature-summary, usage: task}`. */
+export function authoredEntry(rel: RelationShape, row: Row, label: Labeler): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of rel.columns) if (row[c.column] !== null && row[c.column] !== undefined) out[c.property] = authored(row[c.column], c, label);
+  return out;
+}
+
+const entryLabel = (rel: RelationShape, row: Row, label: Labeler) =>
+  rel.keyColumns.map((k) => authored(row[k] ?? null, rel.columns.find((c) => c.column === k)!, label)).join(',');
+
+/** Every difference between two states of one asset, field by field and entry by entry. */
+export function fieldChanges(shape: KindShape, before: AssetState | undefined, after: AssetState | undefined, label: Labeler): FieldChange[] {
+  const out: FieldChange[] = [];
+  columnChanges('', shape.columns, before?.columns, after?.columns, label, out);
+  for (const rel of shape.relations) {
+    const b = before?.relations[rel.table] ?? {};
+    const a = after?.relations[rel.table] ?? {};
+    for (const key of [...new Set([...Object.keys(b), ...Object.keys(a)])].sort()) {
+      const rb = b[key];
+      const ra = a[key];
+      const path = `${rel.property}[${entryLabel(rel, (ra ?? rb)!, label)}]`;
+      if (!rb || !ra) out.push({ path, before: rb ? authoredEntry(rel, rb, label) : null, after: ra ? authoredEntry(rel, ra, label) : null });
+      else columnChanges(`${path}.`, rel.columns.filter((c) => !rel.keyColumns.includes(c.column)), rb, ra, label, out);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import type { SqlType } from '../kinds/sql-type.ts';
+
+/**
+ * One canonical form for a value, whether it came from YAML or from the database, so that a
+ * registry that was just applied plans as 0 changes: JSONB key order, numeric scale, trailing
+ * newlines of block scalars and NULL-versus-absent all compare equal.
+ */
+export function normalizeValue(value: unknown, type: SqlType): unknown {
+  if (value === undefined || value === null) return null;
+  if (type.array) return Array.isArray(value) ? value.map((v) => normalizeValue(v, { ...type, array: false })) : value;
+  switch (type.name) {
+    case 'text':
+    case 'varchar':
+      return typeof value === 'string' ? value.replace(/\n+$/, '') : value;
+    case 'numeric': {
+      const n = typeof value === 'string' ? Number(value) : value;
+      return typeof n === 'number' ? Number(n.toFixed(type.scale)) : n;
+    }
+    case 'integer':
+    case 'bigint':
+      return typeof value === 'bigint' ? Number(value) : value;
+    case 'uuid':
+      return typeof value === 'string' ? value.toLowerCase() : value;
+    case 'jsonb':
+      return sortKeys(value);
+    case 'date':
+      return value instanceof Date ? value.toISOString().slice(0, 10) : value;
+    default:
+      return value;
+  }
+}
+
+export function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/** JSON with sorted keys: equal values, equal text. */
+export const stableJson = (value: unknown) => JSON.stringify(sortKeys(value));
+
+export const sameValue = (a: unknown, b: unknown) => stableJson(a) === stableJson(b);
+
+export const contentHash = (value: unknown) => createHash('sha256').update(stableJson(value)).digest('hex');

@@ -1,0 +1,46 @@
+import type { ResolvedAsset, Row } from '../resolve/graph.ts';
+import { normalizeValue, stableJson } from './normalize.ts';
+import type { KindShape, ShapeColumn } from './shape.ts';
+
+/**
+ * An asset's content in canonical form, the unit the diff compares: the core row's columns and the
+ * rows of each relation table keyed by their identity. Built the same way from the registry and
+ * from the database.
+ */
+export interface AssetState {
+  kind: string;
+  uuid: string;
+  id: string;
+  tenant: string | null;
+  columns: Row;
+  /** table → entry key → row. */
+  relations: Record<string, Record<string, Row>>;
+}
+
+function normalizeRow(row: Row, columns: readonly ShapeColumn[], fillDefaults: boolean): Row {
+  const out: Row = {};
+  for (const c of columns) {
+    const raw = row[c.column];
+    out[c.column] = normalizeValue(raw === undefined && fillDefaults ? c.default : raw, c.type);
+  }
+  return out;
+}
+
+export const entryKey = (row: Row, keyColumns: readonly string[]) => stableJson(keyColumns.map((k) => row[k] ?? null));
+
+export function buildState(shape: KindShape, identity: { uuid: string; id: string; tenant: string | null }, row: Row, relations: Record<string, Row[]>, fromRegistry: boolean): AssetState {
+  const state: AssetState = { kind: shape.kind, ...identity, columns: normalizeRow(row, shape.columns, fromRegistry), relations: {} };
+  for (const rel of shape.relations) {
+    const entries: Record<string, Row> = {};
+    for (const r of relations[rel.table] ?? []) {
+      const normalized = normalizeRow(r, rel.columns, fromRegistry);
+      entries[entryKey(normalized, rel.keyColumns)] = normalized;
+    }
+    state.relations[rel.table] = entries;
+  }
+  return state;
+}
+
+/** The registry's side: absent columns take their schema default, as an INSERT would give them. */
+export const desiredState = (shape: KindShape, asset: ResolvedAsset): AssetState =>
+  buildState(shape, { uuid: asset.uuid, id: asset.id, tenant: asset.tenant }, asset.row, asset.relations, true);
