@@ -5,9 +5,9 @@ import { describeSchemaChange, type SchemaChange } from '../migrate/changes.ts';
 import type { RegistryGraph } from '../resolve/graph.ts';
 import { fieldChanges, type Labeler } from './fields.ts';
 import type { AssetChange, DeleteMode, Plan } from './model.ts';
-import { contentHash, sameValue } from './normalize.ts';
 import { dependencyOrder, type KindShape } from './shape.ts';
-import { desiredState, type AssetState } from './state.ts';
+import { desiredState, stateText, type AssetState } from './state.ts';
+import { createHash } from 'node:crypto';
 
 export interface PlanInputs {
   gitCommit: string | null;
@@ -19,7 +19,7 @@ export interface PlanInputs {
   deleteMode: DeleteMode;
 }
 
-const sameState = (a: AssetState, b: AssetState) => sameValue(a.columns, b.columns) && sameValue(a.relations, b.relations);
+const sameState = (a: AssetState, b: AssetState) => stateText(a) === stateText(b);
 
 /** Stage "plan": the registry graph against the live rows → typed changes. Pure: no I/O. */
 export function computePlan(input: PlanInputs): Plan {
@@ -70,14 +70,24 @@ export function computePlan(input: PlanInputs): Plan {
     delete: changes.filter((c) => c.action === 'delete').length,
     unchanged,
   };
-  const registryHash = contentHash([...desired.values()].sort((a, b) => a.uuid.localeCompare(b.uuid)));
-  const liveHash = contentHash({
-    assets: [...live.assets.values()].map((a) => [a.state, a.version, a.deleted]).sort((a, b) => (a[0] as AssetState).uuid.localeCompare((b[0] as AssetState).uuid)),
-    unmanaged: live.unmanaged,
-  });
-  const planHash = contentHash({ schema: input.schema.map(describeSchemaChange), changes, deleteMode: input.deleteMode, registryHash, liveHash, gitCommit: input.gitCommit });
+  const registryHash = hashLines([...desired.values()].map((s) => `${s.uuid} ${s.tenant} ${s.id} ${stateText(s)}`));
+  const liveHash = hashLines([
+    ...[...live.assets.values()].map((a) => `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} ${stateText(a.state)}`),
+    ...live.unmanaged.map((u) => `unmanaged ${JSON.stringify(u)}`),
+  ]);
+  const planHash = hashLines([
+    `settings ${input.deleteMode} ${input.gitCommit} ${registryHash} ${liveHash}`,
+    ...input.schema.map((c, i) => `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`),
+    ...changes.map((c) => `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} ${c.after ? stateText(c.after) : ''}`),
+  ]);
   return {
     formatVersion: '1', database: input.database, deleteMode: input.deleteMode, gitCommit: input.gitCommit, schema: input.schema, changes, summary,
     registryHash, liveHash, planHash, diagnostics: sortDiagnostics(diagnostics),
   };
+}
+
+function hashLines(lines: string[]): string {
+  const hash = createHash('sha256');
+  for (const line of lines.sort()) hash.update(line).update('\n');
+  return hash.digest('hex');
 }

@@ -44,3 +44,15 @@ export function buildState(shape: KindShape, identity: { uuid: string; id: strin
 /** The registry's side: absent columns take their schema default, as an INSERT would give them. */
 export const desiredState = (shape: KindShape, asset: ResolvedAsset): AssetState =>
   buildState(shape, { uuid: asset.uuid, id: asset.id, tenant: asset.tenant }, asset.row, asset.relations, true);
+
+/**
+ * A state's canonical text, cheaply: values are already canonical (normalizeValue sorts JSON keys) and
+ * columns follow the shape's order, so only relation entries need sorting. Equal content, equal text.
+ */
+export function stateText(state: AssetState): string {
+  const relations = Object.keys(state.relations).sort().map((table) => {
+    const entries = state.relations[table]!;
+    return [table, Object.keys(entries).sort().map((k) => [k, entries[k]])];
+  });
+  return JSON.stringify([state.columns, relations]);
+}
