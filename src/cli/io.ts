@@ -8,6 +8,8 @@ export interface CliIO {
   stdout: Output;
   stderr: Output;
   env: NodeJS.ProcessEnv;
+  /** Asks a question on the terminal; absent when there is no terminal to ask on. */
+  prompt?: (question: string) => Promise<string>;
 }
 
 /** Exit codes, terraform-style: 0 success, 1 error; `plan --detailed-exitcode` adds 2 for "changes present". */

@@ -2,7 +2,11 @@ import { DatabaseError } from '../db/errors.ts';
 import { DatabaseLockedError } from '../db/lock.ts';
 import { SchemaAnnotationError } from '../kinds/catalog.ts';
 import { DestructiveChangeError } from '../migrate/migrate.ts';
+import { ApplyRefusedError } from '../apply/apply.ts';
+import { ApplyLockTimeoutError } from '../apply/lock.ts';
+import { applyCommand } from './commands/apply.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { planCommand } from './commands/plan.ts';
 import type { Command } from './commands/command.ts';
 import { typesCommand } from './commands/types.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -10,6 +14,8 @@ import { exitCodes, UsageError, type CliIO } from './io.ts';
 
 const commands: Record<string, Command> = {
   validate: validateCommand,
+  plan: planCommand,
+  apply: applyCommand,
   migrate: migrateCommand,
   types: typesCommand,
 };
@@ -51,7 +57,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(`canon: invalid schema: ${e.message}\n`);
       return exitCodes.error;
     }
-    if (e instanceof DatabaseError || e instanceof DatabaseLockedError || e instanceof DestructiveChangeError) {
+    if (e instanceof DatabaseError || e instanceof DatabaseLockedError || e instanceof DestructiveChangeError || e instanceof ApplyRefusedError || e instanceof ApplyLockTimeoutError) {
       io.stderr.write(`canon ${name}: ${e.message}\n`);
       return exitCodes.error;
     }

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { applyRegistry } from '../../apply/apply.ts';
+import type { Plan } from '../../plan/model.ts';
+import { formatDiagnostic, renderValidationText, summarize } from '../../render/diagnostics.ts';
+import { renderPlanJson } from '../../render/plan/json.ts';
+import { renderPlanText } from '../../render/plan/text.ts';
+import { styleFor } from '../../render/style.ts';
+import { oneOf, parseCommandArgs } from '../args.ts';
+import { openFromOptions, schemaOptionsFor } from '../database.ts';
+import { parseDuration } from '../duration.ts';
+import { exitCodes, UsageError, type CliIO } from '../io.ts';
+import { catalogFor } from '../schemas.ts';
+import type { Command } from './command.ts';
+import { planOptions, planOptionsHelp } from './plan.ts';
+
+interface SavedPlan { format_version: string; plan_hash: string; registry_hash: string; live_hash: string; delete_mode: 'soft' | 'hard' }
+
+function readSavedPlan(path: string): SavedPlan {
+  let parsed: Partial<SavedPlan>;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`canon apply: cannot read the plan ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (parsed.format_version !== '1' || typeof parsed.plan_hash !== 'string') throw new UsageError(`canon apply: ${path} is not a plan saved by 'canon plan --out' (format_version 1)`);
+  return parsed as SavedPlan;
+}
+
+export const applyCommand: Command = {
+  summary: 'Make the database match the registry, in one transaction',
+  usage: `Usage: canon apply [plan.json] [--auto-approve] [--allow-delete] [--dir registry] [--database <db>]
+
+Plans (see 'canon plan') and applies the plan in one transaction under an advisory lock: schema
+changes, then rows parents before children, then deletes. Any failure leaves the database exactly
+as it was. With a plan file saved by 'canon plan --out', applies exactly that plan and refuses if
+the registry or the database changed since.
+
+Options:
+${planOptionsHelp}
+  --auto-approve        do not ask for confirmation (CI)
+  --allow-delete        allow the plan to delete assets removed from the registry
+  --allow-destructive   allow destructive schema changes
+  --format text|json    output (default: text)
+  -h, --help            show this help
+
+Exit status: 0 applied or nothing to do, 1 error or refused.`,
+  async run(args: string[], io: CliIO) {
+    const { values, positionals } = parseCommandArgs('apply', args, {
+      ...planOptions,
+      'auto-approve': { type: 'boolean', default: false },
+      'allow-delete': { type: 'boolean', default: false },
+      'allow-destructive': { type: 'boolean', default: false },
+      format: { type: 'string' },
+    }, true);
+    if (positionals.length > 1) throw new UsageError(`canon apply: takes at most one plan file, got ${positionals.length}.`);
+    const format = oneOf('apply', 'format', values.format, ['text', 'json'] as const, 'text');
+    const saved = positionals[0] ? readSavedPlan(positionals[0]) : undefined;
+    if (!saved && !values['auto-approve'] && !io.prompt) {
+      throw new UsageError('canon apply: no terminal to ask for confirmation; pass --auto-approve, or apply a plan saved with canon plan --out');
+    }
+    const catalog = catalogFor(values.schemas);
+    const schema = schemaOptionsFor(values, io);
+    const style = styleFor(io.stdout, io.env);
+    const errStyle = styleFor(io.stderr, io.env);
+    const confirm = saved || values['auto-approve'] ? undefined : async (plan: Plan) => {
+      io.stdout.write(renderPlanText(plan, style));
+      const answer = await io.prompt!(`\nApply these changes to ${plan.database}? Only 'yes' will be accepted: `);
+      return answer.trim() === 'yes';
+    };
+    let lastProgress = 0;
+    const db = await openFromOptions(values, io, 'canon apply');
+    try {
+      const outcome = await applyRegistry(db, {
+        dir: values.dir!, catalog, schema,
+        deleteMode: saved?.delete_mode ?? (values['hard-delete'] ? 'hard' : 'soft'),
+        statementTimeoutMs: parseDuration('apply', 'statement-timeout', values['statement-timeout'], 60_000),
+        lockTimeoutMs: parseDuration('apply', 'lock-timeout', values['lock-timeout'], 30_000),
+        allowDelete: values['allow-delete']!,
+        allowDestructive: values['allow-destructive']!,
+        ...(saved ? { saved: { planHash: saved.plan_hash, registryHash: saved.registry_hash, liveHash: saved.live_hash } } : {}),
+        ...(confirm ? { confirm } : {}),
+        onStatement: (i, total, purpose) => {
+          if (format !== 'text' || Date.now() - lastProgress < 500) return;
+          lastProgress = Date.now();
+          io.stderr.write(errStyle.dim(`Applying ${i + 1}/${total}: ${purpose}`) + '\n');
+        },
+      });
+      if (outcome.status === 'invalid') {
+        io.stdout.write(renderValidationText(outcome.diagnostics, summarize(outcome.diagnostics, 0, 0), style));
+        return exitCodes.error;
+      }
+      for (const d of outcome.diagnostics) io.stderr.write(formatDiagnostic(d, errStyle) + '\n');
+      const { plan } = outcome;
+      if (format === 'json') {
+        io.stdout.write(JSON.stringify({ ...JSON.parse(renderPlanJson(plan)), applied: outcome.status === 'applied', duration_ms: Math.round(outcome.durationMs) }, null, 2) + '\n');
+        return exitCodes.ok;
+      }
+      if (!confirm) io.stdout.write(renderPlanText(plan, style));
+      if (outcome.status === 'applied') {
+        const s = plan.summary;
+        io.stdout.write(style.green(`\nApply complete: ${s.create} created, ${s.update} updated, ${s.delete} deleted${plan.schema.length ? `, ${plan.schema.length} schema changes` : ''} (${outcome.statements} statements, ${Math.round(outcome.durationMs)} ms).`) + '\n');
+      }
+      return exitCodes.ok;
+    } finally {
+      await db.close();
+    }
+  },
+};

@@ -1,0 +1,77 @@
+import { writeFileSync } from 'node:fs';
+import { hasChanges } from '../../plan/model.ts';
+import { planRegistry } from '../../pipeline/plan.ts';
+import { formatDiagnostic, renderValidationText, summarize } from '../../render/diagnostics.ts';
+import { renderPlanJson } from '../../render/plan/json.ts';
+import { renderPlanMarkdown } from '../../render/plan/markdown.ts';
+import { renderPlanSql } from '../../render/plan/sql.ts';
+import { renderPlanText } from '../../render/plan/text.ts';
+import { styleFor } from '../../render/style.ts';
+import { oneOf, parseCommandArgs } from '../args.ts';
+import { databaseHelp, databaseOptions, openFromOptions, schemaOptionsFor } from '../database.ts';
+import { parseDuration } from '../duration.ts';
+import { exitCodes, type CliIO } from '../io.ts';
+import { catalogFor } from '../schemas.ts';
+import type { Command } from './command.ts';
+
+export const planOptions = {
+  ...databaseOptions,
+  'hard-delete': { type: 'boolean', default: false },
+  'statement-timeout': { type: 'string' },
+  'lock-timeout': { type: 'string' },
+} as const;
+
+export const planOptionsHelp = `${databaseHelp}
+  --hard-delete         delete rows of removed assets (default: soft delete, setting deleted_at)
+  --lock-timeout <d>    how long apply waits for another apply's lock (default: 30s)
+  --statement-timeout <d>  limit for each statement (default: 60s)`;
+
+export const planCommand: Command = {
+  summary: 'Show what apply would change: schema, rows and relations',
+  usage: `Usage: canon plan [--dir registry] [--database <db>] [--format text|markdown|json|sql] [--out plan.json]
+
+Validates the registry, diffs it against the live database and prints the changes: assets to
+create, update (field by field) and delete, and schema changes. Nothing is written.
+
+Options:
+${planOptionsHelp}
+  --format <f>          text (default), markdown (a pull-request comment), json (versioned), sql
+                        (exactly the statements apply would run)
+  --out <file>          also save the plan as JSON, for 'canon apply <file>'
+  --detailed-exitcode   exit 2 when there are changes (0 none, 1 error)
+  -h, --help            show this help`,
+  async run(args: string[], io: CliIO) {
+    const { values } = parseCommandArgs('plan', args, {
+      ...planOptions,
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'detailed-exitcode': { type: 'boolean', default: false },
+    });
+    const format = oneOf('plan', 'format', values.format, ['text', 'markdown', 'json', 'sql'] as const, 'text');
+    const catalog = catalogFor(values.schemas);
+    const schema = schemaOptionsFor(values, io);
+    const db = await openFromOptions(values, io, 'canon plan');
+    try {
+      const outcome = await planRegistry(db, {
+        dir: values.dir!, catalog, schema, deleteMode: values['hard-delete'] ? 'hard' : 'soft',
+        statementTimeoutMs: parseDuration('plan', 'statement-timeout', values['statement-timeout'], 60_000),
+        lockTimeoutMs: parseDuration('plan', 'lock-timeout', values['lock-timeout'], 30_000),
+      });
+      const style = styleFor(io.stdout, io.env);
+      if (!outcome.ok) {
+        io.stdout.write(renderValidationText(outcome.diagnostics, summarize(outcome.diagnostics, 0, 0), style));
+        return exitCodes.error;
+      }
+      const { plan } = outcome;
+      for (const d of outcome.diagnostics) io.stderr.write(formatDiagnostic(d, styleFor(io.stderr, io.env)) + '\n');
+      if (plan.diagnostics.length > 0) return exitCodes.error;
+      if (values.out) writeFileSync(values.out, renderPlanJson(plan));
+      const render = { text: () => renderPlanText(plan, style), markdown: () => renderPlanMarkdown(plan), json: () => renderPlanJson(plan), sql: () => renderPlanSql(outcome.statements) };
+      io.stdout.write(render[format]());
+      if (values.out && format === 'text') io.stdout.write(`\nSaved the plan to ${values.out}. Apply exactly it with: canon apply ${values.out}\n`);
+      return values['detailed-exitcode'] && hasChanges(plan) ? exitCodes.changes : exitCodes.ok;
+    } finally {
+      await db.close();
+    }
+  },
+};

@@ -1,0 +1,34 @@
+import { describeSchemaChange } from '../../migrate/changes.ts';
+import type { Plan } from '../../plan/model.ts';
+
+/**
+ * The machine format, versioned by `format_version` (bumped on any incompatible change). Also the
+ * saved-plan file: `canon apply plan.json` checks its `plan_hash`.
+ */
+export function planJson(plan: Plan) {
+  return {
+    format_version: plan.formatVersion,
+    database: plan.database,
+    delete_mode: plan.deleteMode,
+    git_commit: plan.gitCommit,
+    plan_hash: plan.planHash,
+    registry_hash: plan.registryHash,
+    live_hash: plan.liveHash,
+    summary: plan.summary,
+    schema_changes: plan.schema.map((c) => ({ action: c.kind, description: describeSchemaChange(c), destructive: c.destructive, ...('reason' in c && c.reason ? { reason: c.reason } : {}) })),
+    changes: plan.changes.map((c) => ({
+      action: c.action,
+      kind: c.kind,
+      id: c.id,
+      tenant: c.tenant,
+      uuid: c.uuid,
+      source: c.source ? { file: c.source.file, line: c.source.line, column: c.source.column } : null,
+      ...(c.restore ? { restore: true } : {}),
+      ...(c.adopt ? { adopt: true } : {}),
+      fields: c.fields,
+    })),
+    diagnostics: plan.diagnostics.map(({ file, line, column, severity, code, message }) => ({ file, line, column, severity, code, message })),
+  };
+}
+
+export const renderPlanJson = (plan: Plan) => JSON.stringify(planJson(plan), null, 2) + '\n';

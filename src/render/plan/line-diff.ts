@@ -1,0 +1,44 @@
+export type DiffLine = { op: ' ' | '-' | '+'; text: string };
+
+/** A line diff (longest common subsequence), so a changed prompt reads as a patch, not two blobs. */
+export function lineDiff(before: string, after: string): DiffLine[] {
+  const a = before.split('\n');
+  const b = after.split('\n');
+  if (a.length * b.length > 4_000_000) return [...a.map((text) => ({ op: '-' as const, text })), ...b.map((text) => ({ op: '+' as const, text }))];
+  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  }
+  const out: DiffLine[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) { out.push({ op: ' ', text: a[i]! }); i++; j++; }
+    else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) out.push({ op: '-', text: a[i++]! });
+    else out.push({ op: '+', text: b[j++]! });
+  }
+  while (i < a.length) out.push({ op: '-', text: a[i++]! });
+  while (j < b.length) out.push({ op: '+', text: b[j++]! });
+  return out;
+}
+
+/** Only the changed lines with `context` lines around them; long unchanged stretches fold into "…". */
+export function hunks(lines: DiffLine[], context = 2): (DiffLine | { op: '…'; text: string })[] {
+  const keep = new Set<number>();
+  lines.forEach((l, i) => {
+    if (l.op !== ' ') for (let k = Math.max(0, i - context); k <= Math.min(lines.length - 1, i + context); k++) keep.add(k);
+  });
+  const out: (DiffLine | { op: '…'; text: string })[] = [];
+  let skipped = 0;
+  lines.forEach((l, i) => {
+    if (keep.has(i)) {
+      if (skipped > 0) out.push({ op: '…', text: `${skipped} unchanged line${skipped === 1 ? '' : 's'}` });
+      skipped = 0;
+      out.push(l);
+    } else skipped++;
+  });
+  if (skipped > 0) out.push({ op: '…', text: `${skipped} unchanged line${skipped === 1 ? '' : 's'}` });
+  return out;
+}
+
+export const isMultiline = (v: unknown): v is string => typeof v === 'string' && v.includes('\n');

@@ -1,0 +1,71 @@
+import { describeSchemaChange } from '../../migrate/changes.ts';
+import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
+import { hunks, isMultiline, lineDiff } from './line-diff.ts';
+import { assetTitle, valueText } from './text.ts';
+
+/** GitHub refuses comments over 65,536 characters; stay well under, with room for the footer. */
+export const markdownBudget = 60_000;
+
+const symbol = { create: '+', update: '~', delete: '-' } as const;
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const fence = (text: string) => '```' + (text.includes('```') ? '\u200b' : '');
+
+function fieldMarkdown(f: FieldChange, action: AssetChange['action']): string {
+  if (isMultiline(f.before) || isMultiline(f.after)) {
+    const lines = action === 'create' ? String(f.after).split('\n').map((l) => `+ ${l}`) : hunks(lineDiff(String(f.before ?? ''), String(f.after ?? ''))).map((l) => (l.op === '…' ? `@@ ${l.text} @@` : `${l.op} ${l.text}`));
+    const body = lines.join('\n');
+    return `\`${f.path}\`\n\n${fence(body)}diff\n${body.replace(/```/g, '`\u200b``')}\n\`\`\`\n`;
+  }
+  return `| \`${cell(f.path)}\` | ${cell(valueText(f.before, 200))} | ${cell(valueText(f.after, 200))} |`;
+}
+
+function details(c: AssetChange): string {
+  const where = c.source ? ` — \`${c.source.file}:${c.source.line}\`` : '';
+  const table = c.fields.filter((f) => !(isMultiline(f.before) || isMultiline(f.after)));
+  const texts = c.fields.filter((f) => isMultiline(f.before) || isMultiline(f.after));
+  const parts = [`<details><summary><code>${symbol[c.action]}</code> ${assetTitle(c)}${where}</summary>\n`];
+  if (table.length > 0) parts.push('| field | before | after |\n|---|---|---|\n' + table.map((f) => fieldMarkdown(f, c.action)).join('\n') + '\n');
+  for (const f of texts) parts.push(fieldMarkdown(f, c.action));
+  parts.push('</details>\n');
+  return parts.join('\n');
+}
+
+/** A pull-request comment: a kind × action table, then one collapsible section per asset, truncated with counts. */
+export function renderPlanMarkdown(plan: Plan): string {
+  const s = plan.summary;
+  const head: string[] = ['## Canon plan', ''];
+  if (plan.schema.length === 0 && plan.changes.length === 0) {
+    head.push(`No changes: the database matches the registry (${s.unchanged} assets).`);
+    return head.join('\n') + '\n';
+  }
+  head.push(`**${s.create}** to create, **${s.update}** to update, **${s.delete}** to delete, ${s.unchanged} unchanged${plan.schema.length ? `, ${plan.schema.length} schema changes` : ''}.`, '');
+  const kinds = [...new Set(plan.changes.map((c) => c.kind))].sort();
+  if (kinds.length > 0) {
+    head.push('| kind | create | update | delete |', '|---|---:|---:|---:|');
+    for (const k of kinds) {
+      const n = (a: AssetChange['action']) => plan.changes.filter((c) => c.kind === k && c.action === a).length;
+      head.push(`| ${k} | ${n('create')} | ${n('update')} | ${n('delete')} |`);
+    }
+    head.push('');
+  }
+  const destructive = plan.schema.filter((c) => c.destructive);
+  if (destructive.length > 0) head.push(`> [!WARNING]\n> ${destructive.length} destructive schema change(s): ${destructive.map((c) => describeSchemaChange(c)).join('; ')}`, '');
+  if (s.delete > 0) head.push(`> [!CAUTION]\n> ${s.delete} asset(s) will be deleted (${plan.deleteMode}); apply needs \`--allow-delete\`.`, '');
+  if (plan.schema.length > 0) {
+    head.push(`<details><summary>Schema changes (${plan.schema.length})</summary>\n`, ...plan.schema.slice(0, 200).map((c) => `- ${c.destructive ? '**destructive** ' : ''}${describeSchemaChange(c)}`), ...(plan.schema.length > 200 ? [`- … ${plan.schema.length - 200} more`] : []), '\n</details>\n');
+  }
+  let text = head.join('\n') + '\n';
+  let shown = 0;
+  for (const c of plan.changes) {
+    const section = details(c);
+    if (text.length + section.length > markdownBudget) break;
+    text += section + '\n';
+    shown++;
+  }
+  if (shown < plan.changes.length) {
+    const rest = plan.changes.slice(shown);
+    const count = (a: AssetChange['action']) => rest.filter((c) => c.action === a).length;
+    text += `\n… ${rest.length} more changes not shown (${count('create')} create, ${count('update')} update, ${count('delete')} delete) to stay under GitHub's comment size; run \`canon plan --format json\` for all of them.\n`;
+  }
+  return text;
+}

@@ -1,0 +1,55 @@
+import { describeSchemaChange } from '../../migrate/changes.ts';
+import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
+import type { Style } from '../style.ts';
+import { hunks, isMultiline, lineDiff } from './line-diff.ts';
+
+const symbol = { create: '+', update: '~', delete: '-' } as const;
+
+export function valueText(v: unknown, max = 120): string {
+  if (v === null || v === undefined) return 'null';
+  const text = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export const assetTitle = (c: Pick<AssetChange, 'kind' | 'id' | 'tenant'>) => `${c.kind} ${c.id}${c.tenant ? ` (tenant ${c.tenant})` : ''}`;
+
+function fieldLines(f: FieldChange, action: AssetChange['action'], style: Style): string[] {
+  const color = action === 'create' ? style.green : action === 'delete' ? style.red : style.yellow;
+  if (action === 'create') {
+    if (isMultiline(f.after)) {
+      const lines = f.after.split('\n');
+      return [color(`      + ${f.path} = <<EOT`), ...lines.slice(0, 6).map((l) => `          ${l}`), ...(lines.length > 6 ? [style.dim(`          … ${lines.length - 6} more lines`)] : []), '        EOT'];
+    }
+    return [color(`      + ${f.path} = ${valueText(f.after)}`)];
+  }
+  if (isMultiline(f.before) || isMultiline(f.after)) {
+    const diff = hunks(lineDiff(String(f.before ?? ''), String(f.after ?? '')));
+    return [color(`      ~ ${f.path}:`), ...diff.map((l) => (l.op === '+' ? style.green(`          + ${l.text}`) : l.op === '-' ? style.red(`          - ${l.text}`) : l.op === '…' ? style.dim(`          … ${l.text}`) : `            ${l.text}`))];
+  }
+  if (f.before === null) return [style.green(`      + ${f.path} = ${valueText(f.after)}`)];
+  if (f.after === null) return [style.red(`      - ${f.path} = ${valueText(f.before)}`)];
+  return [color(`      ~ ${f.path}: ${valueText(f.before)} → ${valueText(f.after)}`)];
+}
+
+/** Terraform-like text: what happens to each asset, field by field; long text as a line diff. */
+export function renderPlanText(plan: Plan, style: Style): string {
+  const out: string[] = [];
+  if (plan.schema.length > 0) {
+    out.push(style.bold('Schema changes:'));
+    for (const c of plan.schema) out.push(c.destructive ? style.red(`  ! ${describeSchemaChange(c)}${'reason' in c && c.reason ? ` (${c.reason})` : ''}`) : style.green(`  + ${describeSchemaChange(c)}`));
+    out.push('');
+  }
+  for (const c of plan.changes) {
+    const where = c.source ? style.dim(` ${c.source.file}:${c.source.line}:${c.source.column}`) : '';
+    const verb = c.action === 'create' ? 'will be created' : c.action === 'delete' ? (plan.deleteMode === 'hard' ? 'will be deleted' : 'will be deleted (soft: deleted_at is set)') : c.restore ? 'will be restored' : c.adopt ? 'will be taken over and updated' : 'will be updated in place';
+    const color = c.action === 'create' ? style.green : c.action === 'delete' ? style.red : style.yellow;
+    out.push(style.bold(`  # ${assetTitle(c)} ${verb}`) + where);
+    out.push(color(`  ${symbol[c.action]} ${c.kind} "${c.id}"`));
+    for (const f of c.fields) out.push(...fieldLines(f, c.action, style));
+    out.push('');
+  }
+  const s = plan.summary;
+  if (plan.schema.length === 0 && plan.changes.length === 0) out.push(style.green(`No changes. ${plan.database} matches the registry (${s.unchanged} assets).`));
+  else out.push(style.bold(`Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged${plan.schema.length ? `; ${plan.schema.length} schema changes` : ''}.`));
+  return out.join('\n') + '\n';
+}
