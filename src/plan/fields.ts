@@ -52,10 +52,11 @@ export function fieldChanges(shape: KindShape, before: AssetState | undefined, a
   for (const rel of shape.relations) {
     const b = before?.relations[rel.table] ?? {};
     const a = after?.relations[rel.table] ?? {};
-    for (const key of [...new Set([...Object.keys(b), ...Object.keys(a)])].sort()) {
+    const entries = [...new Set([...Object.keys(b), ...Object.keys(a)])].map((key) => ({ key, name: entryLabel(rel, (a[key] ?? b[key])!, label) }));
+    for (const { key, name } of entries.sort((x, y) => x.name.localeCompare(y.name))) {
       const rb = b[key];
       const ra = a[key];
-      const path = `${rel.property}[${entryLabel(rel, (ra ?? rb)!, label)}]`;
+      const path = `${rel.property}[${name}]`;
       if (!rb || !ra) out.push({ path, before: rb ? authoredEntry(rel, rb, label) : null, after: ra ? authoredEntry(rel, ra, label) : null });
       else columnChanges(`${path}.`, rel.columns.filter((c) => !rel.keyColumns.includes(c.column)), rb, ra, label, out);
     }

@@ -51,8 +51,9 @@ export function shapesOf(catalog: KindCatalog): Map<string, KindShape> {
 }
 
 /**
- * Core tables ordered so that referenced tables come first (parents before children); references
- * within a table and cycles between tables are left to deferred foreign keys.
+ * Kinds ordered so that referenced kinds come first (parents before children), counting references
+ * from relation tables too; references within a table and cycles between kinds are left to deferred
+ * foreign keys.
  */
 export function dependencyOrder(shapes: ReadonlyMap<string, KindShape>): KindShape[] {
   const ordered: KindShape[] = [];
@@ -60,8 +61,9 @@ export function dependencyOrder(shapes: ReadonlyMap<string, KindShape>): KindSha
   const visit = (shape: KindShape) => {
     if (state.get(shape.kind)) return;
     state.set(shape.kind, 'visiting');
-    for (const c of shape.columns) {
-      if (c.target && c.target !== shape.kind && state.get(c.target) !== 'visiting') visit(shapes.get(c.target)!);
+    const targets = [...shape.columns, ...shape.relations.flatMap((r) => r.columns)].map((c) => c.target);
+    for (const target of targets) {
+      if (target && target !== shape.kind && state.get(target) !== 'visiting') visit(shapes.get(target)!);
     }
     state.set(shape.kind, 'done');
     ordered.push(shape);
