@@ -9,6 +9,19 @@ import { acquireApplyLock } from './lock.ts';
 /** A refusal the user can act on (deletes not allowed, stale plan, declined): one line, nothing written. */
 export class ApplyRefusedError extends Error {}
 
+/** The database rejected a statement: the transaction is rolled back, so nothing was written. */
+export class ApplyFailedError extends Error {}
+
+/** PostgreSQL's own words (slonik wraps them in generic classes), with the constraint and detail it names. */
+function databaseMessage(e: unknown): string {
+  const inner = (e as { cause?: unknown }).cause as { message?: string; constraint?: string; detail?: string; table?: string } | undefined;
+  const source = inner?.message ? inner : (e as { message?: string; constraint?: string; detail?: string; table?: string });
+  const parts = [source.message ?? String(e)];
+  if (source.constraint && !parts[0]!.includes(source.constraint)) parts.push(`constraint ${source.constraint}`);
+  if (source.detail) parts.push(source.detail);
+  return parts.join('; ');
+}
+
 export interface ApplyOptions extends PlanOptions {
   allowDelete: boolean;
   allowDestructive: boolean;
@@ -54,7 +67,11 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
       if (options.confirm && !(await options.confirm(plan))) throw new ApplyRefusedError('apply cancelled; nothing was changed');
       for (const [i, statement] of statements.entries()) {
         options.onStatement?.(i, statements.length, statement.purpose);
-        await tx.query(statement.query);
+        try {
+          await tx.query(statement.query);
+        } catch (e) {
+          throw new ApplyFailedError(`statement ${i + 1} of ${statements.length} (${statement.purpose}) failed: ${databaseMessage(e)}; the transaction was rolled back and nothing was changed`, { cause: e });
+        }
       }
       if (db.pglite && plan.schema.some((c) => c.kind === 'createExtension')) await db.pglite.refreshArrayTypes();
       return { status: 'applied', plan, diagnostics: outcome.diagnostics, durationMs: performance.now() - started, statements: statements.length };

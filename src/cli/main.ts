@@ -2,7 +2,7 @@ import { DatabaseError } from '../db/errors.ts';
 import { DatabaseLockedError } from '../db/lock.ts';
 import { SchemaAnnotationError } from '../kinds/catalog.ts';
 import { DestructiveChangeError } from '../migrate/migrate.ts';
-import { ApplyRefusedError } from '../apply/apply.ts';
+import { ApplyFailedError, ApplyRefusedError } from '../apply/apply.ts';
 import { ApplyLockTimeoutError } from '../apply/lock.ts';
 import { applyCommand } from './commands/apply.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -57,7 +57,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(`canon: invalid schema: ${e.message}\n`);
       return exitCodes.error;
     }
-    if (e instanceof DatabaseError || e instanceof DatabaseLockedError || e instanceof DestructiveChangeError || e instanceof ApplyRefusedError || e instanceof ApplyLockTimeoutError) {
+    if (e instanceof DatabaseError || e instanceof DatabaseLockedError || e instanceof DestructiveChangeError || e instanceof ApplyRefusedError || e instanceof ApplyFailedError || e instanceof ApplyLockTimeoutError) {
       io.stderr.write(`canon ${name}: ${e.message}\n`);
       return exitCodes.error;
     }
