@@ -38,7 +38,8 @@ function columnChanges(prefix: string, columns: readonly ShapeColumn[], before: 
 /** An entry of a relation as the author wrote it: `{prompt: literature-summary, usage: task}`. */
 export function authoredEntry(rel: RelationShape, row: Row, label: Labeler): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const c of rel.columns) if (row[c.column] !== null && row[c.column] !== undefined) out[c.property] = authored(row[c.column], c, label);
+  const keyFirst = [...rel.columns].sort((a, b) => Number(!rel.keyColumns.includes(a.column)) - Number(!rel.keyColumns.includes(b.column)));
+  for (const c of keyFirst) if (row[c.column] !== null && row[c.column] !== undefined) out[c.property] = authored(row[c.column], c, label);
   return out;
 }
 

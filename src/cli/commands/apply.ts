@@ -95,7 +95,7 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
         io.stdout.write(JSON.stringify({ ...JSON.parse(renderPlanJson(plan)), applied: outcome.status === 'applied', duration_ms: Math.round(outcome.durationMs) }, null, 2) + '\n');
         return exitCodes.ok;
       }
-      if (!confirm) io.stdout.write(renderPlanText(plan, style));
+      if (!confirm || outcome.status === 'unchanged') io.stdout.write(renderPlanText(plan, style));
       if (outcome.status === 'applied') {
         const s = plan.summary;
         io.stdout.write(style.green(`\nApply complete: ${s.create} created, ${s.update} updated, ${s.delete} deleted${plan.schema.length ? `, ${plan.schema.length} schema changes` : ''} (${outcome.statements} statements, ${Math.round(outcome.durationMs)} ms).`) + '\n');

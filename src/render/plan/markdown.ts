@@ -16,6 +16,7 @@ function fieldMarkdown(f: FieldChange, action: AssetChange['action']): string {
     const body = lines.join('\n');
     return `\`${f.path}\`\n\n${fence(body)}diff\n${body.replace(/```/g, '`\u200b``')}\n\`\`\`\n`;
   }
+  if (action === 'create') return `| \`${cell(f.path)}\` | ${cell(valueText(f.after, 200))} |`;
   return `| \`${cell(f.path)}\` | ${cell(valueText(f.before, 200))} | ${cell(valueText(f.after, 200))} |`;
 }
 
@@ -24,7 +25,9 @@ function details(c: AssetChange): string {
   const table = c.fields.filter((f) => !(isMultiline(f.before) || isMultiline(f.after)));
   const texts = c.fields.filter((f) => isMultiline(f.before) || isMultiline(f.after));
   const parts = [`<details><summary><code>${symbol[c.action]}</code> ${assetTitle(c)}${where}</summary>\n`];
-  if (table.length > 0) parts.push('| field | before | after |\n|---|---|---|\n' + table.map((f) => fieldMarkdown(f, c.action)).join('\n') + '\n');
+  const header = c.action === 'create' ? '| field | value |\n|---|---|\n' : '| field | before | after |\n|---|---|---|\n';
+  if (c.action === 'delete') parts.push(`Row \`${c.uuid}\` of \`${c.table}\`, no longer in the registry.\n`);
+  if (table.length > 0) parts.push(header + table.map((f) => fieldMarkdown(f, c.action)).join('\n') + '\n');
   for (const f of texts) parts.push(fieldMarkdown(f, c.action));
   parts.push('</details>\n');
   return parts.join('\n');
