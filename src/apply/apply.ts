@@ -35,7 +35,7 @@ export interface ApplyOptions extends PlanOptions {
 
 export type ApplyOutcome =
   | { status: 'invalid'; diagnostics: Diagnostic[] }
-  | { status: 'unchanged' | 'applied'; plan: Plan; diagnostics: Diagnostic[]; durationMs: number; statements: number };
+  | { status: 'unchanged' | 'applied'; plan: Plan; diagnostics: Diagnostic[]; durationMs: number; statements: number; executeMs: number };
 
 /**
  * Stage "apply": under the advisory lock and in one transaction, plan afresh, check the plan may be
@@ -63,8 +63,9 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
       if (destructive.length > 0 && !options.allowDestructive) {
         throw new ApplyRefusedError(`the plan has ${destructive.length} destructive schema change(s); nothing was changed. Review them and pass --allow-destructive`);
       }
-      if (!hasChanges(plan)) return { status: 'unchanged', plan, diagnostics: outcome.diagnostics, durationMs: performance.now() - started, statements: 0 };
+      if (!hasChanges(plan)) return { status: 'unchanged', plan, diagnostics: outcome.diagnostics, durationMs: performance.now() - started, statements: 0, executeMs: 0 };
       if (options.confirm && !(await options.confirm(plan))) throw new ApplyRefusedError('apply cancelled; nothing was changed');
+      const executing = performance.now();
       for (const [i, statement] of statements.entries()) {
         options.onStatement?.(i, statements.length, statement.purpose);
         try {
@@ -74,7 +75,8 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
         }
       }
       if (db.pglite && plan.schema.some((c) => c.kind === 'createExtension')) await db.pglite.refreshArrayTypes();
-      return { status: 'applied', plan, diagnostics: outcome.diagnostics, durationMs: performance.now() - started, statements: statements.length };
+      const executeMs = performance.now() - executing;
+      return { status: 'applied', plan, diagnostics: outcome.diagnostics, durationMs: performance.now() - started, statements: statements.length, executeMs };
     });
   });
 }

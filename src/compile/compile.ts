@@ -29,13 +29,18 @@ export interface CompileOptions {
 
 const q = (fragment: Fragment) => sql.unsafe`${fragment}`;
 const recordset = (rows: Row[], columns: { column: string; type: ShapeColumn['type'] }[]) =>
-  sql.fragment`jsonb_to_recordset(${sql.jsonb(rows as never)}) AS x(${sql.join(columns.map((c) => sql.fragment`${id(c.column)} ${typeSql(c.type)}`), sql.fragment`, `)})`;
+  sql.fragment`json_to_recordset(${sql.json(rows as never)}) AS x(${sql.join(columns.map((c) => sql.fragment`${id(c.column)} ${typeSql(c.type)}`), sql.fragment`, `)})`;
 
 /** The apply's id, derived from the plan so `--format sql` shows exactly what apply runs. */
 export const applyIdOf = (plan: Plan) => uuidV5(`apply/${plan.planHash}`);
 
-/** What entity_versions keeps of an asset: its content as the diff saw it. */
-const versionData = (state: AssetState) => ({ columns: state.columns, relations: Object.fromEntries(Object.entries(state.relations).map(([t, e]) => [t, Object.values(e)])) });
+const withoutNulls = (row: Row) => Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null));
+
+/** What entity_versions keeps of an asset: its content as the diff saw it (NULL columns left out, to keep it small). */
+const versionData = (state: AssetState) => ({
+  columns: withoutNulls(state.columns),
+  relations: Object.fromEntries(Object.entries(state.relations).filter(([, e]) => Object.keys(e).length > 0).map(([t, e]) => [t, Object.values(e).map(withoutNulls)])),
+});
 
 /**
  * Plan → SQL: set-based statements per table (rows as one jsonb parameter through
