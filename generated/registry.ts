@@ -36,6 +36,44 @@ export type Slug = string;
  * The primary industry; at most one per asset.
  */
 export type PrimaryFlag = boolean;
+/**
+ * Tenants this asset is shared with, and what each may do with it (rows of asset_sharing). A bare id shares view-only.
+ */
+export type SharedWith = (
+  | string
+  | {
+      /**
+       * A stable identifier: lowercase letters, digits, ".", "_" and "-", starting with a letter or digit.
+       */
+      tenant: string;
+      can_view?: boolean;
+      can_edit?: boolean;
+      can_fork?: boolean;
+      can_delete?: boolean;
+    }
+)[];
+/**
+ * Tenants that enable this asset with their own configuration (the seed's <entity>_tenant tables). The tenant must be able to see the asset.
+ */
+export type TenantOverrides = (
+  | string
+  | {
+      /**
+       * A stable identifier: lowercase letters, digits, ".", "_" and "-", starting with a letter or digit.
+       */
+      tenant: string;
+      /**
+       * False hides the asset from this tenant.
+       */
+      enabled?: boolean;
+      /**
+       * Configuration that overrides the asset's own for this tenant.
+       */
+      config?: {
+        [k: string]: unknown;
+      };
+    }
+)[];
 
 /**
  * An AI agent: a system prompt, a model configuration and the prompts, skills and tools it uses.
@@ -172,6 +210,8 @@ export interface Agent {
         };
       }
   )[];
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }
 /**
  * An industry vertical (pharmaceuticals, digital health, biotech …) that assets are mapped to.
@@ -268,6 +308,8 @@ export interface JobToBeDone {
         importance?: 'low' | 'medium' | 'high' | 'critical';
       }
   )[];
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }
 /**
  * A document, site or dataset that is chunked and embedded for retrieval.
@@ -332,6 +374,8 @@ export interface KnowledgeSource {
         industry_tags?: string[];
       }
   )[];
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }
 /**
  * A person the platform serves or simulates: a professional, a patient, a researcher.
@@ -433,6 +477,8 @@ export interface Persona {
         responsibilities?: unknown[];
       }
   )[];
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }
 /**
  * A reusable prompt or prompt template.
@@ -497,6 +543,8 @@ export interface Prompt {
         compliance_notes?: string;
       }
   )[];
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }
 /**
  * An organisational role (e.g. Medical Science Liaison) that personas hold.
@@ -529,6 +577,8 @@ export interface Role {
    * Public assets are visible to every tenant (the shared registry).
    */
   is_public?: boolean;
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }
 /**
  * A capability an agent can have.
@@ -589,6 +639,8 @@ export interface Skill {
         demand_level?: 'low' | 'medium' | 'high';
       }
   )[];
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }
 /**
  * One step of a workflow.
@@ -696,6 +748,8 @@ export interface Task {
     };
     fallback_agent?: Slug;
   }[];
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }
 /**
  * A customer organisation (or a team inside one) served by the shared backend.
@@ -717,7 +771,7 @@ export interface Tenant {
     [k: string]: unknown;
   };
   /**
-   * Industries this tenant may use. Absent: all.
+   * Industries this tenant (and, unless they say otherwise, its child tenants) may map assets to. Absent: inherited from the parent tenant, or all for a top-level tenant.
    */
   allowed_industries?: Slug[];
   subscription_tier?: 'free' | 'starter' | 'professional' | 'enterprise';
@@ -725,6 +779,9 @@ export interface Tenant {
     [k: string]: unknown;
   };
   max_users?: number;
+  /**
+   * At most this many Agent assets owned by this tenant (checked by canon validate).
+   */
   max_agents?: number;
   max_storage_gb?: number;
   /**
@@ -800,6 +857,8 @@ export interface Tool {
         compliance_notes?: string;
       }
   )[];
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }
 /**
  * A business use case the platform delivers, with its personas and workflows.
@@ -881,6 +940,8 @@ export interface UseCase {
         case_studies?: unknown[];
       }
   )[];
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }
 /**
  * A multi-step process made of tasks, carried out by personas and agents.
@@ -978,4 +1039,6 @@ export interface Workflow {
         contribution_level?: 'primary' | 'secondary' | 'supporting';
       }
   )[];
+  shared_with?: SharedWith;
+  tenant_overrides?: TenantOverrides;
 }

@@ -33,6 +33,9 @@ export const codes = {
   multiplePrimary: 'CANON305',
   cycle: 'CANON306',
   duplicateRelationEntry: 'CANON307',
+  limitExceeded: 'CANON308',
+  notAllowedForTenant: 'CANON309',
+  overrideNotVisible: 'CANON310',
 
   unmanagedRowExists: 'CANON401',
   unmanagedIdTaken: 'CANON402',

@@ -33,7 +33,8 @@ export function loadKindCatalog(dir: string): KindCatalog {
     kinds.set(model.kind, model);
   }
   checkTargets(kinds);
-  return { schemas, kinds, ...tenantKindOf(kinds) };
+  const tenancy = tenantKindOf(kinds);
+  return { schemas, kinds, ...tenancy, ...sharingOf(kinds, tenancy.tenantKind?.kind) };
 }
 
 /** Follows `$ref`s (relative to the schema's `$id`), merging annotations: the referring side wins. */
@@ -51,7 +52,15 @@ export function dereference(node: JsonSchema, baseId: string, schemas: ReadonlyM
   }
   if (!isObject(target)) throw new SchemaAnnotationError(`$ref ${node.$ref} (from ${baseId}) points at nothing`);
   const { $ref: _ignored, ...siblings } = node;
-  return { ...dereference(target, documentId, schemas, new Set([...seen, key])), ...siblings };
+  // Refs inside the target are relative to its own document: make them absolute so the merged node
+  // can be followed further from any base.
+  return { ...(absolutize(dereference(target, documentId, schemas, new Set([...seen, key])), documentId) as JsonSchema), ...siblings };
+}
+
+function absolutize(node: unknown, base: string): unknown {
+  if (Array.isArray(node)) return node.map((n) => absolutize(n, base));
+  if (!isObject(node)) return node;
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? new URL(v, base).href : absolutize(v, base)]));
 }
 
 function buildKind(schema: JsonSchema, id: string, file: string, schemas: ReadonlyMap<string, JsonSchema>): KindModel {
@@ -75,6 +84,7 @@ function buildKind(schema: JsonSchema, id: string, file: string, schemas: Readon
     columns: [],
     references: [],
     relations: [],
+    limits: [],
   };
   for (const [property, raw] of Object.entries(properties)) {
     if (!isObject(raw)) continue;
@@ -83,8 +93,13 @@ function buildKind(schema: JsonSchema, id: string, file: string, schemas: Readon
     if (node['x-relation']) model.relations.push(relationOf(property, node, id, schemas, where(pointer)));
     else if (node['x-ref']) model.references.push(referenceOf(property, node, required.has(property), where(pointer)));
     else if (node['x-column']) model.columns.push(columnOf(property, node, required.has(property), where(pointer)));
+    const limit = node['x-limit'];
+    if (limit !== undefined) {
+      if (!isObject(limit) || typeof limit.kind !== 'string') throw new SchemaAnnotationError(`${where(pointer)}/x-limit: needs "kind"`);
+      model.limits.push({ property, kind: limit.kind });
+    }
   }
-  for (const feature of ['overrides', 'chunks'] as const) {
+  for (const feature of ['chunks'] as const) {
     const value = canon[feature];
     if (value === undefined) continue;
     if (!isObject(value) || typeof value.table !== 'string' || typeof value.owner !== 'string') throw new SchemaAnnotationError(`${where(`#/x-canon/${feature}`)}: needs "table" and "owner"`);
@@ -122,6 +137,7 @@ function referenceOf(property: string, node: JsonSchema, required: boolean, wher
   }
   const model: ReferenceModel = { property, column: ref.column, target: ref.kind, many: node.type === 'array', acyclic: ref.acyclic === true, required };
   if (typeof ref.onDelete === 'string') model.onDelete = ref.onDelete as ReferenceModel['onDelete'];
+  if (ref.restricts === true) model.restricts = true;
   return model;
 }
 
@@ -143,8 +159,10 @@ function relationOf(property: string, node: JsonSchema, baseId: string, schemas:
     columns: [],
     references: [],
     atMostOne: [],
+    polymorphic: rel.polymorphic === true,
   };
   if (typeof rel.shorthand === 'string') model.shorthand = rel.shorthand;
+  if (typeof rel.audience === 'string') model.audience = rel.audience;
   const itemRequired = new Set(Array.isArray(objectItem.required) ? objectItem.required.map(String) : []);
   for (const [itemProperty, raw] of Object.entries(objectItem.properties)) {
     if (!isObject(raw)) continue;
@@ -156,7 +174,7 @@ function relationOf(property: string, node: JsonSchema, baseId: string, schemas:
     if (itemNode['x-at-most-one'] === true) model.atMostOne.push(itemProperty);
   }
   const itemProperties = new Set(Object.keys(objectItem.properties));
-  for (const k of [...model.key, ...(model.shorthand ? [model.shorthand] : [])]) {
+  for (const k of [...model.key, ...(model.shorthand ? [model.shorthand] : []), ...(model.audience ? [model.audience] : [])]) {
     if (!itemProperties.has(k)) throw new SchemaAnnotationError(`${where}/x-relation: ${k} is not an item property`);
   }
   return model;
@@ -167,6 +185,9 @@ function checkTargets(kinds: ReadonlyMap<string, KindModel>) {
     const refs = [...model.references, ...model.relations.flatMap((r) => r.references)];
     for (const ref of refs) {
       if (!kinds.has(ref.target)) throw new SchemaAnnotationError(`${model.file}: ${ref.property} references unknown kind ${ref.target}`);
+    }
+    for (const limit of model.limits) {
+      if (!kinds.has(limit.kind)) throw new SchemaAnnotationError(`${model.file}: ${limit.property} limits unknown kind ${limit.kind}`);
     }
   }
 }
@@ -179,4 +200,17 @@ function tenantKindOf(kinds: ReadonlyMap<string, KindModel>): Pick<KindCatalog, 
   if (kind === undefined) return {};
   const parent = kinds.get(kind)!.references.find((r) => r.target === kind && r.acyclic);
   return { tenantKind: parent ? { kind, parent } : { kind } };
+}
+
+/** Sharing is the polymorphic relation keyed by a tenant (asset_sharing's `shared_with`). */
+function sharingOf(kinds: ReadonlyMap<string, KindModel>, tenantKind: string | undefined): Pick<KindCatalog, 'sharingProperty'> {
+  const properties = new Set<string>();
+  for (const model of kinds.values()) {
+    for (const r of model.relations) {
+      if (r.polymorphic && r.references.some((ref) => ref.target === tenantKind && r.key.includes(ref.property))) properties.add(r.property);
+    }
+  }
+  if (properties.size > 1) throw new SchemaAnnotationError(`several sharing relations: ${[...properties].join(', ')}`);
+  const [property] = properties;
+  return property ? { sharingProperty: property } : {};
 }

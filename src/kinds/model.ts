@@ -33,6 +33,14 @@ export interface ReferenceModel {
   acyclic: boolean;
   onDelete?: 'cascade' | 'set null' | 'restrict';
   required: boolean;
+  /** On the tenant kind: assets of the tenant may only reference the listed assets of the target kind (allowed industries). */
+  restricts?: boolean;
+}
+
+/** A tenant property that caps how many assets of a kind the tenant may own (`max_agents`). */
+export interface LimitModel {
+  property: string;
+  kind: string;
 }
 
 /** A list property stored as rows of its own table, keyed by the owning asset. */
@@ -49,6 +57,10 @@ export interface RelationModel {
   references: ReferenceModel[];
   /** Boolean item properties of which at most one entry may be true (`primary`). */
   atMostOne: string[];
+  /** One table shared by every kind with this relation (asset_sharing): its owner column has no foreign key. */
+  polymorphic: boolean;
+  /** An item property naming a tenant that must be able to see the owning asset (a tenant override). */
+  audience?: string;
 }
 
 export interface KindModel {
@@ -65,8 +77,8 @@ export interface KindModel {
   columns: ColumnModel[];
   references: ReferenceModel[];
   relations: RelationModel[];
-  /** The `<entity>_tenant` table where a tenant enables a shared asset with its own configuration. */
-  overrides?: { table: string; owner: string };
+  /** On the tenant kind: properties capping how many assets of a kind a tenant may own. */
+  limits: LimitModel[];
   /** The table of text chunks (and embeddings) owned by assets of this kind. */
   chunks?: { table: string; owner: string };
   /** A materialized view counting this kind's relations. */
@@ -79,9 +91,11 @@ export interface KindCatalog {
   kinds: ReadonlyMap<string, KindModel>;
   /** The kind that `tenant:` refers to (Tenant), and its self-reference forming the hierarchy. */
   tenantKind?: { kind: string; parent?: ReferenceModel };
+  /** The relation property, on every tenant-scoped kind, that shares an asset with other tenants. */
+  sharingProperty?: string;
 }
 
 export type JsonSchema = { [key: string]: unknown };
 
 /** The annotation keywords Canon adds to JSON Schema; ajv is told they are annotations. */
-export const annotationKeywords = ['x-canon', 'x-column', 'x-ref', 'x-relation', 'x-at-most-one'] as const;
+export const annotationKeywords = ['x-canon', 'x-column', 'x-ref', 'x-relation', 'x-at-most-one', 'x-limit'] as const;

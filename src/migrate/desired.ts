@@ -20,16 +20,17 @@ const referenceSpec = (r: ReferenceModel): ColumnSpec => ({ name: r.column, type
 export function desiredSchema(catalog: KindCatalog, options: SchemaOptions): DesiredSchema {
   const b = new SchemaBuilder();
   if (options.embeddings) b.schema.extensions.push('vector');
-  const tenantTable = catalog.tenantKind ? catalog.kinds.get(catalog.tenantKind.kind)!.table : undefined;
   const tableOf = (kind: string) => catalog.kinds.get(kind)!.table;
   for (const model of [...catalog.kinds.values()].sort((x, y) => x.table.localeCompare(y.table))) {
     coreTable(b, model, tableOf);
-    for (const relation of model.relations) relationTable(b, model, relation, tableOf);
-    if (model.overrides && tenantTable) overridesTable(b, model, tenantTable);
+    for (const relation of model.relations) {
+      if (relation.polymorphic && b.schema.tables.some((t) => t.name === relation.table)) continue;
+      relationTable(b, model, relation, tableOf);
+    }
     if (model.chunks) chunksTable(b, model, options);
     if (model.analytics) b.schema.views.push(countsView(catalog, model));
   }
-  platformTables(b, tenantTable);
+  platformTables(b);
   return b.schema;
 }
 
@@ -67,9 +68,11 @@ function coreTable(b: SchemaBuilder, model: KindModel, tableOf: (kind: string) =
   for (const r of model.references) {
     if (r.many) continue;
     const onDelete: OnDelete = r.onDelete ?? (r.property === 'tenant' ? 'restrict' : 'set null');
-    b.foreignKey(t, r.column, tableOf(r.target), onDelete);
+    if (r.property !== 'tenant') b.foreignKey(t, r.column, tableOf(r.target), onDelete);
+    else b.constraint({ kind: 'foreignKey', name: b.name([t, r.column], 'fkey'), table: t, columns: [r.column], refTable: tableOf(r.target), refColumns: ['id'], onDelete });
   }
-  if (tenantRef) b.index({ name: b.name([t, 'live', tenantRef.column], 'idx'), table: t, columns: [{ column: tenantRef.column }], where: { kind: 'isNull', column: 'deleted_at' } });
+  // Not partial: row-level security filters on tenant_id for every row, deleted or not.
+  if (tenantRef) b.index({ name: b.name([t, tenantRef.column], 'idx'), table: t, columns: [{ column: tenantRef.column }] });
   if (model.search.length > 0) b.index({ name: b.name([t, 'search'], 'idx'), table: t, method: 'gin', columns: [{ column: 'search_vector' }] });
 }
 
@@ -79,36 +82,18 @@ function relationTable(b: SchemaBuilder, owner: KindModel, relation: RelationMod
   for (const c of relation.columns) columns.push(columnSpec(c));
   for (const r of relation.references) columns.push(referenceSpec(r));
   columns.push(...timestamps);
-  b.table({ name: t, columns, primaryKey: ['id'], purpose: `${owner.kind}.${relation.property}` });
+  b.table({ name: t, columns, primaryKey: ['id'], purpose: relation.polymorphic ? `${relation.property} of every kind` : `${owner.kind}.${relation.property}` });
   const keyColumns = relation.key.map((k) => relation.references.find((r) => r.property === k)?.column ?? relation.columns.find((c) => c.property === k)!.column);
   b.constraint({ kind: 'unique', name: b.name([t, 'entry'], 'key'), table: t, columns: [relation.ownerColumn, ...keyColumns], nullsNotDistinct: true });
-  b.constraint({ kind: 'foreignKey', name: b.name([t, relation.ownerColumn], 'fkey'), table: t, columns: [relation.ownerColumn], refTable: owner.table, refColumns: ['id'], onDelete: 'cascade' });
+  // A polymorphic owner (asset_sharing.asset_id) may be a row of any kind's table: no foreign key;
+  // ids are unique across kinds (UUID v5 of kind, tenant and id), so one column is enough.
+  if (!relation.polymorphic) b.constraint({ kind: 'foreignKey', name: b.name([t, relation.ownerColumn], 'fkey'), table: t, columns: [relation.ownerColumn], refTable: owner.table, refColumns: ['id'], onDelete: 'cascade' });
   for (const r of relation.references) {
     b.foreignKey(t, r.column, tableOf(r.target), relation.key.includes(r.property) || r.required ? 'cascade' : 'set null');
   }
   for (const c of relation.columns) {
     if (c.enum) b.constraint({ kind: 'check', name: b.name([t, c.column], 'check'), table: t, check: { kind: 'in', column: c.column, values: c.enum } });
   }
-}
-
-function overridesTable(b: SchemaBuilder, model: KindModel, tenantTable: string) {
-  const { table: t, owner } = model.overrides!;
-  b.table({
-    name: t,
-    columns: [
-      idColumn,
-      { name: 'tenant_id', type: uuid, notNull: true },
-      { name: owner, type: uuid, notNull: true },
-      { name: 'is_enabled', type: { name: 'boolean' }, notNull: true, default: { kind: 'boolean', value: true } },
-      { name: 'config_overrides', type: { name: 'jsonb' }, notNull: false },
-      ...timestamps,
-    ],
-    primaryKey: ['id'],
-    purpose: `per-tenant configuration of shared ${model.kind} assets`,
-  });
-  b.constraint({ kind: 'unique', name: b.name([t, 'tenant', owner], 'key'), table: t, columns: ['tenant_id', owner], nullsNotDistinct: false });
-  b.constraint({ kind: 'foreignKey', name: b.name([t, 'tenant_id'], 'fkey'), table: t, columns: ['tenant_id'], refTable: tenantTable, refColumns: ['id'], onDelete: 'cascade' });
-  b.foreignKey(t, owner, model.table, 'cascade');
 }
 
 function chunksTable(b: SchemaBuilder, model: KindModel, options: SchemaOptions) {

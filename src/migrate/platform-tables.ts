@@ -1,36 +1,12 @@
-import { idColumn, timestamps, timestamptz, uuid, type SchemaBuilder } from './builder.ts';
+import { idColumn, timestamptz, uuid, type SchemaBuilder } from './builder.ts';
 
 /**
- * Tables that belong to the platform rather than to one kind: asset sharing, version history and
- * Canon's own bookkeeping. They are Canon's infrastructure, so they are fixed here, not in schemas/.
+ * Tables that belong to the platform rather than to one kind: version history and Canon's own
+ * bookkeeping. They are Canon's infrastructure, so they are fixed here, not in schemas/. (Asset
+ * sharing is the `shared_with` relation of the schemas: one row per asset and tenant, where the seed
+ * kept a `shared_with_tenant_ids UUID[]` that cannot be indexed, constrained or checked per tenant.)
  */
-export function platformTables(b: SchemaBuilder, tenantTable: string | undefined) {
-  // The seed keeps `shared_with_tenant_ids UUID[]` on one row per asset; one row per (asset, tenant)
-  // can be indexed, constrained and checked by row-level security, an array cannot.
-  b.table({
-    name: 'asset_sharing',
-    columns: [
-      idColumn,
-      { name: 'asset_kind', type: { name: 'varchar', length: 50 }, notNull: true },
-      { name: 'asset_id', type: uuid, notNull: true },
-      { name: 'owner_tenant_id', type: uuid, notNull: true },
-      { name: 'shared_with_tenant_id', type: uuid, notNull: true },
-      { name: 'can_view', type: { name: 'boolean' }, notNull: true, default: { kind: 'boolean', value: true } },
-      { name: 'can_edit', type: { name: 'boolean' }, notNull: true, default: { kind: 'boolean', value: false } },
-      { name: 'can_fork', type: { name: 'boolean' }, notNull: true, default: { kind: 'boolean', value: true } },
-      { name: 'can_delete', type: { name: 'boolean' }, notNull: true, default: { kind: 'boolean', value: false } },
-      ...timestamps,
-    ],
-    primaryKey: ['id'],
-    purpose: 'assets a tenant shares with other tenants, with permissions',
-  });
-  b.constraint({ kind: 'unique', name: 'asset_sharing_asset_tenant_key', table: 'asset_sharing', columns: ['asset_id', 'shared_with_tenant_id'], nullsNotDistinct: false });
-  if (tenantTable) {
-    b.constraint({ kind: 'foreignKey', name: 'asset_sharing_owner_tenant_id_fkey', table: 'asset_sharing', columns: ['owner_tenant_id'], refTable: tenantTable, refColumns: ['id'], onDelete: 'cascade' });
-    b.constraint({ kind: 'foreignKey', name: 'asset_sharing_shared_with_tenant_id_fkey', table: 'asset_sharing', columns: ['shared_with_tenant_id'], refTable: tenantTable, refColumns: ['id'], onDelete: 'cascade' });
-  }
-  b.index({ name: 'asset_sharing_shared_with_idx', table: 'asset_sharing', columns: [{ column: 'shared_with_tenant_id' }] });
-
+export function platformTables(b: SchemaBuilder) {
   b.table({
     name: 'entity_versions',
     columns: [

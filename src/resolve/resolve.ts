@@ -8,6 +8,7 @@ import { findCycles, type Edge } from './cycles.ts';
 import type { RegistryGraph, ResolvedAsset, Row } from './graph.ts';
 import { AssetIndex, type IndexedAsset } from './index.ts';
 import { TenantScope } from './scope.ts';
+import { checkTenancy } from './tenancy.ts';
 
 export interface ResolvedRegistry {
   graph: RegistryGraph;
@@ -54,6 +55,7 @@ export function resolveRegistry(validated: ValidatedRegistry, catalog: KindCatal
     if (document.valid) assets.push({ kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid, explicitUuid: typeof value.uuid === 'string', source: locate(doc, ['id']), row, relations });
   }
 
+  diagnostics.push(...checkTenancy(catalog, scope, entries));
   for (const cycle of findCycles(edges)) {
     const names = [...cycle.nodes, cycle.nodes[0]!].map((u) => labelOf.get(u) ?? u);
     const { at, kind, property } = cycle.closing.where;
@@ -92,7 +94,7 @@ function resolveOne(index: AssetIndex, ref: ReferenceModel, id: string, viewer: 
   if ('privateTo' in result) {
     const owner = result.privateTo;
     diagnostics.push(error(codes.privateReference, at,
-      `${ref.target} '${id}' belongs to ${describeOwner(owner.tenant)} and is private, so ${describeOwner(viewer)} cannot use it; set is_public: true on it, or reference an asset of your own tenant`));
+      `${ref.target} '${id}' belongs to ${describeOwner(owner.tenant)} and is private, so ${describeOwner(viewer)} cannot use it; ${viewer ? `share it (shared_with: [${viewer}]), ` : ''}set is_public: true on it, or reference an asset of your own tenant`));
   } else if ('otherKind' in result) {
     const other = result.otherKind.document;
     const where = locate(other.doc, ['id']);

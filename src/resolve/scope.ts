@@ -4,7 +4,8 @@ import type { KindedDocument } from '../validate/validate.ts';
 /**
  * Which assets an asset may reference. Documented in the README ("Tenancy and visibility"):
  * platform assets (no tenant) are visible to all; a tenant's assets are visible to that tenant and
- * to its descendants; `is_public: true` makes a tenant's asset visible to every tenant.
+ * to its descendants; `is_public: true` makes a tenant's asset visible to every tenant, and
+ * `shared_with` to the tenants it names. The row-level security policies enforce the same rules.
  */
 export class TenantScope {
   private readonly parents = new Map<string, string>();
@@ -32,9 +33,16 @@ export class TenantScope {
     return chain;
   }
 
-  canSee(viewer: string | null, owner: string | null, isPublic: boolean): boolean {
-    return owner === null || isPublic || this.lineage(viewer).includes(owner);
+  canSee(viewer: string | null, owner: string | null, isPublic: boolean, sharedWith: readonly string[] = []): boolean {
+    return owner === null || isPublic || this.lineage(viewer).includes(owner) || (viewer !== null && sharedWith.includes(viewer));
   }
+}
+
+/** The tenants an asset is shared with (its `shared_with` entries), read defensively from the document. */
+export function sharedWithOf(catalog: KindCatalog, d: KindedDocument): string[] {
+  const entries = catalog.sharingProperty ? d.value[catalog.sharingProperty] : undefined;
+  if (!Array.isArray(entries)) return [];
+  return entries.map((e: unknown) => (typeof e === 'string' ? e : typeof e === 'object' && e && typeof (e as { tenant?: unknown }).tenant === 'string' ? (e as { tenant: string }).tenant : null)).filter((t): t is string => t !== null);
 }
 
 export const tenantOf = (d: KindedDocument): string | null =>
