@@ -1,3 +1,4 @@
+import { databaseMessage } from '../db/errors.ts';
 import { sql } from '../db/sql.ts';
 import type { Database } from '../db/open.ts';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
@@ -11,16 +12,6 @@ export class ApplyRefusedError extends Error {}
 
 /** The database rejected a statement: the transaction is rolled back, so nothing was written. */
 export class ApplyFailedError extends Error {}
-
-/** PostgreSQL's own words (slonik wraps them in generic classes), with the constraint and detail it names. */
-function databaseMessage(e: unknown): string {
-  const inner = (e as { cause?: unknown }).cause as { message?: string; constraint?: string; detail?: string; table?: string } | undefined;
-  const source = inner?.message ? inner : (e as { message?: string; constraint?: string; detail?: string; table?: string });
-  const parts = [source.message ?? String(e)];
-  if (source.constraint && !parts[0]!.includes(source.constraint)) parts.push(`constraint ${source.constraint}`);
-  if (source.detail) parts.push(source.detail);
-  return parts.join('; ');
-}
 
 export interface ApplyOptions extends PlanOptions {
   allowDelete: boolean;

@@ -33,3 +33,14 @@ export function describeConnectionError(error: unknown, label: string): Database
   else message = `cannot connect to ${label}: ${links.at(-1)?.message ?? String(error)}`;
   return new DatabaseError(message);
 }
+
+/** PostgreSQL's own words (slonik wraps them in generic classes), with the constraint and detail it names. */
+export function databaseMessage(e: unknown): string {
+  const inner = (e as { cause?: unknown }).cause as { message?: string; constraint?: string; detail?: string; table?: string } | undefined;
+  const source = inner?.message ? inner : (e as { message?: string; constraint?: string; detail?: string; table?: string });
+  const parts = [source.message ?? String(e)];
+  if (source.constraint && !parts[0]!.includes(source.constraint)) parts.push(`constraint ${source.constraint}`);
+  if (source.detail) parts.push(source.detail);
+  return parts.join('; ');
+}
+

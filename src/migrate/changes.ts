@@ -1,3 +1,5 @@
+import type { PolicySpec, TablePrivileges, TenancyOptions } from '../policies/model.ts';
+import type { RlsNames } from '../policies/render.ts';
 import type { ColumnSpec, ConstraintSpec, CountsViewSpec, IndexSpec, TableSpec } from './model.ts';
 
 /**
@@ -21,7 +23,17 @@ export type SchemaChange =
   | { kind: 'createIndex'; index: IndexSpec; comment: string; destructive: false }
   | { kind: 'dropView'; name: string; destructive: false }
   | { kind: 'createView'; view: CountsViewSpec; comment: string; destructive: false }
-  | { kind: 'dropTable'; table: string; destructive: true; reason: string };
+  | { kind: 'dropTable'; table: string; destructive: true; reason: string }
+  | { kind: 'createRole'; role: string; destructive: false; policy: true; widens: false }
+  | { kind: 'grantSchemaUsage'; role: string; schema: string; destructive: false; policy: true; widens: boolean }
+  | { kind: 'createFunction'; function: 'currentTenant' | 'lineage'; tenancy: TenancyOptions; names: RlsNames; comment: string; destructive: false; policy: true; widens: false }
+  | { kind: 'enableRls'; table: string; destructive: false; policy: true; widens: false }
+  | { kind: 'createPolicy'; spec: PolicySpec; names: RlsNames; comment: string; replaces: boolean; destructive: false; policy: true; widens: boolean }
+  | { kind: 'dropPolicy'; table: string; name: string; destructive: false; policy: true; widens: false }
+  | { kind: 'setPrivileges'; role: string; privileges: TablePrivileges; destructive: false; policy: true; widens: boolean };
+
+/** Changes to row-level security, roles and privileges: shown as policy changes in plans. */
+export const isPolicyChange = (c: SchemaChange): boolean => 'policy' in c && c.policy === true;
 
 export type SchemaChangeKind = SchemaChange['kind'];
 
@@ -45,5 +57,16 @@ export function describeSchemaChange(c: SchemaChange): string {
     case 'dropView': return `drop materialized view ${c.name}`;
     case 'createView': return `create materialized view ${c.view.name}`;
     case 'dropTable': return `drop table ${c.table}`;
+    case 'createRole': return `create role ${c.role} (NOLOGIN, not BYPASSRLS)`;
+    case 'grantSchemaUsage': return `grant usage on schema ${c.schema} to ${c.role}`;
+    case 'createFunction': return `${c.function === 'currentTenant' ? 'create or replace function canon_current_tenant()' : 'create or replace function canon_tenant_lineage()'}`;
+    case 'enableRls': return `enable and force row level security on ${c.table}`;
+    case 'createPolicy': return `${c.replaces ? 'replace' : 'create'} policy ${c.spec.name} on ${c.spec.table} for ${c.spec.command} (${c.spec.grants.join(', ')})${c.widens ? ' — widens access' : ''}`;
+    case 'dropPolicy': return `drop policy ${c.name} on ${c.table}`;
+    case 'setPrivileges': {
+      const p = c.privileges;
+      const list = [p.select && 'select', p.insert && 'insert', p.delete && 'delete', p.update.length > 0 && `update (${p.update.length} columns)`].filter(Boolean).join(', ') || 'nothing';
+      return `grant ${list} on ${p.table} to ${c.role}${c.widens ? ' — widens access' : ''}`;
+    }
   }
 }

@@ -122,11 +122,13 @@ export async function diffSchema(desired: DesiredSchema, live: LiveSchema, probe
 }
 
 const phase: Record<SchemaChange['kind'], number> = {
-  createExtension: 0, dropView: 1, dropConstraint: 2, dropIndex: 3, createTable: 4, addColumn: 5, replaceGeneratedColumn: 5, alterColumnType: 6, setDefault: 7, dropDefault: 7,
-  dropNotNull: 8, setNotNull: 8, addConstraint: 9, createIndex: 10, createView: 11, dropColumn: 12, dropTable: 13,
+  createExtension: 0, dropView: 1, dropPolicy: 1, dropConstraint: 2, dropIndex: 3, createTable: 4, addColumn: 5, replaceGeneratedColumn: 5, alterColumnType: 6, setDefault: 7, dropDefault: 7,
+  dropNotNull: 8, setNotNull: 8, addConstraint: 9, createIndex: 10, createView: 11,
+  createRole: 12, grantSchemaUsage: 13, createFunction: 14, enableRls: 15, createPolicy: 16, setPrivileges: 17,
+  dropColumn: 18, dropTable: 19,
 };
 
 /** Drops of dependants first, then creation, constraints after all tables exist, destructive drops last. */
-function order(changes: SchemaChange[]): SchemaChange[] {
+export function order(changes: SchemaChange[]): SchemaChange[] {
   return changes.map((c, i) => ({ c, i })).sort((a, b) => phase[a.c.kind] - phase[b.c.kind] || a.i - b.i).map(({ c }) => c);
 }

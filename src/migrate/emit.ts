@@ -1,4 +1,5 @@
 import { sql } from '../db/sql.ts';
+import { createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement } from '../policies/render.ts';
 import type { SchemaChange } from './changes.ts';
 import { columnDefinition, constraintDefinition, createIndexStatement, createViewStatement, defaultSql, id, typeSql, type Fragment } from './fragments.ts';
 
@@ -43,6 +44,28 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
     comment(sql.fragment`MATERIALIZED VIEW ${id(view.name)}`, text),
   ],
   dropTable: (c) => [sql.fragment`DROP TABLE ${id(c.table)}`],
+  createRole: (c) => [sql.fragment`CREATE ROLE ${id(c.role)} NOLOGIN NOBYPASSRLS`],
+  grantSchemaUsage: (c) => [sql.fragment`GRANT USAGE ON SCHEMA ${id(c.schema)} TO ${id(c.role)}`],
+  createFunction: (c) => {
+    const name = c.function === 'currentTenant' ? currentTenantFunction : lineageFunction;
+    return [c.function === 'currentTenant' ? currentTenantStatement(c.tenancy) : lineageStatement(c.names), comment(sql.fragment`FUNCTION ${id(name)}()`, c.comment)];
+  },
+  enableRls: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ENABLE ROW LEVEL SECURITY`, sql.fragment`ALTER TABLE ${id(c.table)} FORCE ROW LEVEL SECURITY`],
+  createPolicy: (c) => [
+    ...(c.replaces ? [sql.fragment`DROP POLICY IF EXISTS ${id(c.spec.name)} ON ${id(c.spec.table)}`] : []),
+    createPolicyStatement(c.spec, c.names),
+    comment(sql.fragment`POLICY ${id(c.spec.name)} ON ${id(c.spec.table)}`, c.comment),
+  ],
+  dropPolicy: (c) => [sql.fragment`DROP POLICY ${id(c.name)} ON ${id(c.table)}`],
+  setPrivileges: ({ role, privileges: p }) => {
+    const table = id(p.table);
+    const whole = [p.select && sql.fragment`SELECT`, p.insert && sql.fragment`INSERT`, p.delete && sql.fragment`DELETE`].filter((f): f is ReturnType<typeof sql.fragment> => Boolean(f));
+    return [
+      sql.fragment`REVOKE ALL ON ${table} FROM ${id(role)}`,
+      ...(whole.length ? [sql.fragment`GRANT ${sql.join(whole, sql.fragment`, `)} ON ${table} TO ${id(role)}`] : []),
+      ...(p.update.length ? [sql.fragment`GRANT UPDATE (${sql.join(p.update.map(id), sql.fragment`, `)}) ON ${table} TO ${id(role)}`] : []),
+    ];
+  },
 };
 
 export function statementsFor(change: SchemaChange): Fragment[] {

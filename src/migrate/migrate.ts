@@ -1,12 +1,17 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import { DatabaseError } from '../db/errors.ts';
+import { DatabaseError, databaseMessage } from '../db/errors.ts';
 import type { Database } from '../db/open.ts';
 import { sql } from '../db/sql.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import type { SchemaChange } from './changes.ts';
 import { desiredSchema } from './desired.ts';
-import { diffSchema, type DataProbe } from './diff.ts';
+import { diffSchema, order, type DataProbe } from './diff.ts';
+import { desiredRls } from '../policies/desired.ts';
+import { diffRls, rlsNames } from '../policies/diff.ts';
+import { introspectRls } from '../policies/live.ts';
+import { defaultTenancy } from '../policies/model.ts';
+import { currentTenantFunction, lineageFunction } from '../policies/render.ts';
 import { statementsFor } from './emit.ts';
 import { sqlText, type Fragment } from './fragments.ts';
 import { introspect, type LiveSchema } from './live.ts';
@@ -42,7 +47,18 @@ export async function planMigration(db: Pick<Database, 'label'> & { pool: Common
     );
   }
   const desired = desiredSchema(catalog, options);
-  const changes = await diffSchema(desired, live, probeOf(db.pool));
+  const tenancy = options.tenancy ?? defaultTenancy;
+  const rls = await introspectRls(db.pool, tenancy.appRole, [currentTenantFunction, lineageFunction]);
+  if (!rls.canonBypassesRls) {
+    throw new DatabaseError(`Canon must connect to ${db.label} as a role that bypasses row-level security (a superuser, or one with BYPASSRLS, such as postgres); applications use the role ${tenancy.appRole}`);
+  }
+  if (rls.role.bypassesRls) {
+    throw new DatabaseError(`the application role ${tenancy.appRole} bypasses row-level security, so no policy would protect tenants from each other; use a role without SUPERUSER and BYPASSRLS (tenancy.app_role in canon.yaml)`);
+  }
+  const schemaChanges = await diffSchema(desired, live, probeOf(db.pool));
+  const names = rlsNames(catalog);
+  const policyChanges = diffRls(desiredRls(catalog, desired, tenancy), rls, names, desired, new Set(live.tables.keys()));
+  const changes = order([...schemaChanges, ...policyChanges]);
   return { live, desired, changes, destructive: changes.filter((c) => c.destructive), statements: changes.flatMap(statementsFor) };
 }
 
@@ -53,7 +69,13 @@ export async function applyMigration(db: Database, plan: MigrationPlan, options:
   }
   if (plan.statements.length === 0) return;
   await db.pool.transaction(async (tx) => {
-    for (const statement of plan.statements) await tx.query(sql.unsafe`${statement}`);
+    for (const [i, statement] of plan.statements.entries()) {
+      try {
+        await tx.query(sql.unsafe`${statement}`);
+      } catch (e) {
+        throw new DatabaseError(`schema statement ${i + 1} of ${plan.statements.length} failed: ${databaseMessage(e)}; the transaction was rolled back and nothing was changed`, { cause: e });
+      }
+    }
   });
   // PGlite: array parameters of an extension's types fail until its array types are re-read.
   if (db.pglite && plan.changes.some((c) => c.kind === 'createExtension')) await db.pglite.refreshArrayTypes();

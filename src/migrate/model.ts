@@ -1,4 +1,5 @@
 import type { SqlType } from '../kinds/sql-type.ts';
+import type { TenancyOptions } from '../policies/model.ts';
 
 /**
  * The database schema as data: what Canon wants (compiled from the kind catalog) and what the live
@@ -66,6 +67,8 @@ export interface SchemaOptions {
   embeddings: boolean;
   /** Dimension of the embedding vectors (from configuration; the seed hard-codes 1536). */
   dimensions: number;
+  /** Where the current tenant comes from, and the application role (default: the session setting app.current_tenant_id, role canon_app). */
+  tenancy?: TenancyOptions;
 }
 
 export const defaultSchemaOptions: SchemaOptions = { embeddings: true, dimensions: 1536 };

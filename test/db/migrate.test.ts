@@ -80,8 +80,11 @@ for (const backend of backends) {
       expect(plan.changes.map((c) => [c.kind, c.destructive])).toEqual([
         ['addColumn', false],
         ['alterColumnType', false],
+        ['setPrivileges', false],
         ['dropColumn', true],
       ]);
+      const privileges = plan.changes.find((c) => c.kind === 'setPrivileges');
+      expect(privileges?.kind === 'setPrivileges' && privileges.privileges.update).toContain('vendor');
       await expect(applyMigration(db, plan, { allowDestructive: false })).rejects.toThrow(DestructiveChangeError);
       expect((await columnsOf(db, 'tools')).map((c) => c.name)).toContain('rate_limits');
       await applyMigration(db, plan, { allowDestructive: true });

@@ -14,7 +14,7 @@ describe('canon plan and canon apply, as a user runs them', () => {
     const dir = copyRegistry();
     const first = cli(['plan', '--dir', dir, '--database', db, '--detailed-exitcode']);
     expect(first.status).toBe(2);
-    expect(first.stdout).toMatch(/\nPlan: \d+ to create, 0 to update, 0 to delete, 0 unchanged; \d+ schema changes\.\n$/);
+    expect(first.stdout).toMatch(/\nPlan: \d+ to create, 0 to update, 0 to delete, 0 unchanged; \d+ schema changes; \d+ policy changes\.\n$/);
     const unapproved = cli(['apply', '--dir', dir, '--database', db]);
     expect(unapproved.status).toBe(1);
     expect(unapproved.stderr).toBe('canon apply: no terminal to ask for confirmation; pass --auto-approve, or apply a plan saved with canon plan --out\n');

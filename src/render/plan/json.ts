@@ -1,4 +1,4 @@
-import { describeSchemaChange } from '../../migrate/changes.ts';
+import { describeSchemaChange, isPolicyChange, type SchemaChange } from '../../migrate/changes.ts';
 import type { Plan } from '../../plan/model.ts';
 
 /**
@@ -15,7 +15,8 @@ export function planJson(plan: Plan) {
     registry_hash: plan.registryHash,
     live_hash: plan.liveHash,
     summary: plan.summary,
-    schema_changes: plan.schema.map((c) => ({ action: c.kind, description: describeSchemaChange(c), destructive: c.destructive, ...('reason' in c && c.reason ? { reason: c.reason } : {}) })),
+    schema_changes: plan.schema.filter((c) => !isPolicyChange(c)).map((c) => ({ action: c.kind, description: describeSchemaChange(c), destructive: c.destructive, ...('reason' in c && c.reason ? { reason: c.reason } : {}) })),
+    policy_changes: plan.schema.filter(isPolicyChange).map(policyJson),
     changes: plan.changes.map((c) => ({
       action: c.action,
       kind: c.kind,
@@ -32,3 +33,12 @@ export function planJson(plan: Plan) {
 }
 
 export const renderPlanJson = (plan: Plan) => JSON.stringify(planJson(plan), null, 2) + '\n';
+
+function policyJson(c: SchemaChange) {
+  const where = c.kind === 'createPolicy' ? { table: c.spec.table, policy: c.spec.name, command: c.spec.command, grants: c.spec.grants }
+    : c.kind === 'dropPolicy' ? { table: c.table, policy: c.name }
+    : c.kind === 'enableRls' ? { table: c.table }
+    : c.kind === 'setPrivileges' ? { table: c.privileges.table, role: c.role }
+    : {};
+  return { action: c.kind, description: describeSchemaChange(c), widens_access: 'widens' in c ? c.widens : false, ...where };
+}

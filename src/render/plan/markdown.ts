@@ -1,4 +1,4 @@
-import { describeSchemaChange } from '../../migrate/changes.ts';
+import { describeSchemaChange, isPolicyChange } from '../../migrate/changes.ts';
 import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
 import { hunks, isMultiline, lineDiff } from './line-diff.ts';
 import { assetTitle, valueText } from './text.ts';
@@ -54,8 +54,13 @@ export function renderPlanMarkdown(plan: Plan): string {
   const destructive = plan.schema.filter((c) => c.destructive);
   if (destructive.length > 0) head.push(`> [!WARNING]\n> ${destructive.length} destructive schema change(s): ${destructive.map((c) => describeSchemaChange(c)).join('; ')}`, '');
   if (s.delete > 0) head.push(`> [!CAUTION]\n> ${s.delete} asset(s) will be deleted (${plan.deleteMode}); apply needs \`--allow-delete\`.`, '');
-  if (plan.schema.length > 0) {
-    head.push(`<details><summary>Schema changes (${plan.schema.length})</summary>\n`, ...plan.schema.slice(0, 200).map((c) => `- ${c.destructive ? '**destructive** ' : ''}${describeSchemaChange(c)}`), ...(plan.schema.length > 200 ? [`- … ${plan.schema.length - 200} more`] : []), '\n</details>\n');
+  const schema = plan.schema.filter((c) => !isPolicyChange(c));
+  const policies = plan.schema.filter(isPolicyChange);
+  const widening = policies.filter((c) => 'widens' in c && c.widens);
+  if (widening.length > 0) head.push(`> [!IMPORTANT]\n> ${widening.length} policy change(s) widen what tenants can access: ${widening.slice(0, 10).map((c) => describeSchemaChange(c).replace(/ — widens access$/, '')).join('; ')}${widening.length > 10 ? '; …' : ''}`, '');
+  for (const [title, list] of [['Schema changes', schema], ['Row-level security and privileges', policies]] as const) {
+    if (list.length === 0) continue;
+    head.push(`<details><summary>${title} (${list.length})</summary>\n`, ...list.slice(0, 200).map((c) => `- ${c.destructive ? '**destructive** ' : ''}${'widens' in c && c.widens ? '**widens access** ' : ''}${describeSchemaChange(c).replace(/ — widens access$/, '')}`), ...(list.length > 200 ? [`- … ${list.length - 200} more`] : []), '\n</details>\n');
   }
   let text = head.join('\n') + '\n';
   let shown = 0;

@@ -1,4 +1,4 @@
-import { describeSchemaChange } from '../../migrate/changes.ts';
+import { describeSchemaChange, isPolicyChange } from '../../migrate/changes.ts';
 import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
 import type { Style } from '../style.ts';
 import { hunks, isMultiline, lineDiff } from './line-diff.ts';
@@ -34,9 +34,16 @@ function fieldLines(f: FieldChange, action: AssetChange['action'], style: Style)
 /** Terraform-like text: what happens to each asset, field by field; long text as a line diff. */
 export function renderPlanText(plan: Plan, style: Style): string {
   const out: string[] = [];
-  if (plan.schema.length > 0) {
+  const schema = plan.schema.filter((c) => !isPolicyChange(c));
+  const policies = plan.schema.filter(isPolicyChange);
+  if (schema.length > 0) {
     out.push(style.bold('Schema changes:'));
-    for (const c of plan.schema) out.push(c.destructive ? style.red(`  ! ${describeSchemaChange(c)}${'reason' in c && c.reason ? ` (${c.reason})` : ''}`) : style.green(`  + ${describeSchemaChange(c)}`));
+    for (const c of schema) out.push(c.destructive ? style.red(`  ! ${describeSchemaChange(c)}${'reason' in c && c.reason ? ` (${c.reason})` : ''}`) : style.green(`  + ${describeSchemaChange(c)}`));
+    out.push('');
+  }
+  if (policies.length > 0) {
+    out.push(style.bold('Row-level security and privileges:'));
+    for (const c of policies) out.push('widens' in c && c.widens ? style.yellow(`  ! ${describeSchemaChange(c)}`) : style.green(`  + ${describeSchemaChange(c)}`));
     out.push('');
   }
   for (const c of plan.changes) {
@@ -50,6 +57,6 @@ export function renderPlanText(plan: Plan, style: Style): string {
   }
   const s = plan.summary;
   if (plan.schema.length === 0 && plan.changes.length === 0) out.push(style.green(`No changes. ${plan.database} matches the registry (${s.unchanged} assets).`));
-  else out.push(style.bold(`Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged${plan.schema.length ? `; ${plan.schema.length} schema changes` : ''}.`));
+  else out.push(style.bold(`Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged${schema.length ? `; ${schema.length} schema changes` : ''}${policies.length ? `; ${policies.length} policy changes` : ''}${policies.some((c) => 'widens' in c && c.widens) ? ' (some widen access)' : ''}.`));
   return out.join('\n') + '\n';
 }

@@ -1,0 +1,107 @@
+import type { KindCatalog, KindModel, RelationModel } from '../kinds/model.ts';
+import type { DesiredSchema } from '../migrate/model.ts';
+import type { Condition, PolicySpec, RlsSpec, TablePrivileges, TenancyOptions } from './model.ts';
+
+const or = (...items: (Condition | false | undefined)[]): Condition => ({ kind: 'or', items: items.filter((c): c is Condition => Boolean(c)) });
+const and = (...items: Condition[]): Condition => ({ kind: 'and', items });
+
+/**
+ * The policies for every table Canon creates, derived from the kind catalog (documented in the
+ * README, "Row-level security"):
+ * - an asset is visible when it is the platform's, public, the current tenant's or an ancestor's, or
+ *   shared with the current tenant; it is writable by its own tenant, and by tenants it is shared
+ *   with `can_edit` (update) or `can_delete` (delete);
+ * - relation, chunk and other child rows inherit their asset's visibility (the policy reads the
+ *   asset's table, whose own policy filters it) and are writable when the asset is editable;
+ * - a tenant's overrides are its own: visible and writable only by it, on assets it can see;
+ * - Canon's bookkeeping has no policy: applications see none of it.
+ */
+export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy: TenancyOptions): RlsSpec {
+  const policies: PolicySpec[] = [];
+  const privileges: TablePrivileges[] = [];
+  const tenantKind = catalog.tenantKind?.kind;
+  const tenantScoped = [...catalog.kinds.values()].filter((k) => k.tenancy === 'tenant');
+  const assetTables = [...catalog.kinds.values()].map((k) => k.table).sort();
+  const tenantTables = tenantScoped.map((k) => k.table).sort();
+  const policy = (table: string, command: PolicySpec['command'], spec: Omit<PolicySpec, 'name' | 'table' | 'command'>) =>
+    policies.push({ name: `canon_${command}`, table, command, ...spec });
+  const columnsOf = (table: string) => schema.tables.find((t) => t.name === table)!.columns.filter((c) => !c.searchOf).map((c) => c.name);
+  const grant = (table: string, write: boolean, immutable: string[]) =>
+    privileges.push({ table, select: true, insert: write, delete: write, update: write ? columnsOf(table).filter((c) => !immutable.includes(c)) : [] });
+
+  for (const model of catalog.kinds.values()) {
+    if (model.tenancy === 'global') {
+      const isTenants = model.kind === tenantKind;
+      policy(model.table, 'select', isTenants
+        ? { using: { kind: 'inTenantLineage', column: 'id' }, grants: ['own', 'ancestors'] }
+        : { using: { kind: 'always' }, grants: ['everyone'] });
+      grant(model.table, false, []);
+      continue;
+    }
+    const tenantColumn = model.references.find((r) => r.property === 'tenant')!.column;
+    const shared = (permission: 'can_view' | 'can_edit' | 'can_delete'): Condition | undefined =>
+      catalog.sharingProperty && model.relations.some((r) => r.property === catalog.sharingProperty) ? { kind: 'sharedWithMe', idColumn: 'id', permission } : undefined;
+    const hasPublic = model.columns.some((c) => c.column === 'is_public');
+    policy(model.table, 'select', {
+      using: or({ kind: 'isNull', column: tenantColumn }, hasPublic && { kind: 'isTrue', column: 'is_public' }, { kind: 'inTenantLineage', column: tenantColumn }, shared('can_view')),
+      grants: ['platform', ...(hasPublic ? ['public' as const] : []), 'own', 'ancestors', ...(shared('can_view') ? ['shared-view' as const] : [])],
+    });
+    policy(model.table, 'insert', { withCheck: { kind: 'isCurrentTenant', column: tenantColumn }, grants: ['own'] });
+    const editable = or({ kind: 'isCurrentTenant', column: tenantColumn }, shared('can_edit'));
+    policy(model.table, 'update', { using: editable, withCheck: editable, grants: ['own', ...(shared('can_edit') ? ['shared-edit' as const] : [])] });
+    policy(model.table, 'delete', { using: or({ kind: 'isCurrentTenant', column: tenantColumn }, shared('can_delete')), grants: ['own', ...(shared('can_delete') ? ['shared-delete' as const] : [])] });
+    grant(model.table, true, ['id', tenantColumn]);
+
+    for (const relation of model.relations) {
+      if (relation.polymorphic) continue;
+      childPolicies(policy, grant, model, relation.table, relation.ownerColumn, relation, catalog);
+    }
+    if (model.chunks) childPolicies(policy, grant, model, model.chunks.table, model.chunks.owner, undefined, catalog);
+  }
+
+  // Sharing rows: the tenant shared with sees its grants; the asset's owner sees and manages them.
+  const sharingRelation = tenantScoped.flatMap((k) => k.relations).find((r) => r.polymorphic);
+  if (sharingRelation) {
+    const sharedWith = sharingRelation.references.find((r) => sharingRelation.key.includes(r.property))!.column;
+    const owned: Condition = { kind: 'anyRow', tables: tenantTables, column: sharingRelation.ownerColumn, where: { kind: 'isCurrentTenant', column: 'tenant_id' } };
+    policy(sharingRelation.table, 'select', { using: or({ kind: 'isCurrentTenant', column: sharedWith }, owned), grants: ['shared-with-me', 'owned-asset'] });
+    for (const command of ['insert', 'update', 'delete'] as const) {
+      policy(sharingRelation.table, command, { ...(command !== 'insert' ? { using: owned } : {}), ...(command !== 'delete' ? { withCheck: owned } : {}), grants: ['owned-asset'] });
+    }
+    grant(sharingRelation.table, true, ['id', sharingRelation.ownerColumn]);
+  }
+  // Versions of an asset are visible wherever the asset is; only Canon writes them.
+  if (schema.tables.some((t) => t.name === 'entity_versions')) {
+    policy('entity_versions', 'select', { using: { kind: 'anyRow', tables: assetTables, column: 'entity_id' }, grants: ['visible-parent'] });
+    grant('entity_versions', false, []);
+  }
+  return { tables: schema.tables.map((t) => t.name).sort(), policies, privileges, tenancy };
+}
+
+type PolicyAdder = (table: string, command: PolicySpec['command'], spec: Omit<PolicySpec, 'name' | 'table' | 'command'>) => void;
+
+function childPolicies(policy: PolicyAdder, grant: (table: string, write: boolean, immutable: string[]) => void, owner: KindModel, table: string, ownerColumn: string, relation: RelationModel | undefined, catalog: KindCatalog) {
+  const tenantColumn = owner.references.find((r) => r.property === 'tenant')!.column;
+  const shareable = catalog.sharingProperty && owner.relations.some((r) => r.property === catalog.sharingProperty);
+  const visible: Condition = { kind: 'parentRow', table: owner.table, column: ownerColumn };
+  const editable: Condition = {
+    kind: 'parentRow', table: owner.table, column: ownerColumn,
+    where: or({ kind: 'isCurrentTenant', column: tenantColumn }, shareable ? { kind: 'sharedWithMe', idColumn: 'id', permission: 'can_edit' } : undefined),
+  };
+  const audience = relation?.audience ? relation.references.find((r) => r.property === relation.audience)!.column : undefined;
+  if (audience) {
+    // A tenant's own configuration of an asset it can see.
+    const mine = and({ kind: 'isCurrentTenant', column: audience }, visible);
+    policy(table, 'select', { using: mine, grants: ['own-overrides'] });
+    policy(table, 'insert', { withCheck: mine, grants: ['own-overrides'] });
+    policy(table, 'update', { using: mine, withCheck: mine, grants: ['own-overrides'] });
+    policy(table, 'delete', { using: mine, grants: ['own-overrides'] });
+    grant(table, true, ['id', ownerColumn, audience]);
+    return;
+  }
+  policy(table, 'select', { using: visible, grants: ['visible-parent'] });
+  policy(table, 'insert', { withCheck: editable, grants: ['editable-parent'] });
+  policy(table, 'update', { using: editable, withCheck: editable, grants: ['editable-parent'] });
+  policy(table, 'delete', { using: editable, grants: ['editable-parent'] });
+  grant(table, true, ['id', ownerColumn]);
+}

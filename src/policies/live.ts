@@ -1,0 +1,54 @@
+import type { CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../db/sql.ts';
+import type { TablePrivileges } from './model.ts';
+
+/** The live row-level-security state of the current schema. */
+export interface LiveRls {
+  schema: string;
+  /** Tables with both ENABLE and FORCE ROW LEVEL SECURITY. */
+  forced: Set<string>;
+  /** `table/policy` → the policy's comment. */
+  policies: Map<string, { table: string; name: string; comment: string | null }>;
+  /** Canon's functions by name → comment. */
+  functions: Map<string, string | null>;
+  role: { exists: boolean; schemaUsage: boolean; bypassesRls: boolean; privileges: Map<string, TablePrivileges> };
+  /** Whether the role Canon connects as bypasses row-level security (superuser or BYPASSRLS). */
+  canonBypassesRls: boolean;
+}
+
+export async function introspectRls(db: CommonQueryMethods, appRole: string, functionNames: string[]): Promise<LiveRls> {
+  const schema = await db.oneFirst(sql.type(z.object({ s: z.string() }))`SELECT current_schema() AS s`);
+  const forced = await db.anyFirst(sql.type(z.object({ relname: z.string() }))`
+    SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relrowsecurity AND c.relforcerowsecurity`);
+  const policies = await db.any(sql.type(z.object({ table: z.string(), name: z.string(), comment: z.string().nullable() }))`
+    SELECT c.relname AS table, pol.polname AS name, obj_description(pol.oid, 'pg_policy') AS comment
+    FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = current_schema()`);
+  const functions = await db.any(sql.type(z.object({ name: z.string(), comment: z.string().nullable() }))`
+    SELECT p.proname AS name, obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = current_schema() AND p.proname = ANY(${sql.array(functionNames, 'text')})`);
+  const canonBypassesRls = await db.oneFirst(sql.type(z.object({ b: z.boolean() }))`SELECT rolsuper OR rolbypassrls AS b FROM pg_roles WHERE rolname = current_user`);
+  const role = await db.maybeOne(sql.type(z.object({ bypass: z.boolean(), usage: z.boolean() }))`
+    SELECT rolsuper OR rolbypassrls AS bypass, has_schema_privilege(rolname, current_schema(), 'USAGE') AS usage FROM pg_roles WHERE rolname = ${appRole}`);
+  const privileges = new Map<string, TablePrivileges>();
+  if (role) {
+    const rows = await db.any(sql.type(z.object({ table: z.string(), s: z.boolean(), i: z.boolean(), d: z.boolean(), u: z.array(z.string()) }))`
+      SELECT c.relname AS table,
+        has_table_privilege(${appRole}, c.oid, 'SELECT') AS s, has_table_privilege(${appRole}, c.oid, 'INSERT') AS i, has_table_privilege(${appRole}, c.oid, 'DELETE') AS d,
+        array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+              AND has_column_privilege(${appRole}, c.oid, a.attnum, 'UPDATE') ORDER BY a.attname) AS u
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`);
+    for (const r of rows) privileges.set(r.table, { table: r.table, select: r.s, insert: r.i, delete: r.d, update: r.u });
+  }
+  return {
+    schema,
+    forced: new Set(forced),
+    policies: new Map(policies.map((p) => [`${p.table}/${p.name}`, p])),
+    functions: new Map(functions.map((f) => [f.name, f.comment])),
+    role: { exists: role !== null, schemaUsage: role?.usage ?? false, bypassesRls: role?.bypass ?? false, privileges },
+    canonBypassesRls,
+  };
+}

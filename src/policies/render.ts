@@ -1,0 +1,80 @@
+import { sql } from '../db/sql.ts';
+import { id, type Fragment } from '../migrate/fragments.ts';
+import type { Condition, PolicySpec, TenancyOptions } from './model.ts';
+
+/** Names the rendered SQL needs from the catalog. */
+export interface RlsNames {
+  sharing?: { table: string; assetColumn: string; tenantColumn: string };
+  tenants?: { table: string; parentColumn: string };
+}
+
+export const currentTenantFunction = 'canon_current_tenant';
+export const lineageFunction = 'canon_tenant_lineage';
+
+// `(SELECT f())` rather than `f()`: PostgreSQL evaluates it once per statement (an initplan), not per row.
+const currentTenant = sql.fragment`(SELECT ${id(currentTenantFunction)}())`;
+const lineage = sql.fragment`(SELECT ${id(lineageFunction)}())`;
+
+type Renderer<K extends Condition['kind']> = (c: Extract<Condition, { kind: K }>, alias: Fragment, names: RlsNames, depth: number) => Fragment;
+
+const column = (alias: Fragment, name: string) => sql.fragment`${alias}.${id(name)}`;
+
+const renderers: { [K in Condition['kind']]: Renderer<K> } = {
+  or: (c, alias, names, depth) => (c.items.length === 0 ? sql.fragment`false` : sql.fragment`(${sql.join(c.items.map((i) => conditionSql(i, alias, names, depth)), sql.fragment` OR `)})`),
+  and: (c, alias, names, depth) => (c.items.length === 0 ? sql.fragment`true` : sql.fragment`(${sql.join(c.items.map((i) => conditionSql(i, alias, names, depth)), sql.fragment` AND `)})`),
+  isNull: (c, alias) => sql.fragment`${column(alias, c.column)} IS NULL`,
+  isTrue: (c, alias) => sql.fragment`${column(alias, c.column)} IS TRUE`,
+  always: () => sql.fragment`true`,
+  isCurrentTenant: (c, alias) => sql.fragment`${column(alias, c.column)} = ${currentTenant}`,
+  // The cast makes ANY read an array expression, not a subquery's rows.
+  inTenantLineage: (c, alias) => sql.fragment`${column(alias, c.column)} = ANY (${lineage}::uuid[])`,
+  sharedWithMe: (c, alias, names) => {
+    const s = names.sharing!;
+    const permission = { can_view: sql.fragment`s.can_view`, can_edit: sql.fragment`s.can_edit`, can_delete: sql.fragment`s.can_delete` }[c.permission];
+    return sql.fragment`EXISTS (SELECT 1 FROM ${id(s.table)} s WHERE s.${id(s.assetColumn)} = ${column(alias, c.idColumn)} AND s.${id(s.tenantColumn)} = ${currentTenant} AND ${permission})`;
+  },
+  parentRow: (c, alias, names, depth) => {
+    const p = sql.identifier([`p${depth}`]);
+    const where = c.where ? sql.fragment` AND ${conditionSql(c.where, p, names, depth + 1)}` : sql.fragment``;
+    return sql.fragment`EXISTS (SELECT 1 FROM ${id(c.table)} ${p} WHERE ${p}.id = ${column(alias, c.column)}${where})`;
+  },
+  anyRow: (c, alias, names, depth) => {
+    const p = sql.identifier([`p${depth}`]);
+    const branches = c.tables.map((t) => {
+      const where = c.where ? sql.fragment` AND ${conditionSql(c.where, p, names, depth + 1)}` : sql.fragment``;
+      return sql.fragment`EXISTS (SELECT 1 FROM ${id(t)} ${p} WHERE ${p}.id = ${column(alias, c.column)}${where})`;
+    });
+    return sql.fragment`(${sql.join(branches, sql.fragment` OR `)})`;
+  },
+};
+
+export function conditionSql(c: Condition, alias: Fragment, names: RlsNames, depth = 0): Fragment {
+  return (renderers[c.kind] as Renderer<Condition['kind']>)(c as never, alias, names, depth);
+}
+
+const commands: Record<PolicySpec['command'], Fragment> = { select: sql.fragment`SELECT`, insert: sql.fragment`INSERT`, update: sql.fragment`UPDATE`, delete: sql.fragment`DELETE` };
+
+export function createPolicyStatement(p: PolicySpec, names: RlsNames): Fragment {
+  const self = id(p.table);
+  const using = p.using ? sql.fragment` USING (${conditionSql(p.using, self, names)})` : sql.fragment``;
+  const check = p.withCheck ? sql.fragment` WITH CHECK (${conditionSql(p.withCheck, self, names)})` : sql.fragment``;
+  return sql.fragment`CREATE POLICY ${id(p.name)} ON ${self} AS PERMISSIVE FOR ${commands[p.command]} TO PUBLIC${using}${check}`;
+}
+
+/** The function that says who the current tenant is: NULL when nobody set it, never an error. */
+export function currentTenantStatement(t: TenancyOptions): Fragment {
+  const source = t.mode === 'supabase'
+    ? sql.fragment`NULLIF(auth.jwt() ->> ${sql.literalValue(t.claim)}, '')::uuid`
+    : sql.fragment`NULLIF(current_setting(${sql.literalValue(t.setting)}, true), '')::uuid`;
+  return sql.fragment`CREATE OR REPLACE FUNCTION ${id(currentTenantFunction)}() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE RETURN ${source}`;
+}
+
+/** The current tenant and its ancestors. SECURITY DEFINER: it reads the tenant hierarchy past the tenants table's own policy. */
+export function lineageStatement(names: RlsNames): Fragment {
+  const t = names.tenants!;
+  return sql.fragment`CREATE OR REPLACE FUNCTION ${id(lineageFunction)}() RETURNS uuid[] LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT
+    RETURN (WITH RECURSIVE up(id, parent, depth) AS (
+      SELECT t.id, t.${id(t.parentColumn)}, 1 FROM ${id(t.table)} t WHERE t.id = ${currentTenant}
+      UNION ALL SELECT t.id, t.${id(t.parentColumn)}, up.depth + 1 FROM ${id(t.table)} t JOIN up ON t.id = up.parent WHERE up.depth < 64
+    ) SELECT array_agg(up.id) FROM up)`;
+}
