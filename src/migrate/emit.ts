@@ -1,5 +1,5 @@
 import { sql } from '../db/sql.ts';
-import { createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement } from '../policies/render.ts';
+import { assetTenantFunction, assetTenantStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement } from '../policies/render.ts';
 import type { SchemaChange } from './changes.ts';
 import { columnDefinition, constraintDefinition, createIndexStatement, createViewStatement, defaultSql, id, typeSql, type Fragment } from './fragments.ts';
 
@@ -47,8 +47,12 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
   createRole: (c) => [sql.fragment`CREATE ROLE ${id(c.role)} NOLOGIN NOBYPASSRLS`],
   grantSchemaUsage: (c) => [sql.fragment`GRANT USAGE ON SCHEMA ${id(c.schema)} TO ${id(c.role)}`],
   createFunction: (c) => {
-    const name = c.function === 'currentTenant' ? currentTenantFunction : lineageFunction;
-    return [c.function === 'currentTenant' ? currentTenantStatement(c.tenancy) : lineageStatement(c.names), comment(sql.fragment`FUNCTION ${id(name)}()`, c.comment)];
+    const functions = {
+      currentTenant: () => [currentTenantStatement(c.tenancy), comment(sql.fragment`FUNCTION ${id(currentTenantFunction)}()`, c.comment)],
+      lineage: () => [lineageStatement(c.names), comment(sql.fragment`FUNCTION ${id(lineageFunction)}()`, c.comment)],
+      assetTenant: () => [assetTenantStatement(c.names), comment(sql.fragment`FUNCTION ${id(assetTenantFunction)}(uuid)`, c.comment)],
+    };
+    return functions[c.function]();
   },
   enableRls: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ENABLE ROW LEVEL SECURITY`, sql.fragment`ALTER TABLE ${id(c.table)} FORCE ROW LEVEL SECURITY`],
   createPolicy: (c) => [

@@ -22,7 +22,6 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
   const tenantKind = catalog.tenantKind?.kind;
   const tenantScoped = [...catalog.kinds.values()].filter((k) => k.tenancy === 'tenant');
   const assetTables = [...catalog.kinds.values()].map((k) => k.table).sort();
-  const tenantTables = tenantScoped.map((k) => k.table).sort();
   const policy = (table: string, command: PolicySpec['command'], spec: Omit<PolicySpec, 'name' | 'table' | 'command'>) =>
     policies.push({ name: `canon_${command}`, table, command, ...spec });
   const columnsOf = (table: string) => schema.tables.find((t) => t.name === table)!.columns.filter((c) => !c.searchOf).map((c) => c.name);
@@ -63,7 +62,8 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
   const sharingRelation = tenantScoped.flatMap((k) => k.relations).find((r) => r.polymorphic);
   if (sharingRelation) {
     const sharedWith = sharingRelation.references.find((r) => sharingRelation.key.includes(r.property))!.column;
-    const owned: Condition = { kind: 'anyRow', tables: tenantTables, column: sharingRelation.ownerColumn, where: { kind: 'isCurrentTenant', column: 'tenant_id' } };
+    // Not a subquery on the asset tables: their policies read asset_sharing, which would recurse.
+    const owned: Condition = { kind: 'assetOwnedByMe', column: sharingRelation.ownerColumn };
     policy(sharingRelation.table, 'select', { using: or({ kind: 'isCurrentTenant', column: sharedWith }, owned), grants: ['shared-with-me', 'owned-asset'] });
     for (const command of ['insert', 'update', 'delete'] as const) {
       policy(sharingRelation.table, command, { ...(command !== 'insert' ? { using: owned } : {}), ...(command !== 'delete' ? { withCheck: owned } : {}), grants: ['owned-asset'] });

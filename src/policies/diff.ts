@@ -5,7 +5,7 @@ import { sqlText } from '../migrate/fragments.ts';
 import type { DesiredSchema } from '../migrate/model.ts';
 import type { LiveRls } from './live.ts';
 import type { Grant, RlsSpec, TablePrivileges } from './model.ts';
-import { createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement, type RlsNames } from './render.ts';
+import { assetTenantFunction, assetTenantStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement, type RlsNames } from './render.ts';
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -17,7 +17,11 @@ const grantsOf = (comment: string | null): Set<string> | undefined => {
 };
 
 export function rlsNames(catalog: KindCatalog): RlsNames {
-  const names: RlsNames = {};
+  const names: RlsNames = { assets: [] };
+  for (const model of [...catalog.kinds.values()].sort((a, b) => a.table.localeCompare(b.table))) {
+    const tenant = model.references.find((r) => r.property === 'tenant');
+    if (model.tenancy === 'tenant' && tenant) names.assets.push({ table: model.table, tenantColumn: tenant.column });
+  }
   for (const model of catalog.kinds.values()) {
     const sharing = model.relations.find((r) => r.property === catalog.sharingProperty);
     if (sharing && !names.sharing) {
@@ -40,6 +44,7 @@ export function diffRls(spec: RlsSpec, live: LiveRls, names: RlsNames, schema: D
   const functions = [
     { function: 'currentTenant' as const, name: currentTenantFunction, text: sqlText(currentTenantStatement(spec.tenancy)) },
     ...(names.tenants ? [{ function: 'lineage' as const, name: lineageFunction, text: sqlText(lineageStatement(names)) }] : []),
+    ...(names.assets.length ? [{ function: 'assetTenant' as const, name: assetTenantFunction, text: sqlText(assetTenantStatement(names)) }] : []),
   ];
   for (const f of functions) {
     const comment = `canon:${hash(f.text)}`;

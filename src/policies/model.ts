@@ -17,7 +17,9 @@ export type Condition =
   /** A visible row of `table` has id = this row's `column`, and satisfies `where` (columns of that row). */
   | { kind: 'parentRow'; table: string; column: string; where?: Condition }
   /** A visible row of any of `tables` has id = this row's `column`, and satisfies `where`. */
-  | { kind: 'anyRow'; tables: string[]; column: string; where?: Condition };
+  | { kind: 'anyRow'; tables: string[]; column: string; where?: Condition }
+  /** The asset whose id is in `column` (of any kind) belongs to the current tenant. */
+  | { kind: 'assetOwnedByMe'; column: string };
 
 export type PolicyCommand = 'select' | 'insert' | 'update' | 'delete';
 

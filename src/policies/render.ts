@@ -6,10 +6,13 @@ import type { Condition, PolicySpec, TenancyOptions } from './model.ts';
 export interface RlsNames {
   sharing?: { table: string; assetColumn: string; tenantColumn: string };
   tenants?: { table: string; parentColumn: string };
+  /** Every tenant-scoped asset table with its tenant column, for looking up an asset's owner by id. */
+  assets: { table: string; tenantColumn: string }[];
 }
 
 export const currentTenantFunction = 'canon_current_tenant';
 export const lineageFunction = 'canon_tenant_lineage';
+export const assetTenantFunction = 'canon_asset_tenant';
 
 // `(SELECT f())` rather than `f()`: PostgreSQL evaluates it once per statement (an initplan), not per row.
 const currentTenant = sql.fragment`(SELECT ${id(currentTenantFunction)}())`;
@@ -46,6 +49,7 @@ const renderers: { [K in Condition['kind']]: Renderer<K> } = {
     });
     return sql.fragment`(${sql.join(branches, sql.fragment` OR `)})`;
   },
+  assetOwnedByMe: (c, alias) => sql.fragment`${id(assetTenantFunction)}(${column(alias, c.column)}) = ${currentTenant}`,
 };
 
 export function conditionSql(c: Condition, alias: Fragment, names: RlsNames, depth = 0): Fragment {
@@ -77,4 +81,14 @@ export function lineageStatement(names: RlsNames): Fragment {
       SELECT t.id, t.${id(t.parentColumn)}, 1 FROM ${id(t.table)} t WHERE t.id = ${currentTenant}
       UNION ALL SELECT t.id, t.${id(t.parentColumn)}, up.depth + 1 FROM ${id(t.table)} t JOIN up ON t.id = up.parent WHERE up.depth < 64
     ) SELECT array_agg(up.id) FROM up)`;
+}
+
+/**
+ * The tenant owning an asset, whatever its kind. SECURITY DEFINER: it reads the asset tables past
+ * their policies, which is what lets asset_sharing's policy ask it without recursing into them.
+ */
+export function assetTenantStatement(names: RlsNames): Fragment {
+  const lookups = names.assets.map((a) => sql.fragment`SELECT ${id(a.tenantColumn)} FROM ${id(a.table)} WHERE id = asset`);
+  return sql.fragment`CREATE OR REPLACE FUNCTION ${id(assetTenantFunction)}(asset uuid) RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT
+    RETURN (${sql.join(lookups, sql.fragment` UNION ALL `)} LIMIT 1)`;
 }
