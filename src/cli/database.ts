@@ -30,7 +30,7 @@ export function schemaOptionsFor(values: { dir?: string; 'no-embeddings'?: boole
     for (const d of diagnostics) io.stderr.write(formatDiagnostic(d, style) + '\n');
     if (hasErrors(diagnostics)) throw new UsageError(`canon: ${configFileName} has errors; nothing was done`);
   }
-  return { embeddings: config.embeddings.enabled && !values['no-embeddings'], dimensions: config.embeddings.dimensions };
+  return { embeddings: config.embeddings.enabled && !values['no-embeddings'], dimensions: config.embeddings.dimensions, tenancy: config.tenancy };
 }
 
 export function openFromOptions(values: { database?: string }, io: CliIO, purpose: string): Promise<Database> {

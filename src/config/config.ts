@@ -6,14 +6,16 @@ import { didYouMean } from '../diagnostics/suggest.ts';
 import { locate, type SourceDocument } from '../load/document.ts';
 import { configFileName, displayPath } from '../load/load.ts';
 import { parseRegistryFile } from '../load/parse.ts';
+import { defaultTenancy, type TenancyOptions } from '../policies/model.ts';
 
 export { configFileName };
 
 export interface CanonConfig {
   embeddings: { enabled: boolean; dimensions: number; model: string };
+  tenancy: TenancyOptions;
 }
 
-export const defaultConfig: CanonConfig = { embeddings: { enabled: true, dimensions: 1536, model: 'text-embedding-3-small' } };
+export const defaultConfig: CanonConfig = { embeddings: { enabled: true, dimensions: 1536, model: 'text-embedding-3-small' }, tenancy: defaultTenancy };
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -24,10 +26,31 @@ export function loadConfig(dir: string, root = process.cwd()): { config: CanonCo
   const doc = parsed.documents[0];
   const diagnostics = [...parsed.diagnostics];
   if (!doc || !isMapping(doc.value)) return { config: defaultConfig, diagnostics };
-  const config: CanonConfig = { embeddings: { ...defaultConfig.embeddings } };
+  const config: CanonConfig = { embeddings: { ...defaultConfig.embeddings }, tenancy: { ...defaultConfig.tenancy } };
   const problem = (path: (string | number)[], message: string, code: DiagnosticCode = codes.wrongType) =>
     diagnostics.push(error(code, locate(doc, path, code === codes.unknownField ? 'key' : 'value'), message));
-  checkKeys(doc, [], doc.value, ['embeddings'], problem);
+  checkKeys(doc, [], doc.value, ['embeddings', 'tenancy'], problem);
+  const tenancy = doc.value.tenancy;
+  if (tenancy !== undefined) {
+    if (!isMapping(tenancy)) problem(['tenancy'], 'tenancy must be a mapping with mode, setting, claim and app_role');
+    else {
+      checkKeys(doc, ['tenancy'], tenancy, ['mode', 'setting', 'claim', 'app_role'], problem);
+      if (tenancy.mode !== undefined) {
+        if (tenancy.mode === 'session' || tenancy.mode === 'supabase') config.tenancy.mode = tenancy.mode;
+        else problem(['tenancy', 'mode'], "tenancy.mode must be 'session' (a setting holds the tenant) or 'supabase' (the JWT's claims do)", codes.valueNotAllowed);
+      }
+      const name = (key: 'setting' | 'claim' | 'app_role', pattern: RegExp, hint: string) => {
+        const v = tenancy[key];
+        if (v === undefined) return undefined;
+        if (typeof v === 'string' && pattern.test(v)) return v;
+        problem(['tenancy', key], `tenancy.${key} must be ${hint}`, codes.badFormat);
+        return undefined;
+      };
+      config.tenancy.setting = name('setting', /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/, 'a custom setting name with a dot, such as app.current_tenant_id') ?? config.tenancy.setting;
+      config.tenancy.claim = name('claim', /^[A-Za-z_][A-Za-z0-9_]*$/, 'a claim name such as tenant_id') ?? config.tenancy.claim;
+      config.tenancy.appRole = name('app_role', /^[a-z_][a-z0-9_]*$/, 'a role name such as canon_app (or authenticated on Supabase)') ?? config.tenancy.appRole;
+    }
+  }
   const embeddings = doc.value.embeddings;
   if (embeddings !== undefined) {
     if (!isMapping(embeddings)) problem(['embeddings'], 'embeddings must be a mapping with enabled, dimensions and model');

@@ -87,7 +87,7 @@ describe('Supabase mode: the tenant comes from the JWT claims', () => {
         const result = await apply(db, writeTenancyRegistry(catalog), false, { schema: { embeddings: false, dimensions: 3, tenancy } });
         expect(result.status).toBe('applied');
         const prompts = catalog.kinds.get('Prompt')!;
-        const visible = (claims: Record<string, string>) => asRole(db, tenancy.appRole, { 'request.jwt.claims': JSON.stringify(claims) }, (tx) =>
+        const visible = (claims: Record<string, string>): Promise<string[]> => asRole(db, tenancy.appRole, { 'request.jwt.claims': JSON.stringify(claims) }, (tx) =>
           tx.anyFirst(sql.type(z.object({ id: z.string() }))`SELECT id FROM prompts WHERE id = ANY(${sql.array([uuidOf(prompts, 'own'), uuidOf(prompts, 'otherPrivate'), uuidOf(prompts, 'public')], 'uuid')}) ORDER BY unique_id`));
         expect((await visible({ tenant_id: tenantUuid(catalog, 'a') })).sort()).toEqual([uuidOf(prompts, 'own'), uuidOf(prompts, 'public')].sort());
         expect(await visible({})).toEqual([uuidOf(prompts, 'public')]);
