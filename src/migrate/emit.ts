@@ -1,5 +1,5 @@
 import { sql } from '../db/sql.ts';
-import { assetTenantFunction, assetTenantStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement } from '../policies/render.ts';
+import { assetTenantFunction, assetTenantStatement, sharedWithMeFunction, sharedWithMeStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement } from '../policies/render.ts';
 import type { SchemaChange } from './changes.ts';
 import { columnDefinition, constraintDefinition, createIndexStatement, createViewStatement, defaultSql, id, typeSql, type Fragment } from './fragments.ts';
 
@@ -51,6 +51,7 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
       currentTenant: () => [currentTenantStatement(c.tenancy), comment(sql.fragment`FUNCTION ${id(currentTenantFunction)}()`, c.comment)],
       lineage: () => [lineageStatement(c.names), comment(sql.fragment`FUNCTION ${id(lineageFunction)}()`, c.comment)],
       assetTenant: () => [assetTenantStatement(c.names), comment(sql.fragment`FUNCTION ${id(assetTenantFunction)}(uuid)`, c.comment)],
+      sharedWithMe: () => [sharedWithMeStatement(c.names), comment(sql.fragment`FUNCTION ${id(sharedWithMeFunction)}(text)`, c.comment)],
     };
     return functions[c.function]();
   },

@@ -5,7 +5,7 @@ import { sqlText } from '../migrate/fragments.ts';
 import type { DesiredSchema } from '../migrate/model.ts';
 import type { LiveRls } from './live.ts';
 import type { Grant, RlsSpec, TablePrivileges } from './model.ts';
-import { assetTenantFunction, assetTenantStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement, type RlsNames } from './render.ts';
+import { assetTenantFunction, assetTenantStatement, sharedWithMeFunction, sharedWithMeStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement, type RlsNames } from './render.ts';
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -45,6 +45,7 @@ export function diffRls(spec: RlsSpec, live: LiveRls, names: RlsNames, schema: D
     { function: 'currentTenant' as const, name: currentTenantFunction, text: sqlText(currentTenantStatement(spec.tenancy)) },
     ...(names.tenants ? [{ function: 'lineage' as const, name: lineageFunction, text: sqlText(lineageStatement(names)) }] : []),
     ...(names.assets.length ? [{ function: 'assetTenant' as const, name: assetTenantFunction, text: sqlText(assetTenantStatement(names)) }] : []),
+    ...(names.sharing ? [{ function: 'sharedWithMe' as const, name: sharedWithMeFunction, text: sqlText(sharedWithMeStatement(names)) }] : []),
   ];
   for (const f of functions) {
     const comment = `canon:${hash(f.text)}`;

@@ -1,5 +1,5 @@
 import { sql } from '../db/sql.ts';
-import { id, type Fragment } from '../migrate/fragments.ts';
+import { id, sqlText, type Fragment } from '../migrate/fragments.ts';
 import type { Condition, PolicySpec, TenancyOptions } from './model.ts';
 
 /** Names the rendered SQL needs from the catalog. */
@@ -13,6 +13,7 @@ export interface RlsNames {
 export const currentTenantFunction = 'canon_current_tenant';
 export const lineageFunction = 'canon_tenant_lineage';
 export const assetTenantFunction = 'canon_asset_tenant';
+export const sharedWithMeFunction = 'canon_shared_with_me';
 
 // `(SELECT f())` rather than `f()`: PostgreSQL evaluates it once per statement (an initplan), not per row.
 const currentTenant = sql.fragment`(SELECT ${id(currentTenantFunction)}())`;
@@ -31,11 +32,9 @@ const renderers: { [K in Condition['kind']]: Renderer<K> } = {
   isCurrentTenant: (c, alias) => sql.fragment`${column(alias, c.column)} = ${currentTenant}`,
   // The cast makes ANY read an array expression, not a subquery's rows.
   inTenantLineage: (c, alias) => sql.fragment`${column(alias, c.column)} = ANY (${lineage}::uuid[])`,
-  sharedWithMe: (c, alias, names) => {
-    const s = names.sharing!;
-    const permission = { can_view: sql.fragment`s.can_view`, can_edit: sql.fragment`s.can_edit`, can_delete: sql.fragment`s.can_delete` }[c.permission];
-    return sql.fragment`EXISTS (SELECT 1 FROM ${id(s.table)} s WHERE s.${id(s.assetColumn)} = ${column(alias, c.idColumn)} AND s.${id(s.tenantColumn)} = ${currentTenant} AND ${permission})`;
-  },
+  // The ids shared with the current tenant, fetched once per statement into a hashed subplan: no
+  // per-row subquery, and no nesting of asset_sharing's own policy into every asset table's plan.
+  sharedWithMe: (c, alias) => sql.fragment`${column(alias, c.idColumn)} IN (SELECT unnest(${id(sharedWithMeFunction)}(${sql.literalValue(c.permission)})))`,
   parentRow: (c, alias, names, depth) => {
     const p = sql.identifier([`p${depth}`]);
     const where = c.where ? sql.fragment` AND ${conditionSql(c.where, p, names, depth + 1)}` : sql.fragment``;
@@ -73,14 +72,22 @@ export function currentTenantStatement(t: TenancyOptions): Fragment {
   return sql.fragment`CREATE OR REPLACE FUNCTION ${id(currentTenantFunction)}() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE RETURN ${source}`;
 }
 
+/**
+ * A PL/pgSQL function body returning one query's value. PL/pgSQL, not SQL: it keeps the query's plan
+ * for the session, where an SQL function is planned again on every call (measured: a one-row lookup
+ * under RLS went from 0.45 to 0.19 ms). The body is composed with the sql tag and only then quoted
+ * as the string PostgreSQL wants, so identifiers are still escaped by slonik.
+ */
+const plpgsqlReturning = (query: Fragment) => sql.literalValue(sqlText(sql.fragment`BEGIN RETURN (${query}); END`));
+
 /** The current tenant and its ancestors. SECURITY DEFINER: it reads the tenant hierarchy past the tenants table's own policy. */
 export function lineageStatement(names: RlsNames): Fragment {
   const t = names.tenants!;
-  return sql.fragment`CREATE OR REPLACE FUNCTION ${id(lineageFunction)}() RETURNS uuid[] LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT
-    RETURN (WITH RECURSIVE up(id, parent, depth) AS (
+  const query = sql.fragment`WITH RECURSIVE up(id, parent, depth) AS (
       SELECT t.id, t.${id(t.parentColumn)}, 1 FROM ${id(t.table)} t WHERE t.id = ${currentTenant}
       UNION ALL SELECT t.id, t.${id(t.parentColumn)}, up.depth + 1 FROM ${id(t.table)} t JOIN up ON t.id = up.parent WHERE up.depth < 64
-    ) SELECT array_agg(up.id) FROM up)`;
+    ) SELECT array_agg(up.id) FROM up`;
+  return sql.fragment`CREATE OR REPLACE FUNCTION ${id(lineageFunction)}() RETURNS uuid[] LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS ${plpgsqlReturning(query)}`;
 }
 
 /**
@@ -89,6 +96,15 @@ export function lineageStatement(names: RlsNames): Fragment {
  */
 export function assetTenantStatement(names: RlsNames): Fragment {
   const lookups = names.assets.map((a) => sql.fragment`SELECT ${id(a.tenantColumn)} FROM ${id(a.table)} WHERE id = asset`);
-  return sql.fragment`CREATE OR REPLACE FUNCTION ${id(assetTenantFunction)}(asset uuid) RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT
-    RETURN (${sql.join(lookups, sql.fragment` UNION ALL `)} LIMIT 1)`;
+  const query = sql.fragment`${sql.join(lookups, sql.fragment` UNION ALL `)} LIMIT 1`;
+  return sql.fragment`CREATE OR REPLACE FUNCTION ${id(assetTenantFunction)}(asset uuid) RETURNS uuid LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS ${plpgsqlReturning(query)}`;
+}
+
+/** The assets shared with the current tenant with a permission. SECURITY DEFINER: asset_sharing's policy is not re-entered. */
+export function sharedWithMeStatement(names: RlsNames): Fragment {
+  const s = names.sharing!;
+  const query = sql.fragment`SELECT coalesce(array_agg(s.${id(s.assetColumn)}), '{}') FROM ${id(s.table)} s
+      WHERE s.${id(s.tenantColumn)} = ${currentTenant}
+        AND CASE permission WHEN 'can_view' THEN s.can_view WHEN 'can_edit' THEN s.can_edit WHEN 'can_delete' THEN s.can_delete ELSE false END`;
+  return sql.fragment`CREATE OR REPLACE FUNCTION ${id(sharedWithMeFunction)}(permission text) RETURNS uuid[] LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS ${plpgsqlReturning(query)}`;
 }
