@@ -227,6 +227,25 @@ for (const backend of backends) {
       expect(analytics).toBe(false);
     });
 
+    it('indexes every column a policy filters on', async () => {
+      const wanted = new Set<string>();
+      const walk = (table: string, c: any) => {
+        if (!c) return;
+        if (c.kind === 'or' || c.kind === 'and') c.items.forEach((i: unknown) => walk(table, i));
+        else if (['isCurrentTenant', 'inTenantLineage', 'assetOwnedByMe'].includes(c.kind)) wanted.add(`${table}.${c.column}`);
+        else if (c.kind === 'parentRow') { wanted.add(`${table}.${c.column}`); walk(c.table, c.where); }
+        else if (c.kind === 'anyRow') wanted.add(`${table}.${c.column}`);
+      };
+      for (const p of rls.policies) { walk(p.table, p.using); walk(p.table, p.withCheck); }
+      const leading = new Set(await db.pool.anyFirst(sql.type(z.object({ c: z.string() }))`
+        SELECT t.relname || '.' || a.attname AS c FROM pg_index i
+        JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+        JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]
+        WHERE n.nspname = current_schema()`));
+      expect([...wanted].filter((c) => !leading.has(c) && !c.endsWith('.id'))).toEqual([]);
+      expect(wanted.size).toBeGreaterThan(40);
+    });
+
     for (const c of cases) {
       it(`${c.table} (${c.category})`, async () => {
         const actual: string[] = [];
