@@ -11,6 +11,13 @@ import { writeSyntheticRegistry } from '../bench/synthetic.ts';
 import { backends } from '../support/databases.ts';
 import { apply, copyRegistry, edit, plan } from '../support/registry.ts';
 
+/** The server URL of the test database `db` is connected to, for a second connection to it. */
+async function urlOf(db: Database): Promise<URL> {
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.pathname = `/${String(await db.pool.oneFirst(sql.unsafe`SELECT current_database()`))}`;
+  return url;
+}
+
 const count = (db: Database, table: string) => db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM ${sql.identifier([table])}`);
 const fingerprint = (db: Database) => db.pool.oneFirst(sql.type(z.object({ f: z.string() }))`
   SELECT md5(coalesce((SELECT string_agg(p::text, '|' ORDER BY p.id) FROM prompts p), '') || (SELECT count(*) FROM entity_versions)::text || (SELECT count(*) FROM canon_applies)::text) AS f`);
@@ -83,9 +90,7 @@ const server = backends.find((b) => b.name === 'postgres');
 describe.runIf(server)('concurrent applies on the PostgreSQL server', () => {
   it('waits for the lock, then gives up naming the holder', async () => {
     const db = await server!.open();
-    const name = await db.pool.oneFirst(sql.unsafe`SELECT current_database()`);
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${String(name)}`;
+    const url = await urlOf(db);
     const other = await openDatabase({ backend: 'postgres', url: url.toString() });
     try {
       const dir = copyRegistry();
@@ -119,9 +124,7 @@ describe.runIf(server)('concurrent applies on the PostgreSQL server', () => {
 
   it('serializes two applies started together: both succeed, one after the other', async () => {
     const db = await server!.open();
-    const name = await db.pool.oneFirst(sql.unsafe`SELECT current_database()`);
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${String(name)}`;
+    const url = await urlOf(db);
     const other = await openDatabase({ backend: 'postgres', url: url.toString() });
     try {
       const dir = copyRegistry();
@@ -145,9 +148,7 @@ describe.runIf(server)('concurrent applies on the PostgreSQL server', () => {
 
   it('an apply killed mid-way (SIGKILL) leaves the database exactly as before, and a rerun succeeds', async () => {
     const db = await server!.open();
-    const name = await db.pool.oneFirst(sql.unsafe`SELECT current_database()`);
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${String(name)}`;
+    const url = await urlOf(db);
     try {
       const dir = join(mkdtempSync(join(tmpdir(), 'canon-kill-')), 'registry');
       writeSyntheticRegistry(dir, 3000);
