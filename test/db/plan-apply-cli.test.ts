@@ -20,7 +20,7 @@ describe('canon plan and canon apply, as a user runs them', () => {
     expect(unapproved.stderr).toBe('canon apply: no terminal to ask for confirmation; pass --auto-approve, or apply a plan saved with canon plan --out\n');
     const applied = cli(['apply', '--dir', dir, '--database', db, '--auto-approve']);
     expect(applied.status).toBe(0);
-    expect(applied.stdout).toMatch(/\nApply complete: \d+ created, 0 updated, 0 deleted, \d+ schema changes \(\d+ statements, \d+ ms\)\.\n$/);
+    expect(applied.stdout).toMatch(/\nApply complete: \d+ created, 0 updated, 0 deleted, \d+ schema changes, \d+ policy changes \(\d+ statements, \d+ ms\)\.\n$/);
     const second = cli(['plan', '--dir', dir, '--database', db, '--detailed-exitcode']);
     expect(second.status).toBe(0);
     expect(second.stdout).toMatch(/^No changes\. .* matches the registry \(\d+ assets\)\.\n$/);

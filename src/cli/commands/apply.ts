@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { applyRegistry } from '../../apply/apply.ts';
+import { isPolicyChange } from '../../migrate/changes.ts';
 import type { Plan } from '../../plan/model.ts';
 import { formatDiagnostic, renderValidationText, summarize } from '../../render/diagnostics.ts';
 import { renderPlanJson } from '../../render/plan/json.ts';
@@ -98,7 +99,9 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
       if (!confirm || outcome.status === 'unchanged') io.stdout.write(renderPlanText(plan, style));
       if (outcome.status === 'applied') {
         const s = plan.summary;
-        io.stdout.write(style.green(`\nApply complete: ${s.create} created, ${s.update} updated, ${s.delete} deleted${plan.schema.length ? `, ${plan.schema.length} schema changes` : ''} (${outcome.statements} statements, ${Math.round(outcome.durationMs)} ms).`) + '\n');
+        const policies = plan.schema.filter(isPolicyChange).length;
+        const schema = plan.schema.length - policies;
+        io.stdout.write(style.green(`\nApply complete: ${s.create} created, ${s.update} updated, ${s.delete} deleted${schema ? `, ${schema} schema changes` : ''}${policies ? `, ${policies} policy changes` : ''} (${outcome.statements} statements, ${Math.round(outcome.durationMs)} ms).`) + '\n');
       }
       return exitCodes.ok;
     } finally {
