@@ -38,3 +38,11 @@ export function renderValidationJson(diagnostics: readonly Diagnostic[], summary
     diagnostics: diagnostics.map(({ file, line, column, severity, code, message }) => ({ file, line, column, severity, code, message })),
   }, null, 2) + '\n';
 }
+
+/** Diagnostics that stop a plan or an apply: every one of them, then what did not happen. */
+export function renderBlockingDiagnostics(diagnostics: readonly Diagnostic[], style: Style, nothing: string): string {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const lines = diagnostics.map((d) => formatDiagnostic(d, style));
+  lines.push(style.red(`✗ ${plural(errors, 'error')}, ${plural(diagnostics.length - errors, 'warning')}; ${nothing}`));
+  return lines.join('\n') + '\n';
+}

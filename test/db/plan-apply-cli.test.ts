@@ -57,6 +57,14 @@ describe('canon plan and canon apply, as a user runs them', () => {
     expect(cli(['apply', '--dir', dir, '--database', db, '--auto-approve', '--allow-delete']).status).toBe(0);
   });
 
+  it('stops before planning when the registry has errors, listing all of them', () => {
+    const dir = copyRegistry();
+    edit(dir, 'platform/agents.yaml', 'prompts: [literature-summary]', 'prompts: [literature-sumary]');
+    const result = cli(['plan', '--dir', dir, '--database', 'memory:']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/platform\/agents\.yaml:\d+:\d+: error CANON302: no Prompt with id 'literature-sumary' .* Did you mean 'literature-summary'\?\n✗ 1 error, 0 warnings; nothing was planned\n$/);
+  });
+
   it('asks for confirmation on a terminal, and applies only on yes', async () => {
     const dir = copyRegistry();
     const database = `pglite:${join(mkdtempSync(join(tmpdir(), 'canon-cli-')), 'db')}`;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { applyRegistry } from '../../apply/apply.ts';
 import { isPolicyChange } from '../../migrate/changes.ts';
 import type { Plan } from '../../plan/model.ts';
-import { formatDiagnostic, renderValidationText, summarize } from '../../render/diagnostics.ts';
+import { formatDiagnostic, renderBlockingDiagnostics } from '../../render/diagnostics.ts';
 import { renderPlanJson } from '../../render/plan/json.ts';
 import { renderPlanText } from '../../render/plan/text.ts';
 import { styleFor } from '../../render/style.ts';
@@ -87,7 +87,7 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
         },
       });
       if (outcome.status === 'invalid') {
-        io.stdout.write(renderValidationText(outcome.diagnostics, summarize(outcome.diagnostics, 0, 0), style));
+        io.stdout.write(renderBlockingDiagnostics(outcome.diagnostics, style, 'nothing was changed'));
         return exitCodes.error;
       }
       for (const d of outcome.diagnostics) io.stderr.write(formatDiagnostic(d, errStyle) + '\n');

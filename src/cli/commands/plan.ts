@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { hasChanges } from '../../plan/model.ts';
 import { planRegistry } from '../../pipeline/plan.ts';
-import { formatDiagnostic, renderValidationText, summarize } from '../../render/diagnostics.ts';
+import { formatDiagnostic, renderBlockingDiagnostics } from '../../render/diagnostics.ts';
 import { renderPlanJson } from '../../render/plan/json.ts';
 import { renderPlanMarkdown } from '../../render/plan/markdown.ts';
 import { renderPlanSql } from '../../render/plan/sql.ts';
@@ -59,7 +59,7 @@ ${planOptionsHelp}
       });
       const style = styleFor(io.stdout, io.env);
       if (!outcome.ok) {
-        io.stdout.write(renderValidationText(outcome.diagnostics, summarize(outcome.diagnostics, 0, 0), style));
+        io.stdout.write(renderBlockingDiagnostics(outcome.diagnostics, style, 'nothing was planned'));
         return exitCodes.error;
       }
       const { plan } = outcome;
