@@ -1,7 +1,7 @@
 import { sql } from '../db/sql.ts';
 import { assetTenantFunction, assetTenantStatement, sharedWithMeFunction, sharedWithMeStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement } from '../policies/render.ts';
 import type { SchemaChange } from './changes.ts';
-import { columnDefinition, constraintDefinition, createIndexStatement, createViewStatement, defaultSql, id, typeSql, type Fragment } from './fragments.ts';
+import { columnDefinition, constraintDefinition, createIndexStatement, createViewStatement, defaultSql, id, sqlText, typeSql, type Fragment } from './fragments.ts';
 
 type Emitter<K extends SchemaChange['kind']> = (change: Extract<SchemaChange, { kind: K }>) => Fragment[];
 
@@ -44,7 +44,9 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
     comment(sql.fragment`MATERIALIZED VIEW ${id(view.name)}`, text),
   ],
   dropTable: (c) => [sql.fragment`DROP TABLE ${id(c.table)}`],
-  createRole: (c) => [sql.fragment`CREATE ROLE ${id(c.role)} NOLOGIN NOBYPASSRLS`],
+  // Roles are cluster-wide: another database's migration may create the same role at the same moment,
+  // so losing that race is not an error.
+  createRole: (c) => [sql.fragment`DO ${sql.literalValue(sqlText(sql.fragment`BEGIN CREATE ROLE ${id(c.role)} NOLOGIN NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END`))}`],
   grantSchemaUsage: (c) => [sql.fragment`GRANT USAGE ON SCHEMA ${id(c.schema)} TO ${id(c.role)}`],
   createFunction: (c) => {
     const functions = {
