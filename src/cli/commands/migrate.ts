@@ -12,7 +12,8 @@ export const migrateCommand: Command = {
   usage: `Usage: canon migrate [--database <db>] [--dry-run] [--allow-destructive] [--format text|json|sql]
 
 Introspects the live database and computes the DDL that brings it to the schema compiled from
-schemas/: missing tables, columns, indexes, constraints and extensions. Additive changes are
+schemas/: missing tables, columns, indexes, constraints, extensions, and the row-level-security
+policies, functions, application role and privileges of the tenancy model. Additive changes are
 applied in one transaction. Destructive ones (dropping tables or columns, narrowing a type, NOT NULL
 on a column holding NULLs) are listed and refused unless --allow-destructive is given.
 

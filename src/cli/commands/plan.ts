@@ -31,7 +31,8 @@ export const planCommand: Command = {
   usage: `Usage: canon plan [--dir registry] [--database <db>] [--format text|markdown|json|sql] [--out plan.json]
 
 Validates the registry, diffs it against the live database and prints the changes: assets to
-create, update (field by field) and delete, and schema changes. Nothing is written.
+create, update (field by field) and delete, schema changes, and row-level-security policy changes
+(those that widen what tenants can access are flagged). Nothing is written.
 
 Options:
 ${planOptionsHelp}
