@@ -43,7 +43,7 @@ const versionData = (state: AssetState) => ({
 });
 
 /**
- * Plan → SQL: set-based statements per table (rows as one jsonb parameter through
+ * Plan → SQL: set-based statements per table (rows as one json parameter through
  * json_to_recordset), writing only what the plan found changed, ordered parents before children
  * and deletes in reverse. Every statement is idempotent: running the list twice changes nothing more.
  */
