@@ -1,3 +1,4 @@
+import { loadConfig } from '../config/config.ts';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { loadRegistry, type LoadOptions } from '../load/load.ts';
@@ -23,9 +24,11 @@ export function checkRegistry(dir: string, catalog: KindCatalog, options: LoadOp
   const t2 = performance.now();
   const resolved = resolveRegistry(validated, catalog);
   const t3 = performance.now();
+  // The settings file is checked with the registry: a mistake there would otherwise surface only when a database is opened.
+  const settings = loaded.files > 0 || loaded.documents.length > 0 ? loadConfig(dir, options.root).diagnostics : [];
   return {
     graph: resolved.graph,
-    diagnostics: sortDiagnostics([...loaded.diagnostics, ...validated.diagnostics, ...resolved.diagnostics]),
+    diagnostics: sortDiagnostics([...loaded.diagnostics, ...validated.diagnostics, ...resolved.diagnostics, ...settings]),
     files: loaded.files,
     documents: loaded.documents.length,
     timings: { loadMs: t1 - t0, validateMs: t2 - t1, resolveMs: t3 - t2 },

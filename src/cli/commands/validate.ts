@@ -12,7 +12,7 @@ export const validateCommand: Command = {
   usage: `Usage: canon validate [--dir registry] [--format text|json]
 
 Loads every .yaml/.yml file under the registry folder, validates each document against its kind's
-JSON Schema and resolves references between assets. Prints every problem as
+JSON Schema, resolves references between assets and checks the settings file canon.yaml. Prints every problem as
   path:line:col: error CODE: message
 sorted by file and position.
 
@@ -31,8 +31,9 @@ Exit status: 0 when there are no errors (warnings allowed), 1 otherwise.`,
     });
     const format = oneOf('validate', 'format', values.format, ['text', 'json'] as const, 'text');
     const result = checkRegistry(values.dir!, catalogFor(values.schemas));
-    const summary = summarize(result.diagnostics, result.files, result.graph.assets.length);
-    io.stdout.write(format === 'json' ? renderValidationJson(result.diagnostics, summary) : renderValidationText(result.diagnostics, summary, styleFor(io.stdout, io.env)));
-    return hasErrors(result.diagnostics) ? exitCodes.error : exitCodes.ok;
+    const diagnostics = result.diagnostics;
+    const summary = summarize(diagnostics, result.files, result.graph.assets.length);
+    io.stdout.write(format === 'json' ? renderValidationJson(diagnostics, summary) : renderValidationText(diagnostics, summary, styleFor(io.stdout, io.env)));
+    return hasErrors(diagnostics) ? exitCodes.error : exitCodes.ok;
   },
 };
