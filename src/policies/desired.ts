@@ -45,9 +45,11 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
       using: or({ kind: 'isNull', column: tenantColumn }, hasPublic && { kind: 'isTrue', column: 'is_public' }, { kind: 'inTenantLineage', column: tenantColumn }, shared('can_view')),
       grants: ['platform', ...(hasPublic ? ['public' as const] : []), 'own', 'ancestors', ...(shared('can_view') ? ['shared-view' as const] : [])],
     });
-    policy(model.table, 'insert', { withCheck: { kind: 'isCurrentTenant', column: tenantColumn }, grants: ['own'] });
+    // Not self-references (parent agent, parent workflow): a policy may not query its own table. Known gap.
+    const refs = referencesVisible(catalog, model.references.filter((r) => r.property !== 'tenant' && !r.many && r.target !== model.kind).map((r) => ({ column: r.column, target: r.target })));
+    policy(model.table, 'insert', { withCheck: and({ kind: 'isCurrentTenant', column: tenantColumn }, ...refs), grants: ['own'] });
     const editable = or({ kind: 'isCurrentTenant', column: tenantColumn }, shared('can_edit'));
-    policy(model.table, 'update', { using: editable, withCheck: editable, grants: ['own', ...(shared('can_edit') ? ['shared-edit' as const] : [])] });
+    policy(model.table, 'update', { using: editable, withCheck: and(editable, ...refs), grants: ['own', ...(shared('can_edit') ? ['shared-edit' as const] : [])] });
     policy(model.table, 'delete', { using: or({ kind: 'isCurrentTenant', column: tenantColumn }, shared('can_delete')), grants: ['own', ...(shared('can_delete') ? ['shared-delete' as const] : [])] });
     grant(model.table, true, ['id', tenantColumn]);
 
@@ -89,19 +91,32 @@ function childPolicies(policy: PolicyAdder, grant: (table: string, write: boolea
     where: or({ kind: 'isCurrentTenant', column: tenantColumn }, shareable ? { kind: 'sharedWithMe', idColumn: 'id', permission: 'can_edit' } : undefined),
   };
   const audience = relation?.audience ? relation.references.find((r) => r.property === relation.audience)!.column : undefined;
+  const refs = referencesVisible(catalog, (relation?.references ?? []).filter((r) => r.property !== relation?.audience).map((r) => ({ column: r.column, target: r.target })));
   if (audience) {
     // A tenant's own configuration of an asset it can see.
     const mine = and({ kind: 'isCurrentTenant', column: audience }, visible);
     policy(table, 'select', { using: mine, grants: ['own-overrides'] });
-    policy(table, 'insert', { withCheck: mine, grants: ['own-overrides'] });
-    policy(table, 'update', { using: mine, withCheck: mine, grants: ['own-overrides'] });
+    policy(table, 'insert', { withCheck: and(mine, ...refs), grants: ['own-overrides'] });
+    policy(table, 'update', { using: mine, withCheck: and(mine, ...refs), grants: ['own-overrides'] });
     policy(table, 'delete', { using: mine, grants: ['own-overrides'] });
     grant(table, true, ['id', ownerColumn, audience]);
     return;
   }
   policy(table, 'select', { using: visible, grants: ['visible-parent'] });
-  policy(table, 'insert', { withCheck: editable, grants: ['editable-parent'] });
-  policy(table, 'update', { using: editable, withCheck: editable, grants: ['editable-parent'] });
+  policy(table, 'insert', { withCheck: and(editable, ...refs), grants: ['editable-parent'] });
+  policy(table, 'update', { using: editable, withCheck: and(editable, ...refs), grants: ['editable-parent'] });
   policy(table, 'delete', { using: editable, grants: ['editable-parent'] });
   grant(table, true, ['id', ownerColumn]);
+}
+
+/**
+ * A written row may only point at assets the tenant can see. Foreign keys are checked past row-level
+ * security, and database ids are UUID v5 of kind, tenant and id (guessable): without this, inserting
+ * a mapping to another tenant's private asset would succeed, and its success or failure would reveal
+ * that the asset exists.
+ */
+function referencesVisible(catalog: KindCatalog, refs: { column: string; target: string }[]): Condition[] {
+  return refs
+    .filter((r) => catalog.kinds.get(r.target)!.tenancy === 'tenant')
+    .map((r) => or({ kind: 'isNull', column: r.column }, { kind: 'parentRow', table: catalog.kinds.get(r.target)!.table, column: r.column }));
 }

@@ -97,3 +97,38 @@ describe('Supabase mode: the tenant comes from the JWT claims', () => {
     });
   }
 });
+
+describe('references to assets a tenant cannot see', () => {
+  for (const backend of backends) {
+    it(`cannot be written, so they cannot probe for private assets, on ${backend.name}`, async () => {
+      const db = await backend.open();
+      try {
+        expect((await apply(db, writeTenancyRegistry(catalog), false)).status).toBe('applied');
+        const agent = catalog.kinds.get('Agent')!;
+        const prompt = catalog.kinds.get('Prompt')!;
+        const workflow = catalog.kinds.get('Workflow')!;
+        const a = tenantUuid(catalog, 'a');
+        const attempt = (statement: ReturnType<typeof sql.unsafe>) => asRole(db, 'canon_app', { 'app.current_tenant_id': a }, async (tx) => {
+          await tx.query(sql.unsafe`SAVEPOINT probe`);
+          try {
+            await tx.query(statement);
+            return 'written';
+          } catch (e) {
+            await tx.query(sql.unsafe`ROLLBACK TO SAVEPOINT probe`);
+            return /row-level security/.test(String((e as Error).message)) ? 'denied' : String((e as Error).message);
+          }
+        });
+        const link = (target: 'otherPrivate' | 'published') =>
+          sql.unsafe`INSERT INTO agent_prompts (agent_id, prompt_id) VALUES (${uuidOf(agent, 'own')}, ${uuidOf(prompt, target)})`;
+        expect(await attempt(link('otherPrivate'))).toBe('denied');
+        expect(await attempt(link('published'))).toBe('written');
+        const task = (target: 'otherPrivate' | 'own') =>
+          sql.unsafe`INSERT INTO tasks (unique_id, title, tenant_id, workflow_id) VALUES ('probe', 'Probe', ${a}, ${uuidOf(workflow, target)})`;
+        expect(await attempt(task('otherPrivate'))).toBe('denied');
+        expect(await attempt(task('own'))).toBe('written');
+      } finally {
+        await db.close();
+      }
+    });
+  }
+});
