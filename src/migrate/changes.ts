@@ -26,7 +26,7 @@ export type SchemaChange =
   | { kind: 'dropTable'; table: string; destructive: true; reason: string }
   | { kind: 'createRole'; role: string; destructive: false; policy: true; widens: false }
   | { kind: 'grantSchemaUsage'; role: string; schema: string; destructive: false; policy: true; widens: boolean }
-  | { kind: 'createFunction'; function: 'currentTenant' | 'lineage' | 'assetTenant' | 'sharedWithMe'; tenancy: TenancyOptions; names: RlsNames; comment: string; destructive: false; policy: true; widens: false }
+  | { kind: 'createFunction'; function: 'currentTenant' | 'lineage' | 'assetTenant' | 'sharedWithMe' | 'assetVisible'; tenancy: TenancyOptions; names: RlsNames; comment: string; destructive: false; policy: true; widens: false }
   | { kind: 'enableRls'; table: string; destructive: false; policy: true; widens: false }
   | { kind: 'createPolicy'; spec: PolicySpec; names: RlsNames; comment: string; replaces: boolean; destructive: false; policy: true; widens: boolean }
   | { kind: 'dropPolicy'; table: string; name: string; destructive: false; policy: true; widens: false }
@@ -59,7 +59,7 @@ export function describeSchemaChange(c: SchemaChange): string {
     case 'dropTable': return `drop table ${c.table}`;
     case 'createRole': return `create role ${c.role} (NOLOGIN, not BYPASSRLS)`;
     case 'grantSchemaUsage': return `grant usage on schema ${c.schema} to ${c.role}`;
-    case 'createFunction': return `create or replace function ${{ currentTenant: 'canon_current_tenant()', lineage: 'canon_tenant_lineage()', assetTenant: 'canon_asset_tenant(uuid)', sharedWithMe: 'canon_shared_with_me(text)' }[c.function]}`;
+    case 'createFunction': return `create or replace function ${{ currentTenant: 'canon_current_tenant()', lineage: 'canon_tenant_lineage()', assetTenant: 'canon_asset_tenant(uuid)', sharedWithMe: 'canon_shared_with_me(text)', assetVisible: 'canon_asset_visible(uuid)' }[c.function]}`;
     case 'enableRls': return `enable and force row level security on ${c.table}`;
     case 'createPolicy': return `${c.replaces ? 'replace' : 'create'} policy ${c.spec.name} on ${c.spec.table} for ${c.spec.command} (${c.spec.grants.join(', ')})${c.widens ? ' — widens access' : ''}`;
     case 'dropPolicy': return `drop policy ${c.name} on ${c.table}`;

@@ -1,5 +1,5 @@
 import { sql } from '../db/sql.ts';
-import { assetTenantFunction, assetTenantStatement, sharedWithMeFunction, sharedWithMeStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement } from '../policies/render.ts';
+import { assetTenantFunction, assetTenantStatement, assetVisibleFunction, assetVisibleStatement, sharedWithMeFunction, sharedWithMeStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement } from '../policies/render.ts';
 import type { SchemaChange } from './changes.ts';
 import { columnDefinition, constraintDefinition, createIndexStatement, createViewStatement, defaultSql, id, sqlText, typeSql, type Fragment } from './fragments.ts';
 
@@ -54,6 +54,7 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
       lineage: () => [lineageStatement(c.names), comment(sql.fragment`FUNCTION ${id(lineageFunction)}()`, c.comment)],
       assetTenant: () => [assetTenantStatement(c.names), comment(sql.fragment`FUNCTION ${id(assetTenantFunction)}(uuid)`, c.comment)],
       sharedWithMe: () => [sharedWithMeStatement(c.names), comment(sql.fragment`FUNCTION ${id(sharedWithMeFunction)}(text)`, c.comment)],
+      assetVisible: () => [assetVisibleStatement(c.names), comment(sql.fragment`FUNCTION ${id(assetVisibleFunction)}(uuid)`, c.comment)],
     };
     return functions[c.function]();
   },

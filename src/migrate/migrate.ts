@@ -11,7 +11,7 @@ import { desiredRls } from '../policies/desired.ts';
 import { diffRls, rlsNames } from '../policies/diff.ts';
 import { introspectRls } from '../policies/live.ts';
 import { defaultTenancy } from '../policies/model.ts';
-import { assetTenantFunction, currentTenantFunction, lineageFunction, sharedWithMeFunction } from '../policies/render.ts';
+import { assetTenantFunction, assetVisibleFunction, currentTenantFunction, lineageFunction, sharedWithMeFunction } from '../policies/render.ts';
 import { statementsFor } from './emit.ts';
 import { sqlText, type Fragment } from './fragments.ts';
 import { introspect, type LiveSchema } from './live.ts';
@@ -48,7 +48,7 @@ export async function planMigration(db: Pick<Database, 'label'> & { pool: Common
   }
   const desired = desiredSchema(catalog, options);
   const tenancy = options.tenancy ?? defaultTenancy;
-  const rls = await introspectRls(db.pool, tenancy.appRole, [currentTenantFunction, lineageFunction, assetTenantFunction, sharedWithMeFunction]);
+  const rls = await introspectRls(db.pool, tenancy.appRole, [currentTenantFunction, lineageFunction, assetTenantFunction, sharedWithMeFunction, assetVisibleFunction]);
   if (!rls.canonBypassesRls) {
     throw new DatabaseError(`Canon must connect to ${db.label} as a role that bypasses row-level security (a superuser, or one with BYPASSRLS, such as postgres); applications use the role ${tenancy.appRole}`);
   }

@@ -45,8 +45,7 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
       using: or({ kind: 'isNull', column: tenantColumn }, hasPublic && { kind: 'isTrue', column: 'is_public' }, { kind: 'inTenantLineage', column: tenantColumn }, shared('can_view')),
       grants: ['platform', ...(hasPublic ? ['public' as const] : []), 'own', 'ancestors', ...(shared('can_view') ? ['shared-view' as const] : [])],
     });
-    // Not self-references (parent agent, parent workflow): a policy may not query its own table. Known gap.
-    const refs = referencesVisible(catalog, model.references.filter((r) => r.property !== 'tenant' && !r.many && r.target !== model.kind).map((r) => ({ column: r.column, target: r.target })));
+    const refs = referencesVisible(catalog, model.references.filter((r) => r.property !== 'tenant' && !r.many).map((r) => ({ column: r.column, target: r.target })), model.kind);
     policy(model.table, 'insert', { withCheck: and({ kind: 'isCurrentTenant', column: tenantColumn }, ...refs), grants: ['own'] });
     const editable = or({ kind: 'isCurrentTenant', column: tenantColumn }, shared('can_edit'));
     policy(model.table, 'update', { using: editable, withCheck: and(editable, ...refs), grants: ['own', ...(shared('can_edit') ? ['shared-edit' as const] : [])] });
@@ -77,7 +76,8 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
     policy('entity_versions', 'select', { using: { kind: 'anyRow', tables: assetTables, column: 'entity_id' }, grants: ['visible-parent'] });
     grant('entity_versions', false, []);
   }
-  return { tables: schema.tables.map((t) => t.name).sort(), policies, privileges, tenancy };
+  const visibility = tenantScoped.map((k) => ({ table: k.table, condition: policies.find((p) => p.table === k.table && p.command === 'select')!.using! }));
+  return { tables: schema.tables.map((t) => t.name).sort(), visibility, policies, privileges, tenancy };
 }
 
 type PolicyAdder = (table: string, command: PolicySpec['command'], spec: Omit<PolicySpec, 'name' | 'table' | 'command'>) => void;
@@ -115,8 +115,11 @@ function childPolicies(policy: PolicyAdder, grant: (table: string, write: boolea
  * a mapping to another tenant's private asset would succeed, and its success or failure would reveal
  * that the asset exists.
  */
-function referencesVisible(catalog: KindCatalog, refs: { column: string; target: string }[]): Condition[] {
+function referencesVisible(catalog: KindCatalog, refs: { column: string; target: string }[], ownKind?: string): Condition[] {
   return refs
     .filter((r) => catalog.kinds.get(r.target)!.tenancy === 'tenant')
-    .map((r) => or({ kind: 'isNull', column: r.column }, { kind: 'parentRow', table: catalog.kinds.get(r.target)!.table, column: r.column }));
+    .map((r) => or({ kind: 'isNull', column: r.column }, r.target === ownKind
+      // A policy may not query its own table (a parent agent): ask canon_asset_visible() instead.
+      ? { kind: 'assetVisible', column: r.column }
+      : { kind: 'parentRow', table: catalog.kinds.get(r.target)!.table, column: r.column }));
 }

@@ -5,7 +5,7 @@ import { sqlText } from '../migrate/fragments.ts';
 import type { DesiredSchema } from '../migrate/model.ts';
 import type { LiveRls } from './live.ts';
 import type { Grant, RlsSpec, TablePrivileges } from './model.ts';
-import { assetTenantFunction, assetTenantStatement, sharedWithMeFunction, sharedWithMeStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement, type RlsNames } from './render.ts';
+import { assetTenantFunction, assetTenantStatement, assetVisibleFunction, assetVisibleStatement, sharedWithMeFunction, sharedWithMeStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement, type RlsNames } from './render.ts';
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -34,8 +34,9 @@ export function rlsNames(catalog: KindCatalog): RlsNames {
 }
 
 /** Desired RLS vs live → policy changes. Unchanged policies are left alone, never dropped and recreated. */
-export function diffRls(spec: RlsSpec, live: LiveRls, names: RlsNames, schema: DesiredSchema, liveTables: ReadonlySet<string>): SchemaChange[] {
+export function diffRls(spec: RlsSpec, live: LiveRls, catalogNames: RlsNames, schema: DesiredSchema, liveTables: ReadonlySet<string>): SchemaChange[] {
   const changes: SchemaChange[] = [];
+  const names: RlsNames = { ...catalogNames, visibility: spec.visibility };
   const { appRole } = spec.tenancy;
   if (!live.role.exists) changes.push({ kind: 'createRole', role: appRole, destructive: false, policy: true, widens: false });
   const existing = spec.tables.some((t) => liveTables.has(t));
@@ -46,6 +47,7 @@ export function diffRls(spec: RlsSpec, live: LiveRls, names: RlsNames, schema: D
     ...(names.tenants ? [{ function: 'lineage' as const, name: lineageFunction, text: sqlText(lineageStatement(names)) }] : []),
     ...(names.assets.length ? [{ function: 'assetTenant' as const, name: assetTenantFunction, text: sqlText(assetTenantStatement(names)) }] : []),
     ...(names.sharing ? [{ function: 'sharedWithMe' as const, name: sharedWithMeFunction, text: sqlText(sharedWithMeStatement(names)) }] : []),
+    { function: 'assetVisible' as const, name: assetVisibleFunction, text: sqlText(assetVisibleStatement(names)) },
   ];
   for (const f of functions) {
     const comment = `canon:${hash(f.text)}`;

@@ -19,7 +19,9 @@ export type Condition =
   /** A visible row of any of `tables` has id = this row's `column`, and satisfies `where`. */
   | { kind: 'anyRow'; tables: string[]; column: string; where?: Condition }
   /** The asset whose id is in `column` (of any kind) belongs to the current tenant. */
-  | { kind: 'assetOwnedByMe'; column: string };
+  | { kind: 'assetOwnedByMe'; column: string }
+  /** The asset whose id is in `column` (of any kind) is visible to the current tenant. */
+  | { kind: 'assetVisible'; column: string };
 
 export type PolicyCommand = 'select' | 'insert' | 'update' | 'delete';
 
@@ -62,6 +64,8 @@ export const defaultTenancy: TenancyOptions = { mode: 'session', setting: 'app.c
 export interface RlsSpec {
   /** Every table Canon creates: ENABLE and FORCE ROW LEVEL SECURITY. */
   tables: string[];
+  /** Each asset table's visibility rule (its select policy), for canon_asset_visible(). */
+  visibility: { table: string; condition: Condition }[];
   policies: PolicySpec[];
   privileges: TablePrivileges[];
   tenancy: TenancyOptions;

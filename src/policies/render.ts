@@ -8,12 +8,15 @@ export interface RlsNames {
   tenants?: { table: string; parentColumn: string };
   /** Every tenant-scoped asset table with its tenant column, for looking up an asset's owner by id. */
   assets: { table: string; tenantColumn: string }[];
+  /** Each asset table's visibility rule, for canon_asset_visible(). */
+  visibility?: { table: string; condition: Condition }[];
 }
 
 export const currentTenantFunction = 'canon_current_tenant';
 export const lineageFunction = 'canon_tenant_lineage';
 export const assetTenantFunction = 'canon_asset_tenant';
 export const sharedWithMeFunction = 'canon_shared_with_me';
+export const assetVisibleFunction = 'canon_asset_visible';
 
 // `(SELECT f())` rather than `f()`: PostgreSQL evaluates it once per statement (an initplan), not per row.
 const currentTenant = sql.fragment`(SELECT ${id(currentTenantFunction)}())`;
@@ -49,6 +52,7 @@ const renderers: { [K in Condition['kind']]: Renderer<K> } = {
     return sql.fragment`(${sql.join(branches, sql.fragment` OR `)})`;
   },
   assetOwnedByMe: (c, alias) => sql.fragment`${id(assetTenantFunction)}(${column(alias, c.column)}) = ${currentTenant}`,
+  assetVisible: (c, alias) => sql.fragment`${id(assetVisibleFunction)}(${column(alias, c.column)})`,
 };
 
 export function conditionSql(c: Condition, alias: Fragment, names: RlsNames, depth = 0): Fragment {
@@ -107,4 +111,16 @@ export function sharedWithMeStatement(names: RlsNames): Fragment {
       WHERE s.${id(s.tenantColumn)} = ${currentTenant}
         AND CASE permission WHEN 'can_view' THEN s.can_view WHEN 'can_edit' THEN s.can_edit WHEN 'can_delete' THEN s.can_delete ELSE false END`;
   return sql.fragment`CREATE OR REPLACE FUNCTION ${id(sharedWithMeFunction)}(permission text) RETURNS uuid[] LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS ${plpgsqlReturning(query)}`;
+}
+
+/**
+ * Whether the current tenant can see an asset of any kind: each asset table's own select rule,
+ * evaluated past row-level security (SECURITY DEFINER), so that a policy can ask it about its own
+ * table (an agent's parent agent) without recursing.
+ */
+export function assetVisibleStatement(names: RlsNames): Fragment {
+  const p = sql.identifier(['p']);
+  const checks = (names.visibility ?? []).map((v) => sql.fragment`EXISTS (SELECT 1 FROM ${id(v.table)} p WHERE p.id = asset AND ${conditionSql(v.condition, p, names, 1)})`);
+  const query = checks.length ? sql.fragment`SELECT ${sql.join(checks, sql.fragment` OR `)}` : sql.fragment`SELECT false`;
+  return sql.fragment`CREATE OR REPLACE FUNCTION ${id(assetVisibleFunction)}(asset uuid) RETURNS boolean LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS ${plpgsqlReturning(query)}`;
 }

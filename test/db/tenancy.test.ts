@@ -126,6 +126,12 @@ describe('references to assets a tenant cannot see', () => {
           sql.unsafe`INSERT INTO tasks (unique_id, title, tenant_id, workflow_id) VALUES ('probe', 'Probe', ${a}, ${uuidOf(workflow, target)})`;
         expect(await attempt(task('otherPrivate'))).toBe('denied');
         expect(await attempt(task('own'))).toBe('written');
+        // A reference within the same table (an agent's parent) goes through canon_asset_visible().
+        const fork = (target: 'otherPrivate' | 'published' | 'sharedView') =>
+          sql.unsafe`INSERT INTO agents (unique_id, name, tenant_id, parent_agent_id) VALUES (${`fork-of-${target}`}, 'Fork', ${a}, ${uuidOf(agent, target)})`;
+        expect(await attempt(fork('otherPrivate'))).toBe('denied');
+        expect(await attempt(fork('published'))).toBe('written');
+        expect(await attempt(fork('sharedView'))).toBe('written');
       } finally {
         await db.close();
       }
