@@ -5,7 +5,14 @@ import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { Plan } from '../plan/model.ts';
 import { hasChanges } from '../plan/model.ts';
 import { planRegistry, type PlanOptions } from '../pipeline/plan.ts';
+import type { CompiledStatement } from '../compile/compile.ts';
 import { acquireApplyLock } from './lock.ts';
+
+/** The asset a database error is about: PostgreSQL's detail names the failing row by its id or key. */
+function assetNamedIn(message: string, statement: CompiledStatement) {
+  const assets = statement.assets ?? [];
+  return assets.find((a) => message.includes(a.uuid)) ?? assets.find((a) => new RegExp(`[(=, ]${a.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[,)]`).test(message));
+}
 
 /** A refusal the user can act on (deletes not allowed, stale plan, declined): one line, nothing written. */
 export class ApplyRefusedError extends Error {}
@@ -62,7 +69,10 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
         try {
           await tx.query(statement.query);
         } catch (e) {
-          throw new ApplyFailedError(`statement ${i + 1} of ${statements.length} (${statement.purpose}) failed: ${databaseMessage(e)}; the transaction was rolled back and nothing was changed`, { cause: e });
+          const message = databaseMessage(e);
+          const asset = assetNamedIn(message, statement);
+          const where = asset ? `${asset.source ? `${asset.source.file}:${asset.source.line}:${asset.source.column}: ` : ''}${asset.kind} '${asset.id}'${asset.tenant ? ` (tenant ${asset.tenant})` : ''}: ` : '';
+          throw new ApplyFailedError(`${where}statement ${i + 1} of ${statements.length} (${statement.purpose}) failed: ${message}; the transaction was rolled back and nothing was changed`, { cause: e });
         }
       }
       if (db.pglite && plan.schema.some((c) => c.kind === 'createExtension')) await db.pglite.refreshArrayTypes();

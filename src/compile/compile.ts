@@ -15,6 +15,8 @@ export interface CompiledStatement {
   query: QuerySqlToken;
   /** How many rows it writes, for the plan's SQL view and progress. */
   rows: number;
+  /** The assets whose rows it writes, so a database error can name the asset and its file. */
+  assets?: Pick<AssetChange, 'kind' | 'id' | 'tenant' | 'uuid' | 'source'>[];
 }
 
 export interface CompileOptions {
@@ -68,8 +70,9 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
   for (const shape of ordered) {
     const changes = writes.filter((c) => c.kind === shape.kind);
     if (changes.length === 0) continue;
-    out.push(upsertCore(shape, changes));
-    for (const rel of shape.relations) out.push(...relationStatements(rel, changes, options.schema));
+    const assets = changes.map(({ kind, id, tenant, uuid, source }) => ({ kind, id, tenant, uuid, source }));
+    out.push({ ...upsertCore(shape, changes), assets });
+    for (const rel of shape.relations) out.push(...relationStatements(rel, changes, options.schema).map((s) => ({ ...s, assets })));
   }
   const deletes = plan.changes.filter((c) => c.action === 'delete');
   for (const shape of [...ordered].reverse()) {

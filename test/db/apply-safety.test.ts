@@ -80,7 +80,8 @@ for (const backend of backends) {
       edit(dir, 'platform/prompts.yaml', 'name: Structured Literature Summary', 'name: Structured Literature Summary v2');
       // Someone added a stricter rule behind Canon's back: the upsert now fails half-way through the apply.
       await db.pool.query(sql.unsafe`ALTER TABLE prompts ADD CONSTRAINT external_rule CHECK (name NOT LIKE '%v2')`);
-      await expect(apply(db, dir, vec)).rejects.toThrow(/external_rule/);
+      // The error names the asset and where it is written, and says nothing was changed.
+      await expect(apply(db, dir, vec)).rejects.toThrow(/^.*registry\/platform\/prompts\.yaml:54:5: Prompt 'literature-summary': statement \d+ of \d+ \(upsert prompts\) failed: .*external_rule.*nothing was changed$/s);
       expect(await fingerprint(db)).toBe(before);
     });
   });
