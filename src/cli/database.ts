@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { configFileName, loadConfig } from '../config/config.ts';
 import { hasErrors } from '../diagnostics/diagnostic.ts';
 import { openDatabase, parseDatabaseSpec, type Database } from '../db/open.ts';
@@ -36,3 +37,6 @@ export function schemaOptionsFor(values: { dir?: string; 'no-embeddings'?: boole
 export function openFromOptions(values: { database?: string }, io: CliIO, purpose: string): Promise<Database> {
   return openDatabase(parseDatabaseSpec(values.database, io.env), { purpose });
 }
+
+/** Where the CLI keeps parse results of registry files between runs (gitignored with the embedded database). */
+export const parseCacheDir = join('.canon', 'cache');

@@ -6,6 +6,7 @@ import type { SourceDocument } from './document.ts';
 
 /** The registry's settings file at its root; not an asset (read by src/config). */
 export const configFileName = 'canon.yaml';
+import { ParseCache } from './cache.ts';
 import { defaultLimits, parseRegistryFile, type ParseLimits } from './parse.ts';
 
 export interface LoadedRegistry {
@@ -21,6 +22,8 @@ export interface LoadOptions {
   limits?: ParseLimits;
   /** File names in diagnostics are relative to this folder (default: the working directory). */
   root?: string;
+  /** Reuse parse results of unchanged files from this folder (the CLI uses .canon/cache). */
+  cacheDir?: string;
 }
 
 const isRegistryFile = (name: string) => name.endsWith('.yaml') || name.endsWith('.yml');
@@ -51,6 +54,7 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
   const missing = checkDirectory(dir, root);
   if (missing) return { dir, documents: [], diagnostics: [missing], files: 0 };
   const files = listRegistryFiles(dir);
+  const cache = options.cacheDir ? new ParseCache(options.cacheDir) : undefined;
   const documents: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const path of files) {
@@ -67,7 +71,11 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
       diagnostics.push(error(codes.unreadable, { file, line: 1, column: 1 }, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
       continue;
     }
-    const parsed = parseRegistryFile(file, bytes, limits);
+    let parsed = cache?.get(file, bytes, limits);
+    if (!parsed) {
+      parsed = parseRegistryFile(file, bytes, limits);
+      cache?.set(file, bytes, limits, parsed);
+    }
     documents.push(...parsed.documents);
     diagnostics.push(...parsed.diagnostics);
   }

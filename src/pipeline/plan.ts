@@ -14,6 +14,8 @@ import { canonVersion } from './version.ts';
 
 export interface PlanOptions {
   dir: string;
+  /** Reuse parse results of unchanged registry files (the CLI passes .canon/cache). */
+  cacheDir?: string;
   catalog: KindCatalog;
   schema: SchemaOptions;
   deleteMode: DeleteMode;
@@ -44,7 +46,7 @@ export async function planRegistry(db: { pool: CommonQueryMethods; label: string
   const timings: Record<string, number> = {};
   let t = performance.now();
   const lap = (name: string) => { timings[name] = performance.now() - t; t = performance.now(); };
-  const checked = checkRegistry(options.dir, options.catalog);
+  const checked = checkRegistry(options.dir, options.catalog, options.cacheDir ? { cacheDir: options.cacheDir } : {});
   lap('check');
   if (hasErrors(checked.diagnostics)) return { ok: false, diagnostics: checked.diagnostics };
   const migration = await planMigration(db, options.catalog, options.schema);

@@ -7,7 +7,7 @@ import { renderPlanJson } from '../../render/plan/json.ts';
 import { renderPlanText } from '../../render/plan/text.ts';
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
-import { openFromOptions, schemaOptionsFor } from '../database.ts';
+import { openFromOptions, parseCacheDir, schemaOptionsFor } from '../database.ts';
 import { parseDuration } from '../duration.ts';
 import { exitCodes, UsageError, type CliIO } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
@@ -72,7 +72,7 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
     const db = await openFromOptions(values, io, 'canon apply');
     try {
       const outcome = await applyRegistry(db, {
-        dir: values.dir!, catalog, schema,
+        dir: values.dir!, cacheDir: parseCacheDir, catalog, schema,
         deleteMode: saved?.delete_mode ?? (values['hard-delete'] ? 'hard' : 'soft'),
         statementTimeoutMs: parseDuration('apply', 'statement-timeout', values['statement-timeout'], 60_000),
         lockTimeoutMs: parseDuration('apply', 'lock-timeout', values['lock-timeout'], 30_000),

@@ -8,7 +8,7 @@ import { renderPlanSql } from '../../render/plan/sql.ts';
 import { renderPlanText } from '../../render/plan/text.ts';
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
-import { databaseHelp, databaseOptions, openFromOptions, schemaOptionsFor } from '../database.ts';
+import { databaseHelp, databaseOptions, openFromOptions, parseCacheDir, schemaOptionsFor } from '../database.ts';
 import { parseDuration } from '../duration.ts';
 import { exitCodes, type CliIO } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
@@ -54,7 +54,7 @@ ${planOptionsHelp}
     const db = await openFromOptions(values, io, 'canon plan');
     try {
       const outcome = await planRegistry(db, {
-        dir: values.dir!, catalog, schema, deleteMode: values['hard-delete'] ? 'hard' : 'soft',
+        dir: values.dir!, cacheDir: parseCacheDir, catalog, schema, deleteMode: values['hard-delete'] ? 'hard' : 'soft',
         statementTimeoutMs: parseDuration('plan', 'statement-timeout', values['statement-timeout'], 60_000),
         lockTimeoutMs: parseDuration('plan', 'lock-timeout', values['lock-timeout'], 30_000),
       });

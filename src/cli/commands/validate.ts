@@ -4,6 +4,7 @@ import { renderValidationJson, renderValidationText, summarize } from '../../ren
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { exitCodes, type CliIO } from '../io.ts';
+import { parseCacheDir } from '../database.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 
@@ -30,7 +31,7 @@ Exit status: 0 when there are no errors (warnings allowed), 1 otherwise.`,
       schemas: { type: 'string' },
     });
     const format = oneOf('validate', 'format', values.format, ['text', 'json'] as const, 'text');
-    const result = checkRegistry(values.dir!, catalogFor(values.schemas));
+    const result = checkRegistry(values.dir!, catalogFor(values.schemas), { cacheDir: parseCacheDir });
     const diagnostics = result.diagnostics;
     const summary = summarize(diagnostics, result.files, result.graph.assets.length);
     io.stdout.write(format === 'json' ? renderValidationJson(diagnostics, summary) : renderValidationText(diagnostics, summary, styleFor(io.stdout, io.env)));
