@@ -1,9 +1,9 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { applyLockKey } from '../compile/compile.ts';
 import { sql } from '../db/sql.ts';
 
-/** The advisory lock every apply takes, so two applies to one database run one after the other. */
-export const applyLockKey = 4_242_424_242;
+export { applyLockKey };
 
 export class ApplyLockTimeoutError extends Error {}
 

@@ -9,6 +9,9 @@ import type { AssetState } from '../plan/state.ts';
 import { uuidV5 } from '../resolve/uuid.ts';
 import type { Row } from '../resolve/graph.ts';
 
+/** The advisory lock every apply takes, so two applies to one database run one after the other. */
+export const applyLockKey = 4_242_424_242;
+
 /** One statement apply runs, with what it is for. */
 export interface CompiledStatement {
   purpose: string;

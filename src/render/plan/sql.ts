@@ -1,5 +1,4 @@
-import { applyLockKey } from '../../apply/lock.ts';
-import type { CompiledStatement } from '../../compile/compile.ts';
+import { applyLockKey, type CompiledStatement } from '../../compile/compile.ts';
 
 const literal = (value: unknown): string => {
   if (value === null || value === undefined) return 'NULL';
