@@ -16,6 +16,8 @@ export interface PlanOptions {
   dir: string;
   /** Reuse parse results of unchanged registry files (the CLI passes .canon/cache). */
   cacheDir?: string;
+  /** Told when each stage starts, for progress on long work. */
+  onStage?: (stage: string) => void;
   catalog: KindCatalog;
   schema: SchemaOptions;
   deleteMode: DeleteMode;
@@ -46,9 +48,11 @@ export async function planRegistry(db: { pool: CommonQueryMethods; label: string
   const timings: Record<string, number> = {};
   let t = performance.now();
   const lap = (name: string) => { timings[name] = performance.now() - t; t = performance.now(); };
+  options.onStage?.('Reading the registry');
   const checked = checkRegistry(options.dir, options.catalog, options.cacheDir ? { cacheDir: options.cacheDir } : {});
   lap('check');
   if (hasErrors(checked.diagnostics)) return { ok: false, diagnostics: checked.diagnostics };
+  options.onStage?.(`Comparing ${checked.graph.assets.length} assets with ${db.label}`);
   const migration = await planMigration(db, options.catalog, options.schema);
   lap('schema');
   const shapes = shapesOf(options.catalog);

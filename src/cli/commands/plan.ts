@@ -55,6 +55,8 @@ ${planOptionsHelp}
     try {
       const outcome = await planRegistry(db, {
         dir: values.dir!, cacheDir: parseCacheDir, catalog, schema, deleteMode: values['hard-delete'] ? 'hard' : 'soft',
+        // Progress only on a terminal: piped output (a PR comment, JSON) stays exactly the plan.
+        ...(io.stderr.isTTY ? { onStage: (stage: string) => io.stderr.write(styleFor(io.stderr, io.env).dim(`${stage}…`) + '\n') } : {}),
         statementTimeoutMs: parseDuration('plan', 'statement-timeout', values['statement-timeout'], 60_000),
         lockTimeoutMs: parseDuration('plan', 'lock-timeout', values['lock-timeout'], 30_000),
       });
