@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { codes, type DiagnosticCode } from '../diagnostics/codes.ts';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/suggest.ts';
-import { locate, type SourceDocument } from '../load/document.ts';
+import { isMapping, locate, type SourceDocument } from '../load/document.ts';
 import { configFileName, displayPath } from '../load/load.ts';
 import { parseRegistryFile } from '../load/parse.ts';
 import { defaultTenancy, type TenancyOptions } from '../policies/model.ts';
@@ -17,7 +17,6 @@ export interface CanonConfig {
 
 export const defaultConfig: CanonConfig = { embeddings: { enabled: true, dimensions: 1536, model: 'text-embedding-3-small' }, tenancy: defaultTenancy };
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function loadConfig(dir: string, root = process.cwd()): { config: CanonConfig; diagnostics: Diagnostic[] } {
   const path = join(dir, configFileName);

@@ -1,7 +1,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
 import { codes } from '../diagnostics/codes.ts';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import type { PositionIndex, SourceDocument } from './document.ts';
+import { pointerSegment, type PositionIndex, type SourceDocument } from './document.ts';
 import { nestingEstimate } from './nesting.ts';
 import { firstInvalidUtf8, lineColumnOfByte } from './utf8.ts';
 
@@ -122,7 +122,7 @@ function indexPositions(root: Node, positions: PositionIndex, position: (offset:
           problems.push({ code: codes.forbiddenKey, line: keyPosition[0], column: keyPosition[1], message: `the key '${keyText}' is not allowed; rename it` });
           continue;
         }
-        const childPointer = `${pointer}/${keyText.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        const childPointer = `${pointer}/${pointerSegment(keyText)}`;
         const valueNode = pair.value as Node | null;
         if (valueNode) stack.push({ node: valueNode, pointer: childPointer, depth: depth + 1, key: keyPosition });
         else positions[childPointer] = [keyPosition[0], keyPosition[1], keyPosition[0], keyPosition[1]];

@@ -1,3 +1,4 @@
+import { isMapping } from '../load/document.ts';
 import type { Row } from '../resolve/graph.ts';
 import type { FieldChange } from './model.ts';
 import { sameValue } from './normalize.ts';
@@ -7,7 +8,6 @@ import type { AssetState } from './state.ts';
 /** Database id → the id an author wrote, for messages and plans. */
 export type Labeler = (uuid: string) => string;
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function authored(value: unknown, column: ShapeColumn, label: Labeler): unknown {
   if (!column.target || value === null) return value;
@@ -17,7 +17,7 @@ function authored(value: unknown, column: ShapeColumn, label: Labeler): unknown 
 /** Field changes inside a JSON value: `model_config.temperature`, not the whole object. */
 function jsonChanges(path: string, before: unknown, after: unknown, out: FieldChange[]) {
   if (sameValue(before, after)) return;
-  if (isPlainObject(before) && isPlainObject(after)) {
+  if (isMapping(before) && isMapping(after)) {
     for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
       jsonChanges(`${path}.${key}`, before[key] ?? null, after[key] ?? null, out);
     }

@@ -2,7 +2,7 @@ import { codes } from '../diagnostics/codes.ts';
 import { error, type Diagnostic, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/suggest.ts';
 import type { KindCatalog, ReferenceModel, RelationModel } from '../kinds/model.ts';
-import { locate, type ValuePath } from '../load/document.ts';
+import { isMapping, locate, type ValuePath } from '../load/document.ts';
 import type { KindedDocument, ValidatedRegistry } from '../validate/validate.ts';
 import { findCycles, type Edge } from './cycles.ts';
 import type { RegistryGraph, ResolvedAsset, Row } from './graph.ts';
@@ -17,7 +17,6 @@ export interface ResolvedRegistry {
 
 interface CycleSite { at: SourcePosition; kind: string; property: string }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const article = (kind: string) => `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}`;
 const describeOwner = (tenant: string | null) => (tenant === null ? 'the platform registry' : `tenant '${tenant}'`);
 

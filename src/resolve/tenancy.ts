@@ -1,11 +1,10 @@
 import { codes } from '../diagnostics/codes.ts';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog } from '../kinds/model.ts';
-import { locate } from '../load/document.ts';
+import { isMapping, locate } from '../load/document.ts';
 import type { IndexedAsset } from './index.ts';
 import { isPublic, sharedWithOf, type TenantScope } from './scope.ts';
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const owner = (tenant: string | null) => (tenant === null ? 'the platform registry' : `tenant '${tenant}'`);
 
 /**

@@ -3,7 +3,7 @@ import { codes } from '../diagnostics/codes.ts';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/suggest.ts';
 import type { KindCatalog, KindModel } from '../kinds/model.ts';
-import { locate, type SourceDocument } from '../load/document.ts';
+import { isMapping, locate, type SourceDocument } from '../load/document.ts';
 import type { LoadedRegistry } from '../load/load.ts';
 import { compileValidators, type Validators } from './ajv.ts';
 import { translate, type Segment } from './messages.ts';
@@ -24,7 +24,6 @@ export interface ValidatedRegistry {
   diagnostics: Diagnostic[];
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Stage 2: documents → documents checked against their kind's JSON Schema. */
 export function validateRegistry(loaded: LoadedRegistry, catalog: KindCatalog, validators: Validators = compileValidators(catalog)): ValidatedRegistry {
