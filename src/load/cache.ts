@@ -20,16 +20,19 @@ export class ParseCache {
     return join(this.dir, key.slice(0, 2), `${key}.json`);
   }
 
-  get(file: string, bytes: Uint8Array, limits: ParseLimits): ParsedFile | undefined {
+  /** The cached parse of these bytes, or a fresh one (which is then stored): the key is hashed once. */
+  parse(file: string, bytes: Uint8Array, limits: ParseLimits, parseFresh: () => ParsedFile): ParsedFile {
+    const path = this.pathOf(file, bytes, limits);
     try {
-      return JSON.parse(readFileSync(this.pathOf(file, bytes, limits), 'utf8')) as ParsedFile;
+      return JSON.parse(readFileSync(path, 'utf8')) as ParsedFile;
     } catch {
-      return undefined;
+      const parsed = parseFresh();
+      this.store(path, parsed);
+      return parsed;
     }
   }
 
-  set(file: string, bytes: Uint8Array, limits: ParseLimits, parsed: ParsedFile): void {
-    const path = this.pathOf(file, bytes, limits);
+  private store(path: string, parsed: ParsedFile): void {
     let lossy = false;
     // YAML's .inf and .nan do not survive JSON: such a file is simply not cached.
     const text = JSON.stringify(parsed, (_key, value: unknown) => {

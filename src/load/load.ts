@@ -71,11 +71,8 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
       diagnostics.push(error(codes.unreadable, { file, line: 1, column: 1 }, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
       continue;
     }
-    let parsed = cache?.get(file, bytes, limits);
-    if (!parsed) {
-      parsed = parseRegistryFile(file, bytes, limits);
-      cache?.set(file, bytes, limits, parsed);
-    }
+    const fresh = () => parseRegistryFile(file, bytes, limits);
+    const parsed = cache ? cache.parse(file, bytes, limits, fresh) : fresh();
     documents.push(...parsed.documents);
     diagnostics.push(...parsed.diagnostics);
   }
