@@ -127,6 +127,7 @@ function columnOf(property: string, node: JsonSchema, required: boolean, where: 
   }
   if (Array.isArray(node.enum)) model.enum = node.enum.map(String);
   if (column.unique === 'tenant') model.unique = 'tenant';
+  if (column.owner_only === true) model.ownerOnly = true;
   return model;
 }
 

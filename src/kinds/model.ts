@@ -20,6 +20,11 @@ export interface ColumnModel {
   enum?: string[];
   /** `tenant`: unique within a tenant when set (e.g. workflow codes). */
   unique?: 'tenant';
+  /**
+   * Visibility or lifecycle (`is_public`, `is_active`): only the owning tenant may change it, not a
+   * tenant the asset is shared with for editing.
+   */
+  ownerOnly?: true;
 }
 
 export interface ReferenceModel {
