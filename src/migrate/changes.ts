@@ -1,5 +1,5 @@
-import type { PolicySpec, TablePrivileges, TenancyOptions } from '../policies/model.ts';
-import type { RlsNames } from '../policies/render.ts';
+import type { OwnerColumnsGuard, PolicySpec, TablePrivileges } from '../policies/model.ts';
+import type { FunctionSpec, RlsNames } from '../policies/render.ts';
 import type { ColumnSpec, ConstraintSpec, CountsViewSpec, IndexSpec, TableSpec } from './model.ts';
 
 /**
@@ -25,12 +25,25 @@ export type SchemaChange =
   | { kind: 'createView'; view: CountsViewSpec; comment: string; destructive: false }
   | { kind: 'dropTable'; table: string; destructive: true; reason: string }
   | { kind: 'createRole'; role: string; destructive: false; policy: true; widens: false }
-  | { kind: 'grantSchemaUsage'; role: string; schema: string; destructive: false; policy: true; widens: boolean }
-  | { kind: 'createFunction'; function: 'currentTenant' | 'lineage' | 'assetTenant' | 'sharedWithMe' | 'assetVisible'; tenancy: TenancyOptions; names: RlsNames; comment: string; destructive: false; policy: true; widens: false }
-  | { kind: 'enableRls'; table: string; destructive: false; policy: true; widens: false }
-  | { kind: 'createPolicy'; spec: PolicySpec; names: RlsNames; comment: string; replaces: boolean; destructive: false; policy: true; widens: boolean }
-  | { kind: 'dropPolicy'; table: string; name: string; destructive: false; policy: true; widens: false }
-  | { kind: 'setPrivileges'; role: string; privileges: TablePrivileges; destructive: false; policy: true; widens: boolean };
+  | ({ kind: 'grantSchemaUsage'; role: string; schema: string } & PolicyChange)
+  | ({ kind: 'createFunction'; spec: FunctionSpec; names: RlsNames; appRole: string; revokeFrom: string[]; comment: string } & PolicyChange)
+  | ({ kind: 'enableRls'; table: string; schema: string } & PolicyChange)
+  | ({ kind: 'createPolicy'; spec: PolicySpec; names: RlsNames; comment: string; replaces: boolean } & PolicyChange)
+  | ({ kind: 'dropPolicy'; table: string; name: string; schema: string } & PolicyChange)
+  | ({ kind: 'createTrigger'; guard: OwnerColumnsGuard; names: RlsNames; name: string; comment: string; replaces: boolean } & PolicyChange)
+  | ({ kind: 'dropTrigger'; table: string; name: string; schema: string } & PolicyChange)
+  | ({ kind: 'setPrivileges'; role: string; privileges: TablePrivileges; schema: string } & PolicyChange);
+
+/**
+ * What every row-level-security change says: whether it widens what tenants can reach, and whether it
+ * repairs drift (the object was changed outside Canon since its last apply).
+ */
+interface PolicyChange {
+  destructive: false;
+  policy: true;
+  widens: boolean;
+  drift: boolean;
+}
 
 /** Changes to row-level security, roles and privileges: shown as policy changes in plans. */
 export const isPolicyChange = (c: SchemaChange): boolean => 'policy' in c && c.policy === true;
@@ -58,15 +71,22 @@ export function describeSchemaChange(c: SchemaChange): string {
     case 'createView': return `create materialized view ${c.view.name}`;
     case 'dropTable': return `drop table ${c.table}`;
     case 'createRole': return `create role ${c.role} (NOLOGIN, not BYPASSRLS)`;
-    case 'grantSchemaUsage': return `grant usage on schema ${c.schema} to ${c.role}`;
-    case 'createFunction': return `create or replace function ${{ currentTenant: 'canon_current_tenant()', lineage: 'canon_tenant_lineage()', assetTenant: 'canon_asset_tenant(uuid)', sharedWithMe: 'canon_shared_with_me(text)', assetVisible: 'canon_asset_visible(uuid)' }[c.function]}`;
-    case 'enableRls': return `enable and force row level security on ${c.table}`;
-    case 'createPolicy': return `${c.replaces ? 'replace' : 'create'} policy ${c.spec.name} on ${c.spec.table} for ${c.spec.command} (${c.spec.grants.join(', ')})${c.widens ? ' — widens access' : ''}`;
-    case 'dropPolicy': return `drop policy ${c.name} on ${c.table}`;
+    case 'grantSchemaUsage': return `grant usage on schema ${c.schema} to ${c.role}${flags(c)}`;
+    case 'createFunction': return `create or replace function ${c.spec.name}(${c.spec.args.join(', ')})${flags(c)}`;
+    case 'enableRls': return `enable and force row level security on ${c.table}${flags(c)}`;
+    case 'createPolicy': return `${c.replaces ? 'replace' : 'create'} policy ${c.spec.name} on ${c.spec.table} for ${c.spec.command} (${c.spec.grants.join(', ')})${flags(c)}`;
+    case 'dropPolicy': return `drop policy ${c.name} on ${c.table}${flags(c)}`;
+    case 'createTrigger': return `${c.replaces ? 'replace' : 'create'} trigger ${c.name} on ${c.guard.table} (only the owner changes ${c.guard.ownerOnly.join(', ')})${flags(c)}`;
+    case 'dropTrigger': return `drop trigger ${c.name} on ${c.table}${flags(c)}`;
     case 'setPrivileges': {
       const p = c.privileges;
-      const list = [p.select && 'select', p.insert && 'insert', p.delete && 'delete', p.update.length > 0 && `update (${p.update.length} columns)`].filter(Boolean).join(', ') || 'nothing';
-      return `grant ${list} on ${p.table} to ${c.role}${c.widens ? ' — widens access' : ''}`;
+      const list = [p.select && 'select', p.insert.length > 0 && `insert (${p.insert.length} columns)`, p.delete && 'delete', p.update.length > 0 && `update (${p.update.length} columns)`].filter(Boolean).join(', ') || 'nothing';
+      return `grant ${list} on ${p.table} to ${c.role}${flags(c)}`;
     }
   }
 }
+
+/** The suffixes renderers strip or restyle: keep them in sync with `driftNote` and `widensNote`. */
+export const widensNote = ' — widens access';
+export const driftNote = ' — drift: changed outside Canon';
+const flags = (c: PolicyChange) => `${c.widens ? widensNote : ''}${c.drift ? driftNote : ''}`;

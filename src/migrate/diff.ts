@@ -122,9 +122,9 @@ export async function diffSchema(desired: DesiredSchema, live: LiveSchema, probe
 }
 
 const phase: Record<SchemaChange['kind'], number> = {
-  createExtension: 0, dropView: 1, dropPolicy: 1, dropConstraint: 2, dropIndex: 3, createTable: 4, addColumn: 5, replaceGeneratedColumn: 5, alterColumnType: 6, setDefault: 7, dropDefault: 7,
+  createExtension: 0, dropView: 1, dropPolicy: 1, dropTrigger: 1, dropConstraint: 2, dropIndex: 3, createTable: 4, addColumn: 5, replaceGeneratedColumn: 5, alterColumnType: 6, setDefault: 7, dropDefault: 7,
   dropNotNull: 8, setNotNull: 8, addConstraint: 9, createIndex: 10, createView: 11,
-  createRole: 12, grantSchemaUsage: 13, createFunction: 14, enableRls: 15, createPolicy: 16, setPrivileges: 17,
+  createRole: 12, grantSchemaUsage: 13, createFunction: 14, enableRls: 15, createPolicy: 16, createTrigger: 16, setPrivileges: 17,
   dropColumn: 18, dropTable: 19,
 };
 

@@ -1,5 +1,5 @@
 import { sql } from '../db/sql.ts';
-import { assetTenantFunction, assetTenantStatement, assetVisibleFunction, assetVisibleStatement, sharedWithMeFunction, sharedWithMeStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement } from '../policies/render.ts';
+import { createPolicyStatement, guardFunction, qualified } from '../policies/render.ts';
 import type { SchemaChange } from './changes.ts';
 import { columnDefinition, constraintDefinition, createIndexStatement, createViewStatement, defaultSql, id, sqlText, typeSql, type Fragment } from './fragments.ts';
 
@@ -48,33 +48,65 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
   // so losing that race is not an error.
   createRole: (c) => [sql.fragment`DO ${sql.literalValue(sqlText(sql.fragment`BEGIN CREATE ROLE ${id(c.role)} NOLOGIN NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END`))}`],
   grantSchemaUsage: (c) => [sql.fragment`GRANT USAGE ON SCHEMA ${id(c.schema)} TO ${id(c.role)}`],
-  createFunction: (c) => {
-    const functions = {
-      currentTenant: () => [currentTenantStatement(c.tenancy), comment(sql.fragment`FUNCTION ${id(currentTenantFunction)}()`, c.comment)],
-      lineage: () => [lineageStatement(c.names), comment(sql.fragment`FUNCTION ${id(lineageFunction)}()`, c.comment)],
-      assetTenant: () => [assetTenantStatement(c.names), comment(sql.fragment`FUNCTION ${id(assetTenantFunction)}(uuid)`, c.comment)],
-      sharedWithMe: () => [sharedWithMeStatement(c.names), comment(sql.fragment`FUNCTION ${id(sharedWithMeFunction)}(text)`, c.comment)],
-      assetVisible: () => [assetVisibleStatement(c.names), comment(sql.fragment`FUNCTION ${id(assetVisibleFunction)}(uuid)`, c.comment)],
-    };
-    return functions[c.function]();
-  },
-  enableRls: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ENABLE ROW LEVEL SECURITY`, sql.fragment`ALTER TABLE ${id(c.table)} FORCE ROW LEVEL SECURITY`],
-  createPolicy: (c) => [
-    ...(c.replaces ? [sql.fragment`DROP POLICY IF EXISTS ${id(c.spec.name)} ON ${id(c.spec.table)}`] : []),
-    createPolicyStatement(c.spec, c.names),
-    comment(sql.fragment`POLICY ${id(c.spec.name)} ON ${id(c.spec.table)}`, c.comment),
-  ],
-  dropPolicy: (c) => [sql.fragment`DROP POLICY ${id(c.name)} ON ${id(c.table)}`],
-  setPrivileges: ({ role, privileges: p }) => {
-    const table = id(p.table);
-    const whole = [p.select && sql.fragment`SELECT`, p.insert && sql.fragment`INSERT`, p.delete && sql.fragment`DELETE`].filter((f): f is ReturnType<typeof sql.fragment> => Boolean(f));
+  createFunction: ({ spec, names, appRole, revokeFrom, comment: text }) => {
+    const args = spec.args.length ? sql.join(spec.args.map(argType), sql.fragment`, `) : sql.fragment``;
+    const fn = sql.fragment`FUNCTION ${qualified(names, spec.name)}(${args})`;
+    // CREATE OR REPLACE keeps the old ACL; PostgreSQL grants EXECUTE to PUBLIC by default and
+    // Supabase's default privileges grant it to anon and authenticated: revoke every one of them.
+    const grantees = sql.join(['PUBLIC', ...revokeFrom.filter((r) => r !== 'PUBLIC')].map(grantee), sql.fragment`, `);
     return [
-      sql.fragment`REVOKE ALL ON ${table} FROM ${id(role)}`,
+      spec.statement,
+      comment(fn, text),
+      sql.fragment`REVOKE ALL ON ${fn} FROM ${grantees}`,
+      ...(spec.calledByPolicies ? [sql.fragment`GRANT EXECUTE ON ${fn} TO ${id(appRole)}`] : []),
+    ];
+  },
+  enableRls: (c) => {
+    const table = sql.identifier([c.schema, c.table]);
+    return [sql.fragment`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`, sql.fragment`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`];
+  },
+  createPolicy: (c) => [
+    ...(c.replaces ? [sql.fragment`DROP POLICY IF EXISTS ${id(c.spec.name)} ON ${qualified(c.names, c.spec.table)}`] : []),
+    createPolicyStatement(c.spec, c.names),
+    comment(sql.fragment`POLICY ${id(c.spec.name)} ON ${qualified(c.names, c.spec.table)}`, c.comment),
+  ],
+  dropPolicy: (c) => [sql.fragment`DROP POLICY ${id(c.name)} ON ${sql.identifier([c.schema, c.table])}`],
+  createTrigger: ({ guard, names, name, comment: text }) => {
+    const table = qualified(names, guard.table);
+    const argument = JSON.stringify({
+      tenant: guard.tenantColumn,
+      owner_only: guard.ownerOnly,
+      deleted_at: guard.deletedAt,
+      free: guard.free,
+    });
+    return [
+      sql.fragment`DROP TRIGGER IF EXISTS ${id(name)} ON ${table}`,
+      sql.fragment`CREATE TRIGGER ${id(name)} BEFORE UPDATE ON ${table} FOR EACH ROW
+        EXECUTE FUNCTION ${qualified(names, guardFunction)}(${sql.literalValue(argument)})`,
+      comment(sql.fragment`TRIGGER ${id(name)} ON ${table}`, text),
+    ];
+  },
+  dropTrigger: (c) => [sql.fragment`DROP TRIGGER ${id(c.name)} ON ${sql.identifier([c.schema, c.table])}`],
+  setPrivileges: ({ role, privileges: p, schema }) => {
+    const table = sql.identifier([schema, p.table]);
+    const whole = [p.select && sql.fragment`SELECT`, p.delete && sql.fragment`DELETE`].filter((f): f is ReturnType<typeof sql.fragment> => Boolean(f));
+    const columns = (list: string[]) => sql.join(list.map(id), sql.fragment`, `);
+    return [
+      sql.fragment`REVOKE ALL ON ${table} FROM PUBLIC, ${id(role)}`,
       ...(whole.length ? [sql.fragment`GRANT ${sql.join(whole, sql.fragment`, `)} ON ${table} TO ${id(role)}`] : []),
-      ...(p.update.length ? [sql.fragment`GRANT UPDATE (${sql.join(p.update.map(id), sql.fragment`, `)}) ON ${table} TO ${id(role)}`] : []),
+      ...(p.insert.length ? [sql.fragment`GRANT INSERT (${columns(p.insert)}) ON ${table} TO ${id(role)}`] : []),
+      ...(p.update.length ? [sql.fragment`GRANT UPDATE (${columns(p.update)}) ON ${table} TO ${id(role)}`] : []),
     ];
   },
 };
+
+const argTypes: Record<string, Fragment> = { uuid: sql.fragment`uuid`, text: sql.fragment`text` };
+const argType = (name: string) => {
+  const type = argTypes[name];
+  if (!type) throw new Error(`no SQL spelling for argument type ${name}`);
+  return type;
+};
+const grantee = (role: string) => (role === 'PUBLIC' ? sql.fragment`PUBLIC` : id(role));
 
 export function statementsFor(change: SchemaChange): Fragment[] {
   return (emitters[change.kind] as Emitter<SchemaChange['kind']>)(change as never);

@@ -8,10 +8,10 @@ import type { SchemaChange } from './changes.ts';
 import { desiredSchema } from './desired.ts';
 import { diffSchema, order, type DataProbe } from './diff.ts';
 import { desiredRls } from '../policies/desired.ts';
-import { diffRls, rlsNames } from '../policies/diff.ts';
+import { diffRls, functionsOf, rlsNames } from '../policies/diff.ts';
+import { recordFingerprintsStatements } from '../policies/fingerprints.ts';
 import { introspectRls } from '../policies/live.ts';
 import { defaultTenancy } from '../policies/model.ts';
-import { assetTenantFunction, assetVisibleFunction, currentTenantFunction, lineageFunction, sharedWithMeFunction } from '../policies/render.ts';
 import { statementsFor } from './emit.ts';
 import { sqlText, type Fragment } from './fragments.ts';
 import { introspect, type LiveSchema } from './live.ts';
@@ -48,7 +48,15 @@ export async function planMigration(db: Pick<Database, 'label'> & { pool: Common
   }
   const desired = desiredSchema(catalog, options);
   const tenancy = options.tenancy ?? defaultTenancy;
-  const rls = await introspectRls(db.pool, tenancy.appRole, [currentTenantFunction, lineageFunction, assetTenantFunction, sharedWithMeFunction, assetVisibleFunction]);
+  const schemaName = await db.pool.oneFirst(sql.type(z.object({ s: z.string() }))`SELECT current_schema() AS s`);
+  const names = rlsNames(catalog, schemaName);
+  const rlsSpec = desiredRls(catalog, desired, tenancy);
+  const scope = {
+    schema: schemaName,
+    tables: desired.tables.map((t) => t.name),
+    functions: functionsOf(rlsSpec, names).map((f) => f.name),
+  };
+  const rls = await introspectRls(db.pool, tenancy.appRole, scope);
   if (!rls.canonBypassesRls) {
     throw new DatabaseError(`Canon must connect to ${db.label} as a role that bypasses row-level security (a superuser, or one with BYPASSRLS, such as postgres); applications use the role ${tenancy.appRole}`);
   }
@@ -56,10 +64,12 @@ export async function planMigration(db: Pick<Database, 'label'> & { pool: Common
     throw new DatabaseError(`the application role ${tenancy.appRole} bypasses row-level security, so no policy would protect tenants from each other; use a role without SUPERUSER and BYPASSRLS (tenancy.app_role in canon.yaml)`);
   }
   const schemaChanges = await diffSchema(desired, live, probeOf(db.pool));
-  const names = rlsNames(catalog);
-  const policyChanges = diffRls(desiredRls(catalog, desired, tenancy), rls, names, desired, new Set(live.tables.keys()));
+  const policyChanges = diffRls(rlsSpec, rls, names, desired, new Set(live.tables.keys()));
   const changes = order([...schemaChanges, ...policyChanges]);
-  return { live, desired, changes, destructive: changes.filter((c) => c.destructive), statements: changes.flatMap(statementsFor) };
+  // Last: what PostgreSQL now holds becomes the baseline the next plan checks for drift.
+  const record = changes.length > 0 ? recordFingerprintsStatements(scope) : [];
+  const statements = [...changes.flatMap(statementsFor), ...record];
+  return { live, desired, changes, destructive: changes.filter((c) => c.destructive), statements };
 }
 
 /** Runs the plan's statements in one transaction: all of them or none. */

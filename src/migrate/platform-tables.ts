@@ -60,4 +60,15 @@ export function platformTables(b: SchemaBuilder) {
     purpose: 'rows Canon owns (only these may be updated or deleted by apply), with their content hash',
   });
   b.constraint({ kind: 'foreignKey', name: 'canon_managed_rows_apply_id_fkey', table: 'canon_managed_rows', columns: ['apply_id'], refTable: 'canon_applies', refColumns: ['id'], onDelete: 'set null' });
+
+  b.table({
+    name: 'canon_rls_fingerprints',
+    columns: [
+      { name: 'object', type: { name: 'text' }, notNull: true },
+      { name: 'fingerprint', type: { name: 'text' }, notNull: true },
+      { name: 'recorded_at', type: timestamptz, notNull: true, default: { kind: 'now' } },
+    ],
+    primaryKey: ['object'],
+    purpose: 'row-level security objects as PostgreSQL held them after the last apply, to detect drift',
+  });
 }

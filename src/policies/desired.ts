@@ -1,6 +1,6 @@
 import type { KindCatalog, KindModel, RelationModel } from '../kinds/model.ts';
 import type { DesiredSchema } from '../migrate/model.ts';
-import type { Condition, PolicySpec, RlsSpec, TablePrivileges, TenancyOptions } from './model.ts';
+import type { Condition, OwnerColumnsGuard, PolicySpec, RlsSpec, TablePrivileges, TenancyOptions } from './model.ts';
 
 const or = (...items: (Condition | false | undefined)[]): Condition => ({ kind: 'or', items: items.filter((c): c is Condition => Boolean(c)) });
 const and = (...items: Condition[]): Condition => ({ kind: 'and', items });
@@ -10,7 +10,10 @@ const and = (...items: Condition[]): Condition => ({ kind: 'and', items });
  * README, "Row-level security"):
  * - an asset is visible when it is the platform's, public, the current tenant's or an ancestor's, or
  *   shared with the current tenant; it is writable by its own tenant, and by tenants it is shared
- *   with `can_edit` (update) or `can_delete` (delete);
+ *   with `can_edit` (content) or `can_delete` (soft delete), never its visibility or lifecycle;
+ * - assets are soft-deleted (`deleted_at`): the application may not hard-delete them, because the
+ *   foreign keys' ON DELETE actions run past row-level security and would write other tenants'
+ *   rows (a fork's parent, another tenant's mappings to a public tool); purging is the platform's;
  * - relation, chunk and other child rows inherit their asset's visibility (the policy reads the
  *   asset's table, whose own policy filters it) and are writable when the asset is editable;
  * - a tenant's overrides are its own: visible and writable only by it, on assets it can see;
@@ -19,14 +22,23 @@ const and = (...items: Condition[]): Condition => ({ kind: 'and', items });
 export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy: TenancyOptions): RlsSpec {
   const policies: PolicySpec[] = [];
   const privileges: TablePrivileges[] = [];
+  const guards: OwnerColumnsGuard[] = [];
   const tenantKind = catalog.tenantKind?.kind;
   const tenantScoped = [...catalog.kinds.values()].filter((k) => k.tenancy === 'tenant');
   const assetTables = [...catalog.kinds.values()].map((k) => k.table).sort();
   const policy = (table: string, command: PolicySpec['command'], spec: Omit<PolicySpec, 'name' | 'table' | 'command'>) =>
     policies.push({ name: `canon_${command}`, table, command, ...spec });
-  const columnsOf = (table: string) => schema.tables.find((t) => t.name === table)!.columns.filter((c) => !c.searchOf).map((c) => c.name);
-  const grant = (table: string, write: boolean, immutable: string[]) =>
-    privileges.push({ table, select: true, insert: write, delete: write, update: write ? columnsOf(table).filter((c) => !immutable.includes(c)) : [] });
+  const columnsOf = (table: string) => schema.tables.find((t) => t.name === table)!.columns;
+  const writable = (table: string) => columnsOf(table).filter((c) => !c.searchOf).map((c) => c.name);
+  const grant: Granter = (table, write, immutable, options = {}) =>
+    privileges.push({
+      table,
+      select: true,
+      // Never `id`: see TablePrivileges.insert.
+      insert: write ? writable(table).filter((c) => c !== 'id') : [],
+      delete: write && options.delete !== false,
+      update: write ? writable(table).filter((c) => !immutable.includes(c)) : [],
+    });
 
   for (const model of catalog.kinds.values()) {
     if (model.tenancy === 'global') {
@@ -38,8 +50,9 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
       continue;
     }
     const tenantColumn = model.references.find((r) => r.property === 'tenant')!.column;
+    const shareable = Boolean(catalog.sharingProperty && model.relations.some((r) => r.property === catalog.sharingProperty));
     const shared = (permission: 'can_view' | 'can_edit' | 'can_delete'): Condition | undefined =>
-      catalog.sharingProperty && model.relations.some((r) => r.property === catalog.sharingProperty) ? { kind: 'sharedWithMe', idColumn: 'id', permission } : undefined;
+      shareable ? { kind: 'sharedWithMe', idColumn: 'id', permission } : undefined;
     const hasPublic = model.columns.some((c) => c.column === 'is_public');
     policy(model.table, 'select', {
       using: or({ kind: 'isNull', column: tenantColumn }, hasPublic && { kind: 'isTrue', column: 'is_public' }, { kind: 'inTenantLineage', column: tenantColumn }, shared('can_view')),
@@ -47,10 +60,23 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
     });
     const refs = referencesVisible(catalog, model.references.filter((r) => r.property !== 'tenant' && !r.many).map((r) => ({ column: r.column, target: r.target })), model.kind);
     policy(model.table, 'insert', { withCheck: and({ kind: 'isCurrentTenant', column: tenantColumn }, ...refs), grants: ['own'] });
-    const editable = or({ kind: 'isCurrentTenant', column: tenantColumn }, shared('can_edit'));
-    policy(model.table, 'update', { using: editable, withCheck: and(editable, ...refs), grants: ['own', ...(shared('can_edit') ? ['shared-edit' as const] : [])] });
-    policy(model.table, 'delete', { using: or({ kind: 'isCurrentTenant', column: tenantColumn }, shared('can_delete')), grants: ['own', ...(shared('can_delete') ? ['shared-delete' as const] : [])] });
-    grant(model.table, true, ['id', tenantColumn]);
+    const editable = or({ kind: 'isCurrentTenant', column: tenantColumn }, shared('can_edit'), shared('can_delete'));
+    policy(model.table, 'update', {
+      using: editable,
+      withCheck: and(editable, ...refs),
+      grants: ['own', ...(shareable ? ['shared-edit' as const, 'shared-delete' as const] : [])],
+    });
+    grant(model.table, true, ['id', tenantColumn], { delete: false });
+    if (shareable) {
+      const table = columnsOf(model.table);
+      guards.push({
+        table: model.table,
+        tenantColumn,
+        ownerOnly: [tenantColumn, 'version', ...model.columns.filter((c) => c.ownerOnly).map((c) => c.column)],
+        deletedAt: 'deleted_at',
+        free: ['updated_at', ...table.filter((c) => c.searchOf).map((c) => c.name)],
+      });
+    }
 
     for (const relation of model.relations) {
       if (relation.polymorphic) continue;
@@ -66,10 +92,20 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
     // Not a subquery on the asset tables: their policies read asset_sharing, which would recurse.
     const owned: Condition = { kind: 'assetOwnedByMe', column: sharingRelation.ownerColumn };
     policy(sharingRelation.table, 'select', { using: or({ kind: 'isCurrentTenant', column: sharedWith }, owned), grants: ['shared-with-me', 'owned-asset'] });
+    // Only with a tenant the sharer can see: the foreign key to tenants is checked past row-level
+    // security, so sharing with any tenant id would tell, by failing or not, whether that tenant
+    // exists. Sharing across unrelated tenants is the platform's to arrange, in the registry.
+    const tenants = catalog.kinds.get(tenantKind!)!.table;
+    const recipientVisible: Condition = { kind: 'parentRow', table: tenants, column: sharedWith };
     for (const command of ['insert', 'update', 'delete'] as const) {
-      policy(sharingRelation.table, command, { ...(command !== 'insert' ? { using: owned } : {}), ...(command !== 'delete' ? { withCheck: owned } : {}), grants: ['owned-asset'] });
+      policy(sharingRelation.table, command, {
+        ...(command !== 'insert' ? { using: owned } : {}),
+        ...(command === 'insert' ? { withCheck: and(owned, recipientVisible) } : {}),
+        ...(command === 'update' ? { withCheck: owned } : {}),
+        grants: ['owned-asset'],
+      });
     }
-    grant(sharingRelation.table, true, ['id', sharingRelation.ownerColumn]);
+    grant(sharingRelation.table, true, ['id', sharingRelation.ownerColumn, sharedWith]);
   }
   // Versions of an asset are visible wherever the asset is; only Canon writes them.
   if (schema.tables.some((t) => t.name === 'entity_versions')) {
@@ -77,12 +113,13 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
     grant('entity_versions', false, []);
   }
   const visibility = tenantScoped.map((k) => ({ table: k.table, condition: policies.find((p) => p.table === k.table && p.command === 'select')!.using! }));
-  return { tables: schema.tables.map((t) => t.name).sort(), visibility, policies, privileges, tenancy };
+  return { tables: schema.tables.map((t) => t.name).sort(), visibility, policies, privileges, guards, tenancy };
 }
 
 type PolicyAdder = (table: string, command: PolicySpec['command'], spec: Omit<PolicySpec, 'name' | 'table' | 'command'>) => void;
+type Granter = (table: string, write: boolean, immutable: string[], options?: { delete?: boolean }) => void;
 
-function childPolicies(policy: PolicyAdder, grant: (table: string, write: boolean, immutable: string[]) => void, owner: KindModel, table: string, ownerColumn: string, relation: RelationModel | undefined, catalog: KindCatalog) {
+function childPolicies(policy: PolicyAdder, grant: Granter, owner: KindModel, table: string, ownerColumn: string, relation: RelationModel | undefined, catalog: KindCatalog) {
   const tenantColumn = owner.references.find((r) => r.property === 'tenant')!.column;
   const shareable = catalog.sharingProperty && owner.relations.some((r) => r.property === catalog.sharingProperty);
   const visible: Condition = { kind: 'parentRow', table: owner.table, column: ownerColumn };

@@ -3,9 +3,10 @@ import type { KindCatalog } from '../kinds/model.ts';
 import type { SchemaChange } from '../migrate/changes.ts';
 import { sqlText } from '../migrate/fragments.ts';
 import type { DesiredSchema } from '../migrate/model.ts';
+import { drifted } from './fingerprints.ts';
 import type { LiveRls } from './live.ts';
 import type { Grant, RlsSpec, TablePrivileges } from './model.ts';
-import { assetTenantFunction, assetTenantStatement, assetVisibleFunction, assetVisibleStatement, sharedWithMeFunction, sharedWithMeStatement, createPolicyStatement, currentTenantFunction, currentTenantStatement, lineageFunction, lineageStatement, type RlsNames } from './render.ts';
+import { createPolicyStatement, rlsFunctions, type RlsNames } from './render.ts';
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -16,8 +17,11 @@ const grantsOf = (comment: string | null): Set<string> | undefined => {
   return m ? new Set(m[1]!.split(',').filter(Boolean)) : undefined;
 };
 
-export function rlsNames(catalog: KindCatalog): RlsNames {
-  const names: RlsNames = { assets: [] };
+/** The one trigger Canon puts on a table whose rows can be shared for editing. */
+export const guardTriggerName = 'canon_guard_owner_columns';
+
+export function rlsNames(catalog: KindCatalog, schema: string): RlsNames {
+  const names: RlsNames = { schema, assets: [] };
   for (const model of [...catalog.kinds.values()].sort((a, b) => a.table.localeCompare(b.table))) {
     const tenant = model.references.find((r) => r.property === 'tenant');
     if (model.tenancy === 'tenant' && tenant) names.assets.push({ table: model.table, tenantColumn: tenant.column });
@@ -25,7 +29,8 @@ export function rlsNames(catalog: KindCatalog): RlsNames {
   for (const model of catalog.kinds.values()) {
     const sharing = model.relations.find((r) => r.property === catalog.sharingProperty);
     if (sharing && !names.sharing) {
-      names.sharing = { table: sharing.table, assetColumn: sharing.ownerColumn, tenantColumn: sharing.references.find((r) => sharing.key.includes(r.property))!.column };
+      const tenantColumn = sharing.references.find((r) => sharing.key.includes(r.property))!.column;
+      names.sharing = { table: sharing.table, assetColumn: sharing.ownerColumn, tenantColumn };
     }
   }
   const tenantKind = catalog.tenantKind;
@@ -33,27 +38,38 @@ export function rlsNames(catalog: KindCatalog): RlsNames {
   return names;
 }
 
-/** Desired RLS vs live → policy changes. Unchanged policies are left alone, never dropped and recreated. */
+/**
+ * Desired RLS vs live → policy changes. Unchanged objects are left alone, never dropped and
+ * recreated; objects whose live state differs from what the last apply recorded are repaired and
+ * flagged as drift, and policies on Canon's tables that Canon did not create are dropped (permissive
+ * policies are OR-ed: a foreign `USING (true)` would open the table).
+ */
 export function diffRls(spec: RlsSpec, live: LiveRls, catalogNames: RlsNames, schema: DesiredSchema, liveTables: ReadonlySet<string>): SchemaChange[] {
   const changes: SchemaChange[] = [];
   const names: RlsNames = { ...catalogNames, visibility: spec.visibility };
   const { appRole } = spec.tenancy;
+  const f = live.fingerprints;
+  const flags = (widens: boolean, drift: boolean) => ({ destructive: false as const, policy: true as const, widens, drift });
   if (!live.role.exists) changes.push({ kind: 'createRole', role: appRole, destructive: false, policy: true, widens: false });
   const existing = spec.tables.some((t) => liveTables.has(t));
-  if (!live.role.schemaUsage) changes.push({ kind: 'grantSchemaUsage', role: appRole, schema: live.schema, destructive: false, policy: true, widens: existing });
+  if (!live.role.schemaUsage) changes.push({ kind: 'grantSchemaUsage', role: appRole, schema: live.schema, ...flags(existing, false) });
 
-  const functions = [
-    { function: 'currentTenant' as const, name: currentTenantFunction, text: sqlText(currentTenantStatement(spec.tenancy)) },
-    ...(names.tenants ? [{ function: 'lineage' as const, name: lineageFunction, text: sqlText(lineageStatement(names)) }] : []),
-    ...(names.assets.length ? [{ function: 'assetTenant' as const, name: assetTenantFunction, text: sqlText(assetTenantStatement(names)) }] : []),
-    ...(names.sharing ? [{ function: 'sharedWithMe' as const, name: sharedWithMeFunction, text: sqlText(sharedWithMeStatement(names)) }] : []),
-    { function: 'assetVisible' as const, name: assetVisibleFunction, text: sqlText(assetVisibleStatement(names)) },
-  ];
-  for (const f of functions) {
-    const comment = `canon:${hash(f.text)}`;
-    if (live.functions.get(f.name) !== comment) changes.push({ kind: 'createFunction', function: f.function, tenancy: spec.tenancy, names, comment, destructive: false, policy: true, widens: false });
+  for (const fn of functionsOf(spec, names)) {
+    const comment = `canon:${hash(sqlText(fn.statement))}`;
+    const current = live.functions.get(fn.name);
+    const wantedExecutors = fn.calledByPolicies ? [appRole] : [];
+    const extra = (current?.executors ?? []).filter((r) => !wantedExecutors.includes(r));
+    const missing = wantedExecutors.filter((r) => !current?.executors.includes(r));
+    const drift = drifted(f, `function:${fn.name}`);
+    if (current?.comment === comment && extra.length === 0 && missing.length === 0 && !drift) continue;
+    changes.push({ kind: 'createFunction', spec: fn, names, appRole, revokeFrom: extra, comment, ...flags(false, drift && current !== undefined) });
   }
-  for (const table of spec.tables) if (!live.forced.has(table)) changes.push({ kind: 'enableRls', table, destructive: false, policy: true, widens: false });
+  for (const table of spec.tables) {
+    const drift = drifted(f, `table:${table}`);
+    if (!live.forced.has(table) || (drift && liveTables.has(table))) {
+      changes.push({ kind: 'enableRls', table, schema: live.schema, ...flags(false, drift && liveTables.has(table)) });
+    }
+  }
 
   const wanted = new Set<string>();
   for (const p of spec.policies) {
@@ -61,37 +77,67 @@ export function diffRls(spec: RlsSpec, live: LiveRls, catalogNames: RlsNames, sc
     wanted.add(key);
     const comment = policyComment(hash(sqlText(createPolicyStatement(p, names))), p.grants);
     const current = live.policies.get(key);
-    if (current?.comment === comment) continue;
+    const drift = drifted(f, `policy:${key}`);
+    if (current?.comment === comment && !drift) continue;
     const before = current ? grantsOf(current.comment) : new Set<string>();
     // A new policy on a table that already exists, or one that grants something the old did not, widens access.
     const widens = liveTables.has(p.table) && (!before || p.grants.some((g) => !before.has(g)));
-    changes.push({ kind: 'createPolicy', spec: p, names, comment, replaces: current !== undefined, destructive: false, policy: true, widens });
+    changes.push({ kind: 'createPolicy', spec: p, names, comment, replaces: current !== undefined, ...flags(widens, drift) });
   }
   const canonTables = new Set(schema.tables.map((t) => t.name));
   for (const [key, current] of live.policies) {
-    if (!wanted.has(key) && canonTables.has(current.table) && current.comment?.startsWith('canon:')) {
-      changes.push({ kind: 'dropPolicy', table: current.table, name: current.name, destructive: false, policy: true, widens: false });
-    }
+    if (wanted.has(key) || !canonTables.has(current.table)) continue;
+    // Canon's own policy no longer wanted, or someone else's on Canon's table (drift).
+    const foreign = !current.comment?.startsWith('canon:');
+    changes.push({ kind: 'dropPolicy', table: current.table, name: current.name, schema: live.schema, ...flags(false, foreign || drifted(f, `policy:${key}`)) });
   }
+
+  const wantedTriggers = new Set<string>();
+  for (const guard of spec.guards) {
+    const key = `${guard.table}/${guardTriggerName}`;
+    wantedTriggers.add(key);
+    const comment = `canon:${hash(JSON.stringify(guard))}`;
+    const current = live.triggers.get(key);
+    const drift = drifted(f, `trigger:${key}`);
+    if (current?.comment === comment && !drift) continue;
+    changes.push({ kind: 'createTrigger', guard, names, name: guardTriggerName, comment, replaces: current !== undefined, ...flags(false, drift) });
+  }
+  for (const [key, current] of live.triggers) {
+    if (wantedTriggers.has(key) || !canonTables.has(current.table) || !current.comment?.startsWith('canon:')) continue;
+    changes.push({ kind: 'dropTrigger', table: current.table, name: current.name, schema: live.schema, ...flags(false, false) });
+  }
+
   for (const wantedPrivileges of spec.privileges) {
-    const current = live.role.privileges.get(wantedPrivileges.table);
-    if (current && samePrivileges(current, wantedPrivileges)) continue;
-    const widens = !current || wider(wantedPrivileges, current);
-    changes.push({ kind: 'setPrivileges', role: appRole, privileges: wantedPrivileges, destructive: false, policy: true, widens: widens && liveTables.has(wantedPrivileges.table) });
+    const table = wantedPrivileges.table;
+    const current = live.role.privileges.get(table);
+    const drift = liveTables.has(table) && drifted(f, `table:${table}`);
+    if (current && samePrivileges(current, wantedPrivileges) && !drift) continue;
+    const widens = (!current || wider(wantedPrivileges, current)) && liveTables.has(table);
+    changes.push({ kind: 'setPrivileges', role: appRole, privileges: wantedPrivileges, schema: live.schema, ...flags(widens, drift) });
   }
   // Tables the application must not read at all (bookkeeping): any privilege it holds there is revoked.
   for (const table of spec.tables) {
     if (spec.privileges.some((p) => p.table === table)) continue;
     const current = live.role.privileges.get(table);
-    if (current && (current.select || current.insert || current.delete || current.update.length > 0)) {
-      changes.push({ kind: 'setPrivileges', role: appRole, privileges: { table, select: false, insert: false, delete: false, update: [] }, destructive: false, policy: true, widens: false });
-    }
+    const drift = liveTables.has(table) && drifted(f, `table:${table}`);
+    const holds = current && (current.select || current.insert.length > 0 || current.delete || current.update.length > 0);
+    if (!holds && !drift) continue;
+    const none: TablePrivileges = { table, select: false, insert: [], delete: false, update: [] };
+    changes.push({ kind: 'setPrivileges', role: appRole, privileges: none, schema: live.schema, ...flags(false, drift) });
   }
   return changes;
 }
 
+/** The functions this spec needs, for the diff and for drift detection's scope. */
+export const functionsOf = (spec: RlsSpec, names: RlsNames) =>
+  rlsFunctions(spec.tenancy, { ...names, visibility: spec.visibility }, spec.guards.length > 0);
+
+const sameColumns = (a: string[], b: string[]) => [...a].sort().join() === [...b].sort().join();
 const samePrivileges = (a: TablePrivileges, b: TablePrivileges) =>
-  a.select === b.select && a.insert === b.insert && a.delete === b.delete && [...a.update].sort().join() === [...b.update].sort().join();
+  a.select === b.select && a.delete === b.delete && sameColumns(a.insert, b.insert) && sameColumns(a.update, b.update);
 
 const wider = (wanted: TablePrivileges, current: TablePrivileges) =>
-  (wanted.select && !current.select) || (wanted.insert && !current.insert) || (wanted.delete && !current.delete) || wanted.update.some((c) => !current.update.includes(c));
+  (wanted.select && !current.select) ||
+  (wanted.delete && !current.delete) ||
+  wanted.insert.some((c) => !current.insert.includes(c)) ||
+  wanted.update.some((c) => !current.update.includes(c));

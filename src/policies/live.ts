@@ -1,6 +1,7 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.ts';
+import { readFingerprints, type FingerprintScope, type Fingerprints } from './fingerprints.ts';
 import type { TablePrivileges } from './model.ts';
 
 /** The live row-level-security state of the current schema. */
@@ -8,16 +9,25 @@ export interface LiveRls {
   schema: string;
   /** Tables with both ENABLE and FORCE ROW LEVEL SECURITY. */
   forced: Set<string>;
-  /** `table/policy` → the policy's comment. */
+  /** `table/policy` → the policy's comment, for every policy on the schema's tables, Canon's or not. */
   policies: Map<string, { table: string; name: string; comment: string | null }>;
-  /** Canon's functions by name → comment. */
-  functions: Map<string, string | null>;
+  /** Canon's functions by name: comment, and every role but the owner that may execute it. */
+  functions: Map<string, { comment: string | null; executors: string[] }>;
+  /** `table/trigger` → comment, for triggers on the schema's tables. */
+  triggers: Map<string, { table: string; name: string; comment: string | null }>;
   role: { exists: boolean; schemaUsage: boolean; bypassesRls: boolean; privileges: Map<string, TablePrivileges> };
   /** Whether the role Canon connects as bypasses row-level security (superuser or BYPASSRLS). */
   canonBypassesRls: boolean;
+  fingerprints: Fingerprints;
 }
 
-export async function introspectRls(db: CommonQueryMethods, appRole: string, functionNames: string[]): Promise<LiveRls> {
+const privilegeRow = z.object({ table: z.string(), s: z.boolean(), i: z.array(z.string()), d: z.boolean(), u: z.array(z.string()) });
+
+export async function introspectRls(
+  db: CommonQueryMethods,
+  appRole: string,
+  scope: Omit<FingerprintScope, 'schema'>,
+): Promise<LiveRls> {
   const schema = await db.oneFirst(sql.type(z.object({ s: z.string() }))`SELECT current_schema() AS s`);
   const forced = await db.anyFirst(sql.type(z.object({ relname: z.string() }))`
     SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -26,19 +36,30 @@ export async function introspectRls(db: CommonQueryMethods, appRole: string, fun
     SELECT c.relname AS table, pol.polname AS name, obj_description(pol.oid, 'pg_policy') AS comment
     FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = current_schema()`);
-  const functions = await db.any(sql.type(z.object({ name: z.string(), comment: z.string().nullable() }))`
-    SELECT p.proname AS name, obj_description(p.oid, 'pg_proc') AS comment FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = current_schema() AND p.proname = ANY(${sql.array(functionNames, 'text')})`);
+  // Grantee 0 is PUBLIC.
+  const functions = await db.any(sql.type(z.object({ name: z.string(), comment: z.string().nullable(), executors: z.array(z.string()) }))`
+    SELECT p.proname AS name, obj_description(p.oid, 'pg_proc') AS comment,
+      array(SELECT DISTINCT (CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END)::text
+            FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+            WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner ORDER BY 1) AS executors
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = current_schema() AND p.proname = ANY(${sql.array(scope.functions, 'text')})`);
+  const triggers = await db.any(sql.type(z.object({ table: z.string(), name: z.string(), comment: z.string().nullable() }))`
+    SELECT c.relname AS table, t.tgname AS name, obj_description(t.oid, 'pg_trigger') AS comment
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = current_schema() AND NOT t.tgisinternal`);
   const canonBypassesRls = await db.oneFirst(sql.type(z.object({ b: z.boolean() }))`SELECT rolsuper OR rolbypassrls AS b FROM pg_roles WHERE rolname = current_user`);
   const role = await db.maybeOne(sql.type(z.object({ bypass: z.boolean(), usage: z.boolean() }))`
     SELECT rolsuper OR rolbypassrls AS bypass, has_schema_privilege(rolname, current_schema(), 'USAGE') AS usage FROM pg_roles WHERE rolname = ${appRole}`);
   const privileges = new Map<string, TablePrivileges>();
   if (role) {
-    const rows = await db.any(sql.type(z.object({ table: z.string(), s: z.boolean(), i: z.boolean(), d: z.boolean(), u: z.array(z.string()) }))`
+    const columns = (privilege: string) => sql.fragment`array(SELECT a.attname::text FROM pg_attribute a
+      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        AND has_column_privilege(${appRole}, c.oid, a.attnum, ${privilege}) ORDER BY a.attname)`;
+    const rows = await db.any(sql.type(privilegeRow)`
       SELECT c.relname AS table,
-        has_table_privilege(${appRole}, c.oid, 'SELECT') AS s, has_table_privilege(${appRole}, c.oid, 'INSERT') AS i, has_table_privilege(${appRole}, c.oid, 'DELETE') AS d,
-        array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-              AND has_column_privilege(${appRole}, c.oid, a.attnum, 'UPDATE') ORDER BY a.attname) AS u
+        has_table_privilege(${appRole}, c.oid, 'SELECT') AS s, ${columns('INSERT')} AS i,
+        has_table_privilege(${appRole}, c.oid, 'DELETE') AS d, ${columns('UPDATE')} AS u
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`);
     for (const r of rows) privileges.set(r.table, { table: r.table, select: r.s, insert: r.i, delete: r.d, update: r.u });
@@ -47,8 +68,10 @@ export async function introspectRls(db: CommonQueryMethods, appRole: string, fun
     schema,
     forced: new Set(forced),
     policies: new Map(policies.map((p) => [`${p.table}/${p.name}`, p])),
-    functions: new Map(functions.map((f) => [f.name, f.comment])),
+    functions: new Map(functions.map((f) => [f.name, { comment: f.comment, executors: f.executors }])),
+    triggers: new Map(triggers.map((t) => [`${t.table}/${t.name}`, t])),
     role: { exists: role !== null, schemaUsage: role?.usage ?? false, bypassesRls: role?.bypass ?? false, privileges },
     canonBypassesRls,
+    fingerprints: await readFingerprints(db, { schema, ...scope }),
   };
 }

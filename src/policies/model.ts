@@ -42,10 +42,29 @@ export interface PolicySpec {
 export interface TablePrivileges {
   table: string;
   select: boolean;
-  insert: boolean;
+  /**
+   * Columns the application may insert. Never `id`: ids come from the column default, because a
+   * chosen id that collides with another tenant's (guessable, UUID v5) id would reveal that it exists.
+   */
+  insert: string[];
   delete: boolean;
   /** Columns the application may update; ownership columns (id, tenant, owner) never. */
   update: string[];
+}
+
+/**
+ * A table whose rows can be shared for editing: a trigger keeps a tenant the row is shared with from
+ * changing what only the owner decides (policies see the new row only, never what it was).
+ */
+export interface OwnerColumnsGuard {
+  table: string;
+  tenantColumn: string;
+  /** Visibility, ownership and lifecycle columns: the owner's alone. */
+  ownerOnly: string[];
+  /** The soft-delete column: the owner's, or a tenant's the row is shared with `can_delete`. */
+  deletedAt: string;
+  /** Columns anyone who may update the row may change (timestamps, generated columns). */
+  free: string[];
 }
 
 export interface TenancyOptions {
@@ -68,5 +87,6 @@ export interface RlsSpec {
   visibility: { table: string; condition: Condition }[];
   policies: PolicySpec[];
   privileges: TablePrivileges[];
+  guards: OwnerColumnsGuard[];
   tenancy: TenancyOptions;
 }

@@ -7,6 +7,7 @@ import { desiredSchema } from '../../src/migrate/desired.ts';
 import { desiredRls } from '../../src/policies/desired.ts';
 import { defaultTenancy } from '../../src/policies/model.ts';
 import { assetUuid } from '../../src/resolve/uuid.ts';
+import { asApplication, isRlsDenial } from '../support/as-application.ts';
 import { backends } from '../support/databases.ts';
 import { apply, catalog } from '../support/registry.ts';
 import { extraId, sampleValue, situations, tenantUuid, uuidOf, writeTenancyRegistry, type Situation } from '../support/tenancy-fixture.ts';
@@ -85,7 +86,8 @@ function tableCases(): TableCase[] {
     }
     cases.push({
       table: model.table, category: 'asset',
-      expected: (v, op) => (op === 'select' ? coreSelect(v) : hasTenant(v) && (op === 'insert' ? targetOf(v) === 'own' : op === 'update' ? editableByA.includes(targetOf(v)) : targetOf(v) === 'own')),
+      // No hard delete of assets for applications: they soft-delete (see desiredRls).
+      expected: (v, op) => (op === 'select' ? coreSelect(v) : hasTenant(v) && (op === 'insert' ? targetOf(v) === 'own' : op === 'update' && editableByA.includes(targetOf(v)))),
       where: (s) => sql.fragment`id = ${uuidOf(model, s)}`,
       insert: (s) => ({ sql: insertRow(model.table, { ...requiredRow(model.columns as never), [columnOf(model, 'id')]: 'matrix-new', [columnOf(model, 'name')]: 'New', tenant_id: ownerUuid(s) }) }),
       updateColumn: updatable(model.table),
@@ -132,7 +134,8 @@ function tableCases(): TableCase[] {
     table: sharing.table, category: 'sharing',
     expected: (v, op) => hasTenant(v) && (op === 'select' ? ['own', 'sharedView', 'sharedEdit'].includes(targetOf(v)) : targetOf(v) === 'own'),
     where: (s) => sql.fragment`${id(sharing.ownerColumn)} = ${uuidOf(firstTenantKind, s)}`,
-    insert: (s) => ({ sql: insertRow(sharing.table, { [sharing.ownerColumn]: uuidOf(firstTenantKind, s), [sharedWith]: tenantUuid(catalog, 'c') }) }),
+    // With a tenant a can see (its parent): see 'shares only with tenants the sharer can see'.
+    insert: (s) => ({ sql: insertRow(sharing.table, { [sharing.ownerColumn]: uuidOf(firstTenantKind, s), [sharedWith]: tenantUuid(catalog, 'p') }) }),
     updateColumn: updatable(sharing.table),
   });
   cases.push({
@@ -142,36 +145,19 @@ function tableCases(): TableCase[] {
     insert: (s) => ({ sql: insertRow('entity_versions', { entity_type: 'X', entity_id: uuidOf(firstTenantKind, s), version: 999, data: {} }) }),
     updateColumn: 'data',
   });
-  for (const table of ['canon_managed_rows', 'canon_applies']) {
+  const bookkeeping: Record<string, { row: Record<string, unknown>; updateColumn: string }> = {
+    canon_applies: { row: { plan_hash: 'x', canon_version: 'x' }, updateColumn: 'plan_hash' },
+    canon_managed_rows: { row: { table_name: 'x', row_id: a(), kind: 'x', asset_id: 'x', content_hash: 'x' }, updateColumn: 'kind' },
+    canon_rls_fingerprints: { row: { object: 'policy:agents/leak', fingerprint: 'x' }, updateColumn: 'fingerprint' },
+  };
+  for (const [table, { row, updateColumn }] of Object.entries(bookkeeping)) {
     cases.push({
       table, category: 'bookkeeping', expected: () => false, where: () => sql.fragment`true`,
-      insert: () => ({ sql: table === 'canon_applies' ? insertRow(table, { plan_hash: 'x', canon_version: 'x' }) : insertRow(table, { table_name: 'x', row_id: a(), kind: 'x', asset_id: 'x', content_hash: 'x' }) }),
-      updateColumn: table === 'canon_applies' ? 'plan_hash' : 'kind',
+      insert: () => ({ sql: insertRow(table, row) }),
+      updateColumn,
     });
   }
   return cases;
-}
-
-class Rollback extends Error {}
-const isRlsDenial = (e: unknown) => {
-  for (let c: any = e; c; c = c.cause ?? c.originalError) if (c.code === '42501') return true;
-  return /row-level security|permission denied/.test(String((e as Error).message));
-};
-
-/** Runs `op` as the application role with tenant a set (or none), inside a transaction that is always rolled back. */
-async function asApplication<T>(db: Database, tenant: string | null, before: ReturnType<typeof sql.unsafe> | undefined, op: (tx: any) => Promise<T>): Promise<T> {
-  let result!: T;
-  await db.pool.transaction(async (tx) => {
-    if (before) await tx.query(before);
-    await tx.query(sql.unsafe`SELECT set_config('role', ${appRole}, true)`);
-    if (tenant) await tx.query(sql.unsafe`SELECT set_config(${defaultTenancy.setting}, ${tenant}, true)`);
-    const who = await tx.one(sql.type(z.object({ user: z.string(), bypass: z.boolean() }))`SELECT current_user AS user, (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user) AS bypass`);
-    // A matrix run as the owner or a bypassing role would prove nothing.
-    if (who.user !== appRole || who.bypass) throw new Error(`matrix ran as ${who.user} (bypass: ${who.bypass})`);
-    result = await op(tx);
-    throw new Rollback();
-  }).catch((e) => { if (!(e instanceof Rollback)) throw e; });
-  return result;
 }
 
 async function attempt(db: Database, c: TableCase, viewer: Viewer, op: Op): Promise<boolean> {

@@ -65,7 +65,7 @@ for (const backend of backends) {
         expect(renderPlanMarkdown(widened)).toContain('1 policy change(s) widen what tenants can access: create policy canon_select on prompts for select');
         // A live policy that granted more than Canon wants: replacing it narrows access, and is not flagged.
         await apply(db, dir, backend.vector);
-        await db.pool.query(sql.unsafe`COMMENT ON POLICY canon_update ON prompts IS 'canon:0000000000000000 grants=everyone,own,shared-edit'`);
+        await db.pool.query(sql.unsafe`COMMENT ON POLICY canon_update ON prompts IS 'canon:0000000000000000 grants=everyone,own,shared-delete,shared-edit'`);
         const narrowed = (await plan(db, dir, backend.vector)).plan;
         expect(narrowed.schema.map((c) => [c.kind, 'replaces' in c && c.replaces, 'widens' in c && c.widens])).toEqual([['createPolicy', true, false]]);
       } finally {

@@ -39,6 +39,15 @@ function policyJson(c: SchemaChange) {
     : c.kind === 'dropPolicy' ? { table: c.table, policy: c.name }
     : c.kind === 'enableRls' ? { table: c.table }
     : c.kind === 'setPrivileges' ? { table: c.privileges.table, role: c.role }
+    : c.kind === 'createTrigger' ? { table: c.guard.table, trigger: c.name }
+    : c.kind === 'dropTrigger' ? { table: c.table, trigger: c.name }
+    : c.kind === 'createFunction' ? { function: c.spec.name }
     : {};
-  return { action: c.kind, description: describeSchemaChange(c), widens_access: 'widens' in c ? c.widens : false, ...where };
+  return {
+    action: c.kind,
+    description: describeSchemaChange(c),
+    widens_access: 'widens' in c ? c.widens : false,
+    drift: 'drift' in c ? c.drift : false,
+    ...where,
+  };
 }

@@ -1,4 +1,4 @@
-import { describeSchemaChange, isPolicyChange } from '../../migrate/changes.ts';
+import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
 import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
 import { hunks, isMultiline, lineDiff } from './line-diff.ts';
 import { assetTitle, valueText } from './text.ts';
@@ -57,10 +57,13 @@ export function renderPlanMarkdown(plan: Plan): string {
   const schema = plan.schema.filter((c) => !isPolicyChange(c));
   const policies = plan.schema.filter(isPolicyChange);
   const widening = policies.filter((c) => 'widens' in c && c.widens);
-  if (widening.length > 0) head.push(`> [!IMPORTANT]\n> ${widening.length} policy change(s) widen what tenants can access: ${widening.slice(0, 10).map((c) => describeSchemaChange(c).replace(/ — widens access$/, '')).join('; ')}${widening.length > 10 ? '; …' : ''}`, '');
+  const plain = (c: (typeof policies)[number]) => describeSchemaChange(c).replace(widensNote, '').replace(driftNote, '');
+  if (widening.length > 0) head.push(`> [!IMPORTANT]\n> ${widening.length} policy change(s) widen what tenants can access: ${widening.slice(0, 10).map(plain).join('; ')}${widening.length > 10 ? '; …' : ''}`, '');
+  const drift = policies.filter((c) => 'drift' in c && c.drift);
+  if (drift.length > 0) head.push(`> [!WARNING]\n> ${drift.length} row-level security object(s) were changed outside Canon (drift) and will be repaired: ${drift.slice(0, 10).map(plain).join('; ')}${drift.length > 10 ? '; …' : ''}`, '');
   for (const [title, list] of [['Schema changes', schema], ['Row-level security and privileges', policies]] as const) {
     if (list.length === 0) continue;
-    head.push(`<details><summary>${title} (${list.length})</summary>\n`, ...list.slice(0, 200).map((c) => `- ${c.destructive ? '**destructive** ' : ''}${'widens' in c && c.widens ? '**widens access** ' : ''}${describeSchemaChange(c).replace(/ — widens access$/, '')}`), ...(list.length > 200 ? [`- … ${list.length - 200} more`] : []), '\n</details>\n');
+    head.push(`<details><summary>${title} (${list.length})</summary>\n`, ...list.slice(0, 200).map((c) => `- ${c.destructive ? '**destructive** ' : ''}${'widens' in c && c.widens ? '**widens access** ' : ''}${'drift' in c && c.drift ? '**drift** ' : ''}${describeSchemaChange(c).replace(widensNote, '').replace(driftNote, '')}`), ...(list.length > 200 ? [`- … ${list.length - 200} more`] : []), '\n</details>\n');
   }
   let text = head.join('\n') + '\n';
   let shown = 0;

@@ -43,7 +43,10 @@ export function renderPlanText(plan: Plan, style: Style): string {
   }
   if (policies.length > 0) {
     out.push(style.bold('Row-level security and privileges:'));
-    for (const c of policies) out.push('widens' in c && c.widens ? style.yellow(`  ! ${describeSchemaChange(c)}`) : style.green(`  + ${describeSchemaChange(c)}`));
+    for (const c of policies) {
+      const alert = ('widens' in c && c.widens) || ('drift' in c && c.drift);
+      out.push(alert ? style.yellow(`  ! ${describeSchemaChange(c)}`) : style.green(`  + ${describeSchemaChange(c)}`));
+    }
     out.push('');
   }
   for (const c of plan.changes) {
@@ -57,6 +60,6 @@ export function renderPlanText(plan: Plan, style: Style): string {
   }
   const s = plan.summary;
   if (plan.schema.length === 0 && plan.changes.length === 0) out.push(style.green(`No changes. ${plan.database} matches the registry (${s.unchanged} assets).`));
-  else out.push(style.bold(`Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged${schema.length ? `; ${schema.length} schema changes` : ''}${policies.length ? `; ${policies.length} policy changes` : ''}${policies.some((c) => 'widens' in c && c.widens) ? ' (some widen access)' : ''}.`));
+  else out.push(style.bold(`Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged${schema.length ? `; ${schema.length} schema changes` : ''}${policies.length ? `; ${policies.length} policy changes` : ''}${policies.some((c) => 'widens' in c && c.widens) ? ' (some widen access)' : ''}${policies.some((c) => 'drift' in c && c.drift) ? ' (some repair drift)' : ''}.`));
   return out.join('\n') + '\n';
 }

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { Database } from '../../src/db/open.ts';
+import { sql } from '../../src/db/sql.ts';
+import type { KindModel } from '../../src/kinds/model.ts';
+import { desiredSchema } from '../../src/migrate/desired.ts';
+import { desiredRls } from '../../src/policies/desired.ts';
+import { functionsOf, rlsNames } from '../../src/policies/diff.ts';
+import { defaultTenancy } from '../../src/policies/model.ts';
+import { asApplication, databaseErrorOf } from '../support/as-application.ts';
+import { backends } from '../support/databases.ts';
+import { apply, catalog } from '../support/registry.ts';
+import { tenantUuid, uuidOf, writeTenancyRegistry } from '../support/tenancy-fixture.ts';
+
+/**
+ * The attacker suite: everything here runs as the application role, as tenant a, and tries to read
+ * or write what a may not, or to learn whether something it may not see exists. Generated from the
+ * schemas like the isolation matrix, so a new kind is attacked without new tests.
+ */
+const appRole = defaultTenancy.appRole;
+const schemaOptions = { embeddings: false, dimensions: 3 };
+const schema = desiredSchema(catalog, schemaOptions);
+const rls = desiredRls(catalog, schema, defaultTenancy);
+const assetKinds = [...catalog.kinds.values()].filter((k) => k.tenancy === 'tenant');
+const sharing = assetKinds.flatMap((k) => k.relations).find((r) => r.polymorphic)!;
+const sharedWithColumn = sharing.references.find((r) => sharing.key.includes(r.property))!.column;
+const tenantsTable = catalog.kinds.get(catalog.tenantKind!.kind)!.table;
+const a = () => tenantUuid(catalog, 'a');
+const id = (name: string) => sql.identifier([name]);
+const tenantColumn = (m: KindModel) => m.references.find((r) => r.property === 'tenant')!.column;
+const columnOf = (m: KindModel, property: string) => m.columns.find((c) => c.property === property)!.column;
+
+type Outcome = { ok: true; rows: number } | { ok: false; code: string; message: string };
+
+/** Runs one statement as tenant a and reports what an attacker would observe. */
+async function observe(db: Database, statement: ReturnType<typeof sql.unsafe>, setup?: ReturnType<typeof sql.unsafe>[]) {
+  return asApplication<Outcome>(db, a(), undefined, async (tx) => {
+    for (const s of setup ?? []) await tx.query(s);
+    try {
+      const result = await tx.query(statement);
+      return { ok: true, rows: result.rowCount };
+    } catch (e) {
+      const error = databaseErrorOf(e);
+      if (!error) throw e;
+      return { ok: false, ...error };
+    }
+  });
+}
+
+for (const backend of backends) {
+  describe(`attacks as the application role on ${backend.name}`, () => {
+    let db: Database;
+    let schemaName: string;
+    const q = (table: string) => sql.identifier([schemaName, table]);
+    beforeAll(async () => {
+      db = await backend.open();
+      expect((await apply(db, writeTenancyRegistry(catalog), false)).status).toBe('applied');
+      schemaName = await db.pool.oneFirst(sql.type(z.object({ s: z.string() }))`SELECT current_schema() AS s`);
+    });
+    afterAll(async () => db?.close());
+
+    describe('helper functions', () => {
+      const functions = () => functionsOf(rls, rlsNames(catalog, schemaName));
+
+      it('pin search_path to Canon schema with pg_temp last, and none is executable by PUBLIC', async () => {
+        const rows = await db.pool.any(sql.type(z.object({
+          name: z.string(), config: z.array(z.string()).nullable(), definer: z.boolean(), public: z.boolean(), app: z.boolean(),
+        }))`
+          SELECT p.proname AS name, p.proconfig::text[] AS config, p.prosecdef AS definer,
+            EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
+                    WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE') AS public,
+            has_function_privilege(${appRole}, p.oid, 'EXECUTE') AS app
+          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE n.nspname = current_schema() AND p.proname LIKE 'canon\\_%'`);
+        const wanted = functions();
+        expect(rows.map((r) => r.name).sort()).toEqual(wanted.map((f) => f.name).sort());
+        expect(rows.some((r) => r.definer)).toBe(true);
+        for (const r of rows) {
+          expect(r.config, r.name).toEqual([`search_path=${schemaName}, pg_temp`]);
+          expect(r.public, r.name).toBe(false);
+          expect(r.app, r.name).toBe(wanted.find((f) => f.name === r.name)!.calledByPolicies);
+        }
+      });
+
+      it('cannot be called by a role that is not the application role', async () => {
+        const stranger = `canon_stranger_${randomUUID().slice(0, 8)}`;
+        await db.pool.query(sql.unsafe`CREATE ROLE ${id(stranger)} NOLOGIN`);
+        try {
+          for (const fn of functions().filter((f) => f.args.length <= 1)) {
+            const args = fn.args.length ? sql.fragment`${fn.args[0] === 'uuid' ? randomUUID() : 'can_view'}` : sql.fragment``;
+            const outcome = await db.pool
+              .transaction(async (tx) => {
+                await tx.query(sql.unsafe`SELECT set_config('role', ${stranger}, true)`);
+                await tx.query(sql.unsafe`SELECT ${q(fn.name)}(${args})`);
+                return 'called';
+              })
+              .catch((e) => databaseErrorOf(e)?.code);
+            // 42501 when refused; a trigger function cannot be called directly at all (0A000).
+            expect(outcome, fn.name).toMatch(/^(42501|0A000)$/);
+          }
+        } finally {
+          await db.pool.query(sql.unsafe`DROP ROLE ${id(stranger)}`);
+        }
+      });
+
+      it('answer only about the current tenant: another tenant\'s private asset looks like no asset at all', async () => {
+        for (const model of assetKinds) {
+          const ask = (uuid: string) =>
+            asApplication(db, a(), undefined, (tx) => tx.oneFirst(sql.unsafe`SELECT ${q('canon_owns_asset')}(${uuid})`));
+          expect(await ask(uuidOf(model, 'otherPrivate')), model.table).toBe(false);
+          expect(await ask(randomUUID()), model.table).toBe(false);
+          expect(await ask(uuidOf(model, 'own')), model.table).toBe(true);
+        }
+      });
+    });
+
+    describe('pg_temp shadowing', () => {
+      it.each(assetKinds.map((m) => [m.table, m] as const))(
+        'a temp table named %s cannot forge ownership to share another tenant\'s private asset',
+        async (_table, model) => {
+          const victim = uuidOf(model, 'otherPrivate');
+          const forged = [
+            sql.unsafe`CREATE TEMP TABLE ${id(model.table)} (id uuid, ${id(tenantColumn(model))} uuid)`,
+            sql.unsafe`INSERT INTO pg_temp.${id(model.table)} VALUES (${victim}, ${a()})`,
+          ];
+          const share = sql.unsafe`INSERT INTO ${q(sharing.table)} (${id(sharing.ownerColumn)}, ${id(sharedWithColumn)}, can_view, can_edit, can_delete)
+            VALUES (${victim}, ${a()}, true, true, true)`;
+          const outcome = await observe(db, share, forged);
+          expect(outcome).toMatchObject({ ok: false, code: '42501' });
+        },
+      );
+
+      it('a temp tenants table cannot widen the tenant lineage', async () => {
+        const b = tenantUuid(catalog, 'b');
+        const forged = [
+          sql.unsafe`CREATE TEMP TABLE ${id(tenantsTable)} (id uuid, ${id(catalog.tenantKind!.parent!.column)} uuid)`,
+          sql.unsafe`INSERT INTO pg_temp.${id(tenantsTable)} VALUES (${a()}, ${b}), (${b}, NULL)`,
+        ];
+        for (const model of assetKinds) {
+          const read = sql.unsafe`SELECT 1 FROM ${q(model.table)} WHERE id = ${uuidOf(model, 'otherPrivate')}`;
+          expect(await observe(db, read, forged), model.table).toEqual({ ok: true, rows: 0 });
+        }
+      });
+    });
+
+    describe('existence oracles', () => {
+      it.each(rls.privileges.filter((p) => p.insert.length > 0).map((p) => [p.table]))(
+        '%s: the application cannot choose an id, so a taken id and a free one fail alike',
+        async (table) => {
+          expect(rls.privileges.find((p) => p.table === table)!.insert).not.toContain('id');
+          const model = assetKinds.find((m) => m.table === table);
+          const taken = model ? uuidOf(model, 'otherPrivate') : randomUUID();
+          const insert = (uuid: string) => sql.unsafe`INSERT INTO ${q(table)} (id) VALUES (${uuid})`;
+          const [onTaken, onFree] = [await observe(db, insert(taken)), await observe(db, insert(randomUUID()))];
+          expect(onTaken).toMatchObject({ ok: false, code: '42501' });
+          expect(onFree).toEqual(onTaken);
+        },
+      );
+
+      it.each(assetKinds.map((m) => [m.table, m] as const))(
+        '%s: an asset id taken by another tenant is free for mine (ids are unique per tenant)',
+        async (_table, model) => {
+          const required = model.columns.filter((c) => c.required && c.property !== 'id' && c.property !== 'name');
+          const columns = [columnOf(model, 'id'), columnOf(model, 'name'), tenantColumn(model), ...required.map((c) => c.column)];
+          const values = [`${model.kind.toLowerCase()}-b-private`, 'Probe', a(), ...required.map((c) => sampleFor(c))];
+          const insert = sql.unsafe`INSERT INTO ${q(model.table)} (${sql.join(columns.map(id), sql.fragment`, `)})
+            VALUES (${sql.join(values.map((v) => sql.fragment`${v as string}`), sql.fragment`, `)})`;
+          expect(await observe(db, insert)).toEqual({ ok: true, rows: 1 });
+        },
+      );
+
+      it('sharing with a tenant a cannot see fails the same whether that tenant exists or not', async () => {
+        const own = uuidOf(assetKinds[0]!, 'own');
+        const share = (tenant: string) =>
+          sql.unsafe`INSERT INTO ${q(sharing.table)} (${id(sharing.ownerColumn)}, ${id(sharedWithColumn)}) VALUES (${own}, ${tenant})`;
+        const existing = await observe(db, share(tenantUuid(catalog, 'b')));
+        const missing = await observe(db, share(randomUUID()));
+        expect(existing).toMatchObject({ ok: false, code: '42501' });
+        expect(missing).toEqual(existing);
+        // A tenant it can see (its parent) is fine.
+        expect(await observe(db, share(tenantUuid(catalog, 'p')))).toEqual({ ok: true, rows: 1 });
+      });
+    });
+
+    describe('privilege-widening updates', () => {
+      const guarded = rls.guards.map((g) => [g.table, g] as const);
+      it.each(guarded)('%s: edit rights on a shared asset cover content, not visibility or lifecycle', async (table, guard) => {
+        const model = assetKinds.find((m) => m.table === table)!;
+        const row = sql.fragment`id = ${uuidOf(model, 'sharedEdit')}`;
+        const set = (assignment: ReturnType<typeof sql.fragment>) => sql.unsafe`UPDATE ${q(table)} SET ${assignment} WHERE ${row}`;
+        const name = id(columnOf(model, 'name'));
+        expect(await observe(db, set(sql.fragment`${name} = 'edited by a'`))).toEqual({ ok: true, rows: 1 });
+        for (const column of guard.ownerOnly) {
+          const change = column === guard.tenantColumn
+            ? sql.fragment`${id(column)} = ${a()}`
+            : column === 'version' ? sql.fragment`version = version + 1` : sql.fragment`${id(column)} = NOT ${id(column)}`;
+          expect(await observe(db, set(change)), column).toMatchObject({ ok: false, code: '42501' });
+        }
+        // Shared can_edit without can_delete: no soft delete either.
+        expect(await observe(db, set(sql.fragment`deleted_at = now()`))).toMatchObject({ ok: false, code: '42501' });
+        // The owner may do all of it.
+        const own = sql.unsafe`UPDATE ${q(table)} SET is_public = true, deleted_at = now(), version = version + 1
+          WHERE id = ${uuidOf(model, 'own')}`;
+        expect(await observe(db, own)).toEqual({ ok: true, rows: 1 });
+      });
+
+      it.each(assetKinds.map((m) => [m.table]))(
+        '%s: no hard delete, so no ON DELETE action writes another tenant\'s rows',
+        async (table) => {
+          const model = assetKinds.find((m) => m.table === table)!;
+          const outcome = await observe(db, sql.unsafe`DELETE FROM ${q(table)} WHERE id = ${uuidOf(model, 'own')}`);
+          expect(outcome).toMatchObject({ ok: false, code: '42501' });
+        },
+      );
+    });
+  });
+}
+
+function sampleFor(c: KindModel['columns'][number]): unknown {
+  if (c.enum?.length) return c.enum[0];
+  return ({ varchar: 'x', text: 'x', integer: 1, bigint: 1, numeric: 0, boolean: true } as Record<string, unknown>)[c.type.name] ?? 'x';
+}

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/open.ts';
+import { sql } from '../../src/db/sql.ts';
+import { renderPlanJson } from '../../src/render/plan/json.ts';
+import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
+import { renderPlanText } from '../../src/render/plan/text.ts';
+import { plainStyle } from '../../src/render/style.ts';
+import { backends } from '../support/databases.ts';
+import { apply, copyRegistry, plan } from '../support/registry.ts';
+
+/**
+ * Row-level security changed behind Canon's back: each tamper below left the `canon:` comments as
+ * they were, so a plan that compared comments only said "No changes". Each must be planned as a
+ * repair, flagged as drift in every format, and gone after apply.
+ */
+const tampers: { name: string; statement: ReturnType<typeof sql.unsafe>; kind: string }[] = [
+  { name: 'ALTER POLICY … USING (true)', statement: sql.unsafe`ALTER POLICY canon_select ON agents USING (true)`, kind: 'createPolicy' },
+  { name: 'a foreign permissive policy', statement: sql.unsafe`CREATE POLICY leak ON agents FOR SELECT USING (true)`, kind: 'dropPolicy' },
+  {
+    name: 'a rewritten helper body',
+    statement: sql.unsafe`CREATE OR REPLACE FUNCTION canon_tenant_lineage() RETURNS uuid[] LANGUAGE plpgsql STABLE
+      SECURITY DEFINER SET search_path = public, pg_temp AS 'BEGIN RETURN ARRAY(SELECT id FROM public.tenants); END'`,
+    kind: 'createFunction',
+  },
+  { name: 'EXECUTE granted to PUBLIC', statement: sql.unsafe`GRANT EXECUTE ON FUNCTION canon_owns_asset(uuid) TO PUBLIC`, kind: 'createFunction' },
+  { name: 'NO FORCE ROW LEVEL SECURITY', statement: sql.unsafe`ALTER TABLE agents NO FORCE ROW LEVEL SECURITY`, kind: 'enableRls' },
+  { name: 'a disabled guard trigger', statement: sql.unsafe`ALTER TABLE agents DISABLE TRIGGER canon_guard_owner_columns`, kind: 'createTrigger' },
+  { name: 'privileges granted by hand', statement: sql.unsafe`GRANT ALL ON agents TO canon_app`, kind: 'setPrivileges' },
+];
+
+for (const backend of backends) {
+  describe(`row-level security drift on ${backend.name}`, () => {
+    let db: Database;
+    const dir = copyRegistry();
+    beforeAll(async () => {
+      db = await backend.open();
+      expect((await apply(db, dir, backend.vector)).status).toBe('applied');
+    });
+    afterAll(async () => db?.close());
+
+    it('an applied registry plans no policy change', async () => {
+      expect((await plan(db, dir, backend.vector)).plan.schema).toEqual([]);
+    });
+
+    for (const tamper of tampers) {
+      it(`${tamper.name}: planned as a repair flagged as drift, and gone after apply`, async () => {
+        await db.pool.query(tamper.statement);
+        const drifted = (await plan(db, dir, backend.vector)).plan;
+        const repairs = drifted.schema.filter((c) => 'drift' in c && c.drift);
+        expect(repairs.map((c) => c.kind)).toContain(tamper.kind);
+        expect(drifted.schema.every((c) => 'policy' in c)).toBe(true);
+        const json = JSON.parse(renderPlanJson(drifted));
+        expect(json.policy_changes.filter((c: { drift: boolean }) => c.drift).map((c: { action: string }) => c.action)).toContain(tamper.kind);
+        expect(renderPlanText(drifted, plainStyle)).toContain('drift: changed outside Canon');
+        expect(renderPlanMarkdown(drifted)).toMatch(/changed outside Canon \(drift\)/);
+
+        expect((await apply(db, dir, backend.vector)).status).toBe('applied');
+        expect((await plan(db, dir, backend.vector)).plan.schema).toEqual([]);
+      });
+    }
+  });
+}
