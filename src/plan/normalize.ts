@@ -3,8 +3,8 @@ import type { SqlType } from '../kinds/sql-type.ts';
 
 /**
  * One canonical form for a value, whether it came from YAML or from the database, so that a
- * registry that was just applied plans as 0 changes: JSONB key order, numeric scale, trailing
- * newlines of block scalars and NULL-versus-absent all compare equal.
+ * registry that was just applied plans as 0 changes: JSONB key order, numeric scale and
+ * NULL-versus-absent compare equal; text is compared exactly.
  */
 export function normalizeValue(value: unknown, type: SqlType): unknown {
   if (value === undefined || value === null) return null;
@@ -12,7 +12,9 @@ export function normalizeValue(value: unknown, type: SqlType): unknown {
   switch (type.name) {
     case 'text':
     case 'varchar':
-      return typeof value === 'string' ? value.replace(/\n+$/, '') : value;
+      // Exactly as written: YAML's chomping indicators (`|`, `|-`, `|+`) are how an author says which
+      // trailing newlines a prompt has, and its bytes are what a model is sent.
+      return value;
     case 'numeric': {
       const n = typeof value === 'string' ? Number(value) : value;
       return typeof n === 'number' ? Number(n.toFixed(type.scale)) : n;
