@@ -1,0 +1,23 @@
+import type { Database } from '../db/open.ts';
+import { sql } from '../db/sql.ts';
+import type { KindCatalog } from '../kinds/model.ts';
+import { importDocuments, type ImportFilter, type ImportResult } from './documents.ts';
+import { readImportSource } from './read.ts';
+import { writeImport } from './write.ts';
+
+export interface ImportOutcome extends ImportResult {
+  files: string[];
+}
+
+/**
+ * `canon import`: the database's asset rows → YAML under `out`. Reads in one READ ONLY transaction,
+ * so it sees one consistent snapshot and can never write the database it reads.
+ */
+export async function importRegistry(db: Database, catalog: KindCatalog, out: string, filter: ImportFilter): Promise<ImportOutcome> {
+  const source = await db.pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`SET TRANSACTION READ ONLY`);
+    return readImportSource(tx, catalog);
+  });
+  const result = importDocuments(catalog, source, filter);
+  return { ...result, files: writeImport(out, result.documents) };
+}

@@ -1,0 +1,93 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/open.ts';
+import { sql } from '../../src/db/sql.ts';
+import { importRegistry } from '../../src/import/import.ts';
+import { checkRegistry } from '../../src/pipeline/check.ts';
+import { backends } from '../support/databases.ts';
+import { apply, catalog, copyRegistry, plan } from '../support/registry.ts';
+
+const folders: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'canon-import-'));
+  folders.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+const read = (dir: string, files: string[]) => files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]);
+
+for (const backend of backends) {
+  describe(`canon import on ${backend.name}`, () => {
+    it('round-trips the example registry: imported YAML applied elsewhere plans as 0 changes, twice byte-identical', async () => {
+      const source = await backend.open();
+      const target = await backend.open();
+      try {
+        const registry = copyRegistry();
+        expect((await apply(source, registry, backend.vector)).status).toBe('applied');
+        const assets = (await plan(source, registry, backend.vector)).plan.summary.unchanged;
+
+        const first = tempDir();
+        const imported = await importRegistry(source, catalog, first, { all: true });
+        expect(imported.documents).toHaveLength(assets);
+        expect(imported.dangling).toEqual([]);
+        const second = tempDir();
+        const again = await importRegistry(source, catalog, second, { all: true });
+        expect(again.files).toEqual(imported.files);
+        expect(read(second, again.files)).toEqual(read(first, imported.files));
+
+        copyFileSync(join(registry, 'canon.yaml'), join(first, 'canon.yaml'));
+        const checked = checkRegistry(first, catalog);
+        expect(checked.diagnostics).toEqual([]);
+        expect((await apply(target, first, backend.vector)).status).toBe('applied');
+        // The original registry finds the target exactly as it would have made it: same rows, same ids.
+        const original = (await plan(target, registry, backend.vector)).plan;
+        expect(original.changes).toEqual([]);
+        expect(original.summary.unchanged).toBe(assets);
+        expect((await plan(target, first, backend.vector)).plan.changes).toEqual([]);
+      } finally {
+        await source.close();
+        await target.close();
+      }
+    });
+
+    it('by default writes only rows Canon does not manage, and planning them takes them over unchanged', async () => {
+      const db: Database = await backend.open();
+      try {
+        const registry = copyRegistry();
+        await apply(db, registry, backend.vector);
+        const managedOnly = await importRegistry(db, catalog, tempDir(), { all: false });
+        expect(managedOnly.documents).toEqual([]);
+        expect(managedOnly.skipped.every((s) => s.reason.startsWith('already managed'))).toBe(true);
+
+        // A row written by an application, outside Canon, in tenant acme-pharma.
+        await db.pool.query(sql.unsafe`
+          INSERT INTO prompts (unique_id, name, content, tenant_id)
+          SELECT 'console-written', 'Written in the console', E'Line one\nline two\n', id FROM tenants WHERE unique_id = 'acme-pharma'`);
+        const out = tempDir();
+        const outcome = await importRegistry(db, catalog, out, { all: false });
+        expect(outcome.documents.map((d) => [d.file, d.id])).toEqual([['tenants/acme-pharma/prompts.yaml', 'console-written']]);
+        const text = readFileSync(join(out, 'tenants/acme-pharma/prompts.yaml'), 'utf8');
+        expect(text).toContain('content: |\n  Line one\n  line two\n');
+        expect(text).toMatch(/uuid: [0-9a-f-]{36}/);
+
+        copyFileSync(join(out, 'tenants/acme-pharma/prompts.yaml'), join(registry, 'tenants/acme-pharma/imported-prompts.yaml'));
+        // The plan does not read an unmanaged row's content, so it lists the fields it will write; the
+        // proof that taking the row over changes nothing is the row itself, before and after.
+        const adopted = (await plan(db, registry, backend.vector)).plan;
+        expect(adopted.changes.map((c) => [c.action, c.id, 'adopt' in c && c.adopt])).toEqual([['update', 'console-written', true]]);
+        const row = sql.unsafe`SELECT id, unique_id, name, content, tenant_id, is_active, is_public FROM prompts WHERE unique_id = 'console-written'`;
+        const before = await db.pool.one(row);
+        await apply(db, registry, backend.vector);
+        expect(await db.pool.one(row)).toEqual(before);
+        expect((await plan(db, registry, backend.vector)).plan.changes).toEqual([]);
+      } finally {
+        await db.close();
+      }
+    });
+  });
+}
