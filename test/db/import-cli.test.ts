@@ -41,5 +41,5 @@ describe('canon import, as a user runs it', () => {
     const badKind = cli(['import', '--database', db, '--out', join(root, 'x'), '--kind', 'Agnet']);
     expect(badKind.status).toBe(1);
     expect(badKind.stderr).toContain("unknown kind 'Agnet'");
-  });
+  }, 240_000);
 });

@@ -1,9 +1,23 @@
 export type DiffLine = { op: ' ' | '-' | '+'; text: string };
 
+/** Lines with their terminators: a trailing newline added or removed is a change, like any other byte. */
+const terminated = (text: string) => text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+
+/** A text's lines as shown: no phantom empty line after a final newline. */
+export const textLines = (text: string) => terminated(text).map((line) => line.replace(/\n$/, ''));
+
+/** How a changed line without a final newline is shown (git's "\ No newline at end of file"). */
+export const noNewlineMark = ' ⟨no newline at end⟩';
+
 /** A line diff (longest common subsequence), so a changed prompt reads as a patch, not two blobs. */
 export function lineDiff(before: string, after: string): DiffLine[] {
-  const a = before.split('\n');
-  const b = after.split('\n');
+  return rawLineDiff(terminated(before), terminated(after)).map(({ op, text }) => ({
+    op,
+    text: text.endsWith('\n') ? text.slice(0, -1) : op === ' ' ? text : `${text}${noNewlineMark}`,
+  }));
+}
+
+function rawLineDiff(a: string[], b: string[]): DiffLine[] {
   if (a.length * b.length > 4_000_000) return [...a.map((text) => ({ op: '-' as const, text })), ...b.map((text) => ({ op: '+' as const, text }))];
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = a.length - 1; i >= 0; i--) {

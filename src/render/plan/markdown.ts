@@ -1,6 +1,6 @@
 import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
 import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
-import { hunks, isMultiline, lineDiff } from './line-diff.ts';
+import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
 import { assetTitle, valueText } from './text.ts';
 
 /** GitHub refuses comments over 65,536 characters; stay well under, with room for the footer. */
@@ -12,7 +12,7 @@ const fence = (text: string) => '```' + (text.includes('```') ? '\u200b' : '');
 
 function fieldMarkdown(f: FieldChange, action: AssetChange['action']): string {
   if (isMultiline(f.before) || isMultiline(f.after)) {
-    const lines = action === 'create' ? String(f.after).split('\n').map((l) => `+ ${l}`) : hunks(lineDiff(String(f.before ?? ''), String(f.after ?? ''))).map((l) => (l.op === '…' ? `@@ ${l.text} @@` : `${l.op} ${l.text}`));
+    const lines = action === 'create' ? textLines(String(f.after)).map((l) => `+ ${l}`) : hunks(lineDiff(String(f.before ?? ''), String(f.after ?? ''))).map((l) => (l.op === '…' ? `@@ ${l.text} @@` : `${l.op} ${l.text}`));
     const body = lines.join('\n');
     return `\`${f.path}\`\n\n${fence(body)}diff\n${body.replace(/```/g, '`\u200b``')}\n\`\`\`\n`;
   }

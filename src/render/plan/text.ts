@@ -1,7 +1,7 @@
 import { describeSchemaChange, isPolicyChange } from '../../migrate/changes.ts';
 import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
 import type { Style } from '../style.ts';
-import { hunks, isMultiline, lineDiff } from './line-diff.ts';
+import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
 
 const symbol = { create: '+', update: '~', delete: '-' } as const;
 
@@ -17,7 +17,7 @@ function fieldLines(f: FieldChange, action: AssetChange['action'], style: Style)
   const color = action === 'create' ? style.green : action === 'delete' ? style.red : style.yellow;
   if (action === 'create') {
     if (isMultiline(f.after)) {
-      const lines = f.after.split('\n');
+      const lines = textLines(f.after);
       return [color(`      + ${f.path} = <<EOT`), ...lines.slice(0, 6).map((l) => `          ${l}`), ...(lines.length > 6 ? [style.dim(`          … ${lines.length - 6} more lines`)] : []), '        EOT'];
     }
     return [color(`      + ${f.path} = ${valueText(f.after)}`)];
