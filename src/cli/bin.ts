@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The `canon` executable, compiled to dist/cli/bin.js at install (npm's `prepare`). Loads nothing but
+// the argument dispatcher: each command imports what it needs when it runs.
+import type { CliIO } from './io.ts';
+import { main } from './main.ts';
+
+// Stack traces of the compiled JavaScript point into the TypeScript sources when someone asks for them.
+if (process.env.CANON_DEBUG) process.setSourceMapsEnabled(true);
+
+const prompt: CliIO['prompt'] = process.stdin.isTTY
+  ? async (question) => {
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    }
+  : undefined;
+process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, prompt });
