@@ -28,7 +28,6 @@ function readSavedPlan(path: string): SavedPlan {
 }
 
 export const applyCommand: Command = {
-  summary: 'Make the database match the registry, in one transaction',
   usage: `Usage: canon apply [plan.json] [--auto-approve] [--allow-delete] [--dir registry] [--database <db>]
 
 Plans (see 'canon plan') and applies the plan in one transaction under an advisory lock: schema

@@ -27,7 +27,6 @@ export const planOptionsHelp = `${databaseHelp}
   --statement-timeout <d>  limit for each statement (default: 60s)`;
 
 export const planCommand: Command = {
-  summary: 'Show what apply would change: schema, rows and relations',
   usage: `Usage: canon plan [--dir registry] [--database <db>] [--format text|markdown|json|sql] [--out plan.json]
 
 Validates the registry, diffs it against the live database and prints the changes: assets to

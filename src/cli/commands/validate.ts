@@ -4,12 +4,11 @@ import { renderValidationJson, renderValidationText, summarize } from '../../ren
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { exitCodes, type CliIO } from '../io.ts';
-import { parseCacheDir } from '../database.ts';
+import { parseCacheDir } from '../cache-dirs.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 
 export const validateCommand: Command = {
-  summary: 'Check the registry: YAML, schemas and references',
   usage: `Usage: canon validate [--dir registry] [--format text|json]
 
 Loads every .yaml/.yml file under the registry folder, validates each document against its kind's

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliPath } from '../support/built-cli.ts';
+
+// The compiled CLI (dist/, rebuilt by vitest's global setup), run as a user runs it: from a folder
+// of their own, with its caches in that folder and in a user cache folder of its own.
+const scratch = mkdtempSync(join(tmpdir(), 'canon-built-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const tracer = join(import.meta.dirname, '..', 'support', 'trace-loads.mjs');
+const exampleRegistry = resolve('registry');
+let runs = 0;
+
+function canon(args: string[], options: { cwd?: string; userCache?: string; trace?: boolean } = {}) {
+  const traceFile = join(scratch, `trace-${runs++}.txt`);
+  const cwd = options.cwd ?? scratch;
+  const result = spawnSync(process.execPath, [...(options.trace ? ['--import', tracer] : []), cliPath, ...args], {
+    cwd, encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '', XDG_CACHE_HOME: options.userCache ?? join(scratch, 'user-cache'), TRACE_LOADS_FILE: traceFile },
+  });
+  const loaded = options.trace && existsSync(traceFile) ? readFileSync(traceFile, 'utf8').split('\n').filter(Boolean) : [];
+  return { ...result, loaded };
+}
+
+/** The packages (node_modules folders) among loaded files, e.g. `yaml`, `@electric-sql/pglite`. */
+function packagesOf(files: string[]): string[] {
+  const names = files.flatMap((file) => {
+    const match = /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\]+)/.exec(file.slice(file.lastIndexOf('node_modules') - 1));
+    return match ? [match[1]!.replace('\\', '/')] : [];
+  });
+  return [...new Set(names)].sort();
+}
+
+describe('the built CLI', () => {
+  it('answers canon --help without loading any package', () => {
+    const result = canon(['--help'], { trace: true });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: canon <command>');
+    expect(result.loaded.some((file) => file.endsWith(join('dist', 'cli', 'main.js')))).toBe(true);
+    expect(packagesOf(result.loaded)).toEqual([]);
+  });
+
+  it("finds Canon's own schemas from a folder that has none", () => {
+    const cwd = join(scratch, 'no-schemas-here');
+    mkdirSync(cwd);
+    const result = canon(['validate', '--dir', exampleRegistry], { cwd });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^✓ \d+ assets in \d+ files valid\n$/);
+  });
+
+  it('answers --help on every command, and names unknown commands', () => {
+    for (const command of ['validate', 'plan', 'apply', 'migrate', 'types']) {
+      const result = canon([command, '--help']);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^Usage: canon ${command} `));
+    }
+    const unknown = canon(['toString']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toBe("canon: unknown command 'toString'. Commands: validate, plan, apply, migrate, types. See 'canon --help'.\n");
+  });
+});
