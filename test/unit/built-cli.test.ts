@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,8 @@ function packagesOf(files: string[]): string[] {
   return [...new Set(names)].sort();
 }
 
+const heavy = ['@electric-sql/pglite', 'slonik', '@slonik/driver', 'pg', 'json-schema-to-typescript', 'zod'];
+
 describe('the built CLI', () => {
   it('answers canon --help without loading any package', () => {
     const result = canon(['--help'], { trace: true });
@@ -40,6 +42,43 @@ describe('the built CLI', () => {
     expect(result.stdout).toContain('Usage: canon <command>');
     expect(result.loaded.some((file) => file.endsWith(join('dist', 'cli', 'main.js')))).toBe(true);
     expect(packagesOf(result.loaded)).toEqual([]);
+  });
+
+  it('validates with cached validators: a warm run loads yaml and ajv runtime helpers, no ajv compiler, no database', () => {
+    const cwd = join(scratch, 'validate-project');
+    mkdirSync(cwd);
+    const userCache = join(scratch, 'validate-user-cache');
+    const cold = canon(['validate', '--dir', exampleRegistry], { cwd, userCache, trace: true });
+    expect(cold.status).toBe(0);
+    // The cold run compiles: the tracer sees ajv's compiler, so its absence below means something.
+    expect(cold.loaded.some((file) => /ajv[/\\]dist[/\\]core\.js$/.test(file))).toBe(true);
+    expect(readdirSync(join(userCache, 'canon', 'validators')).filter((f) => f.endsWith('.mjs'))).toHaveLength(1);
+
+    const warm = canon(['validate', '--dir', exampleRegistry], { cwd, userCache, trace: true });
+    expect(warm.status).toBe(0);
+    expect(warm.stdout).toBe(cold.stdout);
+    expect(warm.stdout).toMatch(/^✓ \d+ assets in \d+ files valid\n$/);
+    const ajvFiles = warm.loaded.filter((file) => /[/\\]node_modules[/\\]ajv[/\\].*\.js$/.test(file));
+    expect(ajvFiles.length).toBeGreaterThan(0);
+    expect(ajvFiles.filter((file) => !/ajv[/\\]dist[/\\]runtime[/\\]/.test(file))).toEqual([]);
+    const packages = packagesOf(warm.loaded);
+    expect(packages).toContain('yaml');
+    expect(packages.filter((name) => heavy.includes(name))).toEqual([]);
+  });
+
+  it('prints the same diagnostics, format errors included, with cached validators as without', () => {
+    const cwd = join(scratch, 'diagnostics-project');
+    mkdirSync(cwd);
+    const userCache = join(scratch, 'diagnostics-user-cache');
+    const registry = resolve('test/golden/validate/wrong-value/registry');
+    const uncached = canon(['validate', '--dir', registry, '--format', 'json'], { cwd, userCache });
+    const cached = canon(['validate', '--dir', registry, '--format', 'json'], { cwd, userCache });
+    expect(uncached.status).toBe(1);
+    expect(JSON.parse(uncached.stdout).diagnostics.map((d: { message: string }) => d.message)).toContain(
+      "published_date must be a date written YYYY-MM-DD, not the string '5 March 2024'",
+    );
+    expect(cached.stdout).toBe(uncached.stdout);
+    expect(cached.status).toBe(1);
   });
 
   it("finds Canon's own schemas from a folder that has none", () => {

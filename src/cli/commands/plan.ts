@@ -13,6 +13,8 @@ import { parseDuration } from '../duration.ts';
 import { exitCodes, type CliIO } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
+import { validatorCacheDir } from '../cache-dirs.ts';
+import { cachedValidators } from '../../validate/compiled-cache.ts';
 
 export const planOptions = {
   ...databaseOptions,
@@ -54,6 +56,7 @@ ${planOptionsHelp}
     try {
       const outcome = await planRegistry(db, {
         dir: values.dir!, cacheDir: parseCacheDir, catalog, schema, deleteMode: values['hard-delete'] ? 'hard' : 'soft',
+        validators: await cachedValidators(catalog, validatorCacheDir(io.env)),
         // Progress only on a terminal: piped output (a PR comment, JSON) stays exactly the plan.
         ...(io.stderr.isTTY ? { onStage: (stage: string) => io.stderr.write(styleFor(io.stderr, io.env).dim(`${stage}…`) + '\n') } : {}),
         statementTimeoutMs: parseDuration('plan', 'statement-timeout', values['statement-timeout'], 60_000),
