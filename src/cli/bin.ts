@@ -18,4 +18,5 @@ const prompt: CliIO['prompt'] = process.stdin.isTTY
       }
     }
   : undefined;
-process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, prompt });
+const io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, prompt };
+process.exitCode = await main(process.argv.slice(2), io);

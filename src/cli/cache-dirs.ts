@@ -10,6 +10,7 @@ export const parseCacheDir = join('.canon', 'cache');
  * folder there is no cache, and validators are compiled on every run.
  */
 export function validatorCacheDir(env: NodeJS.ProcessEnv): string | undefined {
-  const base = [env.XDG_CACHE_HOME, env.LOCALAPPDATA, env.HOME && join(env.HOME, '.cache')].find((dir) => dir && isAbsolute(dir));
+  const candidates = [env.XDG_CACHE_HOME, env.LOCALAPPDATA, env.HOME && join(env.HOME, '.cache')];
+  const base = candidates.find((dir) => dir && isAbsolute(dir));
   return base ? join(base, 'canon', 'validators') : undefined;
 }

@@ -52,7 +52,8 @@ export async function planRegistry(db: { pool: CommonQueryMethods; label: string
   let t = performance.now();
   const lap = (name: string) => { timings[name] = performance.now() - t; t = performance.now(); };
   options.onStage?.('Reading the registry');
-  const checked = checkRegistry(options.dir, options.catalog, { cacheDir: options.cacheDir, validators: options.validators });
+  const { cacheDir, validators } = options;
+  const checked = checkRegistry(options.dir, options.catalog, { cacheDir, validators });
   lap('check');
   if (hasErrors(checked.diagnostics)) return { ok: false, diagnostics: checked.diagnostics };
   options.onStage?.(`Comparing ${checked.graph.assets.length} assets with ${db.label}`);

@@ -33,17 +33,22 @@ export function compileValidators(catalog: KindCatalog): Validators {
  * module exports `validators`, an object from kind to function. Its code calls `require` for ajv's
  * runtime helpers and ajv-formats' checks: `requireFrom` is the file those are resolved from.
  */
-export function compileValidatorModule(catalog: KindCatalog, requireFrom: string): { validators: Validators; source: string } {
+export function compileValidatorModule(
+  catalog: KindCatalog,
+  requireFrom: string,
+): { validators: Validators; source: string } {
   const ajv = ajvFor(catalog, true);
   const validators = validatorsOf(ajv, catalog);
-  const moduleCode = withDefault<(ajv: Ajv2020, refs: Record<string, string>) => string>(require('ajv/dist/standalone/index.js'));
+  type StandaloneCode = (ajv: Ajv2020, refs: Record<string, string>) => string;
+  const moduleCode = withDefault<StandaloneCode>(require('ajv/dist/standalone/index.js'));
   const exportNames = new Map([...catalog.kinds.keys()].map((kind, i) => [kind, `kind${i}`]));
-  const refs = Object.fromEntries([...catalog.kinds.values()].map((model) => [exportNames.get(model.kind)!, model.schemaId]));
+  const refs = Object.fromEntries([...catalog.kinds.values()].map((m) => [exportNames.get(m.kind)!, m.schemaId]));
+  const byKind = [...exportNames].map(([kind, name]) => `${JSON.stringify(kind)}: ${name}`);
   const source = [
     `import { createRequire } from 'node:module';`,
     `const require = createRequire(${JSON.stringify(requireFrom)});`,
     moduleCode(ajv, refs),
-    `export const validators = {${[...exportNames].map(([kind, name]) => `${JSON.stringify(kind)}: ${name}`).join(', ')}};`,
+    `export const validators = {${byKind.join(', ')}};`,
     '',
   ].join('\n');
   return { validators, source };

@@ -19,10 +19,12 @@ const requireFrom = import.meta.url;
 
 function cacheKey(catalog: KindCatalog): string {
   const require = createRequire(requireFrom);
-  const hash = createHash('sha256').update(formatVersion);
-  for (const name of ['ajv', 'ajv-formats']) hash.update('\0').update(name).update((require(`${name}/package.json`) as { version: string }).version);
-  hash.update('\0').update(JSON.stringify(ajvOptions)).update('\0').update(annotationKeywords.join(',')).update('\0').update(requireFrom);
-  for (const id of [...catalog.schemas.keys()].sort()) hash.update('\0').update(JSON.stringify(catalog.schemas.get(id)));
+  const versionOf = (name: string) => `${name}@${(require(`${name}/package.json`) as { version: string }).version}`;
+  const parts = [formatVersion, versionOf('ajv'), versionOf('ajv-formats'), JSON.stringify(ajvOptions)];
+  parts.push(annotationKeywords.join(','), requireFrom);
+  for (const id of [...catalog.schemas.keys()].sort()) parts.push(JSON.stringify(catalog.schemas.get(id)));
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part).update('\0');
   return hash.digest('hex');
 }
 
@@ -47,7 +49,8 @@ async function importCached(path: string, catalog: KindCatalog): Promise<Validat
   try {
     const module = (await import(pathToFileURL(path).href)) as { validators?: Record<string, ValidateFunction> };
     const validators = new Map(Object.entries(module.validators ?? {}));
-    return [...catalog.kinds.keys()].every((kind) => typeof validators.get(kind) === 'function') ? validators : undefined;
+    const complete = [...catalog.kinds.keys()].every((kind) => typeof validators.get(kind) === 'function');
+    return complete ? validators : undefined;
   } catch {
     return undefined; // missing, or damaged and then replaced
   }

@@ -56,7 +56,8 @@ for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 const dir = join(mkdtempSync(join(tmpdir(), 'canon-bench-')), 'db');
 const cli = (args: string[]) => {
   const t = performance.now();
-  const result = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } });
+  const env = { ...process.env, DATABASE_URL: '' };
+  const result = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(result.stderr);
   return ms(t);
 };

@@ -16,5 +16,6 @@ export async function resolve(specifier, context, nextResolve) {
 
 if (isMainThread) {
   register(import.meta.url);
-  process.on('exit', () => appendFileSync(out, Object.keys(createRequire(import.meta.url).cache).map((path) => `${path}\n`).join('')));
+  const required = createRequire(import.meta.url).cache;
+  process.on('exit', () => appendFileSync(out, Object.keys(required).map((path) => `${path}\n`).join('')));
 }

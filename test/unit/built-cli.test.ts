@@ -16,18 +16,21 @@ let runs = 0;
 function canon(args: string[], options: { cwd?: string; userCache?: string; trace?: boolean } = {}) {
   const traceFile = join(scratch, `trace-${runs++}.txt`);
   const cwd = options.cwd ?? scratch;
-  const result = spawnSync(process.execPath, [...(options.trace ? ['--import', tracer] : []), cliPath, ...args], {
-    cwd, encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '', XDG_CACHE_HOME: options.userCache ?? join(scratch, 'user-cache'), TRACE_LOADS_FILE: traceFile },
-  });
-  const loaded = options.trace && existsSync(traceFile) ? readFileSync(traceFile, 'utf8').split('\n').filter(Boolean) : [];
+  const userCache = options.userCache ?? join(scratch, 'user-cache');
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', DATABASE_URL: '', XDG_CACHE_HOME: userCache };
+  if (options.trace) env.TRACE_LOADS_FILE = traceFile;
+  const preload = options.trace ? ['--import', tracer] : [];
+  const result = spawnSync(process.execPath, [...preload, cliPath, ...args], { cwd, encoding: 'utf8', env });
+  const traced = options.trace && existsSync(traceFile) ? readFileSync(traceFile, 'utf8') : '';
+  const loaded = traced.split('\n').filter(Boolean);
   return { ...result, loaded };
 }
 
 /** The packages (node_modules folders) among loaded files, e.g. `yaml`, `@electric-sql/pglite`. */
 function packagesOf(files: string[]): string[] {
   const names = files.flatMap((file) => {
-    const match = /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\]+)/.exec(file.slice(file.lastIndexOf('node_modules') - 1));
+    const inPackage = file.slice(file.lastIndexOf('node_modules') - 1); // the innermost node_modules
+    const match = /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\]+)/.exec(inPackage);
     return match ? [match[1]!.replace('\\', '/')] : [];
   });
   return [...new Set(names)].sort();
@@ -44,7 +47,7 @@ describe('the built CLI', () => {
     expect(packagesOf(result.loaded)).toEqual([]);
   });
 
-  it('validates with cached validators: a warm run loads yaml and ajv runtime helpers, no ajv compiler, no database', () => {
+  it('validates with cached validators: yaml and ajv runtime helpers, no ajv compiler, no database', () => {
     const cwd = join(scratch, 'validate-project');
     mkdirSync(cwd);
     const userCache = join(scratch, 'validate-user-cache');
@@ -97,6 +100,6 @@ describe('the built CLI', () => {
     }
     const unknown = canon(['toString']);
     expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toBe("canon: unknown command 'toString'. Commands: validate, plan, apply, migrate, types. See 'canon --help'.\n");
+    expect(unknown.stderr).toMatch(/^canon: unknown command 'toString'\. Commands: validate, plan, apply, /);
   });
 });

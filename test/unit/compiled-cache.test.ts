@@ -22,14 +22,17 @@ const entries = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) 
 
 const goldenDir = join(import.meta.dirname, '..', 'golden', 'validate');
 const goldenCases = readdirSync(goldenDir).sort();
-const limitsOf = (dir: string) =>
-  existsSync(join(dir, 'case.json')) ? { ...defaultLimits, ...JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) } : defaultLimits;
+const limitsOf = (dir: string) => {
+  const file = join(dir, 'case.json');
+  return existsSync(file) ? { ...defaultLimits, ...JSON.parse(readFileSync(file, 'utf8')) } : defaultLimits;
+};
 
 /** What `canon validate` prints for a golden case with these validators. */
 function report(name: string, validators: Validators): string {
   const dir = join(goldenDir, name);
   const result = checkRegistry(join(dir, 'registry'), catalog, { root: dir, limits: limitsOf(dir), validators });
-  return renderValidationText(result.diagnostics, summarize(result.diagnostics, result.files, result.graph.assets.length), plainStyle);
+  const summary = summarize(result.diagnostics, result.files, result.graph.assets.length);
+  return renderValidationText(result.diagnostics, summary, plainStyle);
 }
 
 describe('validators cached as ajv standalone code', () => {
@@ -59,7 +62,8 @@ describe('validators cached as ajv standalone code', () => {
       .flatMap((registry) => loadRegistry(registry, { limits: limitsOf(join(registry, '..')) }).documents)
       .map((doc) => doc.value);
     // Every format the schemas use, written wrong, in one document.
-    documents.push({ kind: 'KnowledgeSource', id: 'k', name: 'K', uuid: 'not-a-uuid', source_url: 'not a url', published_date: '5 March' });
+    const badFormats = { uuid: 'not-a-uuid', source_url: 'not a url', published_date: '5 March' };
+    documents.push({ kind: 'KnowledgeSource', id: 'k', name: 'K', ...badFormats });
     let withErrors = 0;
     const formats = new Set<string>();
     for (const value of documents) {
