@@ -59,16 +59,29 @@ async function importCached(path: string, catalog: KindCatalog): Promise<Validat
 function store(dir: string, path: string, source: string): void {
   try {
     mkdirSync(dir, { recursive: true });
-    const now = Date.now();
-    for (const name of readdirSync(dir)) {
-      const old = join(dir, name);
-      if (now - statSync(old).mtimeMs > maxAgeMs) rmSync(old, { force: true });
-    }
     // Through a temporary file and a rename, so a concurrent run never imports half a module.
     const temporary = `${path}.${process.pid}.tmp`;
     writeFileSync(temporary, source);
     renameSync(temporary, path);
   } catch {
-    // A cache that cannot be written only costs speed.
+    return; // a cache that cannot be written only costs speed
+  }
+  pruneOlderThan(dir, Date.now() - maxAgeMs);
+}
+
+function pruneOlderThan(dir: string, oldest: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    try {
+      const path = join(dir, name);
+      if (statSync(path).mtimeMs < oldest) rmSync(path, { force: true });
+    } catch {
+      // removed by a concurrent run
+    }
   }
 }

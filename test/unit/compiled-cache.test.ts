@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
@@ -82,6 +82,19 @@ describe('validators cached as ajv standalone code', () => {
   });
 });
 
+type AgentSchema = { description: string; properties: Record<string, Record<string, unknown>> };
+
+/** The catalog of a copy of schemas/ whose Agent schema `change` edited. */
+function schemasWith(change: (agent: AgentSchema) => void) {
+  const dir = join(scratch, `schemas-${folders++}`);
+  cpSync('schemas', dir, { recursive: true });
+  const agentFile = join(dir, 'Agent.schema.json');
+  const agent = JSON.parse(readFileSync(agentFile, 'utf8'));
+  change(agent);
+  writeFileSync(agentFile, JSON.stringify(agent));
+  return loadKindCatalog(dir);
+}
+
 describe('the validator cache', () => {
   it('replaces a damaged entry', async () => {
     const dir = freshDir();
@@ -96,16 +109,27 @@ describe('the validator cache', () => {
   it('keeps one entry per version of the schemas', async () => {
     const dir = freshDir();
     await cachedValidators(catalog, dir);
-    const changedSchemas = join(scratch, 'schemas');
-    cpSync('schemas', changedSchemas, { recursive: true });
-    const agentFile = join(changedSchemas, 'Agent.schema.json');
-    const agent = JSON.parse(readFileSync(agentFile, 'utf8'));
-    agent.properties.display_name.maxLength = 3;
-    writeFileSync(agentFile, JSON.stringify(agent));
-    const changed = await cachedValidators(loadKindCatalog(changedSchemas), dir);
+    const changed = await cachedValidators(schemasWith((agent) => (agent.properties.display_name!.maxLength = 3)), dir);
     expect(entries(dir)).toHaveLength(2);
     expect(changed.get('Agent')!({ kind: 'Agent', id: 'a', name: 'A', display_name: 'Long name' })).toBe(false);
     expect(changed.get('Agent')!.errors!.map((e) => e.keyword)).toContain('maxLength');
+  });
+
+  it('removes entries not written for 30 days when it writes a new one', async () => {
+    const dir = freshDir();
+    await cachedValidators(catalog, dir);
+    const [current] = entries(dir);
+    const monthsAgo = new Date(Date.now() - 31 * 24 * 3600 * 1000);
+    writeFileSync(join(dir, 'stale.mjs'), 'export const validators = {};');
+    utimesSync(join(dir, 'stale.mjs'), monthsAgo, monthsAgo);
+    writeFileSync(join(dir, 'recent.mjs'), 'export const validators = {};');
+    await cachedValidators(catalog, dir); // a hit writes nothing, so removes nothing
+    expect(entries(dir).sort()).toEqual([current, 'recent.mjs', 'stale.mjs'].sort());
+    const other = await cachedValidators(schemasWith((agent) => (agent.description = 'changed')), dir); // a miss
+    expect(other.get('Agent')).toBeTypeOf('function');
+    expect(entries(dir)).toHaveLength(3);
+    expect(entries(dir)).toContain(current);
+    expect(entries(dir)).toContain('recent.mjs');
   });
 
   it('is not used without a folder: the validators are compiled', async () => {
