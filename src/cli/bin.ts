@@ -2,10 +2,11 @@
 // The `canon` executable, compiled to dist/cli/bin.js at install (npm's `prepare`). Loads nothing but
 // the argument dispatcher: each command imports what it needs when it runs.
 import type { CliIO } from './io.ts';
-import { main } from './main.ts';
 
-// Stack traces of the compiled JavaScript point into the TypeScript sources when someone asks for them.
+// Stack traces of the compiled JavaScript point into the TypeScript sources when someone asks for
+// them; only modules loaded after this line are mapped, hence main's dynamic import.
 if (process.env.CANON_DEBUG) process.setSourceMapsEnabled(true);
+const { main } = await import('./main.ts');
 
 const prompt: CliIO['prompt'] = process.stdin.isTTY
   ? async (question) => {

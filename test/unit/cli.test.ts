@@ -59,6 +59,14 @@ describe('canon CLI', () => {
     expect(unknown.stderr).toContain("unknown command 'valdate'");
   });
 
+  it('names a --schemas folder that does not exist in one line', async () => {
+    const { code, stdout, stderr } = await run(['validate', '--schemas', 'no/such/schemas']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const hint = 'pass the folder that holds the *.schema.json files';
+    expect(stderr).toBe(`canon: --schemas no/such/schemas: no such folder; ${hint}.\n`);
+  });
+
   it('runs as a real executable', () => {
     const out = execFileSync(process.execPath, [cliPath, 'validate', '--format', 'json'], { encoding: 'utf8' });
     expect(JSON.parse(out).valid).toBe(true);
