@@ -6,6 +6,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     include: ['test/**/*.test.ts'],
+    // Builds dist/ (the CLI that tests spawn) once per run; see test/support/built-cli.ts.
+    globalSetup: ['test/support/built-cli.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -14,11 +14,10 @@ function assetNamedIn(message: string, statement: CompiledStatement) {
   return assets.find((a) => message.includes(a.uuid)) ?? assets.find((a) => new RegExp(`[(=, ]${a.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[,)]`).test(message));
 }
 
-/** A refusal the user can act on (deletes not allowed, stale plan, declined): one line, nothing written. */
-export class ApplyRefusedError extends Error {}
+// Defined in errors.ts, which the CLI's error handling loads without this module; re-exported for callers.
+import { ApplyFailedError, ApplyRefusedError } from './errors.ts';
 
-/** The database rejected a statement: the transaction is rolled back, so nothing was written. */
-export class ApplyFailedError extends Error {}
+export { ApplyFailedError, ApplyRefusedError };
 
 export interface ApplyOptions extends PlanOptions {
   allowDelete: boolean;

@@ -5,7 +5,10 @@ import { sql } from '../db/sql.ts';
 
 export { applyLockKey };
 
-export class ApplyLockTimeoutError extends Error {}
+// Defined in errors.ts, which the CLI's error handling loads without this module; re-exported for callers.
+import { ApplyLockTimeoutError } from './errors.ts';
+
+export { ApplyLockTimeoutError };
 
 const holder = z.object({ pid: z.number(), application_name: z.string().nullable(), usename: z.string().nullable(), client_addr: z.string().nullable(), xact_start: z.number().nullable() });
 

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { configFileName, loadConfig } from '../config/config.ts';
 import { hasErrors } from '../diagnostics/diagnostic.ts';
 import { openDatabase, parseDatabaseSpec, type Database } from '../db/open.ts';
@@ -38,5 +37,4 @@ export function openFromOptions(values: { database?: string }, io: CliIO, purpos
   return openDatabase(parseDatabaseSpec(values.database, io.env), { purpose });
 }
 
-/** Where the CLI keeps parse results of registry files between runs (gitignored with the embedded database). */
-export const parseCacheDir = join('.canon', 'cache');
+export { parseCacheDir } from './cache-dirs.ts';

@@ -1,25 +1,43 @@
 import { DatabaseError } from '../db/errors.ts';
 import { DatabaseLockedError } from '../db/lock.ts';
 import { SchemaAnnotationError } from '../kinds/catalog.ts';
-import { DestructiveChangeError } from '../migrate/migrate.ts';
-import { ApplyFailedError, ApplyRefusedError } from '../apply/apply.ts';
-import { ApplyLockTimeoutError } from '../apply/lock.ts';
-import { applyCommand } from './commands/apply.ts';
-import { importCommand } from './commands/import.ts';
-import { migrateCommand } from './commands/migrate.ts';
-import { planCommand } from './commands/plan.ts';
+import { DestructiveChangeError } from '../migrate/errors.ts';
+import { ApplyFailedError, ApplyLockTimeoutError, ApplyRefusedError } from '../apply/errors.ts';
 import type { Command } from './commands/command.ts';
-import { typesCommand } from './commands/types.ts';
-import { validateCommand } from './commands/validate.ts';
 import { exitCodes, UsageError, type CliIO } from './io.ts';
 
-const commands: Record<string, Command> = {
-  validate: validateCommand,
-  plan: planCommand,
-  apply: applyCommand,
-  migrate: migrateCommand,
-  types: typesCommand,
-  import: importCommand,
+interface CommandEntry {
+  /** One line for `canon --help`. */
+  summary: string;
+  /** Loaded only when the command runs, so each command pays for its own dependencies alone. */
+  load(): Promise<Command>;
+}
+
+const commands: Record<string, CommandEntry> = {
+  validate: {
+    summary: 'Check the registry: YAML, schemas and references',
+    load: async () => (await import('./commands/validate.ts')).validateCommand,
+  },
+  plan: {
+    summary: 'Show what apply would change: schema, rows and relations',
+    load: async () => (await import('./commands/plan.ts')).planCommand,
+  },
+  apply: {
+    summary: 'Make the database match the registry, in one transaction',
+    load: async () => (await import('./commands/apply.ts')).applyCommand,
+  },
+  migrate: {
+    summary: "Bring the database's tables, indexes and constraints to the schema compiled from schemas/",
+    load: async () => (await import('./commands/migrate.ts')).migrateCommand,
+  },
+  types: {
+    summary: 'Compile schemas/ into TypeScript types (generated/registry.ts)',
+    load: async () => (await import('./commands/types.ts')).typesCommand,
+  },
+  import: {
+    summary: 'Write YAML for rows in the database that Canon does not manage yet',
+    load: async () => (await import('./commands/import.ts')).importCommand,
+  },
 };
 
 const overview = () => `Usage: canon <command> [options]
@@ -39,16 +57,17 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(overview());
     return name === undefined ? exitCodes.error : exitCodes.ok;
   }
-  const command = commands[name];
-  if (!command) {
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!entry) {
     io.stderr.write(`canon: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}. See 'canon --help'.\n`);
     return exitCodes.error;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(command.usage + '\n');
-    return exitCodes.ok;
-  }
   try {
+    const command = await entry.load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(command.usage + '\n');
+      return exitCodes.ok;
+    }
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {

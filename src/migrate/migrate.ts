@@ -27,7 +27,10 @@ export interface MigrationPlan {
   statements: Fragment[];
 }
 
-export class DestructiveChangeError extends Error {}
+// Defined in errors.ts, which the CLI's error handling loads without this module; re-exported for callers.
+import { DestructiveChangeError } from './errors.ts';
+
+export { DestructiveChangeError };
 
 const count = z.object({ n: z.number() });
 

@@ -11,11 +11,14 @@ import { computePlan } from '../plan/plan.ts';
 import { shapesOf } from '../plan/shape.ts';
 import { checkRegistry } from './check.ts';
 import { canonVersion } from './version.ts';
+import type { Validators } from '../validate/ajv.ts';
 
 export interface PlanOptions {
   dir: string;
   /** Reuse parse results of unchanged registry files (the CLI passes .canon/cache). */
   cacheDir?: string;
+  /** The catalog's compiled validators (the CLI loads them from its cache); compiled here when absent. */
+  validators?: Validators;
   /** Told when each stage starts, for progress on long work. */
   onStage?: (stage: string) => void;
   catalog: KindCatalog;
@@ -49,7 +52,8 @@ export async function planRegistry(db: { pool: CommonQueryMethods; label: string
   let t = performance.now();
   const lap = (name: string) => { timings[name] = performance.now() - t; t = performance.now(); };
   options.onStage?.('Reading the registry');
-  const checked = checkRegistry(options.dir, options.catalog, options.cacheDir ? { cacheDir: options.cacheDir } : {});
+  const { cacheDir, validators } = options;
+  const checked = checkRegistry(options.dir, options.catalog, { cacheDir, validators });
   lap('check');
   if (hasErrors(checked.diagnostics)) return { ok: false, diagnostics: checked.diagnostics };
   options.onStage?.(`Comparing ${checked.graph.assets.length} assets with ${db.label}`);

@@ -8,6 +8,7 @@ import { openDatabase, parseDatabaseSpec, type DatabaseSpec } from '../../src/db
 import { sql } from '../../src/db/sql.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { applyMigration, planMigration } from '../../src/migrate/migrate.ts';
+import { cliPath } from '../support/built-cli.ts';
 
 const catalog = loadKindCatalog('schemas');
 const rows: string[][] = [];
@@ -55,7 +56,8 @@ for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 const dir = join(mkdtempSync(join(tmpdir(), 'canon-bench-')), 'db');
 const cli = (args: string[]) => {
   const t = performance.now();
-  const result = spawnSync(process.execPath, ['src/cli/bin.mjs', ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } });
+  const env = { ...process.env, DATABASE_URL: '' };
+  const result = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(result.stderr);
   return ms(t);
 };

@@ -10,6 +10,7 @@ import { sql } from '../../src/db/sql.ts';
 import { writeSyntheticRegistry } from '../bench/synthetic.ts';
 import { backends } from '../support/databases.ts';
 import { apply, copyRegistry, edit, plan } from '../support/registry.ts';
+import { cliPath } from '../support/built-cli.ts';
 
 /** The server URL of the test database `db` is connected to, for a second connection to it. */
 async function urlOf(db: Database): Promise<URL> {
@@ -29,7 +30,7 @@ function touchAll(dir: string) {
 
 /** Runs `canon apply` in a child process and SIGKILLs it once `ready` says the transaction is under way. */
 async function killApplyMidway(args: string[], ready: (child: ReturnType<typeof spawn>) => Promise<void>) {
-  const child = spawn(process.execPath, ['src/cli/bin.mjs', 'apply', '--auto-approve', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '' } });
+  const child = spawn(process.execPath, [cliPath, 'apply', '--auto-approve', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '' } });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ? -1 : code)));
   await Promise.race([ready(child), exited.then((code) => { throw new Error(`apply finished (exit ${code}) before it could be killed`); })]);
   child.kill('SIGKILL');

@@ -8,9 +8,10 @@ import { DatabaseLockedError } from '../../src/db/lock.ts';
 import { openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { testServerUrl } from '../support/databases.ts';
+import { cliPath } from '../support/built-cli.ts';
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, ['src/cli/bin.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '', ...env } });
+  spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '', ...env } });
 
 describe('database specs', () => {
   it('defaults to the embedded database, and reads memory:, pglite: and postgres URLs', () => {

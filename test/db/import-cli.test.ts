@@ -3,10 +3,11 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cliPath } from '../support/built-cli.ts';
 import { copyRegistry } from '../support/registry.ts';
 
 const cli = (args: string[]) =>
-  spawnSync(process.execPath, ['src/cli/bin.mjs', ...args], {
+  spawnSync(process.execPath, [cliPath, ...args], {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '' },
   });

@@ -3,8 +3,10 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { cliPath } from '../support/built-cli.ts';
 
-const cli = (args: string[]) => spawnSync(process.execPath, ['src/cli/bin.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '' } });
+const cliEnv = { ...process.env, NO_COLOR: '1', DATABASE_URL: '' };
+const cli = (args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: cliEnv });
 
 it('canon migrate creates the schema in a data folder, then finds nothing to do', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'canon-cli-')), 'db');

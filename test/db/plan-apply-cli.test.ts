@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { copyRegistry, edit } from '../support/registry.ts';
+import { cliPath } from '../support/built-cli.ts';
 
-const cli = (args: string[]) => spawnSync(process.execPath, ['src/cli/bin.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '' } });
+const cliEnv = { ...process.env, NO_COLOR: '1', DATABASE_URL: '' };
+const cli = (args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: cliEnv });
 
 describe('canon plan and canon apply, as a user runs them', () => {
   it('plans, applies, re-plans to nothing, with terraform exit codes', () => {

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { cliPath } from '../support/built-cli.ts';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}, isTTY = false) {
   let stdout = '';
@@ -58,10 +59,18 @@ describe('canon CLI', () => {
     expect(unknown.stderr).toContain("unknown command 'valdate'");
   });
 
+  it('names a --schemas folder that does not exist in one line', async () => {
+    const { code, stdout, stderr } = await run(['validate', '--schemas', 'no/such/schemas']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const hint = 'pass the folder that holds the *.schema.json files';
+    expect(stderr).toBe(`canon: --schemas no/such/schemas: no such folder; ${hint}.\n`);
+  });
+
   it('runs as a real executable', () => {
-    const out = execFileSync(process.execPath, ['src/cli/bin.mjs', 'validate', '--format', 'json'], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [cliPath, 'validate', '--format', 'json'], { encoding: 'utf8' });
     expect(JSON.parse(out).valid).toBe(true);
-    const failed = spawnSync(process.execPath, ['src/cli/bin.mjs', 'validate', '--dir', 'no/such/folder'], { encoding: 'utf8' });
+    const failed = spawnSync(process.execPath, [cliPath, 'validate', '--dir', 'no/such/folder'], { encoding: 'utf8' });
     expect(failed.status).toBe(1);
     expect(failed.stdout).toContain('no/such/folder:1:1: error CANON112: no such folder');
     expect(failed.stderr).toBe('');

@@ -13,6 +13,8 @@ import { exitCodes, UsageError, type CliIO } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 import { planOptions, planOptionsHelp } from './plan.ts';
+import { validatorCacheDir } from '../cache-dirs.ts';
+import { cachedValidators } from '../../validate/compiled-cache.ts';
 
 interface SavedPlan { format_version: string; plan_hash: string; registry_hash: string; live_hash: string; delete_mode: 'soft' | 'hard' }
 
@@ -28,7 +30,6 @@ function readSavedPlan(path: string): SavedPlan {
 }
 
 export const applyCommand: Command = {
-  summary: 'Make the database match the registry, in one transaction',
   usage: `Usage: canon apply [plan.json] [--auto-approve] [--allow-delete] [--dir registry] [--database <db>]
 
 Plans (see 'canon plan') and applies the plan in one transaction under an advisory lock: schema
@@ -73,6 +74,7 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
     try {
       const outcome = await applyRegistry(db, {
         dir: values.dir!, cacheDir: parseCacheDir, catalog, schema,
+        validators: await cachedValidators(catalog, validatorCacheDir(io.env)),
         deleteMode: saved?.delete_mode ?? (values['hard-delete'] ? 'hard' : 'soft'),
         statementTimeoutMs: parseDuration('apply', 'statement-timeout', values['statement-timeout'], 60_000),
         lockTimeoutMs: parseDuration('apply', 'lock-timeout', values['lock-timeout'], 30_000),

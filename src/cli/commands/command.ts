@@ -1,8 +1,6 @@
 import type { CliIO } from '../io.ts';
 
 export interface Command {
-  /** One line for `canon --help`. */
-  summary: string;
   /** The full `canon <command> --help` text. */
   usage: string;
   run(args: string[], io: CliIO): number | Promise<number>;

@@ -7,7 +7,6 @@ import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 
 export const importCommand: Command = {
-  summary: 'Write YAML for rows in the database that Canon does not manage yet',
   usage: `Usage: canon import --out <folder> [--database <db>] [--all] [--kind K]… [--tenant T]…
 
 Reads Canon's tables (in one read-only transaction) and writes the rows as registry YAML: one

@@ -8,7 +8,6 @@ import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 
 export const migrateCommand: Command = {
-  summary: "Bring the database's tables, indexes and constraints to the schema compiled from schemas/",
   usage: `Usage: canon migrate [--database <db>] [--dry-run] [--allow-destructive] [--format text|json|sql]
 
 Introspects the live database and computes the DDL that brings it to the schema compiled from

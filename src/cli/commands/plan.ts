@@ -13,6 +13,8 @@ import { parseDuration } from '../duration.ts';
 import { exitCodes, type CliIO } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
+import { validatorCacheDir } from '../cache-dirs.ts';
+import { cachedValidators } from '../../validate/compiled-cache.ts';
 
 export const planOptions = {
   ...databaseOptions,
@@ -27,7 +29,6 @@ export const planOptionsHelp = `${databaseHelp}
   --statement-timeout <d>  limit for each statement (default: 60s)`;
 
 export const planCommand: Command = {
-  summary: 'Show what apply would change: schema, rows and relations',
   usage: `Usage: canon plan [--dir registry] [--database <db>] [--format text|markdown|json|sql] [--out plan.json]
 
 Validates the registry, diffs it against the live database and prints the changes: assets to
@@ -55,6 +56,7 @@ ${planOptionsHelp}
     try {
       const outcome = await planRegistry(db, {
         dir: values.dir!, cacheDir: parseCacheDir, catalog, schema, deleteMode: values['hard-delete'] ? 'hard' : 'soft',
+        validators: await cachedValidators(catalog, validatorCacheDir(io.env)),
         // Progress only on a terminal: piped output (a PR comment, JSON) stays exactly the plan.
         ...(io.stderr.isTTY ? { onStage: (stage: string) => io.stderr.write(styleFor(io.stderr, io.env).dim(`${stage}…`) + '\n') } : {}),
         statementTimeoutMs: parseDuration('plan', 'statement-timeout', values['statement-timeout'], 60_000),

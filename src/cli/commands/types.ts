@@ -7,7 +7,6 @@ import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 
 export const typesCommand: Command = {
-  summary: 'Compile schemas/ into TypeScript types (generated/registry.ts)',
   usage: `Usage: canon types [--out generated/registry.ts] [--check]
 
 Compiles the kind schemas into TypeScript declarations with json-schema-to-typescript.

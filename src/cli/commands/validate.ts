@@ -1,15 +1,15 @@
 import { hasErrors } from '../../diagnostics/diagnostic.ts';
 import { checkRegistry } from '../../pipeline/check.ts';
+import { cachedValidators } from '../../validate/compiled-cache.ts';
 import { renderValidationJson, renderValidationText, summarize } from '../../render/diagnostics.ts';
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { exitCodes, type CliIO } from '../io.ts';
-import { parseCacheDir } from '../database.ts';
+import { parseCacheDir, validatorCacheDir } from '../cache-dirs.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 
 export const validateCommand: Command = {
-  summary: 'Check the registry: YAML, schemas and references',
   usage: `Usage: canon validate [--dir registry] [--format text|json]
 
 Loads every .yaml/.yml file under the registry folder, validates each document against its kind's
@@ -24,14 +24,16 @@ Options:
   -h, --help            show this help
 
 Exit status: 0 when there are no errors (warnings allowed), 1 otherwise.`,
-  run(args: string[], io: CliIO) {
+  async run(args: string[], io: CliIO) {
     const { values } = parseCommandArgs('validate', args, {
       dir: { type: 'string', default: 'registry' },
       format: { type: 'string' },
       schemas: { type: 'string' },
     });
     const format = oneOf('validate', 'format', values.format, ['text', 'json'] as const, 'text');
-    const result = checkRegistry(values.dir!, catalogFor(values.schemas), { cacheDir: parseCacheDir });
+    const catalog = catalogFor(values.schemas);
+    const validators = await cachedValidators(catalog, validatorCacheDir(io.env));
+    const result = checkRegistry(values.dir!, catalog, { cacheDir: parseCacheDir, validators });
     const diagnostics = result.diagnostics;
     const summary = summarize(diagnostics, result.files, result.graph.assets.length);
     io.stdout.write(format === 'json' ? renderValidationJson(diagnostics, summary) : renderValidationText(diagnostics, summary, styleFor(io.stdout, io.env)));
