@@ -11,6 +11,7 @@ import type { Command } from './commands/command.ts';
 import { typesCommand } from './commands/types.ts';
 import { validateCommand } from './commands/validate.ts';
 import { exitCodes, UsageError, type CliIO } from './io.ts';
+import { withoutDatabaseSecrets } from './secrets.ts';
 
 const commands: Record<string, Command> = {
   validate: validateCommand,
@@ -48,7 +49,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
   try {
     return await command.run(rest, io);
-  } catch (e) {
+  } catch (caught) {
+    const e = withoutDatabaseSecrets(caught, rest, io.env);
     if (e instanceof UsageError) {
       io.stderr.write(e.message + '\n');
       return exitCodes.error;
