@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, ftruncateSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
@@ -87,5 +87,54 @@ describe('registry/canon.yaml is read with the limits of registry files', () => 
       file: 'registry/canon.yaml', line: 1, column: 1, code: 'CANON111',
       message: expect.stringMatching(/does not exist/),
     })]);
+  });
+});
+
+/**
+ * Runs `read` with `paths` unreadable. chmod 000 does not stop root, and tests may run as root: then
+ * the effective user id is switched to nobody around `read` (the real id stays root, so it switches
+ * back), with the folders above made traversable for it. Either way the reads really fail with EACCES.
+ */
+function withoutPermission<T>(registry: string, paths: string[], read: () => T): T {
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chmodSync(dirname(registry), 0o755);
+  for (const path of paths) chmodSync(path, 0o000);
+  try {
+    if (asRoot) process.seteuid!(65534);
+    try {
+      return read();
+    } finally {
+      if (asRoot) process.seteuid!(0);
+    }
+  } finally {
+    for (const path of paths) chmodSync(path, 0o755);
+  }
+}
+
+describe('unreadable registry folders and settings files are located diagnostics, not internal errors', () => {
+  it('names a folder it cannot list (CANON111), and still checks the rest', () => {
+    const dir = copyRegistry();
+    const check = () => checkRegistry(dir, catalog, { root: dirname(dir) });
+    const result = withoutPermission(dir, [join(dir, 'tenants')], check);
+    const unreadable = result.diagnostics.filter((d) => d.code === 'CANON111');
+    expect(unreadable).toEqual([expect.objectContaining({ file: 'registry/tenants', line: 1, column: 1 })]);
+    expect(unreadable[0]!.message).toBe(
+      'cannot list the folder: permission denied; check its permissions and those of the folders above it (EACCES)');
+    expect(result.graph.assets.length).toBeGreaterThan(50);
+  });
+
+  it('names a canon.yaml it may not read (CANON111)', () => {
+    const dir = copyRegistry();
+    const { diagnostics } = withoutPermission(dir, [join(dir, 'canon.yaml')], () => loadConfig(dir, dirname(dir)));
+    expect(located(diagnostics)).toEqual(['registry/canon.yaml:1:1 CANON111']);
+    expect(diagnostics[0]!.message).toMatch(/^cannot read the file: permission denied; .*\(EACCES\)$/);
+  });
+
+  it('names a folder standing where canon.yaml should be (a read that fails for root too)', () => {
+    const dir = registryWithSettings((path) => mkdirSync(path));
+    const result = validate(dir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/canon\.yaml:1:1: error CANON111: not a regular file but a folder; /);
   });
 });
