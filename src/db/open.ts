@@ -66,7 +66,9 @@ export async function openDatabase(spec: DatabaseSpec, options: OpenOptions = {}
 
 async function openEmbedded(dataDir: string | null, options: OpenOptions): Promise<Database> {
   const label = dataDir === null ? 'memory:' : dataDir;
-  const unlock = dataDir === null || options.pglite ? () => {} : lockDataDirectory(`${resolve(dataDir)}.lock`, options.purpose ?? 'canon');
+  const unlock = dataDir === null || options.pglite
+    ? () => {}
+    : lockDataDirectory(resolve(dataDir), options.purpose ?? 'canon');
   let db: PGlite;
   try {
     db = options.pglite ?? (await PGlite.create(dataDir ?? undefined, { extensions: { vector } }));
