@@ -24,6 +24,9 @@ export function describeFsError(e: unknown): string {
     ELOOP: 'too many levels of symbolic links',
     ENOTDIR: 'a part of its path is not a folder',
     EIO: 'input/output error',
+    EISDIR: 'it is a folder',
+    ENOSPC: 'no space left on the device',
+    EROFS: 'the file system is read-only',
   };
   return code && words[code] ? `${words[code]} (${code})` : code ?? (e as Error).message;
 }
