@@ -25,6 +25,8 @@ export interface LoadOptions {
   root?: string;
   /** Reuse parse results of unchanged files from this folder (the CLI uses .canon/cache). */
   cacheDir?: string;
+  /** How much disk the cache may use before entries this run did not need are removed (default 128 MiB). */
+  cacheMaxBytes?: number;
 }
 
 const isRegistryFile = (name: string) => name.endsWith('.yaml') || name.endsWith('.yml');
@@ -73,7 +75,7 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
     const at = { file: displayPath(folder, root), line: 1, column: 1 };
     diagnostics.push(error(codes.unreadable, at, `cannot list the folder: ${describeFsError(e)}`));
   });
-  const cache = options.cacheDir ? new ParseCache(options.cacheDir) : undefined;
+  const cache = options.cacheDir ? new ParseCache(options.cacheDir, options.cacheMaxBytes) : undefined;
   for (const path of files) {
     const file = displayPath(path, root);
     const read = readSourceFile(path, file, limits);
@@ -87,6 +89,7 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
     documents.push(...parsed.documents);
     diagnostics.push(...parsed.diagnostics);
   }
+  cache?.finish();
   return { dir, documents, diagnostics, files: files.length };
 }
 
