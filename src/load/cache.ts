@@ -26,7 +26,8 @@ const usageFile = 'usage.json';
  * working set). The estimate lives in usage.json, so a run that wrote little does not scan the cache.
  */
 export class ParseCache {
-  private static readonly version = '1';
+  // 2: parse results report U+0000 in strings (CANON113).
+  private static readonly version = '2';
   private readonly used = new Set<string>();
   private writtenBytes = 0;
 
