@@ -13,6 +13,9 @@ const onDisk = (bytes: number) => Math.ceil(bytes / block) * block;
 const staleTemporaryMs = 60 * 60 * 1000;
 const usageFile = 'usage.json';
 
+interface Usage { bytes: number; floor: number }
+const isSize = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+
 /**
  * Parsed files by content hash: parsing YAML is most of what `canon validate` and `canon plan` spend
  * on a large registry, and most files do not change between runs. An entry is the parse result as
@@ -23,7 +26,9 @@ const usageFile = 'usage.json';
  * Every edit leaves an entry behind, so the cache is bounded: after a run that wrote entries, when
  * the estimated size passes `maxBytes`, entries this run did not use are removed, oldest first, until
  * it fits. The current run's entries stay even if they alone are larger (they are the registry's
- * working set). The estimate lives in usage.json, so a run that wrote little does not scan the cache.
+ * working set); then the cache may grow a quarter of `maxBytes` past what the last pruning left
+ * before it is scanned again, so that every edit of a huge registry does not rescan it. The estimate
+ * lives in usage.json, so a run that wrote little does not scan the cache.
  */
 export class ParseCache {
   // 2: parse results report U+0000 in strings (CANON113).
@@ -75,8 +80,15 @@ export class ParseCache {
   finish(): void {
     if (this.writtenBytes === 0) return;
     try {
-      const estimate = this.readUsage() + this.writtenBytes;
-      this.writeUsage(estimate > this.maxBytes ? this.prune() : estimate);
+      const usage = this.readUsage();
+      const estimate = usage.bytes + this.writtenBytes;
+      const limit = usage.floor > this.maxBytes ? usage.floor + this.maxBytes / 4 : this.maxBytes;
+      if (estimate > limit) {
+        const left = this.prune();
+        this.writeUsage({ bytes: left, floor: left });
+      } else {
+        this.writeUsage({ bytes: estimate, floor: usage.floor });
+      }
     } catch {
       // Pruning is housekeeping: a cache folder that cannot be listed only costs disk space.
     }
@@ -112,19 +124,19 @@ export class ParseCache {
     return total;
   }
 
-  private readUsage(): number {
+  /** The estimated size, and the size the last pruning left. No record (a new cache): scan once to learn it. */
+  private readUsage(): Usage {
     try {
-      const bytes = (JSON.parse(readFileSync(join(this.dir, usageFile), 'utf8')) as { bytes?: unknown }).bytes;
-      return typeof bytes === 'number' && Number.isFinite(bytes) && bytes >= 0 ? bytes : Infinity;
-    } catch {
-      // No record (a new cache, or one from before the bound): scan once to learn its size.
-      return Infinity;
-    }
+      const { bytes, floor } = JSON.parse(readFileSync(join(this.dir, usageFile), 'utf8')) as Partial<Usage>;
+      if (isSize(bytes) && isSize(floor)) return { bytes, floor };
+    } catch { /* no record, or a damaged one */ }
+    return { bytes: Infinity, floor: 0 };
   }
 
-  private writeUsage(bytes: number): void {
+  private writeUsage(usage: Usage): void {
+    if (!isSize(usage.bytes)) return;
     const temporary = join(this.dir, `${usageFile}.${process.pid}.tmp`);
-    writeFileSync(temporary, JSON.stringify({ bytes }));
+    writeFileSync(temporary, JSON.stringify(usage));
     renameSync(temporary, join(this.dir, usageFile));
   }
 }

@@ -89,3 +89,23 @@ it('keeps the working set of the current run even when it alone is over the boun
   loadRegistry(b, { cacheDir, cacheMaxBytes: 1 });
   expect(cacheEntries(cacheDir)).toEqual(onlyB);
 });
+
+it('over the bound by its working set alone, grows at most a quarter of the bound before pruning again', () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'canon-cache-'));
+  const dir = variant(0);
+  const loaded = loadRegistry(dir, { cacheDir, cacheMaxBytes: Infinity });
+  const workingSet = total(cacheEntries(cacheDir));
+  const bound = Math.floor(workingSet / 2);
+  loadRegistry(dir, { cacheDir, cacheMaxBytes: bound });
+  const sizes: number[] = [];
+  for (let edit = 0; edit < 40; edit++) {
+    appendFileSync(join(dir, 'platform/tools.yaml'), `# edit ${edit}\n`);
+    loadRegistry(dir, { cacheDir, cacheMaxBytes: bound });
+    sizes.push(cacheEntries(cacheDir).size);
+    // One block of slack: an edited file's entry may take a block more than the one it replaces.
+    expect(total(cacheEntries(cacheDir))).toBeLessThanOrEqual(workingSet + bound / 4 + 4096);
+  }
+  // Stale entries did pile up between scans, and the scans removed them.
+  expect(Math.max(...sizes)).toBeGreaterThan(loaded.files + 1);
+  expect(sizes.filter((n) => n === loaded.files).length).toBeGreaterThan(0);
+});
