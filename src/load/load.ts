@@ -98,7 +98,11 @@ function checkDirectory(dir: string, root: string): Diagnostic | undefined {
   try {
     if (statSync(dir).isDirectory()) return undefined;
     return error(codes.noRegistry, at, 'not a folder; pass the registry folder with --dir');
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      return error(codes.unreadable, at, `cannot read the folder: ${describeFsError(e)}`);
+    }
     return error(codes.noRegistry, at, 'no such folder; create it or pass the registry folder with --dir');
   }
 }

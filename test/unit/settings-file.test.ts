@@ -123,6 +123,18 @@ describe('unreadable registry folders and settings files are located diagnostics
     expect(result.graph.assets.length).toBeGreaterThan(50);
   });
 
+  it('names a registry folder it may not enter (CANON111, not "no such folder")', () => {
+    const dir = copyRegistry();
+    const parent = join(dirname(dir), 'locked');
+    mkdirSync(parent);
+    const inside = join(parent, 'registry');
+    mkdirSync(inside);
+    const check = () => checkRegistry(inside, catalog, { root: dirname(dir) });
+    const result = withoutPermission(dir, [parent], check);
+    expect(result.diagnostics).toEqual([expect.objectContaining({ file: 'locked/registry', code: 'CANON111' })]);
+    expect(result.diagnostics[0]!.message).toMatch(/^cannot read the folder: permission denied; .*\(EACCES\)$/);
+  });
+
   it('names a canon.yaml it may not read (CANON111)', () => {
     const dir = copyRegistry();
     const { diagnostics } = withoutPermission(dir, [join(dir, 'canon.yaml')], () => loadConfig(dir, dirname(dir)));
