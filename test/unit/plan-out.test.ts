@@ -8,7 +8,9 @@ async function plan(out: string) {
   let stdout = '';
   let stderr = '';
   const code = await main(['plan', '--database', 'memory:', '--out', out, '--format', 'json'], {
-    stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: { NO_COLOR: '1' },
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    env: { NO_COLOR: '1' },
   });
   return { code, stdout, stderr };
 }

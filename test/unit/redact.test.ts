@@ -90,7 +90,9 @@ describe('database URLs in messages', () => {
 
   it('scrubs the database secrets of a run from any error the CLI prints, stack included', () => {
     const url = 'postgres://u:hunter2secret@h/db?sslpassword=keypass2secret';
-    const runs = [[['plan', '--database', url], {}], [[`--database=${url}`], {}], [['plan'], { DATABASE_URL: url }]] as const;
+    const runs = [
+      [['plan', '--database', url], {}], [[`--database=${url}`], {}], [['plan'], { DATABASE_URL: url }],
+    ] as const;
     for (const [args, env] of runs) {
       const e = withoutDatabaseSecrets(new Error(`driver said: ${url} and keypass2secret`), args, env) as Error;
       expect(e.message).toBe('driver said: postgres://u:***@h/db?sslpassword=*** and ***');
