@@ -5,6 +5,7 @@ import { DestructiveChangeError } from '../migrate/errors.ts';
 import { ApplyFailedError, ApplyLockTimeoutError, ApplyRefusedError } from '../apply/errors.ts';
 import type { Command } from './commands/command.ts';
 import { exitCodes, UsageError, type CliIO } from './io.ts';
+import { withoutDatabaseSecrets } from './secrets.ts';
 
 interface CommandEntry {
   /** One line for `canon --help`. */
@@ -69,7 +70,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       return exitCodes.ok;
     }
     return await command.run(rest, io);
-  } catch (e) {
+  } catch (caught) {
+    const e = withoutDatabaseSecrets(caught, rest, io.env);
     if (e instanceof UsageError) {
       io.stderr.write(e.message + '\n');
       return exitCodes.error;

@@ -1,11 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { codes, type DiagnosticCode } from '../diagnostics/codes.ts';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/suggest.ts';
 import { isMapping, locate, type SourceDocument } from '../load/document.ts';
 import { configFileName, displayPath } from '../load/load.ts';
-import { parseRegistryFile } from '../load/parse.ts';
+import { defaultLimits, parseRegistryFile, type ParseLimits } from '../load/parse.ts';
+import { readSourceFile } from '../load/read.ts';
 import { defaultTenancy, type TenancyOptions } from '../policies/model.ts';
 
 export { configFileName };
@@ -18,10 +19,16 @@ export interface CanonConfig {
 export const defaultConfig: CanonConfig = { embeddings: { enabled: true, dimensions: 1536, model: 'text-embedding-3-small' }, tenancy: defaultTenancy };
 
 
-export function loadConfig(dir: string, root = process.cwd()): { config: CanonConfig; diagnostics: Diagnostic[] } {
+/** The settings of the registry in `dir`, read with the same limits as its asset files. */
+export function loadConfig(
+  dir: string, root = process.cwd(), limits: ParseLimits = defaultLimits,
+): { config: CanonConfig; diagnostics: Diagnostic[] } {
   const path = join(dir, configFileName);
-  if (!existsSync(path)) return { config: defaultConfig, diagnostics: [] };
-  const parsed = parseRegistryFile(displayPath(path, root), readFileSync(path));
+  if (!isPresent(path)) return { config: defaultConfig, diagnostics: [] };
+  const file = displayPath(path, root);
+  const read = readSourceFile(path, file, limits);
+  if (read.problem) return { config: defaultConfig, diagnostics: [read.problem] };
+  const parsed = parseRegistryFile(file, read.bytes, limits);
   const doc = parsed.documents[0];
   const diagnostics = [...parsed.diagnostics];
   if (!doc || !isMapping(doc.value)) return { config: defaultConfig, diagnostics };
@@ -76,5 +83,18 @@ export function loadConfig(dir: string, root = process.cwd()): { config: CanonCo
 function checkKeys(_doc: SourceDocument, at: string[], value: Record<string, unknown>, allowed: string[], problem: (path: (string | number)[], message: string, code?: DiagnosticCode) => void) {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) problem([...at, key], `unknown setting '${key}' in ${configFileName}.${didYouMean(key, allowed) || ` Known: ${allowed.join(', ')}.`}`, codes.unknownField);
+  }
+}
+
+/**
+ * Whether anything is at `path`, a dangling symbolic link included (any error but "no such file"
+ * says yes, and reading the file then reports the error).
+ */
+function isPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }

@@ -15,9 +15,11 @@ function isAlive(pid: number): boolean {
 /**
  * An exclusive lock on a PGlite data directory. Two processes opening the same directory both
  * succeed and one's writes are silently lost, so Canon refuses the second one. The lock is a file
- * created with O_EXCL holding the owner's pid; a lock whose process is gone is taken over.
+ * beside the directory (`<dir>.lock`), created with O_EXCL holding the owner's pid; a lock whose
+ * process is gone is taken over.
  */
-export function lockDataDirectory(lockFile: string, purpose: string): () => void {
+export function lockDataDirectory(dataDir: string, purpose: string): () => void {
+  const lockFile = `${dataDir}.lock`;
   mkdirSync(dirname(lockFile), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -36,7 +38,9 @@ export function lockDataDirectory(lockFile: string, purpose: string): () => void
       try { holder = JSON.parse(readFileSync(lockFile, 'utf8')); } catch { /* half-written: treat as stale */ }
       if (holder.pid !== undefined && isAlive(holder.pid)) {
         throw new DatabaseLockedError(
-          `the embedded database ${dirname(lockFile)} is in use by process ${holder.pid} (${holder.purpose ?? 'canon'}, since ${holder.since ?? '?'}); wait for it to finish, or use --database memory: for a throwaway database`,
+          `the embedded database ${dataDir} is in use by process ${holder.pid} `
+            + `(${holder.purpose ?? 'canon'}, since ${holder.since ?? '?'}); `
+            + 'wait for it to finish, or use --database memory: for a throwaway database',
         );
       }
       try { unlinkSync(lockFile); } catch { /* raced with another taker */ }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { DatabaseError, describeConnectionError } from './errors.ts';
 import { lockDataDirectory } from './lock.ts';
 import { createPgliteDriverFactory } from './pglite-driver.ts';
+import { connectionSecrets, hideSecrets, redactDatabaseUrl, redactUnknownSpec, unusableUrlReason } from './redact.ts';
 import { sql } from './sql.ts';
 
 export type Backend = 'pglite' | 'postgres';
@@ -36,12 +37,18 @@ export function parseDatabaseSpec(option: string | undefined, env: NodeJS.Proces
     if (dir === '') throw new DatabaseError(`--database pglite: needs a folder, e.g. pglite:.canon/db`);
     return { backend: 'pglite', dataDir: dir };
   }
-  if (/^postgres(ql)?:\/\//.test(spec)) return { backend: 'postgres', url: spec };
-  throw new DatabaseError(`unknown database '${redact(spec)}': use memory:, pglite:<folder> or a postgres:// URL`);
-}
-
-export function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
+  if (/^postgres(ql)?:\/\//.test(spec)) {
+    const unusable = unusableUrlReason(spec);
+    // Not quoted: the part that does not parse may well be the password.
+    if (unusable) {
+      throw new DatabaseError(`${unusable}; it is not shown, as it may hold a password. Percent-encode @ : / ? # % `
+        + 'in the user name and password (%40 %3A %2F %3F %23 %25)');
+    }
+    return { backend: 'postgres', url: spec };
+  }
+  const shown = redactUnknownSpec(spec);
+  const what = shown ? ` '${shown}'` : ' (not shown, as it may hold a password)';
+  throw new DatabaseError(`unknown database${what}: use memory:, pglite:<folder> or a postgres:// URL`);
 }
 
 export interface OpenOptions {
@@ -59,7 +66,9 @@ export async function openDatabase(spec: DatabaseSpec, options: OpenOptions = {}
 
 async function openEmbedded(dataDir: string | null, options: OpenOptions): Promise<Database> {
   const label = dataDir === null ? 'memory:' : dataDir;
-  const unlock = dataDir === null || options.pglite ? () => {} : lockDataDirectory(`${resolve(dataDir)}.lock`, options.purpose ?? 'canon');
+  const unlock = dataDir === null || options.pglite
+    ? () => {}
+    : lockDataDirectory(resolve(dataDir), options.purpose ?? 'canon');
   let db: PGlite;
   try {
     db = options.pglite ?? (await PGlite.create(dataDir ?? undefined, { extensions: { vector } }));
@@ -90,7 +99,7 @@ async function openEmbedded(dataDir: string | null, options: OpenOptions): Promi
 }
 
 async function openServer(url: string, options: OpenOptions): Promise<Database> {
-  const label = redact(url);
+  const label = redactDatabaseUrl(url);
   let pool: DatabasePool;
   try {
     pool = await createPool(url, {
@@ -103,7 +112,8 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
     // createPool connects lazily; ask once so a bad URL fails here, as one clear line.
     await pool.query(sql.unsafe`SELECT 1`);
   } catch (e) {
-    throw describeConnectionError(e, label);
+    // The driver's own words end some messages, and a driver may quote the URL it was given.
+    throw new DatabaseError(hideSecrets(describeConnectionError(e, label).message, connectionSecrets(url)));
   }
   return { pool, backend: 'postgres', label, close: () => pool.end() };
 }

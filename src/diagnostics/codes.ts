@@ -15,6 +15,7 @@ export const codes = {
   notAMapping: 'CANON110',
   unreadable: 'CANON111',
   noRegistry: 'CANON112',
+  nulCharacter: 'CANON113',
 
   missingKind: 'CANON201',
   unknownKind: 'CANON202',

@@ -1,7 +1,20 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParsedFile, ParseLimits } from './parse.ts';
+
+/** What the cache may hold on disk before old entries are removed (the current run's are always kept). */
+export const defaultCacheMaxBytes = 128 * 1024 * 1024;
+
+/** A file system block: what a small entry really costs on disk. */
+const block = 4096;
+const onDisk = (bytes: number) => Math.ceil(bytes / block) * block;
+/** A temporary file older than this was left by a run that died; younger ones may be being written. */
+const staleTemporaryMs = 60 * 60 * 1000;
+const usageFile = 'usage.json';
+
+interface Usage { bytes: number; floor: number }
+const isSize = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
 
 /**
  * Parsed files by content hash: parsing YAML is most of what `canon validate` and `canon plan` spend
@@ -9,20 +22,32 @@ import type { ParsedFile, ParseLimits } from './parse.ts';
  * JSON (documents with their position index, and diagnostics); it is keyed by the file's bytes, its
  * display name, the limits and a format version, so any of them changing misses the cache. Writes go
  * through a temporary file and a rename, so concurrent runs never read half an entry.
+ *
+ * Every edit leaves an entry behind, so the cache is bounded: after a run that wrote entries, when
+ * the estimated size passes `maxBytes`, entries this run did not use are removed, oldest first, until
+ * it fits. The current run's entries stay even if they alone are larger (they are the registry's
+ * working set); then the cache may grow a quarter of `maxBytes` past what the last pruning left
+ * before it is scanned again, so that every edit of a huge registry does not rescan it. The estimate
+ * lives in usage.json, so a run that wrote little does not scan the cache.
  */
 export class ParseCache {
-  private static readonly version = '1';
+  // 2: parse results report U+0000 in strings (CANON113).
+  private static readonly version = '2';
+  private readonly used = new Set<string>();
+  private writtenBytes = 0;
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string, private readonly maxBytes = defaultCacheMaxBytes) {}
 
   private pathOf(file: string, bytes: Uint8Array, limits: ParseLimits): string {
-    const key = createHash('sha256').update(ParseCache.version).update('\0').update(file).update('\0').update(JSON.stringify(limits)).update('\0').update(bytes).digest('hex');
+    const key = createHash('sha256').update(ParseCache.version).update('\0').update(file).update('\0')
+      .update(JSON.stringify(limits)).update('\0').update(bytes).digest('hex');
     return join(this.dir, key.slice(0, 2), `${key}.json`);
   }
 
   /** The cached parse of these bytes, or a fresh one (which is then stored): the key is hashed once. */
   parse(file: string, bytes: Uint8Array, limits: ParseLimits, parseFresh: () => ParsedFile): ParsedFile {
     const path = this.pathOf(file, bytes, limits);
+    this.used.add(path);
     try {
       return JSON.parse(readFileSync(path, 'utf8')) as ParsedFile;
     } catch {
@@ -45,8 +70,73 @@ export class ParseCache {
       const temporary = `${path}.${process.pid}.tmp`;
       writeFileSync(temporary, text);
       renameSync(temporary, path);
+      this.writtenBytes += onDisk(Buffer.byteLength(text));
     } catch {
       // A cache that cannot be written (read-only checkout) only costs speed.
     }
+  }
+
+  /** Call once the run's files are parsed: keeps the cache within its bound. Never throws. */
+  finish(): void {
+    if (this.writtenBytes === 0) return;
+    try {
+      const usage = this.readUsage();
+      const estimate = usage.bytes + this.writtenBytes;
+      const limit = usage.floor > this.maxBytes ? usage.floor + this.maxBytes / 4 : this.maxBytes;
+      if (estimate > limit) {
+        const left = this.prune();
+        this.writeUsage({ bytes: left, floor: left });
+      } else {
+        this.writeUsage({ bytes: estimate, floor: usage.floor });
+      }
+    } catch {
+      // Pruning is housekeeping: a cache folder that cannot be listed only costs disk space.
+    }
+    this.writtenBytes = 0;
+  }
+
+  /** Removes entries this run did not use, oldest first, until the cache fits; returns its size. */
+  private prune(): number {
+    const now = Date.now();
+    const unused: { path: string; bytes: number; mtimeMs: number }[] = [];
+    let total = 0;
+    for (const shard of readdirSync(this.dir, { withFileTypes: true })) {
+      if (!shard.isDirectory()) continue;
+      for (const name of readdirSync(join(this.dir, shard.name))) {
+        const path = join(this.dir, shard.name, name);
+        let stats;
+        try { stats = statSync(path); } catch { continue; /* removed by a concurrent run */ }
+        const bytes = Math.max(stats.blocks * 512, onDisk(stats.size));
+        total += bytes;
+        if (this.used.has(path)) continue;
+        if (name.endsWith('.tmp') && now - stats.mtimeMs < staleTemporaryMs) continue;
+        unused.push({ path, bytes, mtimeMs: stats.mtimeMs });
+      }
+    }
+    unused.sort((a, b) => a.mtimeMs - b.mtimeMs);
+    for (const entry of unused) {
+      if (total <= this.maxBytes) break;
+      try {
+        unlinkSync(entry.path);
+        total -= entry.bytes;
+      } catch { /* removed by a concurrent run */ }
+    }
+    return total;
+  }
+
+  /** The estimated size, and the size the last pruning left. No record (a new cache): scan once to learn it. */
+  private readUsage(): Usage {
+    try {
+      const { bytes, floor } = JSON.parse(readFileSync(join(this.dir, usageFile), 'utf8')) as Partial<Usage>;
+      if (isSize(bytes) && isSize(floor)) return { bytes, floor };
+    } catch { /* no record, or a damaged one */ }
+    return { bytes: Infinity, floor: 0 };
+  }
+
+  private writeUsage(usage: Usage): void {
+    if (!isSize(usage.bytes)) return;
+    const temporary = join(this.dir, `${usageFile}.${process.pid}.tmp`);
+    writeFileSync(temporary, JSON.stringify(usage));
+    renameSync(temporary, join(this.dir, usageFile));
   }
 }

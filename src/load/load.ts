@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { codes } from '../diagnostics/codes.ts';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
@@ -8,6 +8,7 @@ import type { SourceDocument } from './document.ts';
 export const configFileName = 'canon.yaml';
 import { ParseCache } from './cache.ts';
 import { defaultLimits, parseRegistryFile, type ParseLimits } from './parse.ts';
+import { describeFsError, readSourceFile } from './read.ts';
 
 export interface LoadedRegistry {
   /** The registry folder as given. */
@@ -24,17 +25,32 @@ export interface LoadOptions {
   root?: string;
   /** Reuse parse results of unchanged files from this folder (the CLI uses .canon/cache). */
   cacheDir?: string;
+  /** How much disk the cache may use before entries this run did not need are removed (default 128 MiB). */
+  cacheMaxBytes?: number;
 }
 
 const isRegistryFile = (name: string) => name.endsWith('.yaml') || name.endsWith('.yml');
 
-/** Every `.yaml`/`.yml` file below `dir` (hidden folders skipped), sorted, as paths relative to the working directory. */
-export function listRegistryFiles(dir: string): string[] {
+/**
+ * Every `.yaml`/`.yml` file below `dir` (hidden folders skipped), sorted, as paths relative to the
+ * working directory. A folder that cannot be listed goes to `unreadable` and the walk goes on.
+ */
+export function listRegistryFiles(
+  dir: string,
+  unreadable: (folder: string, e: unknown) => void = (_, e) => { throw e; },
+): string[] {
   const found: string[] = [];
   const stack = [dir];
   while (stack.length > 0) {
     const current = stack.pop()!;
-    for (const entry of readdirSync(current, { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = readdirSync(current, { withFileTypes: true });
+    } catch (e) {
+      unreadable(current, e);
+      continue;
+    }
+    for (const entry of entries) {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const path = join(current, entry.name);
       if (entry.isDirectory()) stack.push(path);
@@ -53,29 +69,27 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
   const root = options.root ?? process.cwd();
   const missing = checkDirectory(dir, root);
   if (missing) return { dir, documents: [], diagnostics: [missing], files: 0 };
-  const files = listRegistryFiles(dir);
-  const cache = options.cacheDir ? new ParseCache(options.cacheDir) : undefined;
   const documents: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
+  const files = listRegistryFiles(dir, (folder, e) => {
+    const at = { file: displayPath(folder, root), line: 1, column: 1 };
+    diagnostics.push(error(codes.unreadable, at, `cannot list the folder: ${describeFsError(e)}`));
+  });
+  const cache = options.cacheDir ? new ParseCache(options.cacheDir, options.cacheMaxBytes) : undefined;
   for (const path of files) {
     const file = displayPath(path, root);
-    let bytes: Uint8Array;
-    try {
-      const size = statSync(path).size;
-      if (size > limits.maxFileBytes) {
-        diagnostics.push(error(codes.fileTooLarge, { file, line: 1, column: 1 }, `file is ${size} bytes, over the limit of ${limits.maxFileBytes}; split it into several files`));
-        continue;
-      }
-      bytes = readFileSync(path);
-    } catch (e) {
-      diagnostics.push(error(codes.unreadable, { file, line: 1, column: 1 }, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
+    const read = readSourceFile(path, file, limits);
+    if (read.problem) {
+      diagnostics.push(read.problem);
       continue;
     }
+    const bytes = read.bytes;
     const fresh = () => parseRegistryFile(file, bytes, limits);
     const parsed = cache ? cache.parse(file, bytes, limits, fresh) : fresh();
     documents.push(...parsed.documents);
     diagnostics.push(...parsed.diagnostics);
   }
+  cache?.finish();
   return { dir, documents, diagnostics, files: files.length };
 }
 
@@ -84,7 +98,11 @@ function checkDirectory(dir: string, root: string): Diagnostic | undefined {
   try {
     if (statSync(dir).isDirectory()) return undefined;
     return error(codes.noRegistry, at, 'not a folder; pass the registry folder with --dir');
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      return error(codes.unreadable, at, `cannot read the folder: ${describeFsError(e)}`);
+    }
     return error(codes.noRegistry, at, 'no such folder; create it or pass the registry folder with --dir');
   }
 }

@@ -75,8 +75,9 @@ export function parseRegistryFile(file: string, bytes: Uint8Array, limits: Parse
       return;
     }
     const positions: PositionIndex = {};
-    const walkProblems = indexPositions(doc.contents, positions, position, limits.maxDepth);
-    for (const p of walkProblems) diagnostics.push(error(p.code, at(p.line, p.column), p.message));
+    const nulStrings: WalkProblem[] = [];
+    const walkProblems = indexPositions(doc.contents, positions, position, limits.maxDepth, nulStrings);
+    for (const p of [...walkProblems, ...nulStrings]) diagnostics.push(error(p.code, at(p.line, p.column), p.message));
     if (walkProblems.length > 0) return;
     let value: unknown;
     try {
@@ -95,8 +96,25 @@ export function parseRegistryFile(file: string, bytes: Uint8Array, limits: Parse
 
 interface WalkProblem { code: (typeof codes)[keyof typeof codes]; line: number; column: number; message: string }
 
-/** Records every node's position by JSON pointer; refuses deep nesting and prototype keys. Iterative, so depth cannot overflow the stack. */
-function indexPositions(root: Node, positions: PositionIndex, position: (offset: number) => [number, number], maxDepth: number): WalkProblem[] {
+/**
+ * PostgreSQL's text and jsonb cannot store U+0000, however YAML spells it (`\0`, `\x00`, `\u0000`, a raw
+ * byte): without this check such a value passes validate and plan, then fails apply naming no asset.
+ */
+const nulProblem = (where: 'key' | 'string', [line, column]: [number, number]): WalkProblem => ({
+  code: codes.nulCharacter, line, column,
+  message: `this ${where} holds the character U+0000 (NUL), which PostgreSQL text and jsonb cannot store; `
+    + 'remove it (YAML writes it as \\0, \\x00, \\u0000 or a raw zero byte)',
+});
+
+/**
+ * Records every node's position by JSON pointer; refuses deep nesting and prototype keys (fatal to the
+ * document) and reports strings and keys holding U+0000 in `nulStrings` (the document stays, so its
+ * other problems and references are still checked). Iterative, so depth cannot overflow the stack.
+ */
+function indexPositions(
+  root: Node, positions: PositionIndex, position: (offset: number) => [number, number], maxDepth: number,
+  nulStrings: WalkProblem[],
+): WalkProblem[] {
   const problems: WalkProblem[] = [];
   const stack: { node: Node; pointer: string; depth: number; key: [number, number] }[] = [{ node: root, pointer: '', depth: 1, key: [0, 0] }];
   while (stack.length > 0) {
@@ -104,6 +122,9 @@ function indexPositions(root: Node, positions: PositionIndex, position: (offset:
     const start = node.range ? position(node.range[0]) : ([1, 1] as [number, number]);
     positions[pointer] = [start[0], start[1], key[0], key[1]];
     if (isAlias(node)) continue;
+    if (isScalar(node) && typeof node.value === 'string' && node.value.includes('\0')) {
+      nulStrings.push(nulProblem('string', start));
+    }
     if ((isMap(node) || isSeq(node)) && depth > maxDepth) {
       problems.push({ code: codes.nestingTooDeep, line: start[0], column: start[1], message: `nested more than ${maxDepth} levels deep; flatten this value` });
       continue;
@@ -122,6 +143,7 @@ function indexPositions(root: Node, positions: PositionIndex, position: (offset:
           problems.push({ code: codes.forbiddenKey, line: keyPosition[0], column: keyPosition[1], message: `the key '${keyText}' is not allowed; rename it` });
           continue;
         }
+        if (keyText.includes('\0')) nulStrings.push(nulProblem('key', keyPosition));
         const childPointer = `${pointer}/${pointerSegment(keyText)}`;
         const valueNode = pair.value as Node | null;
         if (valueNode) stack.push({ node: valueNode, pointer: childPointer, depth: depth + 1, key: keyPosition });

@@ -25,7 +25,9 @@ export function checkRegistry(dir: string, catalog: KindCatalog, options: LoadOp
   const resolved = resolveRegistry(validated, catalog);
   const t3 = performance.now();
   // The settings file is checked with the registry: a mistake there would otherwise surface only when a database is opened.
-  const settings = loaded.files > 0 || loaded.documents.length > 0 ? loadConfig(dir, options.root).diagnostics : [];
+  const settings = loaded.files > 0 || loaded.documents.length > 0
+    ? loadConfig(dir, options.root, options.limits).diagnostics
+    : [];
   return {
     graph: resolved.graph,
     diagnostics: sortDiagnostics([...loaded.diagnostics, ...validated.diagnostics, ...resolved.diagnostics, ...settings]),

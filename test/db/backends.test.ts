@@ -40,6 +40,9 @@ describe('the embedded database', () => {
     const holder = await openDatabase({ backend: 'pglite', dataDir: dir }, { purpose: 'test holder' });
     try {
       await expect(openDatabase({ backend: 'pglite', dataDir: dir })).rejects.toThrow(DatabaseLockedError);
+      // The database folder itself, not the folder it sits in.
+      const second = openDatabase({ backend: 'pglite', dataDir: dir });
+      await expect(second).rejects.toThrow(`the embedded database ${dir} is in use`);
       const other = cli(['migrate', '--database', `pglite:${dir}`]);
       expect(other.status).toBe(1);
       expect(other.stderr).toMatch(new RegExp(`^canon migrate: the embedded database .* is in use by process ${process.pid} \\(test holder`));

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { hasChanges } from '../../plan/model.ts';
 import { planRegistry } from '../../pipeline/plan.ts';
 import { formatDiagnostic, renderBlockingDiagnostics } from '../../render/diagnostics.ts';
@@ -11,6 +10,7 @@ import { oneOf, parseCommandArgs } from '../args.ts';
 import { databaseHelp, databaseOptions, openFromOptions, parseCacheDir, schemaOptionsFor } from '../database.ts';
 import { parseDuration } from '../duration.ts';
 import { exitCodes, type CliIO } from '../io.ts';
+import { writeOutputFile } from '../output-file.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 import { validatorCacheDir } from '../cache-dirs.ts';
@@ -70,7 +70,7 @@ ${planOptionsHelp}
       const { plan } = outcome;
       for (const d of outcome.diagnostics) io.stderr.write(formatDiagnostic(d, styleFor(io.stderr, io.env)) + '\n');
       if (plan.diagnostics.length > 0) return exitCodes.error;
-      if (values.out) writeFileSync(values.out, renderPlanJson(plan));
+      if (values.out) writeOutputFile('plan', 'the plan', values.out, renderPlanJson(plan));
       const render = { text: () => renderPlanText(plan, style), markdown: () => renderPlanMarkdown(plan), json: () => renderPlanJson(plan), sql: () => renderPlanSql(outcome.statements) };
       io.stdout.write(render[format]());
       if (values.out && format === 'text') io.stdout.write(`\nSaved the plan to ${values.out}. Apply exactly it with: canon apply ${values.out}\n`);
