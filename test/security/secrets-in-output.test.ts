@@ -9,6 +9,7 @@ import { openDatabase, parseDatabaseSpec, type Database } from '../../src/db/ope
 import { sql } from '../../src/db/sql.ts';
 import { testServerUrl } from '../support/databases.ts';
 import { copyRegistry, edit } from '../support/registry.ts';
+import { cliPath } from '../support/built-cli.ts';
 
 // Distinctive passwords: if any output of any command contains one of these fragments, a secret leaked.
 const userPassword = `UsrPw${randomBytes(4).toString('hex')}`;
@@ -77,7 +78,7 @@ describe('no command prints a password from the database URL', () => {
 
   it('from a process, with the debug stack of an unexpected error', () => {
     const url = `postgres://postgres:${userPassword}@127.0.0.1:1/test?password=${queryPassword}`;
-    const result = spawnSync(process.execPath, ['src/cli/bin.mjs', 'plan', '--database', url], {
+    const result = spawnSync(process.execPath, [cliPath, 'plan', '--database', url], {
       encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CANON_DEBUG: '1', DATABASE_URL: '' },
     });
     expect(result.status).toBe(1);

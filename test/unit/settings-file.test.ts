@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { checkRegistry } from '../../src/pipeline/check.ts';
 import { catalog, copyRegistry } from '../support/registry.ts';
+import { cliPath } from '../support/built-cli.ts';
 
 // The settings file gets the registry files' limits: only regular files (after following symbolic
 // links), a size cap, UTF-8, located diagnostics. The CLI runs in a child process with a time limit
 // because, without the limits, a FIFO blocks the reading thread forever.
-const cli = (args: string[]) => spawnSync(process.execPath, ['src/cli/bin.mjs', ...args], {
+const cli = (args: string[]) => spawnSync(process.execPath, [cliPath, ...args], {
   encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' },
 });
 const validate = (dir: string) => cli(['validate', '--dir', dir]);
