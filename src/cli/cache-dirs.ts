@@ -1,16 +1,20 @@
 import { isAbsolute, join } from 'node:path';
 
-/** Where the CLI keeps parse results of registry files between runs (gitignored with the embedded database). */
-export const parseCacheDir = join('.canon', 'cache');
-
 /**
- * Where the CLI keeps compiled validators: the user's cache folder, not the working tree. They are
- * code that Canon imports, and a registry checkout is untrusted input: a pull request could commit a
- * module into .canon/cache under the name the next `canon plan` in CI would import. Without a home
- * folder there is no cache, and validators are compiled on every run.
+ * The user's cache folder for Canon, never the working tree: a registry checkout is untrusted input.
+ * A pull request could commit files into `.canon/cache` (git add -f ignores .gitignore) under the
+ * names the next `canon plan` in CI reads: validators are code Canon imports, and parse results keyed
+ * by a file's content hash would make plan and apply see other content than the YAML reviewers read.
+ * Without a home folder there is no cache, and everything is parsed and compiled on every run.
  */
-export function validatorCacheDir(env: NodeJS.ProcessEnv): string | undefined {
+function userCacheDir(env: NodeJS.ProcessEnv, kind: string): string | undefined {
   const candidates = [env.XDG_CACHE_HOME, env.LOCALAPPDATA, env.HOME && join(env.HOME, '.cache')];
   const base = candidates.find((dir) => dir && isAbsolute(dir));
-  return base ? join(base, 'canon', 'validators') : undefined;
+  return base ? join(base, 'canon', kind) : undefined;
 }
+
+/** Where the CLI keeps compiled validators between runs. */
+export const validatorCacheDir = (env: NodeJS.ProcessEnv) => userCacheDir(env, 'validators');
+
+/** Where the CLI keeps parse results of registry files between runs (see userCacheDir for why not .canon/). */
+export const parseCacheDir = userCacheDir(process.env, 'parse');
