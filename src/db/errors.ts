@@ -69,25 +69,33 @@ export const formatDurationMs = (ms: number) =>
   ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000}m` : ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
 
 /** The SQLSTATE (or socket error code) anywhere in an error's cause chain. */
-export const errorCode = (e: unknown): string | undefined => chain(e).map((l) => l.code).find((c) => typeof c === 'string');
+export const errorCode = (e: unknown): string | undefined =>
+  chain(e).map((l) => l.code).find((c) => typeof c === 'string');
 
 /** The connection is gone (dropped by Canon after a silent wait, reset, or ended by the server). */
-export const connectionLostIn = (e: unknown) => chain(e).find((l): l is ConnectionLostError => l instanceof ConnectionLostError);
+export const connectionLostIn = (e: unknown) =>
+  chain(e).find((l): l is ConnectionLostError => l instanceof ConnectionLostError);
 
 /**
  * A query that hit a session limit or lost its connection, as one line that says what happened and
  * what it left (`consequence`, e.g. "nothing was changed"); null for other errors.
  */
-export function describeQueryError(e: unknown, label: string, limits: SessionLimits, consequence: string, lockHolder?: string): DatabaseError | null {
+export function describeQueryError(
+  e: unknown, label: string, limits: SessionLimits, consequence: string, lockHolder?: string,
+): DatabaseError | null {
   const lost = connectionLostIn(e);
   if (lost) return new DatabaseError(`lost the connection to ${label}: ${lost.reason}; ${consequence}`, { cause: e });
   const code = errorCode(e);
   if (code === '55P03') {
     const who = lockHolder ?? 'another session holds a lock on a table Canon reads or writes';
-    return new DatabaseError(`gave up waiting for a lock after ${formatDurationMs(limits.lockTimeoutMs)} (--lock-timeout): ${who}; ${consequence}`, { cause: e });
+    const waited = formatDurationMs(limits.lockTimeoutMs);
+    return new DatabaseError(`gave up waiting for a lock after ${waited} (--lock-timeout): ${who}; ${consequence}`,
+      { cause: e });
   }
   if (code === '57014' && /statement timeout/i.test(databaseMessage(e))) {
-    return new DatabaseError(`a statement ran longer than ${formatDurationMs(limits.statementTimeoutMs)} (--statement-timeout) and was cancelled; ${consequence}`, { cause: e });
+    const limit = formatDurationMs(limits.statementTimeoutMs);
+    const message = `a statement ran longer than ${limit} (--statement-timeout) and was cancelled; ${consequence}`;
+    return new DatabaseError(message, { cause: e });
   }
   return null;
 }

@@ -17,7 +17,10 @@ export interface ServerSession {
 }
 
 /** Connection-level failures, in pg's words: the socket or the session is gone, not the statement. */
-const lostCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03', '25P03', '57P05']);
+const lostCodes = new Set([
+  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', // the socket
+  '57P01', '57P02', '57P03', '25P03', '57P05', // the server ended the session (shutdown, idle timeouts)
+]);
 
 function asLost(error: Error & { code?: string }): Error {
   if (error instanceof ConnectionLostError) return error;
@@ -54,7 +57,8 @@ function clientConfig(url: string): pg.ClientConfig {
 export function createServerDriverFactory(url: string, session: ServerSession): DriverFactory {
   const keepAliveSeconds = Math.max(1, Math.round(session.keepAliveIdleMs / 1000));
   const base = clientConfig(url);
-  const serverKeepAlive = `-c tcp_keepalives_idle=${keepAliveSeconds} -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3`;
+  const serverKeepAlive = `-c tcp_keepalives_idle=${keepAliveSeconds} -c tcp_keepalives_interval=10`
+    + ' -c tcp_keepalives_count=3';
   const config: pg.ClientConfig = {
     ...base,
     options: [base.options, serverKeepAlive].filter(Boolean).join(' '),
@@ -78,12 +82,15 @@ export function createServerDriverFactory(url: string, session: ServerSession): 
         };
         // After a deliberate drop the query itself reports it; pg's own "terminated" event would race it.
         client.on('error', (error) => { if (!lost) clientEventEmitter.emit('error', asLost(error)); });
-        client.on('notice', (notice) => notice.message && clientEventEmitter.emit('notice', { message: notice.message }));
+        client.on('notice', (notice) => {
+          if (notice.message) clientEventEmitter.emit('notice', { message: notice.message });
+        });
         const run = async (text: string, values: readonly unknown[] | undefined) => {
           if (lost) throw lost;
           let timer: NodeJS.Timeout | undefined;
           const silence = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(drop(`no answer from the server for ${session.queryTimeoutMs / 1000} s`)), session.queryTimeoutMs);
+            const silent = `no answer from the server for ${session.queryTimeoutMs / 1000} s`;
+            timer = setTimeout(() => reject(drop(silent)), session.queryTimeoutMs);
           });
           try {
             return await Promise.race([client.query({ text, values: values as unknown[] }), silence]);
@@ -146,7 +153,8 @@ async function typeOverrides(config: pg.ClientConfig, parsers: readonly DriverTy
   await client.connect().catch((error: Error) => { throw asLost(error); });
   let rows: { oid: number; typname: string }[];
   try {
-    ({ rows } = await client.query('SELECT oid, typname FROM pg_type WHERE typname = ANY($1::text[])', [parsers.map((p) => p.name)]));
+    const names = parsers.map((p) => p.name);
+    ({ rows } = await client.query('SELECT oid, typname FROM pg_type WHERE typname = ANY($1::text[])', [names]));
   } finally {
     await client.end().catch(() => {});
   }
