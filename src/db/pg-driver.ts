@@ -1,7 +1,7 @@
 import { createDriverFactory, type DriverFactory, type DriverTypeParser } from '@slonik/driver';
 import pg from 'pg';
 import { Readable } from 'node:stream';
-import { ConnectionLostError } from './errors.ts';
+import { ConnectionLostError, DatabaseError } from './errors.ts';
 
 /** How Canon talks to a PostgreSQL server, beyond what the URL says. */
 export interface ServerSession {
@@ -30,12 +30,20 @@ function asLost(error: Error & { code?: string }): Error {
   return error;
 }
 
-/** The URL's parts as slonik's own driver reads them (same parameters, same sslmode values). */
+/** TLS per sslmode: slonik's values (disable, no-verify, require), and verify-ca/verify-full as require. */
+const tlsBySslmode: Record<string, pg.ClientConfig['ssl']> = {
+  disable: false, 'no-verify': { rejectUnauthorized: false }, require: true, 'verify-ca': true, 'verify-full': true,
+};
+
+/** The URL's parts as slonik's own driver reads them (same parameters). */
 function clientConfig(url: string): pg.ClientConfig {
   const u = new URL(url);
   const param = (name: string) => u.searchParams.get(name) ?? undefined;
   const sslmode = param('sslmode');
-  const ssl = sslmode === 'require' ? true : sslmode === 'no-verify' ? { rejectUnauthorized: false } : false;
+  if (sslmode !== undefined && !Object.hasOwn(tlsBySslmode, sslmode)) {
+    throw new DatabaseError(`unsupported sslmode '${sslmode}': use one of ${Object.keys(tlsBySslmode).join(', ')}`);
+  }
+  const ssl = sslmode === undefined ? false : tlsBySslmode[sslmode];
   return {
     host: u.hostname ? decodeURIComponent(u.hostname) : param('host'),
     ...(u.port ? { port: Number(u.port) } : {}),
@@ -70,7 +78,7 @@ export function createServerDriverFactory(url: string, session: ServerSession): 
     idle_in_transaction_session_timeout: session.idleInTransactionTimeoutMs,
   };
   return createDriverFactory(async ({ driverConfiguration }) => {
-    const getTypeParser = await typeOverrides(config, driverConfiguration.typeParsers);
+    const getTypeParser = await typeOverrides(config, driverConfiguration.typeParsers, session.queryTimeoutMs);
     return {
       createPoolClient: async ({ clientEventEmitter }) => {
         const client = new pg.Client({ ...config, types: { getTypeParser } });
@@ -108,17 +116,7 @@ export function createServerDriverFactory(url: string, session: ServerSession): 
               throw asLost(error as Error);
             }
           },
-          end: async () => {
-            // A graceful end waits for the server to close its side; on a dead network it never does.
-            const grace = setTimeout(() => client.connection.stream.destroy(), 1_000);
-            try {
-              await client.end();
-            } catch {
-              // Ending a broken connection: it is gone either way.
-            } finally {
-              clearTimeout(grace);
-            }
-          },
+          end: () => endPromptly(client),
           query: async (text, values) => {
             const result = await run(text, values);
             return {
@@ -147,16 +145,32 @@ export function createServerDriverFactory(url: string, session: ServerSession): 
   });
 }
 
+/** A graceful end waits for the server to close its side; on a dead network it never does, so cut it after 1 s. */
+async function endPromptly(client: pg.Client): Promise<void> {
+  const grace = setTimeout(() => client.connection.stream.destroy(), 1_000);
+  try {
+    await client.end();
+  } catch {
+    // Ending a broken connection: it is gone either way.
+  } finally {
+    clearTimeout(grace);
+  }
+}
+
 /** Slonik's type parsers (int8 → number, timestamps …) by oid, exactly as the PGlite driver installs them. */
-async function typeOverrides(config: pg.ClientConfig, parsers: readonly DriverTypeParser[]) {
+async function typeOverrides(config: pg.ClientConfig, parsers: readonly DriverTypeParser[], queryTimeoutMs: number) {
   const client = new pg.Client(config);
   await client.connect().catch((error: Error) => { throw asLost(error); });
+  // Silent past the limit: destroying the socket fails the query, and end() returns at once.
+  const silence = setTimeout(() => client.connection.stream.destroy(), queryTimeoutMs);
   let rows: { oid: number; typname: string }[];
   try {
     const names = parsers.map((p) => p.name);
-    ({ rows } = await client.query('SELECT oid, typname FROM pg_type WHERE typname = ANY($1::text[])', [names]));
+    ({ rows } = await client.query('SELECT oid, typname FROM pg_type WHERE typname = ANY($1::text[])', [names])
+      .catch((error: Error) => { throw asLost(error); }));
   } finally {
-    await client.end().catch(() => {});
+    clearTimeout(silence);
+    await endPromptly(client);
   }
   const byOid = new Map<number, (value: string) => unknown>();
   for (const parser of parsers) {
