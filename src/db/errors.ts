@@ -57,7 +57,6 @@ export function databaseMessage(e: unknown): string {
   return parts.join('; ');
 }
 
-
 /** Limits a session runs under, for messages that say which one was hit. */
 export interface SessionLimits {
   statementTimeoutMs: number;
