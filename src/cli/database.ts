@@ -33,8 +33,14 @@ export function schemaOptionsFor(values: { dir?: string; 'no-embeddings'?: boole
   return { embeddings: config.embeddings.enabled && !values['no-embeddings'], dimensions: config.embeddings.dimensions, tenancy: config.tenancy };
 }
 
-export function openFromOptions(values: { database?: string }, io: CliIO, purpose: string): Promise<Database> {
-  return openDatabase(parseDatabaseSpec(values.database, io.env), { purpose });
+/** Opens `--database`; `limits` bound every statement on every connection (plan and apply set them per session too). */
+export function openFromOptions(
+  values: { database?: string },
+  io: CliIO,
+  purpose: string,
+  limits: { statementTimeoutMs?: number; lockTimeoutMs?: number } = {},
+): Promise<Database> {
+  return openDatabase(parseDatabaseSpec(values.database, io.env), { purpose, ...limits });
 }
 
 export { parseCacheDir } from './cache-dirs.ts';

@@ -1,5 +1,18 @@
+import { BackendTerminatedError } from '@slonik/errors';
+
 /** A database problem the user can act on: printed as one line, never with a stack trace. */
 export class DatabaseError extends Error {}
+
+/**
+ * The connection to the server is gone or went silent; any open transaction is lost with it. A
+ * BackendTerminatedError, so slonik does not try to roll back over the dead connection.
+ */
+export class ConnectionLostError extends BackendTerminatedError {
+  constructor(readonly reason: string) {
+    super(new Error(reason));
+    (this as { message: string }).message = reason;
+  }
+}
 
 interface Coded { code?: string; message?: string; cause?: unknown; errno?: number; hostname?: string }
 
@@ -44,3 +57,44 @@ export function databaseMessage(e: unknown): string {
   return parts.join('; ');
 }
 
+/** Limits a session runs under, for messages that say which one was hit. */
+export interface SessionLimits {
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+}
+
+/** Milliseconds as a person reads them: 1s, 1.5s, 500ms, 2m. */
+export const formatDurationMs = (ms: number) =>
+  ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000}m` : ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
+
+/** The SQLSTATE (or socket error code) anywhere in an error's cause chain. */
+export const errorCode = (e: unknown): string | undefined =>
+  chain(e).map((l) => l.code).find((c) => typeof c === 'string');
+
+/** The connection is gone (dropped by Canon after a silent wait, reset, or ended by the server). */
+export const connectionLostIn = (e: unknown) =>
+  chain(e).find((l): l is ConnectionLostError => l instanceof ConnectionLostError);
+
+/**
+ * A query that hit a session limit or lost its connection, as one line that says what happened and
+ * what it left (`consequence`, e.g. "nothing was changed"); null for other errors.
+ */
+export function describeQueryError(
+  e: unknown, label: string, limits: SessionLimits, consequence: string, lockHolder?: string,
+): DatabaseError | null {
+  const lost = connectionLostIn(e);
+  if (lost) return new DatabaseError(`lost the connection to ${label}: ${lost.reason}; ${consequence}`, { cause: e });
+  const code = errorCode(e);
+  if (code === '55P03') {
+    const who = lockHolder ?? 'another session holds a lock on a table Canon reads or writes';
+    const waited = formatDurationMs(limits.lockTimeoutMs);
+    return new DatabaseError(`gave up waiting for a lock after ${waited} (--lock-timeout): ${who}; ${consequence}`,
+      { cause: e });
+  }
+  if (code === '57014' && /statement timeout/i.test(databaseMessage(e))) {
+    const limit = formatDurationMs(limits.statementTimeoutMs);
+    const message = `a statement ran longer than ${limit} (--statement-timeout) and was cancelled; ${consequence}`;
+    return new DatabaseError(message, { cause: e });
+  }
+  return null;
+}

@@ -6,6 +6,7 @@ import { DatabaseError, describeConnectionError } from './errors.ts';
 import { lockDataDirectory } from './lock.ts';
 import { createPgliteDriverFactory } from './pglite-driver.ts';
 import { connectionSecrets, hideSecrets, redactDatabaseUrl, redactUnknownSpec, unusableUrlReason } from './redact.ts';
+import { createServerDriverFactory, type ServerSession } from './pg-driver.ts';
 import { sql } from './sql.ts';
 
 export type Backend = 'pglite' | 'postgres';
@@ -56,8 +57,36 @@ export interface OpenOptions {
   purpose?: string;
   /** An existing PGlite instance to use (tests share and clone instances). */
   pglite?: PGlite;
-  /** Default 60 s; apply overrides it per session. */
+  /** Limit for every statement (default 60 s); plan and apply set their own per session too. */
   statementTimeoutMs?: number;
+  /** Limit for every wait on a lock (default 30 s). */
+  lockTimeoutMs?: number;
+  /**
+   * Server only: how long the client waits for any answer before it drops the connection (default
+   * twice the statement timeout: the statement's run, and as long again for it to travel).
+   */
+  queryTimeoutMs?: number;
+  /** Server only: how long connecting may take (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Server only: TCP keepalive idle time on both ends (default 30 s). */
+  keepAliveIdleMs?: number;
+}
+
+/**
+ * The server session's limits. The server ends a session left idle inside a transaction after one
+ * statement timeout: Canon never waits between statements of a transaction longer than it takes
+ * to send the next one, so only a vanished client (a hung network) trips it, and its locks go.
+ */
+export function serverSession(options: OpenOptions): ServerSession {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 60_000;
+  return {
+    statementTimeoutMs,
+    lockTimeoutMs: options.lockTimeoutMs ?? 30_000,
+    idleInTransactionTimeoutMs: statementTimeoutMs,
+    queryTimeoutMs: options.queryTimeoutMs ?? 2 * statementTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    keepAliveIdleMs: options.keepAliveIdleMs ?? 30_000,
+  };
 }
 
 export async function openDatabase(spec: DatabaseSpec, options: OpenOptions = {}): Promise<Database> {
@@ -101,13 +130,14 @@ async function openEmbedded(dataDir: string | null, options: OpenOptions): Promi
 async function openServer(url: string, options: OpenOptions): Promise<Database> {
   const label = redactDatabaseUrl(url);
   let pool: DatabasePool;
+  const session = serverSession(options);
   try {
     pool = await createPool(url, {
+      driverFactory: createServerDriverFactory(url, session),
       maximumPoolSize: 4,
       connectionRetryLimit: 0,
-      connectionTimeout: 10_000,
+      connectionTimeout: session.connectTimeoutMs,
       resetConnection: async () => {},
-      statementTimeout: options.statementTimeoutMs ?? 60_000,
     });
     // createPool connects lazily; ask once so a bad URL fails here, as one clear line.
     await pool.query(sql.unsafe`SELECT 1`);

@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import type { CommonQueryMethods } from 'slonik';
+import { createHash } from 'node:crypto';
+import type { DatabasePool, DatabasePoolConnection } from 'slonik';
+import { describeQueryError, errorCode } from '../db/errors.ts';
+import { exclusiveLockHolder, setSessionLimits } from '../db/session.ts';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { compilePlan, type CompiledStatement } from '../compile/compile.ts';
+import { readDatabaseId } from '../introspect/identity.ts';
 import { readLiveRegistry } from '../introspect/rows.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { planMigration, type MigrationPlan } from '../migrate/migrate.ts';
@@ -43,11 +47,20 @@ export function gitCommitOf(dir: string): string | null {
   }
 }
 
+/** Binds a plan to the database it was made against: the identity is part of its hash. */
+function bindToDatabase(plan: Plan, databaseId: string): Plan {
+  const planHash = createHash('sha256').update(`${plan.planHash} database ${databaseId}`).digest('hex');
+  return { ...plan, databaseId, planHash };
+}
+
 /**
  * The whole compiler up to SQL: check the registry, plan the schema, read the live rows, diff, compile.
- * `db` may be a pool or a transaction (apply plans inside its transaction, under its lock).
+ * Reads on one connection (a pool's, or the one `db` is), under the session limits of `options`;
+ * never inside a transaction. Writes nothing.
  */
-export async function planRegistry(db: { pool: CommonQueryMethods; label: string }, options: PlanOptions): Promise<PlanOutcome> {
+export async function planRegistry(
+  db: { pool: DatabasePool | DatabasePoolConnection; label: string }, options: PlanOptions,
+): Promise<PlanOutcome> {
   const timings: Record<string, number> = {};
   let t = performance.now();
   const lap = (name: string) => { timings[name] = performance.now() - t; t = performance.now(); };
@@ -57,13 +70,29 @@ export async function planRegistry(db: { pool: CommonQueryMethods; label: string
   lap('check');
   if (hasErrors(checked.diagnostics)) return { ok: false, diagnostics: checked.diagnostics };
   options.onStage?.(`Comparing ${checked.graph.assets.length} assets with ${db.label}`);
-  const migration = await planMigration(db, options.catalog, options.schema);
-  lap('schema');
+  const read = async (connection: DatabasePoolConnection) => {
+    try {
+      await setSessionLimits(connection, options);
+      const databaseId = await readDatabaseId(connection);
+      const migration = await planMigration({ pool: connection, label: db.label }, options.catalog, options.schema);
+      lap('schema');
+      const wanted = checked.graph.assets.map((a) => ({
+        table: options.catalog.kinds.get(a.kind)!.table, uuid: a.uuid, id: a.id,
+      }));
+      const live = await readLiveRegistry(connection, shapes.values(), migration.live, wanted);
+      lap('introspect');
+      return { databaseId, migration, live };
+    } catch (e) {
+      const holder = errorCode(e) === '55P03' ? await exclusiveLockHolder(connection) : undefined;
+      throw describeQueryError(e, db.label, options, 'nothing was changed', holder) ?? e;
+    }
+  };
   const shapes = shapesOf(options.catalog);
-  const wanted = checked.graph.assets.map((a) => ({ table: options.catalog.kinds.get(a.kind)!.table, uuid: a.uuid, id: a.id }));
-  const live = await readLiveRegistry(db.pool, shapes.values(), migration.live, wanted);
-  lap('introspect');
-  const plan = computePlan({ shapes, graph: checked.graph, live, schema: migration.changes, database: db.label, deleteMode: options.deleteMode, gitCommit: gitCommitOf(options.dir) });
+  const { databaseId, migration, live } = 'connect' in db.pool ? await db.pool.connect(read) : await read(db.pool);
+  const plan = bindToDatabase(computePlan({
+    shapes, graph: checked.graph, live, schema: migration.changes, database: db.label, deleteMode: options.deleteMode,
+    gitCommit: gitCommitOf(options.dir),
+  }), databaseId);
   lap('diff');
   const statements = compilePlan(plan, {
     shapes, schema: migration.desired, ddl: migration.statements, canonVersion,

@@ -54,6 +54,11 @@ export interface Plan {
   registryHash: string;
   /** Hash of the live rows the plan was computed from: stale when the database moved. */
   liveHash: string;
+  /**
+   * Which database the plan was made against (system identifier, database, schema; hashed). Set by
+   * the pipeline, which also binds planHash to it: a saved plan applies only where it was made.
+   */
+  databaseId?: string;
   /** Hash of everything above: what `canon apply plan.json` checks before applying. */
   planHash: string;
   /** Problems that make the plan unappliable (rows Canon does not own in the way). */

@@ -12,7 +12,8 @@ import { apply, plan } from '../support/registry.ts';
 
 // One folder per case: before/ is applied to a fresh embedded database, after/ is planned against it,
 // and each renderer's output is compared with expected.{txt,md,json,sql}. Hashes and the git commit
-// change with every commit of this repository, so they are replaced by placeholders.
+// change with every commit of this repository (the database id with every database), so they are
+// replaced by placeholders.
 const casesDir = join(import.meta.dirname, 'plan');
 
 describe('plan renderers, golden', () => {
@@ -27,6 +28,7 @@ describe('plan renderers, golden', () => {
         const scrub = (text: string) => {
           let out = text.replaceAll(p.planHash, '<plan-hash>').replaceAll(p.registryHash, '<registry-hash>').replaceAll(p.liveHash, '<live-hash>').replaceAll(applyIdOf(p), '<apply-id>');
           if (p.gitCommit) out = out.replaceAll(p.gitCommit, '<git-commit>');
+          if (p.databaseId) out = out.replaceAll(p.databaseId, '<database-id>');
           return out.replaceAll(join(dir, 'after'), '<registry>').replaceAll(`test/golden/plan/${name}/after`, '<registry>');
         };
         const outputs = {

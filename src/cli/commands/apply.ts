@@ -16,7 +16,14 @@ import { planOptions, planOptionsHelp } from './plan.ts';
 import { validatorCacheDir } from '../cache-dirs.ts';
 import { cachedValidators } from '../../validate/compiled-cache.ts';
 
-interface SavedPlan { format_version: string; plan_hash: string; registry_hash: string; live_hash: string; delete_mode: 'soft' | 'hard' }
+interface SavedPlan {
+  format_version: string;
+  database_id?: string | null;
+  plan_hash: string;
+  registry_hash: string;
+  live_hash: string;
+  delete_mode: 'soft' | 'hard';
+}
 
 function readSavedPlan(path: string): SavedPlan {
   let parsed: Partial<SavedPlan>;
@@ -32,10 +39,11 @@ function readSavedPlan(path: string): SavedPlan {
 export const applyCommand: Command = {
   usage: `Usage: canon apply [plan.json] [--auto-approve] [--allow-delete] [--dir registry] [--database <db>]
 
-Plans (see 'canon plan') and applies the plan in one transaction under an advisory lock: schema
-changes, then rows parents before children, then deletes. Any failure leaves the database exactly
-as it was. With a plan file saved by 'canon plan --out', applies exactly that plan and refuses if
-the registry or the database changed since.
+Plans (see 'canon plan') and asks, holding no lock and no transaction. Then, under an advisory
+lock, plans again and refuses if anything changed while you decided; otherwise applies the plan in
+one transaction: schema changes, then rows parents before children, then deletes. Any failure leaves
+the database exactly as it was. With a plan file saved by 'canon plan --out', applies exactly that
+plan, only to the database it was made for, and refuses if the registry or the database changed since.
 
 Options:
 ${planOptionsHelp}
@@ -70,17 +78,23 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
       return answer.trim() === 'yes';
     };
     let lastProgress = 0;
-    const db = await openFromOptions(values, io, 'canon apply');
+    const limits = {
+      statementTimeoutMs: parseDuration('apply', 'statement-timeout', values['statement-timeout'], 60_000),
+      lockTimeoutMs: parseDuration('apply', 'lock-timeout', values['lock-timeout'], 30_000),
+    };
+    const db = await openFromOptions(values, io, 'canon apply', limits);
     try {
       const outcome = await applyRegistry(db, {
         dir: values.dir!, cacheDir: parseCacheDir, catalog, schema,
         validators: await cachedValidators(catalog, validatorCacheDir(io.env)),
         deleteMode: saved?.delete_mode ?? (values['hard-delete'] ? 'hard' : 'soft'),
-        statementTimeoutMs: parseDuration('apply', 'statement-timeout', values['statement-timeout'], 60_000),
-        lockTimeoutMs: parseDuration('apply', 'lock-timeout', values['lock-timeout'], 30_000),
+        ...limits,
         allowDelete: values['allow-delete']!,
         allowDestructive: values['allow-destructive']!,
-        ...(saved ? { saved: { planHash: saved.plan_hash, registryHash: saved.registry_hash, liveHash: saved.live_hash } } : {}),
+        ...(saved ? { saved: {
+          planHash: saved.plan_hash, registryHash: saved.registry_hash, liveHash: saved.live_hash,
+          ...(saved.database_id ? { databaseId: saved.database_id } : {}),
+        } } : {}),
         ...(confirm ? { confirm } : {}),
         onStatement: (i, total, purpose) => {
           if (format !== 'text' || Date.now() - lastProgress < 500) return;

@@ -25,8 +25,9 @@ export const planOptions = {
 
 export const planOptionsHelp = `${databaseHelp}
   --hard-delete         delete rows of removed assets (default: soft delete, setting deleted_at)
-  --lock-timeout <d>    how long apply waits for another apply's lock (default: 30s)
-  --statement-timeout <d>  limit for each statement (default: 60s)`;
+  --lock-timeout <d>    longest wait for any lock, another apply's included (default: 30s)
+  --statement-timeout <d>  limit for each statement Canon runs, reads included (default: 60s); on a
+                        server Canon also gives up on a silent connection after twice this`;
 
 export const planCommand: Command = {
   usage: `Usage: canon plan [--dir registry] [--database <db>] [--format text|markdown|json|sql] [--out plan.json]
@@ -52,15 +53,18 @@ ${planOptionsHelp}
     const format = oneOf('plan', 'format', values.format, ['text', 'markdown', 'json', 'sql'] as const, 'text');
     const catalog = catalogFor(values.schemas);
     const schema = schemaOptionsFor(values, io);
-    const db = await openFromOptions(values, io, 'canon plan');
+    const limits = {
+      statementTimeoutMs: parseDuration('plan', 'statement-timeout', values['statement-timeout'], 60_000),
+      lockTimeoutMs: parseDuration('plan', 'lock-timeout', values['lock-timeout'], 30_000),
+    };
+    const db = await openFromOptions(values, io, 'canon plan', limits);
     try {
       const outcome = await planRegistry(db, {
         dir: values.dir!, cacheDir: parseCacheDir, catalog, schema, deleteMode: values['hard-delete'] ? 'hard' : 'soft',
         validators: await cachedValidators(catalog, validatorCacheDir(io.env)),
         // Progress only on a terminal: piped output (a PR comment, JSON) stays exactly the plan.
         ...(io.stderr.isTTY ? { onStage: (stage: string) => io.stderr.write(styleFor(io.stderr, io.env).dim(`${stage}…`) + '\n') } : {}),
-        statementTimeoutMs: parseDuration('plan', 'statement-timeout', values['statement-timeout'], 60_000),
-        lockTimeoutMs: parseDuration('plan', 'lock-timeout', values['lock-timeout'], 30_000),
+        ...limits,
       });
       const style = styleFor(io.stdout, io.env);
       if (!outcome.ok) {

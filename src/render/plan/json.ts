@@ -3,7 +3,8 @@ import type { Plan } from '../../plan/model.ts';
 
 /**
  * The machine format, versioned by `format_version` (bumped on any incompatible change). Also the
- * saved-plan file: `canon apply plan.json` checks its `plan_hash`.
+ * saved-plan file: `canon apply plan.json` checks its `database_id` and `plan_hash` (which covers the
+ * database id too, so editing one without the other is caught).
  */
 export function planJson(plan: Plan) {
   return {
@@ -11,6 +12,7 @@ export function planJson(plan: Plan) {
     database: plan.database,
     delete_mode: plan.deleteMode,
     git_commit: plan.gitCommit,
+    database_id: plan.databaseId ?? null,
     plan_hash: plan.planHash,
     registry_hash: plan.registryHash,
     live_hash: plan.liveHash,
