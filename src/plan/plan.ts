@@ -6,8 +6,8 @@ import type { RegistryGraph } from '../resolve/graph.ts';
 import { fieldChanges, type Labeler } from './fields.ts';
 import type { AssetChange, DeleteMode, Plan } from './model.ts';
 import { dependencyOrder, type KindShape } from './shape.ts';
-import { desiredState, stateText, type AssetState } from './state.ts';
-import { createHash } from 'node:crypto';
+import { hashSortedLines, StateCache, type CanonicalState } from './canonical.ts';
+import type { AssetState } from './state.ts';
 
 export interface PlanInputs {
   gitCommit: string | null;
@@ -19,26 +19,38 @@ export interface PlanInputs {
   deleteMode: DeleteMode;
 }
 
-const sameState = (a: AssetState, b: AssetState) => stateText(a) === stateText(b);
-
 /** Stage "plan": the registry graph against the live rows → typed changes. Pure: no I/O. */
-export function computePlan(input: PlanInputs): Plan {
+export function computePlan(input: PlanInputs, cache: StateCache = new StateCache()): Plan {
   const { shapes, graph, live } = input;
-  const labels = new Map<string, string>();
-  for (const a of live.assets.values()) labels.set(a.state.uuid, a.state.id);
-  for (const a of graph.assets) labels.set(a.uuid, a.id);
-  const label: Labeler = (uuid) => labels.get(uuid) ?? uuid;
+  let labels: Map<string, string> | undefined;
+  // Built on first use: a plan with nothing to describe field by field never needs it.
+  const label: Labeler = (uuid) => {
+    if (!labels) {
+      labels = new Map();
+      for (const a of live.assets.values()) labels.set(a.state.uuid, a.state.id);
+      for (const a of graph.assets) labels.set(a.uuid, a.id);
+    }
+    return labels.get(uuid) ?? uuid;
+  };
   const order = new Map(dependencyOrder(shapes).map((s, i) => [s.kind, i]));
   const diagnostics: Diagnostic[] = [];
   const changes: AssetChange[] = [];
-  const desired = new Map<string, AssetState>();
+  const desired = new Map<string, CanonicalState>();
+  const textOfAfter = new Map<AssetState, string>();
   let unchanged = 0;
 
   for (const asset of graph.assets) {
     const shape = shapes.get(asset.kind)!;
-    const after = desiredState(shape, asset);
-    desired.set(asset.uuid, after);
+    const canonical = cache.desiredOf(shape, asset);
+    const after = canonical.state;
+    desired.set(asset.uuid, canonical);
+    textOfAfter.set(after, canonical.text);
     const current = live.assets.get(asset.uuid);
+    // Equal canonical texts, equal content: the field diff is built only for assets that differ.
+    if (current && !current.deleted && cache.textOf(current.state) === canonical.text) {
+      unchanged++;
+      continue;
+    }
     const base = { kind: asset.kind, id: asset.id, tenant: asset.tenant, uuid: asset.uuid, table: shape.table, source: asset.source, after };
     if (!current) {
       const clash = live.unmanaged.find((u) => u.table === shape.table && (u.uuid === asset.uuid || (u.uniqueId === asset.id && u.tenantUuid === ((asset.row.tenant_id as string | undefined) ?? null))));
@@ -52,9 +64,9 @@ export function computePlan(input: PlanInputs): Plan {
       changes.push({ ...base, action: adopt ? 'update' : 'create', fields: fieldChanges(shape, undefined, after, label), version: adopt ? clash.version + 1 : 1, ...(adopt ? { adopt } : {}) });
     } else if (current.deleted) {
       changes.push({ ...base, action: 'update', before: current.state, fields: [{ path: 'deleted_at', before: 'deleted', after: null }, ...fieldChanges(shape, current.state, after, label)], version: current.version + 1, restore: true });
-    } else if (!sameState(current.state, after)) {
+    } else {
       changes.push({ ...base, action: 'update', before: current.state, fields: fieldChanges(shape, current.state, after, label), version: current.version + 1 });
-    } else unchanged++;
+    }
   }
   for (const current of live.assets.values()) {
     if (desired.has(current.state.uuid) || current.deleted) continue;
@@ -70,24 +82,22 @@ export function computePlan(input: PlanInputs): Plan {
     delete: changes.filter((c) => c.action === 'delete').length,
     unchanged,
   };
-  const registryHash = hashLines([...desired.values()].map((s) => `${s.uuid} ${s.tenant} ${s.id} ${stateText(s)}`));
-  const liveHash = hashLines([
-    ...[...live.assets.values()].map((a) => `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} ${stateText(a.state)}`),
-    ...live.unmanaged.map((u) => `unmanaged ${JSON.stringify(u)}`),
-  ]);
-  const planHash = hashLines([
-    `settings ${input.deleteMode} ${input.gitCommit} ${registryHash} ${liveHash}`,
-    ...input.schema.map((c, i) => `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`),
-    ...changes.map((c) => `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} ${c.after ? stateText(c.after) : ''}`),
+  // Each hash is sha256 over sorted lines; the states' texts are the ones computed above, not recomputed.
+  const registryHash = hashSortedLines([...desired.values()].map(({ state: s, text }) => ({ head: `${s.uuid} ${s.tenant} ${s.id} `, tail: text })));
+  const liveHash = cache.liveHashOf(live, () => hashSortedLines([
+    ...[...live.assets.values()].map((a) => ({ head: `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} `, tail: cache.textOf(a.state) })),
+    ...live.unmanaged.map((u) => ({ head: `unmanaged ${JSON.stringify(u)}`, tail: '' })),
+  ]));
+  const planHash = hashSortedLines([
+    { head: `settings ${input.deleteMode} ${input.gitCommit} ${registryHash} ${liveHash}`, tail: '' },
+    ...input.schema.map((c, i) => ({ head: `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`, tail: '' })),
+    ...changes.map((c) => ({
+      head: `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} `,
+      tail: c.after ? textOfAfter.get(c.after)! : '',
+    })),
   ]);
   return {
     formatVersion: '1', database: input.database, deleteMode: input.deleteMode, gitCommit: input.gitCommit, schema: input.schema, changes, summary,
     registryHash, liveHash, planHash, diagnostics: sortDiagnostics(diagnostics),
   };
-}
-
-function hashLines(lines: string[]): string {
-  const hash = createHash('sha256');
-  for (const line of lines.sort()) hash.update(line).update('\n');
-  return hash.digest('hex');
 }
