@@ -7,7 +7,7 @@ import type { SourceDocument } from './document.ts';
 /** The registry's settings file at its root; not an asset (read by src/config). */
 export const configFileName = 'canon.yaml';
 import { ParseCache } from './cache.ts';
-import { defaultLimits, parseRegistryFile, type ParseLimits } from './parse.ts';
+import { defaultLimits, parseRegistryFile, type ParsedFile, type ParseLimits } from './parse.ts';
 
 export interface LoadedRegistry {
   /** The registry folder as given. */
@@ -58,28 +58,30 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
   const documents: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const path of files) {
-    const file = displayPath(path, root);
-    let bytes: Uint8Array;
-    try {
-      const size = statSync(path).size;
-      if (size > limits.maxFileBytes) {
-        diagnostics.push(error(codes.fileTooLarge, { file, line: 1, column: 1 }, `file is ${size} bytes, over the limit of ${limits.maxFileBytes}; split it into several files`));
-        continue;
-      }
-      bytes = readFileSync(path);
-    } catch (e) {
-      diagnostics.push(error(codes.unreadable, { file, line: 1, column: 1 }, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
-      continue;
-    }
-    const fresh = () => parseRegistryFile(file, bytes, limits);
-    const parsed = cache ? cache.parse(file, bytes, limits, fresh) : fresh();
+    const parsed = readRegistryFile(path, displayPath(path, root), limits, cache);
     documents.push(...parsed.documents);
     diagnostics.push(...parsed.diagnostics);
   }
   return { dir, documents, diagnostics, files: files.length };
 }
 
-function checkDirectory(dir: string, root: string): Diagnostic | undefined {
+/** One registry file → its documents, or the reason it could not be read. `file` is its name in diagnostics. */
+export function readRegistryFile(path: string, file: string, limits: ParseLimits = defaultLimits, cache?: ParseCache): ParsedFile {
+  let bytes: Uint8Array;
+  try {
+    const size = statSync(path).size;
+    if (size > limits.maxFileBytes) {
+      return { documents: [], diagnostics: [error(codes.fileTooLarge, { file, line: 1, column: 1 }, `file is ${size} bytes, over the limit of ${limits.maxFileBytes}; split it into several files`)] };
+    }
+    bytes = readFileSync(path);
+  } catch (e) {
+    return { documents: [], diagnostics: [error(codes.unreadable, { file, line: 1, column: 1 }, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)] };
+  }
+  const fresh = () => parseRegistryFile(file, bytes, limits);
+  return cache ? cache.parse(file, bytes, limits, fresh) : fresh();
+}
+
+export function checkDirectory(dir: string, root: string): Diagnostic | undefined {
   const at = { file: displayPath(dir, root), line: 1, column: 1 };
   try {
     if (statSync(dir).isDirectory()) return undefined;

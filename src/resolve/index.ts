@@ -15,6 +15,13 @@ export type Lookup =
   | { otherKind: IndexedAsset }
   | { missing: true; candidates: string[] };
 
+/** A document's owner and database id: derived from the document alone. */
+export function indexedAssetOf(document: KindedDocument): IndexedAsset {
+  const tenant = tenantOf(document);
+  const explicit = typeof document.value.uuid === 'string' ? document.value.uuid.toLowerCase() : undefined;
+  return { document, tenant, uuid: explicit ?? assetUuid(document.model.kind, tenant, document.value.id) };
+}
+
 /** Every asset by kind and id, answering "what does this id mean when written by that tenant?". */
 export class AssetIndex {
   private readonly byKindAndId = new Map<string, Map<string, IndexedAsset[]>>();
@@ -25,10 +32,8 @@ export class AssetIndex {
     private readonly scope: TenantScope,
   ) {}
 
-  add(document: KindedDocument): IndexedAsset {
-    const tenant = tenantOf(document);
-    const explicit = typeof document.value.uuid === 'string' ? document.value.uuid.toLowerCase() : undefined;
-    const entry: IndexedAsset = { document, tenant, uuid: explicit ?? assetUuid(document.model.kind, tenant, document.value.id) };
+  /** Adds a document (its entry may be given, when the caller kept it from an earlier index). */
+  add(document: KindedDocument, entry: IndexedAsset = indexedAssetOf(document)): IndexedAsset {
     const ids = this.byKindAndId.get(document.model.kind) ?? new Map<string, IndexedAsset[]>();
     this.byKindAndId.set(document.model.kind, ids);
     ids.set(document.value.id, [...(ids.get(document.value.id) ?? []), entry]);

@@ -1,0 +1,151 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkRegistry } from '../../src/pipeline/check.ts';
+import { createPlanSession, type PlanSession } from '../../src/pipeline/session.ts';
+import { compileValidators } from '../../src/validate/ajv.ts';
+import { catalog, copyRegistry, edit } from '../support/registry.ts';
+
+// A plan session keeps each file's parse and each asset's resolution and redoes only what an edit
+// touches. Whatever the edit, its diagnostics and graph must be exactly those of a cold check.
+const validators = compileValidators(catalog);
+
+function expectSameAsCold(session: PlanSession, dir: string, changed?: string[]) {
+  const warm = session.update(changed?.map((f) => join(dir, f)));
+  const cold = checkRegistry(dir, catalog, { validators });
+  expect(warm.diagnostics).toEqual(cold.diagnostics);
+  expect(warm.graph.assets).toEqual(cold.graph.assets);
+  expect([...warm.graph.byUuid.keys()]).toEqual([...cold.graph.byUuid.keys()]);
+  expect({ files: warm.files, documents: warm.documents }).toEqual({ files: cold.files, documents: cold.documents });
+  return warm;
+}
+
+const newSession = (dir: string) =>
+  createPlanSession({ dir, catalog, validators, schema: { embeddings: false, dimensions: 8 }, deleteMode: 'soft', gitCommit: () => null });
+
+describe('plan session: check results equal a cold check', () => {
+  it('after each edit of a scripted sequence, re-resolving only what the edit touches', () => {
+    const dir = copyRegistry();
+    const session = newSession(dir);
+    const first = expectSameAsCold(session, dir);
+    expect(first.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(first.resolvedAssets).toBe(first.graph.assets.length);
+
+    // Change a field: one file parsed again, and only its assets (nothing refers to a changed id) resolved again.
+    edit(dir, 'platform/roles.yaml', 'name: ', 'name: Renamed ');
+    const changedField = expectSameAsCold(session, dir, ['platform/roles.yaml']);
+    expect(changedField.parsedFiles).toBe(1);
+    expect(changedField.resolvedAssets).toBeLessThan(first.resolvedAssets / 2);
+
+    // Add an asset in a new file, referring to existing ones.
+    mkdirSync(join(dir, 'platform/extra'), { recursive: true });
+    writeFileSync(join(dir, 'platform/extra/new.yaml'), 'kind: Prompt\nid: brand-new-prompt\nname: Brand new\ncontent: Say hello.\nindustries: [biotech]\n');
+    expectSameAsCold(session, dir, ['platform/extra/new.yaml']);
+
+    // Break a reference from another file: rename a prompt that agents in other files use (did-you-mean included).
+    edit(dir, 'platform/prompts.yaml', 'id: literature-summary', 'id: literature-summaries');
+    const broken = expectSameAsCold(session, dir, ['platform/prompts.yaml']);
+    expect(broken.diagnostics.some((d) => d.code === 'CANON302' && d.file.endsWith('agents.yaml'))).toBe(true);
+    edit(dir, 'platform/prompts.yaml', 'id: literature-summaries', 'id: literature-summary');
+    expect(expectSameAsCold(session, dir, ['platform/prompts.yaml']).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+
+    // Introduce an error (schema and YAML) and fix it.
+    edit(dir, 'platform/tools.yaml', 'name: ', 'nmae: ');
+    expect(expectSameAsCold(session, dir, ['platform/tools.yaml']).diagnostics.some((d) => d.severity === 'error')).toBe(true);
+    edit(dir, 'platform/tools.yaml', 'nmae: ', 'name: ');
+    writeFileSync(join(dir, 'platform/extra/new.yaml'), 'kind: Prompt\nid: [unclosed\n');
+    expectSameAsCold(session, dir, ['platform/tools.yaml', 'platform/extra/new.yaml']);
+
+    // Delete a file (the watcher reports a path that no longer exists) and then a whole folder, unreported.
+    rmSync(join(dir, 'platform/extra/new.yaml'));
+    expectSameAsCold(session, dir, ['platform/extra/new.yaml']);
+    rmSync(join(dir, 'tenants/novamed'), { recursive: true });
+    expectSameAsCold(session, dir, []);
+
+    // A tenant's parent changes what every tenant can see: everything is resolved again.
+    edit(dir, 'platform/tenants.yaml', 'parent: acme-pharma', 'parent: helix-bio');
+    const moved = expectSameAsCold(session, dir, ['platform/tenants.yaml']);
+    expect(moved.resolvedAssets).toBe(moved.graph.assets.length);
+
+    // The registry folder removed, then back.
+    const backup = `${dir}.bak`;
+    renameSync(dir, backup);
+    expectSameAsCold(session, dir, []);
+    renameSync(backup, dir);
+    expectSameAsCold(session, dir);
+  });
+
+  it('after each of 150 random edits: renames, typos, duplicates, deletes, visibility and tenant changes', () => {
+    const dir = copyRegistry();
+    const session = newSession(dir);
+    expectSameAsCold(session, dir);
+    let seed = 11;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const files = () => listYaml(dir).filter((f) => f !== 'canon.yaml');
+    const removed = new Map<string, string>();
+    const originals = new Map(files().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+    const ids = () => files().flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/^id: (\S+)$/gm)].map((m) => m[1]!));
+    const mutate = (f: string, change: (text: string) => string) => {
+      const path = join(dir, f);
+      if (!existsSync(path)) return [];
+      writeFileSync(path, change(readFileSync(path, 'utf8')));
+      return [f];
+    };
+    const edits: (() => string[] | undefined)[] = [
+      // Rename an asset: references to it from anywhere dangle (or resolve to the new id).
+      () => { const f = pick(files()); return mutate(f, (t) => t.replace(/^id: (\S+)$/m, (_m, id: string) => `id: ${id.endsWith('-x') ? id.slice(0, -2) : `${id}-x`}`)); },
+      // Point a reference at another id, an existing one or a typo.
+      () => { const f = pick(files()); const to = random() < 0.5 ? pick(ids()) : `${pick(ids())}q`; return mutate(f, (t) => t.replace(/(prompt|persona|skill|use_case|workflow|parent): [a-z0-9-]+/, `$1: ${to}`)); },
+      // Copy a document into a new file: duplicate ids.
+      () => { const f = pick(files()); const doc = pick(readFileSync(join(dir, f), 'utf8').split(/^---$/m)); const name = `copies/c${Math.floor(random() * 5)}.yaml`; mkdirSync(join(dir, 'copies'), { recursive: true }); writeFileSync(join(dir, name), doc); return [name]; },
+      // Delete a file, or bring one back.
+      () => {
+        if (removed.size > 0 && random() < 0.5) { const [f, text] = pick([...removed]); removed.delete(f); mkdirSync(dirname(join(dir, f)), { recursive: true }); writeFileSync(join(dir, f), text); return [f]; }
+        const f = pick(files()); removed.set(f, readFileSync(join(dir, f), 'utf8')); rmSync(join(dir, f)); return [f];
+      },
+      // Visibility and sharing.
+      () => { const f = pick(files()); return mutate(f, (t) => (t.includes('is_public: true') ? t.replace('is_public: true', 'is_public: false') : t.replace(/^(id: \S+)$/m, '$1\nis_public: true'))); },
+      // Move an asset to another tenant, or to the platform.
+      () => { const f = pick(files()); const to = pick(['acme-pharma', 'acme-oncology', 'novamed', 'helix-bio', null]); return mutate(f, (t) => t.replace(/^tenant: \S+\n/m, '').replace(/^(id: \S+)$/m, to ? `$1\ntenant: ${to}` : '$1')); },
+      // The tenant tree.
+      () => mutate('platform/tenants.yaml', (t) => t.replace(/^parent: \S+$/m, `parent: ${pick(['acme-pharma', 'novamed', 'helix-bio', 'acme-oncology'])}`)),
+      // Schema and YAML errors.
+      () => { const f = pick(files()); return mutate(f, (t) => (random() < 0.5 ? t.replace(/^name: /m, 'nmae: ') : `${t}\n  bad: [unclosed\n`)); },
+      // Undo: a file back as it was, so the registry also turns healthy again.
+      () => { const [f, text] = pick([...originals]); removed.delete(f); mkdirSync(dirname(join(dir, f)), { recursive: true }); writeFileSync(join(dir, f), text); return [f]; },
+      // Everything back (a `git checkout .`), every path reported.
+      () => {
+        const touched = [...new Set([...files(), ...originals.keys()])];
+        rmSync(join(dir, 'copies'), { recursive: true, force: true });
+        removed.clear();
+        for (const [f, text] of originals) { mkdirSync(dirname(join(dir, f)), { recursive: true }); writeFileSync(join(dir, f), text); }
+        return touched;
+      },
+      // A full rescan, nothing named.
+      () => undefined,
+    ];
+    const errors: number[] = [];
+    for (let step = 0; step < 150; step++) {
+      const changed = pick(edits)();
+      // The session is told about files as a watcher would; a full rescan is told nothing.
+      const warm = session.update(changed?.map((f) => join(dir, f)));
+      const cold = checkRegistry(dir, catalog, { validators });
+      expect(warm.diagnostics, `step ${step}`).toEqual(cold.diagnostics);
+      expect(warm.graph.assets, `step ${step}`).toEqual(cold.graph.assets);
+      errors.push(cold.diagnostics.filter((d) => d.severity === 'error').length);
+    }
+    // The walk visits healthy registries as well as broken ones.
+    expect(errors.filter((n) => n === 0).length).toBeGreaterThan(5);
+    expect(errors.filter((n) => n > 0).length).toBeGreaterThan(50);
+  });
+});
+
+function listYaml(dir: string, base = dir): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).sort().flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return listYaml(path, base);
+    return name.endsWith('.yaml') ? [relative(base, path)] : [];
+  });
+}
