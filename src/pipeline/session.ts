@@ -29,7 +29,7 @@ export interface PlanSessionOptions {
   root?: string;
   limits?: ParseLimits;
   validators?: Validators;
-  /** The registry's git commit for the plan; by default asked of git on every update, as `canon plan` does. */
+  /** The registry's git commit; by default asked of git, as `canon plan` does, when a plan's commit or hash is first read. */
   gitCommit?: () => string | null;
 }
 
@@ -130,20 +130,20 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
     const loadMs = lap();
 
     const documents = states.reduce((n, s) => n + s.documents.length, 0);
-    const kinded = states.flatMap((s) => s.kinded);
     const validateMs = lap();
-    const resolved = resolver.resolve({ documents: kinded, diagnostics: [] });
+    const resolved = resolver.resolve(states.map((s) => s.kinded));
     const settings = listed.length > 0 || documents > 0 ? loadConfig(dir, root).diagnostics : [];
     const diagnostics = sortDiagnostics([...(missing ? [missing] : []), ...states.flatMap((s) => s.diagnostics), ...resolved.diagnostics, ...settings]);
     const resolveMs = lap();
 
     let plan: Plan | null = null;
     if (live && !hasErrors(diagnostics)) {
-      const wanted = resolved.graph.assets.map((a) => ({ table: shapes.get(a.kind)!.table, uuid: a.uuid, id: a.id }));
-      const registry = { assets: live.snapshot.assets, unmanaged: clashingRows(live.snapshot, wanted) };
+      const { snapshot } = live;
+      const unmanaged = snapshot.unmanagedRows.length === 0 ? [] : clashingRows(snapshot, resolved.graph.assets.map((a) => ({ table: shapes.get(a.kind)!.table, uuid: a.uuid, id: a.id })));
+      const registry = { assets: snapshot.assets, unmanaged };
       plan = computePlan({
         shapes, graph: resolved.graph, live: registry, schema: live.migration.changes, database: live.label,
-        deleteMode: options.deleteMode, gitCommit: gitCommit(),
+        deleteMode: options.deleteMode, gitCommit,
       }, cache);
     }
     const planMs = lap();

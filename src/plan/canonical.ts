@@ -41,6 +41,14 @@ export class StateCache {
     return text;
   }
 
+  /** Whether a live state has the desired content; equal texts are then shared, so the next check is a pointer compare. */
+  sameContent(live: AssetState, desired: CanonicalState): boolean {
+    const text = this.textOf(live);
+    if (text !== desired.text) return false;
+    desired.text = text;
+    return true;
+  }
+
   /** The hash of the live rows; the managed rows' part is hashed once per read of them. */
   liveHashOf(live: LiveRegistry, compute: () => string): string {
     const unmanaged = JSON.stringify(live.unmanaged);
@@ -50,6 +58,24 @@ export class StateCache {
     this.liveHashes.set(live.assets, { unmanaged, hash });
     return hash;
   }
+}
+
+/**
+ * A property computed the first time it is read, then kept as a plain value. The computation must
+ * depend only on data that is not changed afterwards.
+ */
+export function computedOnRead<T extends object, K extends keyof T>(target: T, key: K, compute: () => T[K]): void {
+  const settle = (value: T[K]) => Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const value = compute();
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
 }
 
 /** A line of a hashed listing: a short head that orders it and a long tail (a state's text) that rarely does. */

@@ -6,11 +6,11 @@ import type { RegistryGraph } from '../resolve/graph.ts';
 import { fieldChanges, type Labeler } from './fields.ts';
 import type { AssetChange, DeleteMode, Plan } from './model.ts';
 import { dependencyOrder, type KindShape } from './shape.ts';
-import { hashSortedLines, StateCache, type CanonicalState } from './canonical.ts';
-import type { AssetState } from './state.ts';
+import { computedOnRead, hashSortedLines, StateCache } from './canonical.ts';
 
 export interface PlanInputs {
-  gitCommit: string | null;
+  /** The registry's git commit, or how to ask for it when first read (asking git costs more than planning an edit). */
+  gitCommit: string | null | (() => string | null);
   shapes: ReadonlyMap<string, KindShape>;
   graph: RegistryGraph;
   live: LiveRegistry;
@@ -22,32 +22,20 @@ export interface PlanInputs {
 /** Stage "plan": the registry graph against the live rows → typed changes. Pure: no I/O. */
 export function computePlan(input: PlanInputs, cache: StateCache = new StateCache()): Plan {
   const { shapes, graph, live } = input;
-  let labels: Map<string, string> | undefined;
-  // Built on first use: a plan with nothing to describe field by field never needs it.
-  const label: Labeler = (uuid) => {
-    if (!labels) {
-      labels = new Map();
-      for (const a of live.assets.values()) labels.set(a.state.uuid, a.state.id);
-      for (const a of graph.assets) labels.set(a.uuid, a.id);
-    }
-    return labels.get(uuid) ?? uuid;
-  };
+  // The registry's id for a database id, else the live row's: asked only for the assets that changed.
+  const label: Labeler = (uuid) => graph.byUuid.get(uuid)?.id ?? live.assets.get(uuid)?.state.id ?? uuid;
   const order = new Map(dependencyOrder(shapes).map((s, i) => [s.kind, i]));
   const diagnostics: Diagnostic[] = [];
   const changes: AssetChange[] = [];
-  const desired = new Map<string, CanonicalState>();
-  const textOfAfter = new Map<AssetState, string>();
   let unchanged = 0;
 
   for (const asset of graph.assets) {
     const shape = shapes.get(asset.kind)!;
     const canonical = cache.desiredOf(shape, asset);
     const after = canonical.state;
-    desired.set(asset.uuid, canonical);
-    textOfAfter.set(after, canonical.text);
     const current = live.assets.get(asset.uuid);
     // Equal canonical texts, equal content: the field diff is built only for assets that differ.
-    if (current && !current.deleted && cache.textOf(current.state) === canonical.text) {
+    if (current && !current.deleted && cache.sameContent(current.state, canonical)) {
       unchanged++;
       continue;
     }
@@ -69,7 +57,7 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
     }
   }
   for (const current of live.assets.values()) {
-    if (desired.has(current.state.uuid) || current.deleted) continue;
+    if (graph.byUuid.has(current.state.uuid) || current.deleted) continue;
     const s = current.state;
     changes.push({ action: 'delete', kind: s.kind, id: s.id, tenant: s.tenant, uuid: s.uuid, table: current.table, source: null, fields: [], version: current.version, before: s });
   }
@@ -82,22 +70,27 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
     delete: changes.filter((c) => c.action === 'delete').length,
     unchanged,
   };
-  // Each hash is sha256 over sorted lines; the states' texts are the ones computed above, not recomputed.
-  const registryHash = hashSortedLines([...desired.values()].map(({ state: s, text }) => ({ head: `${s.uuid} ${s.tenant} ${s.id} `, tail: text })));
-  const liveHash = cache.liveHashOf(live, () => hashSortedLines([
+  const plan: Plan = {
+    formatVersion: '1', database: input.database, deleteMode: input.deleteMode, gitCommit: null, schema: input.schema, changes, summary,
+    registryHash: '', liveHash: '', planHash: '', diagnostics: sortDiagnostics(diagnostics),
+  };
+  // Each hash is sha256 over sorted lines of the texts built above. Hashing all of them costs more
+  // than planning an edit, so they are computed when first read (rendering JSON, compiling, applying),
+  // as is the git commit when given as a question.
+  const { gitCommit } = input;
+  if (typeof gitCommit === 'function') computedOnRead(plan, 'gitCommit', gitCommit);
+  else plan.gitCommit = gitCommit;
+  const desired = () => graph.assets.map((asset) => cache.desiredOf(shapes.get(asset.kind)!, asset));
+  const textOfChange = (c: AssetChange) => (c.after ? cache.desiredOf(shapes.get(c.kind)!, graph.byUuid.get(c.uuid)!).text : '');
+  computedOnRead(plan, 'registryHash', () => hashSortedLines(desired().map(({ state: s, text }) => ({ head: `${s.uuid} ${s.tenant} ${s.id} `, tail: text }))));
+  computedOnRead(plan, 'liveHash', () => cache.liveHashOf(live, () => hashSortedLines([
     ...[...live.assets.values()].map((a) => ({ head: `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} `, tail: cache.textOf(a.state) })),
     ...live.unmanaged.map((u) => ({ head: `unmanaged ${JSON.stringify(u)}`, tail: '' })),
-  ]));
-  const planHash = hashSortedLines([
-    { head: `settings ${input.deleteMode} ${input.gitCommit} ${registryHash} ${liveHash}`, tail: '' },
+  ])));
+  computedOnRead(plan, 'planHash', () => hashSortedLines([
+    { head: `settings ${input.deleteMode} ${plan.gitCommit} ${plan.registryHash} ${plan.liveHash}`, tail: '' },
     ...input.schema.map((c, i) => ({ head: `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`, tail: '' })),
-    ...changes.map((c) => ({
-      head: `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} `,
-      tail: c.after ? textOfAfter.get(c.after)! : '',
-    })),
-  ]);
-  return {
-    formatVersion: '1', database: input.database, deleteMode: input.deleteMode, gitCommit: input.gitCommit, schema: input.schema, changes, summary,
-    registryHash, liveHash, planHash, diagnostics: sortDiagnostics(diagnostics),
-  };
+    ...changes.map((c) => ({ head: `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} `, tail: textOfChange(c) })),
+  ]));
+  return plan;
 }

@@ -34,11 +34,36 @@ export class AssetIndex {
 
   /** Adds a document (its entry may be given, when the caller kept it from an earlier index). */
   add(document: KindedDocument, entry: IndexedAsset = indexedAssetOf(document)): IndexedAsset {
-    const ids = this.byKindAndId.get(document.model.kind) ?? new Map<string, IndexedAsset[]>();
-    this.byKindAndId.set(document.model.kind, ids);
-    ids.set(document.value.id, [...(ids.get(document.value.id) ?? []), entry]);
-    this.byId.set(document.value.id, [...(this.byId.get(document.value.id) ?? []), entry]);
+    let ids = this.byKindAndId.get(document.model.kind);
+    if (!ids) this.byKindAndId.set(document.model.kind, (ids = new Map()));
+    append(ids, document.value.id, entry);
+    append(this.byId, document.value.id, entry);
     return entry;
+  }
+
+  /**
+   * Adds an entry where it belongs in document order, given each entry's position (an index kept
+   * across edits adds a changed file's documents among those already there).
+   */
+  insert(entry: IndexedAsset, position: (entry: IndexedAsset) => number): void {
+    const { model, value } = entry.document;
+    let ids = this.byKindAndId.get(model.kind);
+    if (!ids) this.byKindAndId.set(model.kind, (ids = new Map()));
+    for (const list of [append(ids, value.id, entry), append(this.byId, value.id, entry)]) {
+      if (list.length > 1) list.sort((a, b) => position(a) - position(b));
+    }
+  }
+
+  remove(entry: IndexedAsset): void {
+    const { model, value } = entry.document;
+    const ids = this.byKindAndId.get(model.kind);
+    if (ids) without(ids, value.id, entry);
+    without(this.byId, value.id, entry);
+  }
+
+  /** Every entry with this id, of any kind, in document order. */
+  withId(id: string): readonly IndexedAsset[] {
+    return this.byId.get(id) ?? [];
   }
 
   /** Resolution order: the writer's own tenant, then its ancestors nearest first, then the platform; then public assets. */
@@ -61,4 +86,17 @@ export class AssetIndex {
       .map((a) => a.document.value.id);
     return { missing: true, candidates: visible };
   }
+}
+
+function append<V>(map: Map<string, V[]>, key: string, value: V): V[] {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+  return list ?? map.get(key)!;
+}
+
+function without<V>(map: Map<string, V[]>, key: string, value: V) {
+  const list = map.get(key)?.filter((v) => v !== value) ?? [];
+  if (list.length > 0) map.set(key, list);
+  else map.delete(key);
 }

@@ -76,8 +76,8 @@ export function finishResolution(catalog: KindCatalog, scope: TenantScope, entri
   const edges: Edge<CycleSite>[] = [];
   for (const r of resolutions) {
     if (r.asset) assets.push(r.asset);
-    diagnostics.push(...r.diagnostics);
-    edges.push(...r.edges);
+    for (const d of r.diagnostics) diagnostics.push(d);
+    for (const e of r.edges) edges.push(e);
   }
   diagnostics.push(...checkTenancy(catalog, scope, entries));
   const cycles = findCycles(edges);
@@ -93,13 +93,24 @@ export function finishResolution(catalog: KindCatalog, scope: TenantScope, entri
 }
 
 /** Every document into the index; a later duplicate (same kind, owner and id, or same uuid) is reported and left out. */
-export function indexAll(documents: readonly KindedDocument[], index: AssetIndex, diagnostics: Diagnostic[], entryOf?: (d: KindedDocument) => IndexedAsset): IndexedAsset[] {
+export function indexAll(documents: readonly KindedDocument[], index: AssetIndex, diagnostics: Diagnostic[]): IndexedAsset[] {
+  return withoutDuplicates(documents.map((document) => index.add(document)), diagnostics);
+}
+
+/** What makes two assets the same one: kind, owner and id. */
+export const identityKey = (entry: IndexedAsset) => `${entry.document.model.kind}\u0000${entry.tenant ?? ''}\u0000${entry.document.value.id}`;
+
+/**
+ * The entries (in document order) without those that repeat an earlier kept one: same identity, or
+ * same uuid. Each left out is reported where it is written, naming the one kept.
+ */
+export function withoutDuplicates(entries: readonly IndexedAsset[], diagnostics: Diagnostic[], keyOf = identityKey): IndexedAsset[] {
   const firstByKey = new Map<string, IndexedAsset>();
   const firstByUuid = new Map<string, IndexedAsset>();
-  const entries: IndexedAsset[] = [];
-  for (const document of documents) {
-    const entry = index.add(document, entryOf?.(document));
-    const key = `${document.model.kind}\u0000${entry.tenant ?? ''}\u0000${document.value.id}`;
+  const kept: IndexedAsset[] = [];
+  for (const entry of entries) {
+    const { document } = entry;
+    const key = keyOf(entry);
     const first = firstByKey.get(key) ?? firstByUuid.get(entry.uuid);
     if (first) {
       const where = locate(first.document.doc, ['id']);
@@ -112,9 +123,9 @@ export function indexAll(documents: readonly KindedDocument[], index: AssetIndex
     }
     firstByKey.set(key, entry);
     firstByUuid.set(entry.uuid, entry);
-    entries.push(entry);
+    kept.push(entry);
   }
-  return entries;
+  return kept;
 }
 
 function resolveOne(index: Lookups, ref: ReferenceModel, id: string, viewer: string | null, at: SourcePosition, diagnostics: Diagnostic[]): IndexedAsset | undefined {

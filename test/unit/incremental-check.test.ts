@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkRegistry } from '../../src/pipeline/check.ts';
+import { assetUuid } from '../../src/resolve/uuid.ts';
 import { createPlanSession, type PlanSession } from '../../src/pipeline/session.ts';
 import { compileValidators } from '../../src/validate/ajv.ts';
 import { catalog, copyRegistry, edit } from '../support/registry.ts';
@@ -31,11 +32,12 @@ describe('plan session: check results equal a cold check', () => {
     expect(first.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(first.resolvedAssets).toBe(first.graph.assets.length);
 
-    // Change a field: one file parsed again, and only its assets (nothing refers to a changed id) resolved again.
-    edit(dir, 'platform/roles.yaml', 'name: ', 'name: Renamed ');
-    const changedField = expectSameAsCold(session, dir, ['platform/roles.yaml']);
+    // Change a field of assets everything refers to: one file parsed again, and only its assets
+    // resolved again, since their ids still mean the same rows.
+    edit(dir, 'platform/industries.yaml', 'name: ', 'name: Renamed ');
+    const changedField = expectSameAsCold(session, dir, ['platform/industries.yaml']);
     expect(changedField.parsedFiles).toBe(1);
-    expect(changedField.resolvedAssets).toBeLessThan(first.resolvedAssets / 2);
+    expect(changedField.resolvedAssets).toBe(readFileSync(join(dir, 'platform/industries.yaml'), 'utf8').match(/^kind: /gm)!.length);
 
     // Add an asset in a new file, referring to existing ones.
     mkdirSync(join(dir, 'platform/extra'), { recursive: true });
@@ -48,6 +50,38 @@ describe('plan session: check results equal a cold check', () => {
     expect(broken.diagnostics.some((d) => d.code === 'CANON302' && d.file.endsWith('agents.yaml'))).toBe(true);
     edit(dir, 'platform/prompts.yaml', 'id: literature-summaries', 'id: literature-summary');
     expect(expectSameAsCold(session, dir, ['platform/prompts.yaml']).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+
+    // A typo'd reference is told the closest id; an asset added later in another file can be closer.
+    edit(dir, 'platform/agents.yaml', 'tools: [pubmed-search, clinicaltrials-gov', 'tools: [pubmed-sxxrch, clinicaltrials-gov');
+    const typo = expectSameAsCold(session, dir, ['platform/agents.yaml']);
+    expect(typo.diagnostics.find((d) => d.code === 'CANON302')?.message).toContain("Did you mean 'pubmed-search'?");
+    writeFileSync(join(dir, 'platform/extra/closer.yaml'), 'kind: Tool\nid: pubmed-sxrch\nname: Closer\ntool_category: api\n');
+    const closer = expectSameAsCold(session, dir, ['platform/extra/closer.yaml']);
+    expect(closer.diagnostics.find((d) => d.code === 'CANON302')?.message).toContain("Did you mean 'pubmed-sxrch'?");
+    rmSync(join(dir, 'platform/extra/closer.yaml'));
+    edit(dir, 'platform/agents.yaml', 'tools: [pubmed-sxxrch, clinicaltrials-gov', 'tools: [pubmed-search, clinicaltrials-gov');
+    expectSameAsCold(session, dir, ['platform/extra/closer.yaml', 'platform/agents.yaml']);
+
+    // One id, two kinds, written in files added out of document order: a reference of a third
+    // kind is told about the one written first.
+    writeFileSync(join(dir, 'tenants/zz.yaml'), 'kind: Skill\nid: shared-name\nname: A skill\nskill_category: domain\n');
+    expectSameAsCold(session, dir, ['tenants/zz.yaml']);
+    writeFileSync(join(dir, 'platform/aa.yaml'), 'kind: Prompt\nid: shared-name\nname: A prompt\ncontent: x\n');
+    edit(dir, 'platform/agents.yaml', 'tools: [pubmed-search, clinicaltrials-gov', 'tools: [shared-name, clinicaltrials-gov');
+    const twoKinds = expectSameAsCold(session, dir, ['platform/aa.yaml', 'platform/agents.yaml']);
+    expect(twoKinds.diagnostics.find((d) => d.code === 'CANON303')?.message).toContain("'shared-name' is a Prompt");
+    edit(dir, 'platform/agents.yaml', 'tools: [shared-name, clinicaltrials-gov', 'tools: [pubmed-search, clinicaltrials-gov');
+    rmSync(join(dir, 'platform/aa.yaml'));
+    rmSync(join(dir, 'tenants/zz.yaml'));
+    expectSameAsCold(session, dir, ['platform/aa.yaml', 'platform/agents.yaml', 'tenants/zz.yaml']);
+
+    // Two assets claiming one database id: the later one is the duplicate, and only while both exist.
+    const takenUuid = assetUuid('Role', null, readFileSync(join(dir, 'platform/roles.yaml'), 'utf8').match(/^id: (\S+)$/m)![1]!);
+    writeFileSync(join(dir, 'tenants/claims.yaml'), `kind: Role\nid: claimant\nuuid: ${takenUuid.toUpperCase()}\nname: Claimant\n`);
+    const sameUuid = expectSameAsCold(session, dir, ['tenants/claims.yaml']);
+    expect(sameUuid.diagnostics.filter((d) => d.code === 'CANON301').map((d) => d.file.split('/').slice(-1)[0])).toEqual(['claims.yaml']);
+    rmSync(join(dir, 'tenants/claims.yaml'));
+    expectSameAsCold(session, dir, ['tenants/claims.yaml']);
 
     // Introduce an error (schema and YAML) and fix it.
     edit(dir, 'platform/tools.yaml', 'name: ', 'nmae: ');
@@ -108,6 +142,13 @@ describe('plan session: check results equal a cold check', () => {
       () => { const f = pick(files()); return mutate(f, (t) => (t.includes('is_public: true') ? t.replace('is_public: true', 'is_public: false') : t.replace(/^(id: \S+)$/m, '$1\nis_public: true'))); },
       // Move an asset to another tenant, or to the platform.
       () => { const f = pick(files()); const to = pick(['acme-pharma', 'acme-oncology', 'novamed', 'helix-bio', null]); return mutate(f, (t) => t.replace(/^tenant: \S+\n/m, '').replace(/^(id: \S+)$/m, to ? `$1\ntenant: ${to}` : '$1')); },
+      // An explicit database id, set or changed: references to the asset now mean another row.
+      () => {
+        const hex = () => Math.floor(random() * 16).toString(16);
+        const uuid = `${Array.from({ length: 8 }, hex).join('')}-0000-4000-8000-${Array.from({ length: 12 }, hex).join('')}`;
+        const f = pick(files());
+        return mutate(f, (t) => t.replace(/^uuid: \S+\n/m, '').replace(/^(id: \S+)$/m, `$1\nuuid: ${random() < 0.5 ? uuid : uuid.toUpperCase()}`));
+      },
       // The tenant tree.
       () => mutate('platform/tenants.yaml', (t) => t.replace(/^parent: \S+$/m, `parent: ${pick(['acme-pharma', 'novamed', 'helix-bio', 'acme-oncology'])}`)),
       // Schema and YAML errors.
