@@ -55,13 +55,15 @@ const managedRow = z.object({ row_id: z.string(), asset_id: z.string(), tenant: 
  * resolver produces, plus unmanaged rows that clash with the registry's ids. Only columns the live
  * table has are read, so a plan can be made before pending schema changes are applied.
  */
-export async function readLiveRegistry(db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema, wanted: WantedRow[]): Promise<LiveRegistry> {
+export async function readLiveRegistry(
+  db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema, wanted: WantedRow[],
+): Promise<LiveRegistry> {
   const { assets, unmanagedRows } = await readLive(db, shapes, live, wanted);
   return { assets, unmanaged: unmanagedRows };
 }
 
 /** The managed rows and every unmanaged row's keys: what a plan session plans any later registry against. */
-export const readLiveSnapshot = (db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema): Promise<LiveSnapshot> =>
+export const readLiveSnapshot = (db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema) =>
   readLive(db, shapes, live, 'all');
 
 /** The unmanaged rows in the way of these assets: exactly those `readLiveRegistry` would have read for them. */
@@ -78,7 +80,9 @@ export function clashingRows(snapshot: LiveSnapshot, wanted: readonly WantedRow[
   return snapshot.unmanagedRows.filter((u) => uuids.get(u.table)?.has(u.uuid) || ids.get(u.table)?.has(u.uniqueId));
 }
 
-async function readLive(db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema, wanted: WantedRow[] | 'all'): Promise<LiveSnapshot> {
+async function readLive(
+  db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema, wanted: WantedRow[] | 'all',
+): Promise<LiveSnapshot> {
   const result: LiveSnapshot = { assets: new Map(), unmanagedRows: [], managedIds: new Map() };
   if (!live.tables.has('canon_managed_rows')) return result;
   for (const shape of shapes) {
@@ -105,7 +109,9 @@ async function readLive(db: CommonQueryMethods, shapes: Iterable<KindShape>, liv
         WHERE ${sql.identifier([rel.ownerColumn])} IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
       for (const r of found as Row[]) {
         const owner = String(r.canon_owner);
-        byOwner.set(owner, [...(byOwner.get(owner) ?? []), r]);
+        const list = byOwner.get(owner);
+        if (list) list.push(r);
+        else byOwner.set(owner, [r]);
       }
     }
     for (const r of rows as Row[]) {
@@ -122,7 +128,9 @@ async function readLive(db: CommonQueryMethods, shapes: Iterable<KindShape>, liv
     if (!has('unique_id')) continue;
     const tenantColumn = has('tenant_id') ? sql.fragment`tenant_id` : sql.fragment`NULL::uuid`;
     const versionColumn = has('version') ? sql.fragment`version` : sql.fragment`0`;
-    const unmanagedRow = z.object({ id: z.string(), unique_id: z.string(), tenant_id: z.string().nullable(), version: z.number() });
+    const unmanagedRow = z.object({
+      id: z.string(), unique_id: z.string(), tenant_id: z.string().nullable(), version: z.number(),
+    });
     let clashes: readonly z.infer<typeof unmanagedRow>[];
     if (wanted === 'all') {
       clashes = await db.any(sql.type(unmanagedRow)`
@@ -136,7 +144,11 @@ async function readLive(db: CommonQueryMethods, shapes: Iterable<KindShape>, liv
         WHERE (id = ANY(${sql.array(candidates.map((c) => c.uuid), 'uuid')}) OR unique_id = ANY(${sql.array(candidates.map((c) => c.id), 'text')}))
           AND id NOT IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
     }
-    for (const c of clashes) result.unmanagedRows.push({ table: shape.table, uuid: c.id, uniqueId: c.unique_id, tenantUuid: c.tenant_id, version: c.version });
+    for (const c of clashes) {
+      const { id: uuid, unique_id: uniqueId, tenant_id: tenantUuid, version } = c;
+      const row = { table: shape.table, uuid, uniqueId, tenantUuid, version };
+      result.unmanagedRows.push(row);
+    }
   }
   return result;
 }

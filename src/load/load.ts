@@ -66,16 +66,19 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
 }
 
 /** One registry file → its documents, or the reason it could not be read. `file` is its name in diagnostics. */
-export function readRegistryFile(path: string, file: string, limits: ParseLimits = defaultLimits, cache?: ParseCache): ParsedFile {
+export function readRegistryFile(path: string, file: string, limits = defaultLimits, cache?: ParseCache): ParsedFile {
   let bytes: Uint8Array;
   try {
     const size = statSync(path).size;
     if (size > limits.maxFileBytes) {
-      return { documents: [], diagnostics: [error(codes.fileTooLarge, { file, line: 1, column: 1 }, `file is ${size} bytes, over the limit of ${limits.maxFileBytes}; split it into several files`)] };
+      const message = `file is ${size} bytes, over the limit of ${limits.maxFileBytes}; split it into several files`;
+      return { documents: [], diagnostics: [error(codes.fileTooLarge, { file, line: 1, column: 1 }, message)] };
     }
     bytes = readFileSync(path);
   } catch (e) {
-    return { documents: [], diagnostics: [error(codes.unreadable, { file, line: 1, column: 1 }, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)] };
+    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    const at = { file, line: 1, column: 1 };
+    return { documents: [], diagnostics: [error(codes.unreadable, at, `cannot read the file: ${reason}`)] };
   }
   const fresh = () => parseRegistryFile(file, bytes, limits);
   return cache ? cache.parse(file, bytes, limits, fresh) : fresh();

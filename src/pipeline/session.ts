@@ -6,6 +6,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diag
 import { clashingRows, readLiveSnapshot, type LiveSnapshot } from '../introspect/rows.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import type { SourceDocument } from '../load/document.ts';
+import { ParseCache } from '../load/cache.ts';
 import { checkDirectory, displayPath, listRegistryFiles, readRegistryFile } from '../load/load.ts';
 import { defaultLimits, type ParseLimits } from '../load/parse.ts';
 import { planMigration, type MigrationPlan } from '../migrate/migrate.ts';
@@ -28,8 +29,10 @@ export interface PlanSessionOptions {
   /** File names in diagnostics are relative to this folder (default: the working directory). */
   root?: string;
   limits?: ParseLimits;
+  /** Reuse parse results of files from an earlier run (the CLI's .canon/cache), for the first update. */
+  cacheDir?: string;
   validators?: Validators;
-  /** The registry's git commit; by default asked of git, as `canon plan` does, when a plan's commit or hash is first read. */
+  /** The registry's git commit; by default asked of git, as `canon plan` does, when a plan's commit or hash is read. */
   gitCommit?: () => string | null;
 }
 
@@ -89,6 +92,7 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
   const resolver = new IncrementalResolver(catalog);
   const cache = new StateCache();
   const gitCommit = options.gitCommit ?? (() => gitCommitOf(dir));
+  const parseCache = options.cacheDir ? new ParseCache(options.cacheDir) : undefined;
   const files = new Map<string, FileState>();
   let live: Live | null = null;
 
@@ -100,9 +104,11 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
       // readRegistryFile reports why.
     }
     if (known && bytes && known.bytes && bytes.equals(known.bytes)) return known;
-    const parsed = readRegistryFile(path, displayPath(path, root), limits);
-    const validated = validateRegistry({ dir, documents: parsed.documents, diagnostics: [], files: 1 }, catalog, validators);
-    return { bytes, documents: parsed.documents, kinded: validated.documents, diagnostics: [...parsed.diagnostics, ...validated.diagnostics] };
+    const parsed = readRegistryFile(path, displayPath(path, root), limits, parseCache);
+    const { documents } = parsed;
+    const validated = validateRegistry({ dir, documents, diagnostics: [], files: 1 }, catalog, validators);
+    const diagnostics = [...parsed.diagnostics, ...validated.diagnostics];
+    return { bytes, documents, kinded: validated.documents, diagnostics };
   }
 
   function update(changedPaths?: readonly string[]): SessionResult {
@@ -133,13 +139,18 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
     const validateMs = lap();
     const resolved = resolver.resolve(states.map((s) => s.kinded));
     const settings = listed.length > 0 || documents > 0 ? loadConfig(dir, root).diagnostics : [];
-    const diagnostics = sortDiagnostics([...(missing ? [missing] : []), ...states.flatMap((s) => s.diagnostics), ...resolved.diagnostics, ...settings]);
+    const fileDiagnostics = states.flatMap((s) => s.diagnostics);
+    const diagnostics = sortDiagnostics([
+      ...(missing ? [missing] : []), ...fileDiagnostics, ...resolved.diagnostics, ...settings,
+    ]);
     const resolveMs = lap();
 
     let plan: Plan | null = null;
     if (live && !hasErrors(diagnostics)) {
       const { snapshot } = live;
-      const unmanaged = snapshot.unmanagedRows.length === 0 ? [] : clashingRows(snapshot, resolved.graph.assets.map((a) => ({ table: shapes.get(a.kind)!.table, uuid: a.uuid, id: a.id })));
+      const wanted = () =>
+        resolved.graph.assets.map((a) => ({ table: shapes.get(a.kind)!.table, uuid: a.uuid, id: a.id }));
+      const unmanaged = snapshot.unmanagedRows.length === 0 ? [] : clashingRows(snapshot, wanted());
       const registry = { assets: snapshot.assets, unmanaged };
       plan = computePlan({
         shapes, graph: resolved.graph, live: registry, schema: live.migration.changes, database: live.label,
@@ -148,7 +159,8 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
     }
     const planMs = lap();
     return {
-      diagnostics, graph: resolved.graph, files: listed.length, documents, plan, parsedFiles, resolvedAssets: resolver.lastResolved,
+      diagnostics, graph: resolved.graph, files: listed.length, documents, plan,
+      parsedFiles, resolvedAssets: resolver.lastResolved,
       timings: { loadMs, validateMs, resolveMs, planMs },
     };
   }

@@ -41,7 +41,7 @@ export class StateCache {
     return text;
   }
 
-  /** Whether a live state has the desired content; equal texts are then shared, so the next check is a pointer compare. */
+  /** Whether a live state has the desired content. Equal texts are then shared: the next check compares pointers. */
   sameContent(live: AssetState, desired: CanonicalState): boolean {
     const text = this.textOf(live);
     if (text !== desired.text) return false;
@@ -65,7 +65,8 @@ export class StateCache {
  * depend only on data that is not changed afterwards.
  */
 export function computedOnRead<T extends object, K extends keyof T>(target: T, key: K, compute: () => T[K]): void {
-  const settle = (value: T[K]) => Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  const settle = (value: T[K]) =>
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   Object.defineProperty(target, key, {
     enumerable: true,
     configurable: true,

@@ -2,7 +2,7 @@ import { codes } from '../diagnostics/codes.ts';
 import { error, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { LiveRegistry } from '../introspect/rows.ts';
 import { describeSchemaChange, type SchemaChange } from '../migrate/changes.ts';
-import type { RegistryGraph } from '../resolve/graph.ts';
+import type { RegistryGraph, ResolvedAsset } from '../resolve/graph.ts';
 import { fieldChanges, type Labeler } from './fields.ts';
 import type { AssetChange, DeleteMode, Plan } from './model.ts';
 import { dependencyOrder, type KindShape } from './shape.ts';
@@ -71,8 +71,8 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
     unchanged,
   };
   const plan: Plan = {
-    formatVersion: '1', database: input.database, deleteMode: input.deleteMode, gitCommit: null, schema: input.schema, changes, summary,
-    registryHash: '', liveHash: '', planHash: '', diagnostics: sortDiagnostics(diagnostics),
+    formatVersion: '1', database: input.database, deleteMode: input.deleteMode, gitCommit: null, schema: input.schema,
+    changes, summary, registryHash: '', liveHash: '', planHash: '', diagnostics: sortDiagnostics(diagnostics),
   };
   // Each hash is sha256 over sorted lines of the texts built above. Hashing all of them costs more
   // than planning an edit, so they are computed when first read (rendering JSON, compiling, applying),
@@ -80,17 +80,29 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
   const { gitCommit } = input;
   if (typeof gitCommit === 'function') computedOnRead(plan, 'gitCommit', gitCommit);
   else plan.gitCommit = gitCommit;
-  const desired = () => graph.assets.map((asset) => cache.desiredOf(shapes.get(asset.kind)!, asset));
-  const textOfChange = (c: AssetChange) => (c.after ? cache.desiredOf(shapes.get(c.kind)!, graph.byUuid.get(c.uuid)!).text : '');
-  computedOnRead(plan, 'registryHash', () => hashSortedLines(desired().map(({ state: s, text }) => ({ head: `${s.uuid} ${s.tenant} ${s.id} `, tail: text }))));
+  const desiredOf = (asset: ResolvedAsset) => cache.desiredOf(shapes.get(asset.kind)!, asset);
+  const textOfChange = (c: AssetChange) => (c.after ? desiredOf(graph.byUuid.get(c.uuid)!).text : '');
+  computedOnRead(plan, 'registryHash', () => hashSortedLines(graph.assets.map((asset) => {
+    const { state: s, text } = desiredOf(asset);
+    return { head: `${s.uuid} ${s.tenant} ${s.id} `, tail: text };
+  })));
   computedOnRead(plan, 'liveHash', () => cache.liveHashOf(live, () => hashSortedLines([
-    ...[...live.assets.values()].map((a) => ({ head: `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} `, tail: cache.textOf(a.state) })),
+    ...[...live.assets.values()].map((a) => ({
+      head: `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} `,
+      tail: cache.textOf(a.state),
+    })),
     ...live.unmanaged.map((u) => ({ head: `unmanaged ${JSON.stringify(u)}`, tail: '' })),
   ])));
   computedOnRead(plan, 'planHash', () => hashSortedLines([
     { head: `settings ${input.deleteMode} ${plan.gitCommit} ${plan.registryHash} ${plan.liveHash}`, tail: '' },
-    ...input.schema.map((c, i) => ({ head: `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`, tail: '' })),
-    ...changes.map((c) => ({ head: `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} `, tail: textOfChange(c) })),
+    ...input.schema.map((c, i) => ({
+      head: `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`,
+      tail: '',
+    })),
+    ...changes.map((c) => ({
+      head: `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} `,
+      tail: textOfChange(c),
+    })),
   ]));
   return plan;
 }

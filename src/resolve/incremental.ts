@@ -3,13 +3,15 @@ import type { KindCatalog } from '../kinds/model.ts';
 import { locate } from '../load/document.ts';
 import type { KindedDocument } from '../validate/validate.ts';
 import { AssetIndex, indexedAssetOf, type IndexedAsset, type Lookup } from './index.ts';
-import { finishResolution, identityKey, resolveEntry, withoutDuplicates, type EntryResolution, type ResolvedRegistry } from './resolve.ts';
+import {
+  finishResolution, identityKey, resolveEntry, withoutDuplicates, type EntryResolution, type ResolvedRegistry,
+} from './resolve.ts';
 import { isPublic, sharedWithOf, TenantScope } from './scope.ts';
 
 /** One file's documents, in order. The same array object stands for the same file content. */
 export type FileDocuments = readonly KindedDocument[];
 
-/** An asset's resolution, with what it depended on: the ids it looked up, and the kinds it listed for a did-you-mean. */
+/** An asset's resolution, with what it depended on: the ids it looked up, the kinds it listed for a did-you-mean. */
 interface Memo {
   resolution: EntryResolution;
   ids: Set<string>;
@@ -94,7 +96,9 @@ export class IncrementalResolver {
       const is = this.meaningOf(id);
       if (was.text === is.text) continue;
       for (const d of [...(this.readers.get(id) ?? [])]) this.forget(d);
-      for (const kind of new Set([...was.kinds, ...is.kinds])) for (const d of [...(this.listers.get(kind) ?? [])]) this.forget(d);
+      for (const kind of new Set([...was.kinds, ...is.kinds])) {
+        for (const d of [...(this.listers.get(kind) ?? [])]) this.forget(d);
+      }
     }
 
     const diagnostics: Diagnostic[] = [];
@@ -143,23 +147,30 @@ export class IncrementalResolver {
     this.placed.delete(d);
   }
 
-  /** What looking up this id can answer, as text (equal texts, equal answers and messages), and the kinds that carry it. */
+  /** What looking up this id can answer, as text (equal texts, equal answers and messages); the kinds that carry it. */
   private meaningOf(id: string): { text: string; kinds: string[] } {
     const entries = this.index!.withId(id);
     const text = JSON.stringify(entries.map((e) => {
       const at = locate(e.document.doc, ['id']);
-      return [e.document.model.kind, e.tenant, e.uuid, isPublic(e.document), sharedWithOf(this.catalog, e.document), at.file, at.line, at.column];
+      const visibility = [isPublic(e.document), sharedWithOf(this.catalog, e.document)];
+      return [e.document.model.kind, e.tenant, e.uuid, visibility, at.file, at.line, at.column];
     }));
     return { text, kinds: entries.map((e) => e.document.model.kind) };
   }
 
-  /** Documents left out as duplicates: decided, as `resolveRegistry` does, in document order among those that share a key or uuid. */
+  /**
+   * Documents left out as duplicates: decided as `resolveRegistry` does, in document order, among
+   * the documents that share an identity key or uuid (the others can never be duplicates).
+   */
   private duplicates(rank: (e: IndexedAsset) => number, diagnostics: Diagnostic[]): Set<KindedDocument> {
     const crowded = new Set<KindedDocument>();
-    for (const groups of [this.byKey, this.byUuid]) for (const docs of groups.values()) if (docs.size > 1) for (const d of docs) crowded.add(d);
+    for (const groups of [this.byKey, this.byUuid]) {
+      for (const docs of groups.values()) if (docs.size > 1) for (const d of docs) crowded.add(d);
+    }
     if (crowded.size === 0) return crowded;
     const entries = [...crowded].map((d) => this.placed.get(d)!.entry).sort((a, b) => rank(a) - rank(b));
-    const kept = new Set(withoutDuplicates(entries, diagnostics, (e) => this.placed.get(e.document)!.key).map((e) => e.document));
+    const keyOf = (e: IndexedAsset) => this.placed.get(e.document)!.key;
+    const kept = new Set(withoutDuplicates(entries, diagnostics, keyOf).map((e) => e.document));
     return new Set([...crowded].filter((d) => !kept.has(d)));
   }
 

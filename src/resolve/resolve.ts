@@ -50,14 +50,20 @@ export function resolveEntry(entry: IndexedAsset, index: Lookups): EntryResoluti
   const reference = (ref: ReferenceModel, id: string, path: ValuePath): string | undefined => {
     const at = locate(doc, path);
     const target = resolveOne(index, ref, id, entry.tenant, at, diagnostics);
-    if (target && ref.acyclic) edges.push({ from: entry.uuid, to: target.uuid, where: { at, kind: model.kind, property: ref.property } });
+    if (target && ref.acyclic) {
+      edges.push({ from: entry.uuid, to: target.uuid, where: { at, kind: model.kind, property: ref.property } });
+    }
     return target?.uuid;
   };
   const row: Row = { id: entry.uuid };
-  for (const column of model.columns) if (value[column.property] !== undefined) row[column.column] = value[column.property];
+  for (const column of model.columns) {
+    if (value[column.property] !== undefined) row[column.column] = value[column.property];
+  }
   for (const ref of model.references) {
     const raw = value[ref.property];
-    if (ref.many && Array.isArray(raw)) row[ref.column] = raw.map((id, i) => reference(ref, String(id), [ref.property, i]) ?? null);
+    if (ref.many && Array.isArray(raw)) {
+      row[ref.column] = raw.map((id, i) => reference(ref, String(id), [ref.property, i]) ?? null);
+    }
     else if (typeof raw === 'string') row[ref.column] = reference(ref, raw, [ref.property]) ?? null;
   }
   const relations: Record<string, Row[]> = {};
@@ -66,12 +72,18 @@ export function resolveEntry(entry: IndexedAsset, index: Lookups): EntryResoluti
   }
   // Invalid documents still get their references checked (every problem in one run), but stay out of the graph.
   if (!document.valid) return { diagnostics, edges };
-  const asset: ResolvedAsset = { kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid, explicitUuid: typeof value.uuid === 'string', source: locate(doc, ['id']), row, relations };
+  const asset: ResolvedAsset = {
+    kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid,
+    explicitUuid: typeof value.uuid === 'string', source: locate(doc, ['id']), row, relations,
+  };
   return { asset, diagnostics, edges };
 }
 
 /** The checks that span the whole registry (tenancy rules, cycles), and the graph in document order. */
-export function finishResolution(catalog: KindCatalog, scope: TenantScope, entries: readonly IndexedAsset[], resolutions: readonly EntryResolution[], diagnostics: Diagnostic[]): ResolvedRegistry {
+export function finishResolution(
+  catalog: KindCatalog, scope: TenantScope, entries: readonly IndexedAsset[], resolutions: readonly EntryResolution[],
+  diagnostics: Diagnostic[],
+): ResolvedRegistry {
   const assets: ResolvedAsset[] = [];
   const edges: Edge<CycleSite>[] = [];
   for (const r of resolutions) {
@@ -86,25 +98,28 @@ export function finishResolution(catalog: KindCatalog, scope: TenantScope, entri
     for (const cycle of cycles) {
       const names = [...cycle.nodes, cycle.nodes[0]!].map((u) => labelOf.get(u) ?? u);
       const { at, kind, property } = cycle.closing.where;
-      diagnostics.push(error(codes.cycle, at, `${kind} ${property} forms a cycle: ${names.join(' → ')}; break it by removing one of these references`));
+      const path = names.join(' → ');
+      const message = `${kind} ${property} forms a cycle: ${path}; break it by removing one of these references`;
+      diagnostics.push(error(codes.cycle, at, message));
     }
   }
   return { graph: { assets, byUuid: new Map(assets.map((a) => [a.uuid, a])) }, diagnostics };
 }
 
-/** Every document into the index; a later duplicate (same kind, owner and id, or same uuid) is reported and left out. */
-export function indexAll(documents: readonly KindedDocument[], index: AssetIndex, diagnostics: Diagnostic[]): IndexedAsset[] {
+/** Every document into the index; a later duplicate (same kind, owner and id, or same uuid) is reported, left out. */
+export function indexAll(documents: readonly KindedDocument[], index: AssetIndex, diagnostics: Diagnostic[]) {
   return withoutDuplicates(documents.map((document) => index.add(document)), diagnostics);
 }
 
 /** What makes two assets the same one: kind, owner and id. */
-export const identityKey = (entry: IndexedAsset) => `${entry.document.model.kind}\u0000${entry.tenant ?? ''}\u0000${entry.document.value.id}`;
+export const identityKey = (entry: IndexedAsset) =>
+  `${entry.document.model.kind}\u0000${entry.tenant ?? ''}\u0000${entry.document.value.id}`;
 
 /**
  * The entries (in document order) without those that repeat an earlier kept one: same identity, or
  * same uuid. Each left out is reported where it is written, naming the one kept.
  */
-export function withoutDuplicates(entries: readonly IndexedAsset[], diagnostics: Diagnostic[], keyOf = identityKey): IndexedAsset[] {
+export function withoutDuplicates(entries: readonly IndexedAsset[], diagnostics: Diagnostic[], keyOf = identityKey) {
   const firstByKey = new Map<string, IndexedAsset>();
   const firstByUuid = new Map<string, IndexedAsset>();
   const kept: IndexedAsset[] = [];
@@ -128,7 +143,9 @@ export function withoutDuplicates(entries: readonly IndexedAsset[], diagnostics:
   return kept;
 }
 
-function resolveOne(index: Lookups, ref: ReferenceModel, id: string, viewer: string | null, at: SourcePosition, diagnostics: Diagnostic[]): IndexedAsset | undefined {
+function resolveOne(
+  index: Lookups, ref: ReferenceModel, id: string, viewer: string | null, at: SourcePosition, diagnostics: Diagnostic[],
+): IndexedAsset | undefined {
   const result = index.lookup(ref.target, id, viewer);
   if ('found' in result) return result.found;
   if ('privateTo' in result) {

@@ -54,17 +54,21 @@ const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 };
-const row = (label: string, values: number[], unit = 'ms') =>
-  `| ${label} | ${values.length} | ${quantile(values, 0.5).toFixed(1)} | ${quantile(values, 0.9).toFixed(1)} | ${Math.max(...values).toFixed(1)} | ${unit} |`;
+const row = (label: string, values: number[], unit = 'ms') => {
+  const figures = [quantile(values, 0.5), quantile(values, 0.9), Math.max(...values)].map((v) => v.toFixed(1));
+  return `| ${label} | ${values.length} | ${figures.join(' | ')} | ${unit} |`;
+};
 
 const work = mkdtempSync(join(tmpdir(), 'canon-bench-replan-'));
 const dir = join(work, 'registry');
 const written = writeSyntheticRegistry(dir, size);
 // A git checkout, as a real registry is: the plan records the commit, and asking git is part of each re-plan.
 try {
-  execFileSync('git', ['init', '-q'], { cwd: dir });
-  execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', 'add', '.'], { cwd: dir });
-  execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', 'commit', '-qm', 'registry'], { cwd: dir });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...args], { cwd: dir });
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-qm', 'registry');
 } catch {
   console.log('(git unavailable: plans record no commit)');
 }
@@ -72,7 +76,10 @@ const { db, drop } = await freshDatabase();
 try {
   await applyMigration(db, await planMigration(db, catalog, schema), { allowDestructive: false });
   let t = performance.now();
-  const applied = await applyRegistry(db, { dir, catalog, schema, deleteMode: 'soft', statementTimeoutMs: 600_000, lockTimeoutMs: 30_000, allowDelete: false, allowDestructive: false });
+  const applied = await applyRegistry(db, {
+    dir, catalog, schema, deleteMode: 'soft', statementTimeoutMs: 600_000, lockTimeoutMs: 30_000,
+    allowDelete: false, allowDestructive: false,
+  });
   const applyMs = performance.now() - t;
   if (applied.status !== 'applied') throw new Error(`apply: ${applied.status}`);
 
@@ -83,13 +90,15 @@ try {
   t = performance.now();
   const first = session.update();
   const firstMs = performance.now() - t;
-  if (!first.plan || first.plan.summary.unchanged !== first.graph.assets.length) throw new Error('the applied registry does not plan as unchanged');
+  if (first.plan?.summary.unchanged !== first.graph.assets.length) throw new Error('the applied registry has changes');
 
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
   const totals: number[] = [];
   // CPU time next to wall time: on a machine shared with other work, the gap is time spent waiting for a core.
   const cpuTimes: number[] = [];
-  const stages = { loadMs: [] as number[], validateMs: [] as number[], resolveMs: [] as number[], planMs: [] as number[] };
+  const stages: Record<keyof typeof first.timings, number[]> = {
+    loadMs: [], validateMs: [], resolveMs: [], planMs: [],
+  };
   const resolvedAssets: number[] = [];
   let updates = 0;
   for (let k = 0; k < edits; k++) {
@@ -124,13 +133,20 @@ try {
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^name: (.*)$/m, `name: $1 f${k}`));
     t = performance.now();
     const checked = checkRegistry(dir, catalog, { validators, cacheDir });
-    computePlan({ shapes, graph: checked.graph, live, schema: migration.changes, database: db.label, deleteMode: 'soft', gitCommit: gitCommitOf(dir) });
+    const plan = computePlan({
+      shapes, graph: checked.graph, live, schema: migration.changes, database: db.label, deleteMode: 'soft',
+      gitCommit: gitCommitOf(dir),
+    });
+    void plan.planHash;
     full.push(performance.now() - t);
   }
 
-  console.log(`\nre-plan after one saved file: ${first.graph.assets.length} assets in ${written.files} files, ${backend} (${db.label})`);
-  console.log(`apply ${applyMs.toFixed(0)} ms; session.refreshLive ${refreshMs.toFixed(0)} ms; first session.update (reads and plans everything) ${firstMs.toFixed(0)} ms`);
-  console.log(`after ${edits} edits the plan has ${updates} updates; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  const size = `${first.graph.assets.length} assets in ${written.files} files`;
+  console.log(`\nre-plan after one saved file: ${size}, ${backend} (${db.label})`);
+  console.log(`apply ${applyMs.toFixed(0)} ms; session.refreshLive ${refreshMs.toFixed(0)} ms;`
+    + ` first session.update (reads and plans everything) ${firstMs.toFixed(0)} ms`);
+  console.log(`after ${edits} edits the plan has ${updates} updates; load average ${load}\n`);
   console.log('| measure | n | median | p90 | max | unit |');
   console.log('|---|---:|---:|---:|---:|---|');
   console.log(row('session.update, one file edited', totals));

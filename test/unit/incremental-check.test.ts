@@ -21,8 +21,14 @@ function expectSameAsCold(session: PlanSession, dir: string, changed?: string[])
   return warm;
 }
 
-const newSession = (dir: string) =>
-  createPlanSession({ dir, catalog, validators, schema: { embeddings: false, dimensions: 8 }, deleteMode: 'soft', gitCommit: () => null });
+const newSession = (dir: string) => createPlanSession({
+  dir, catalog, validators, schema: { embeddings: false, dimensions: 8 }, deleteMode: 'soft', gitCommit: () => null,
+});
+const errorsOf = (result: { diagnostics: { severity: string }[] }) =>
+  result.diagnostics.filter((d) => d.severity === 'error');
+const assetsIn = (path: string) => readFileSync(path, 'utf8').match(/^kind: /gm)!.length;
+const fileNames = (diagnostics: { code: string; file: string }[], code: string) =>
+  diagnostics.filter((d) => d.code === code).map((d) => d.file.split('/').slice(-1)[0]);
 
 describe('plan session: check results equal a cold check', () => {
   it('after each edit of a scripted sequence, re-resolving only what the edit touches', () => {
@@ -37,11 +43,12 @@ describe('plan session: check results equal a cold check', () => {
     edit(dir, 'platform/industries.yaml', 'name: ', 'name: Renamed ');
     const changedField = expectSameAsCold(session, dir, ['platform/industries.yaml']);
     expect(changedField.parsedFiles).toBe(1);
-    expect(changedField.resolvedAssets).toBe(readFileSync(join(dir, 'platform/industries.yaml'), 'utf8').match(/^kind: /gm)!.length);
+    expect(changedField.resolvedAssets).toBe(assetsIn(join(dir, 'platform/industries.yaml')));
 
     // Add an asset in a new file, referring to existing ones.
     mkdirSync(join(dir, 'platform/extra'), { recursive: true });
-    writeFileSync(join(dir, 'platform/extra/new.yaml'), 'kind: Prompt\nid: brand-new-prompt\nname: Brand new\ncontent: Say hello.\nindustries: [biotech]\n');
+    const prompt = 'kind: Prompt\nid: brand-new-prompt\nname: Brand new\ncontent: Say hello.\nindustries: [biotech]\n';
+    writeFileSync(join(dir, 'platform/extra/new.yaml'), prompt);
     expectSameAsCold(session, dir, ['platform/extra/new.yaml']);
 
     // Break a reference from another file: rename a prompt that agents in other files use (did-you-mean included).
@@ -49,43 +56,46 @@ describe('plan session: check results equal a cold check', () => {
     const broken = expectSameAsCold(session, dir, ['platform/prompts.yaml']);
     expect(broken.diagnostics.some((d) => d.code === 'CANON302' && d.file.endsWith('agents.yaml'))).toBe(true);
     edit(dir, 'platform/prompts.yaml', 'id: literature-summaries', 'id: literature-summary');
-    expect(expectSameAsCold(session, dir, ['platform/prompts.yaml']).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(errorsOf(expectSameAsCold(session, dir, ['platform/prompts.yaml']))).toEqual([]);
 
     // A typo'd reference is told the closest id; an asset added later in another file can be closer.
-    edit(dir, 'platform/agents.yaml', 'tools: [pubmed-search, clinicaltrials-gov', 'tools: [pubmed-sxxrch, clinicaltrials-gov');
+    const tools = (first: string) => `tools: [${first}, clinicaltrials-gov`;
+    edit(dir, 'platform/agents.yaml', tools('pubmed-search'), tools('pubmed-sxxrch'));
     const typo = expectSameAsCold(session, dir, ['platform/agents.yaml']);
     expect(typo.diagnostics.find((d) => d.code === 'CANON302')?.message).toContain("Did you mean 'pubmed-search'?");
-    writeFileSync(join(dir, 'platform/extra/closer.yaml'), 'kind: Tool\nid: pubmed-sxrch\nname: Closer\ntool_category: api\n');
+    const closerTool = 'kind: Tool\nid: pubmed-sxrch\nname: Close\ntool_category: api\n';
+    writeFileSync(join(dir, 'platform/extra/closer.yaml'), closerTool);
     const closer = expectSameAsCold(session, dir, ['platform/extra/closer.yaml']);
     expect(closer.diagnostics.find((d) => d.code === 'CANON302')?.message).toContain("Did you mean 'pubmed-sxrch'?");
     rmSync(join(dir, 'platform/extra/closer.yaml'));
-    edit(dir, 'platform/agents.yaml', 'tools: [pubmed-sxxrch, clinicaltrials-gov', 'tools: [pubmed-search, clinicaltrials-gov');
+    edit(dir, 'platform/agents.yaml', tools('pubmed-sxxrch'), tools('pubmed-search'));
     expectSameAsCold(session, dir, ['platform/extra/closer.yaml', 'platform/agents.yaml']);
 
     // One id, two kinds, written in files added out of document order: a reference of a third
     // kind is told about the one written first.
-    writeFileSync(join(dir, 'tenants/zz.yaml'), 'kind: Skill\nid: shared-name\nname: A skill\nskill_category: domain\n');
+    writeFileSync(join(dir, 'tenants/zz.yaml'), 'kind: Skill\nid: shared-name\nname: Skill\nskill_category: domain\n');
     expectSameAsCold(session, dir, ['tenants/zz.yaml']);
     writeFileSync(join(dir, 'platform/aa.yaml'), 'kind: Prompt\nid: shared-name\nname: A prompt\ncontent: x\n');
-    edit(dir, 'platform/agents.yaml', 'tools: [pubmed-search, clinicaltrials-gov', 'tools: [shared-name, clinicaltrials-gov');
+    edit(dir, 'platform/agents.yaml', tools('pubmed-search'), tools('shared-name'));
     const twoKinds = expectSameAsCold(session, dir, ['platform/aa.yaml', 'platform/agents.yaml']);
     expect(twoKinds.diagnostics.find((d) => d.code === 'CANON303')?.message).toContain("'shared-name' is a Prompt");
-    edit(dir, 'platform/agents.yaml', 'tools: [shared-name, clinicaltrials-gov', 'tools: [pubmed-search, clinicaltrials-gov');
+    edit(dir, 'platform/agents.yaml', tools('shared-name'), tools('pubmed-search'));
     rmSync(join(dir, 'platform/aa.yaml'));
     rmSync(join(dir, 'tenants/zz.yaml'));
     expectSameAsCold(session, dir, ['platform/aa.yaml', 'platform/agents.yaml', 'tenants/zz.yaml']);
 
     // Two assets claiming one database id: the later one is the duplicate, and only while both exist.
-    const takenUuid = assetUuid('Role', null, readFileSync(join(dir, 'platform/roles.yaml'), 'utf8').match(/^id: (\S+)$/m)![1]!);
-    writeFileSync(join(dir, 'tenants/claims.yaml'), `kind: Role\nid: claimant\nuuid: ${takenUuid.toUpperCase()}\nname: Claimant\n`);
+    const firstRole = readFileSync(join(dir, 'platform/roles.yaml'), 'utf8').match(/^id: (\S+)$/m)![1]!;
+    const takenUuid = assetUuid('Role', null, firstRole).toUpperCase();
+    writeFileSync(join(dir, 'tenants/claims.yaml'), `kind: Role\nid: claimant\nuuid: ${takenUuid}\nname: Claimant\n`);
     const sameUuid = expectSameAsCold(session, dir, ['tenants/claims.yaml']);
-    expect(sameUuid.diagnostics.filter((d) => d.code === 'CANON301').map((d) => d.file.split('/').slice(-1)[0])).toEqual(['claims.yaml']);
+    expect(fileNames(sameUuid.diagnostics, 'CANON301')).toEqual(['claims.yaml']);
     rmSync(join(dir, 'tenants/claims.yaml'));
     expectSameAsCold(session, dir, ['tenants/claims.yaml']);
 
     // Introduce an error (schema and YAML) and fix it.
     edit(dir, 'platform/tools.yaml', 'name: ', 'nmae: ');
-    expect(expectSameAsCold(session, dir, ['platform/tools.yaml']).diagnostics.some((d) => d.severity === 'error')).toBe(true);
+    expect(errorsOf(expectSameAsCold(session, dir, ['platform/tools.yaml'])).length).toBeGreaterThan(0);
     edit(dir, 'platform/tools.yaml', 'nmae: ', 'name: ');
     writeFileSync(join(dir, 'platform/extra/new.yaml'), 'kind: Prompt\nid: [unclosed\n');
     expectSameAsCold(session, dir, ['platform/tools.yaml', 'platform/extra/new.yaml']);
@@ -119,48 +129,85 @@ describe('plan session: check results equal a cold check', () => {
     const files = () => listYaml(dir).filter((f) => f !== 'canon.yaml');
     const removed = new Map<string, string>();
     const originals = new Map(files().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
-    const ids = () => files().flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/^id: (\S+)$/gm)].map((m) => m[1]!));
-    const mutate = (f: string, change: (text: string) => string) => {
-      const path = join(dir, f);
-      if (!existsSync(path)) return [];
-      writeFileSync(path, change(readFileSync(path, 'utf8')));
+    const idsIn = (f: string) => [...readFileSync(join(dir, f), 'utf8').matchAll(/^id: (\S+)$/gm)].map((m) => m[1]!);
+    const ids = () => files().flatMap(idsIn);
+    const write = (f: string, text: string) => {
+      mkdirSync(dirname(join(dir, f)), { recursive: true });
+      writeFileSync(join(dir, f), text);
       return [f];
     };
+    const mutate = (f: string, change: (text: string) => string) =>
+      (existsSync(join(dir, f)) ? write(f, change(readFileSync(join(dir, f), 'utf8'))) : []);
+    const firstId = /^(id: \S+)$/m;
     const edits: (() => string[] | undefined)[] = [
       // Rename an asset: references to it from anywhere dangle (or resolve to the new id).
-      () => { const f = pick(files()); return mutate(f, (t) => t.replace(/^id: (\S+)$/m, (_m, id: string) => `id: ${id.endsWith('-x') ? id.slice(0, -2) : `${id}-x`}`)); },
+      () => mutate(pick(files()), (t) =>
+        t.replace(/^id: (\S+)$/m, (_m, id: string) => `id: ${id.endsWith('-x') ? id.slice(0, -2) : `${id}-x`}`)),
       // Point a reference at another id, an existing one or a typo.
-      () => { const f = pick(files()); const to = random() < 0.5 ? pick(ids()) : `${pick(ids())}q`; return mutate(f, (t) => t.replace(/(prompt|persona|skill|use_case|workflow|parent): [a-z0-9-]+/, `$1: ${to}`)); },
+      () => {
+        const f = pick(files());
+        const to = random() < 0.5 ? pick(ids()) : `${pick(ids())}q`;
+        return mutate(f, (t) => t.replace(/(prompt|persona|skill|use_case|workflow|parent): [a-z0-9-]+/, `$1: ${to}`));
+      },
       // Copy a document into a new file: duplicate ids.
-      () => { const f = pick(files()); const doc = pick(readFileSync(join(dir, f), 'utf8').split(/^---$/m)); const name = `copies/c${Math.floor(random() * 5)}.yaml`; mkdirSync(join(dir, 'copies'), { recursive: true }); writeFileSync(join(dir, name), doc); return [name]; },
+      () => {
+        const doc = pick(readFileSync(join(dir, pick(files())), 'utf8').split(/^---$/m));
+        return write(`copies/c${Math.floor(random() * 5)}.yaml`, doc);
+      },
       // Delete a file, or bring one back.
       () => {
-        if (removed.size > 0 && random() < 0.5) { const [f, text] = pick([...removed]); removed.delete(f); mkdirSync(dirname(join(dir, f)), { recursive: true }); writeFileSync(join(dir, f), text); return [f]; }
-        const f = pick(files()); removed.set(f, readFileSync(join(dir, f), 'utf8')); rmSync(join(dir, f)); return [f];
+        if (removed.size > 0 && random() < 0.5) {
+          const [f, text] = pick([...removed]);
+          removed.delete(f);
+          return write(f, text);
+        }
+        const f = pick(files());
+        removed.set(f, readFileSync(join(dir, f), 'utf8'));
+        rmSync(join(dir, f));
+        return [f];
       },
       // Visibility and sharing.
-      () => { const f = pick(files()); return mutate(f, (t) => (t.includes('is_public: true') ? t.replace('is_public: true', 'is_public: false') : t.replace(/^(id: \S+)$/m, '$1\nis_public: true'))); },
+      () => mutate(pick(files()), (t) =>
+        (t.includes('is_public: true')
+          ? t.replace('is_public: true', 'is_public: false')
+          : t.replace(firstId, '$1\nis_public: true'))),
       // Move an asset to another tenant, or to the platform.
-      () => { const f = pick(files()); const to = pick(['acme-pharma', 'acme-oncology', 'novamed', 'helix-bio', null]); return mutate(f, (t) => t.replace(/^tenant: \S+\n/m, '').replace(/^(id: \S+)$/m, to ? `$1\ntenant: ${to}` : '$1')); },
+      () => {
+        const f = pick(files());
+        const to = pick(['acme-pharma', 'acme-oncology', 'novamed', 'helix-bio', null]);
+        return mutate(f, (t) => t.replace(/^tenant: \S+\n/m, '').replace(firstId, to ? `$1\ntenant: ${to}` : '$1'));
+      },
       // An explicit database id, set or changed: references to the asset now mean another row.
       () => {
-        const hex = () => Math.floor(random() * 16).toString(16);
-        const uuid = `${Array.from({ length: 8 }, hex).join('')}-0000-4000-8000-${Array.from({ length: 12 }, hex).join('')}`;
+        const hex = (length: number) => Array.from({ length }, () => Math.floor(random() * 16).toString(16)).join('');
+        const uuid = `${hex(8)}-0000-4000-8000-${hex(12)}`;
         const f = pick(files());
-        return mutate(f, (t) => t.replace(/^uuid: \S+\n/m, '').replace(/^(id: \S+)$/m, `$1\nuuid: ${random() < 0.5 ? uuid : uuid.toUpperCase()}`));
+        const written = random() < 0.5 ? uuid : uuid.toUpperCase();
+        return mutate(f, (t) => t.replace(/^uuid: \S+\n/m, '').replace(firstId, `$1\nuuid: ${written}`));
       },
       // The tenant tree.
-      () => mutate('platform/tenants.yaml', (t) => t.replace(/^parent: \S+$/m, `parent: ${pick(['acme-pharma', 'novamed', 'helix-bio', 'acme-oncology'])}`)),
+      () => {
+        const parent = pick(['acme-pharma', 'novamed', 'helix-bio', 'acme-oncology']);
+        return mutate('platform/tenants.yaml', (t) => t.replace(/^parent: \S+$/m, `parent: ${parent}`));
+      },
       // Schema and YAML errors.
-      () => { const f = pick(files()); return mutate(f, (t) => (random() < 0.5 ? t.replace(/^name: /m, 'nmae: ') : `${t}\n  bad: [unclosed\n`)); },
+      () => {
+        const f = pick(files());
+        const schemaError = random() < 0.5;
+        return mutate(f, (t) => (schemaError ? t.replace(/^name: /m, 'nmae: ') : `${t}\n  bad: [unclosed\n`));
+      },
       // Undo: a file back as it was, so the registry also turns healthy again.
-      () => { const [f, text] = pick([...originals]); removed.delete(f); mkdirSync(dirname(join(dir, f)), { recursive: true }); writeFileSync(join(dir, f), text); return [f]; },
+      () => {
+        const [f, text] = pick([...originals]);
+        removed.delete(f);
+        return write(f, text);
+      },
       // Everything back (a `git checkout .`), every path reported.
       () => {
         const touched = [...new Set([...files(), ...originals.keys()])];
         rmSync(join(dir, 'copies'), { recursive: true, force: true });
         removed.clear();
-        for (const [f, text] of originals) { mkdirSync(dirname(join(dir, f)), { recursive: true }); writeFileSync(join(dir, f), text); }
+        for (const [f, text] of originals) write(f, text);
         return touched;
       },
       // A full rescan, nothing named.
