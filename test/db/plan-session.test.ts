@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
@@ -17,7 +17,12 @@ for (const backend of backends) {
   describe(`plan session on ${backend.name}`, () => {
     const vec = backend.vector;
     let db: Database;
-    afterEach(async () => db?.close());
+    const copies: string[] = [];
+    const copied = (dir: string) => (copies.push(dirname(dir)), dir);
+    afterEach(async () => {
+      await db?.close();
+      for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
+    });
 
     const sessionFor = (dir: string) =>
       createPlanSession({ dir, catalog, schema: { embeddings: vec, dimensions: 8 }, deleteMode: 'soft' });
@@ -37,7 +42,7 @@ for (const backend of backends) {
 
     it('plans each edit as a cold plan does: fields, new and deleted files, errors, references, clashes', async () => {
       db = await backend.open();
-      const dir = copyRegistry();
+      const dir = copied(copyRegistry());
       expect((await apply(db, dir, vec)).status).toBe('applied');
       // A row Canon does not manage, standing where an asset added later would go.
       await db.pool.query(sql.unsafe`
@@ -86,7 +91,7 @@ for (const backend of backends) {
 
     it('sees rows changed behind Canon\'s back: a cold plan and a refreshed session both plan them back', async () => {
       db = await backend.open();
-      const dir = copyRegistry();
+      const dir = copied(copyRegistry());
       expect((await apply(db, dir, vec)).status).toBe('applied');
       const session = sessionFor(dir);
       await session.refreshLive(db);

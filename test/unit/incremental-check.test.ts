@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { checkRegistry } from '../../src/pipeline/check.ts';
 import { assetUuid } from '../../src/resolve/uuid.ts';
 import { createPlanSession, type PlanSession } from '../../src/pipeline/session.ts';
@@ -10,6 +10,10 @@ import { catalog, copyRegistry, edit } from '../support/registry.ts';
 // A plan session keeps each file's parse and each asset's resolution and redoes only what an edit
 // touches. Whatever the edit, its diagnostics and graph must be exactly those of a cold check.
 const validators = compileValidators(catalog);
+// Each test edits a private copy of the example registry, removed afterwards.
+const copies: string[] = [];
+const copied = (dir: string) => (copies.push(dirname(dir)), dir);
+afterEach(() => { for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true }); });
 
 function expectSameAsCold(session: PlanSession, dir: string, changed?: string[]) {
   const warm = session.update(changed?.map((f) => join(dir, f)));
@@ -32,7 +36,7 @@ const fileNames = (diagnostics: { code: string; file: string }[], code: string) 
 
 describe('plan session: check results equal a cold check', () => {
   it('after each edit of a scripted sequence, re-resolving only what the edit touches', () => {
-    const dir = copyRegistry();
+    const dir = copied(copyRegistry());
     const session = newSession(dir);
     const first = expectSameAsCold(session, dir);
     expect(first.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -120,7 +124,7 @@ describe('plan session: check results equal a cold check', () => {
   });
 
   it('after each of 150 random edits: renames, typos, duplicates, deletes, visibility and tenant changes', () => {
-    const dir = copyRegistry();
+    const dir = copied(copyRegistry());
     const session = newSession(dir);
     expectSameAsCold(session, dir);
     let seed = 11;
