@@ -28,6 +28,26 @@ export interface LiveRegistry {
   unmanaged: UnmanagedRow[];
 }
 
+/** A registry asset as introspection needs it: where it would go, to find unmanaged rows in its way. */
+export interface WantedRow {
+  table: string;
+  uuid: string;
+  id: string;
+}
+
+/**
+ * The live rows read once for any registry to come (a plan session): every unmanaged row that
+ * could stand in an asset's way, and the ids Canon manages per table, so the clashes for a
+ * registry are found without asking the database again (`clashingRows`).
+ */
+export interface LiveSnapshot {
+  assets: Map<string, LiveAsset>;
+  /** Every row of a kind's table that Canon does not manage (its key columns only). */
+  unmanagedRows: UnmanagedRow[];
+  /** Table → the row ids canon_managed_rows lists, deleted rows included. */
+  managedIds: Map<string, Set<string>>;
+}
+
 const managedRow = z.object({ row_id: z.string(), asset_id: z.string(), tenant: z.string().nullable() });
 
 /**
@@ -35,8 +55,35 @@ const managedRow = z.object({ row_id: z.string(), asset_id: z.string(), tenant: 
  * resolver produces, plus unmanaged rows that clash with the registry's ids. Only columns the live
  * table has are read, so a plan can be made before pending schema changes are applied.
  */
-export async function readLiveRegistry(db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema, wanted: { table: string; uuid: string; id: string }[]): Promise<LiveRegistry> {
-  const result: LiveRegistry = { assets: new Map(), unmanaged: [] };
+export async function readLiveRegistry(
+  db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema, wanted: WantedRow[],
+): Promise<LiveRegistry> {
+  const { assets, unmanagedRows } = await readLive(db, shapes, live, wanted);
+  return { assets, unmanaged: unmanagedRows };
+}
+
+/** The managed rows and every unmanaged row's keys: what a plan session plans any later registry against. */
+export const readLiveSnapshot = (db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema) =>
+  readLive(db, shapes, live, 'all');
+
+/** The unmanaged rows in the way of these assets: exactly those `readLiveRegistry` would have read for them. */
+export function clashingRows(snapshot: LiveSnapshot, wanted: readonly WantedRow[]): UnmanagedRow[] {
+  if (snapshot.unmanagedRows.length === 0) return [];
+  const uuids = new Map<string, Set<string>>();
+  const ids = new Map<string, Set<string>>();
+  for (const w of wanted) {
+    if (snapshot.managedIds.get(w.table)?.has(w.uuid)) continue;
+    if (!uuids.has(w.table)) { uuids.set(w.table, new Set()); ids.set(w.table, new Set()); }
+    uuids.get(w.table)!.add(w.uuid);
+    ids.get(w.table)!.add(w.id);
+  }
+  return snapshot.unmanagedRows.filter((u) => uuids.get(u.table)?.has(u.uuid) || ids.get(u.table)?.has(u.uniqueId));
+}
+
+async function readLive(
+  db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema, wanted: WantedRow[] | 'all',
+): Promise<LiveSnapshot> {
+  const result: LiveSnapshot = { assets: new Map(), unmanagedRows: [], managedIds: new Map() };
   if (!live.tables.has('canon_managed_rows')) return result;
   for (const shape of shapes) {
     const table = live.tables.get(shape.table);
@@ -45,6 +92,7 @@ export async function readLiveRegistry(db: CommonQueryMethods, shapes: Iterable<
     const columns = shape.columns.map((c) => c.column).filter(has);
     const t = sql.identifier([shape.table]);
     const managed = new Map((await db.any(sql.type(managedRow)`SELECT row_id, asset_id, tenant FROM canon_managed_rows WHERE table_name = ${shape.table}`)).map((m) => [m.row_id, m]));
+    result.managedIds.set(shape.table, new Set(managed.keys()));
     const rows = managed.size === 0 ? [] : await db.any(sql.unsafe`
       SELECT id, version, deleted_at IS NOT NULL AS deleted ${columns.length ? sql.fragment`, ${sql.join(columns.map((c) => sql.identifier([c])), sql.fragment`, `)}` : sql.fragment``}
       FROM ${t} WHERE id IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
@@ -61,7 +109,9 @@ export async function readLiveRegistry(db: CommonQueryMethods, shapes: Iterable<
         WHERE ${sql.identifier([rel.ownerColumn])} IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
       for (const r of found as Row[]) {
         const owner = String(r.canon_owner);
-        byOwner.set(owner, [...(byOwner.get(owner) ?? []), r]);
+        const list = byOwner.get(owner);
+        if (list) list.push(r);
+        else byOwner.set(owner, [r]);
       }
     }
     for (const r of rows as Row[]) {
@@ -75,14 +125,29 @@ export async function readLiveRegistry(db: CommonQueryMethods, shapes: Iterable<
         deleted: r.deleted === true,
       });
     }
-    const candidates = wanted.filter((w) => w.table === shape.table && !managed.has(w.uuid));
-    if (candidates.length > 0 && has('unique_id')) {
-      const tenantColumn = has('tenant_id') ? sql.fragment`tenant_id` : sql.fragment`NULL::uuid`;
-      const clashes = await db.any(sql.type(z.object({ id: z.string(), unique_id: z.string(), tenant_id: z.string().nullable(), version: z.number() }))`
-        SELECT id, unique_id, ${tenantColumn} AS tenant_id, ${has('version') ? sql.fragment`version` : sql.fragment`0`} AS version FROM ${t}
+    if (!has('unique_id')) continue;
+    const tenantColumn = has('tenant_id') ? sql.fragment`tenant_id` : sql.fragment`NULL::uuid`;
+    const versionColumn = has('version') ? sql.fragment`version` : sql.fragment`0`;
+    const unmanagedRow = z.object({
+      id: z.string(), unique_id: z.string(), tenant_id: z.string().nullable(), version: z.number(),
+    });
+    let clashes: readonly z.infer<typeof unmanagedRow>[];
+    if (wanted === 'all') {
+      clashes = await db.any(sql.type(unmanagedRow)`
+        SELECT id, unique_id, ${tenantColumn} AS tenant_id, ${versionColumn} AS version FROM ${t}
+        WHERE id NOT IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
+    } else {
+      const candidates = wanted.filter((w) => w.table === shape.table && !managed.has(w.uuid));
+      if (candidates.length === 0) continue;
+      clashes = await db.any(sql.type(unmanagedRow)`
+        SELECT id, unique_id, ${tenantColumn} AS tenant_id, ${versionColumn} AS version FROM ${t}
         WHERE (id = ANY(${sql.array(candidates.map((c) => c.uuid), 'uuid')}) OR unique_id = ANY(${sql.array(candidates.map((c) => c.id), 'text')}))
           AND id NOT IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
-      for (const c of clashes) result.unmanaged.push({ table: shape.table, uuid: c.id, uniqueId: c.unique_id, tenantUuid: c.tenant_id, version: c.version });
+    }
+    for (const c of clashes) {
+      const { id: uuid, unique_id: uniqueId, tenant_id: tenantUuid, version } = c;
+      const row = { table: shape.table, uuid, uniqueId, tenantUuid, version };
+      result.unmanagedRows.push(row);
     }
   }
   return result;

@@ -7,7 +7,7 @@ import type { SourceDocument } from './document.ts';
 /** The registry's settings file at its root; not an asset (read by src/config). */
 export const configFileName = 'canon.yaml';
 import { ParseCache } from './cache.ts';
-import { defaultLimits, parseRegistryFile, type ParseLimits } from './parse.ts';
+import { defaultLimits, parseRegistryFile, type ParsedFile, type ParseLimits } from './parse.ts';
 import { describeFsError, readSourceFile } from './read.ts';
 
 export interface LoadedRegistry {
@@ -77,15 +77,7 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
   });
   const cache = options.cacheDir ? new ParseCache(options.cacheDir, options.cacheMaxBytes) : undefined;
   for (const path of files) {
-    const file = displayPath(path, root);
-    const read = readSourceFile(path, file, limits);
-    if (read.problem) {
-      diagnostics.push(read.problem);
-      continue;
-    }
-    const bytes = read.bytes;
-    const fresh = () => parseRegistryFile(file, bytes, limits);
-    const parsed = cache ? cache.parse(file, bytes, limits, fresh) : fresh();
+    const parsed = readRegistryFile(path, displayPath(path, root), limits, cache);
     documents.push(...parsed.documents);
     diagnostics.push(...parsed.diagnostics);
   }
@@ -93,7 +85,17 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
   return { dir, documents, diagnostics, files: files.length };
 }
 
-function checkDirectory(dir: string, root: string): Diagnostic | undefined {
+/** One registry file → its documents, or the reason it could not be read. `file` is its name in diagnostics. */
+export function readRegistryFile(path: string, file: string, limits = defaultLimits, cache?: ParseCache): ParsedFile {
+  // The one safe reader: regular files only, size checked before reading, never blocking on a FIFO.
+  const read = readSourceFile(path, file, limits);
+  if (read.problem) return { documents: [], diagnostics: [read.problem] };
+  const bytes = read.bytes;
+  const fresh = () => parseRegistryFile(file, bytes, limits);
+  return cache ? cache.parse(file, bytes, limits, fresh) : fresh();
+}
+
+export function checkDirectory(dir: string, root: string): Diagnostic | undefined {
   const at = { file: displayPath(dir, root), line: 1, column: 1 };
   try {
     if (statSync(dir).isDirectory()) return undefined;

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { SqlType } from '../kinds/sql-type.ts';
 
+/** An array type's element type, made once per type rather than once per value. */
+const elementTypes = new WeakMap<SqlType, SqlType>();
+
 /**
  * One canonical form for a value, whether it came from YAML or from the database, so that a
  * registry that was just applied plans as 0 changes: JSONB key order, numeric scale and
@@ -8,7 +11,11 @@ import type { SqlType } from '../kinds/sql-type.ts';
  */
 export function normalizeValue(value: unknown, type: SqlType): unknown {
   if (value === undefined || value === null) return null;
-  if (type.array) return Array.isArray(value) ? value.map((v) => normalizeValue(v, { ...type, array: false })) : value;
+  if (type.array) {
+    if (!Array.isArray(value)) return value;
+    const element = elementTypes.get(type) ?? elementTypes.set(type, { ...type, array: false }).get(type)!;
+    return value.map((v) => normalizeValue(v, element));
+  }
   switch (type.name) {
     case 'text':
     case 'varchar':
@@ -43,6 +50,12 @@ export function sortKeys(value: unknown): unknown {
 
 /** JSON with sorted keys: equal values, equal text. */
 export const stableJson = (value: unknown) => JSON.stringify(sortKeys(value));
+
+const isScalar = (v: unknown) => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/** `stableJson` of a list, without copying it when its items are scalars (nothing to sort). */
+export const stableJsonList = (values: unknown[]) =>
+  (values.every(isScalar) ? JSON.stringify(values) : stableJson(values));
 
 export const sameValue = (a: unknown, b: unknown) => stableJson(a) === stableJson(b);
 

@@ -2,15 +2,15 @@ import { codes } from '../diagnostics/codes.ts';
 import { error, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { LiveRegistry } from '../introspect/rows.ts';
 import { describeSchemaChange, type SchemaChange } from '../migrate/changes.ts';
-import type { RegistryGraph } from '../resolve/graph.ts';
+import type { RegistryGraph, ResolvedAsset } from '../resolve/graph.ts';
 import { fieldChanges, type Labeler } from './fields.ts';
 import type { AssetChange, DeleteMode, Plan } from './model.ts';
 import { dependencyOrder, type KindShape } from './shape.ts';
-import { desiredState, stateText, type AssetState } from './state.ts';
-import { createHash } from 'node:crypto';
+import { computedOnRead, hashSortedLines, StateCache } from './canonical.ts';
 
 export interface PlanInputs {
-  gitCommit: string | null;
+  /** The registry's git commit, or how to ask for it when first read (asking git costs more than planning an edit). */
+  gitCommit: string | null | (() => string | null);
   shapes: ReadonlyMap<string, KindShape>;
   graph: RegistryGraph;
   live: LiveRegistry;
@@ -19,26 +19,26 @@ export interface PlanInputs {
   deleteMode: DeleteMode;
 }
 
-const sameState = (a: AssetState, b: AssetState) => stateText(a) === stateText(b);
-
 /** Stage "plan": the registry graph against the live rows → typed changes. Pure: no I/O. */
-export function computePlan(input: PlanInputs): Plan {
+export function computePlan(input: PlanInputs, cache: StateCache = new StateCache()): Plan {
   const { shapes, graph, live } = input;
-  const labels = new Map<string, string>();
-  for (const a of live.assets.values()) labels.set(a.state.uuid, a.state.id);
-  for (const a of graph.assets) labels.set(a.uuid, a.id);
-  const label: Labeler = (uuid) => labels.get(uuid) ?? uuid;
+  // The registry's id for a database id, else the live row's: asked only for the assets that changed.
+  const label: Labeler = (uuid) => graph.byUuid.get(uuid)?.id ?? live.assets.get(uuid)?.state.id ?? uuid;
   const order = new Map(dependencyOrder(shapes).map((s, i) => [s.kind, i]));
   const diagnostics: Diagnostic[] = [];
   const changes: AssetChange[] = [];
-  const desired = new Map<string, AssetState>();
   let unchanged = 0;
 
   for (const asset of graph.assets) {
     const shape = shapes.get(asset.kind)!;
-    const after = desiredState(shape, asset);
-    desired.set(asset.uuid, after);
+    const canonical = cache.desiredOf(shape, asset);
+    const after = canonical.state;
     const current = live.assets.get(asset.uuid);
+    // Equal canonical texts, equal content: the field diff is built only for assets that differ.
+    if (current && !current.deleted && cache.sameContent(current.state, canonical)) {
+      unchanged++;
+      continue;
+    }
     const base = { kind: asset.kind, id: asset.id, tenant: asset.tenant, uuid: asset.uuid, table: shape.table, source: asset.source, after };
     if (!current) {
       const clash = live.unmanaged.find((u) => u.table === shape.table && (u.uuid === asset.uuid || (u.uniqueId === asset.id && u.tenantUuid === ((asset.row.tenant_id as string | undefined) ?? null))));
@@ -52,12 +52,12 @@ export function computePlan(input: PlanInputs): Plan {
       changes.push({ ...base, action: adopt ? 'update' : 'create', fields: fieldChanges(shape, undefined, after, label), version: adopt ? clash.version + 1 : 1, ...(adopt ? { adopt } : {}) });
     } else if (current.deleted) {
       changes.push({ ...base, action: 'update', before: current.state, fields: [{ path: 'deleted_at', before: 'deleted', after: null }, ...fieldChanges(shape, current.state, after, label)], version: current.version + 1, restore: true });
-    } else if (!sameState(current.state, after)) {
+    } else {
       changes.push({ ...base, action: 'update', before: current.state, fields: fieldChanges(shape, current.state, after, label), version: current.version + 1 });
-    } else unchanged++;
+    }
   }
   for (const current of live.assets.values()) {
-    if (desired.has(current.state.uuid) || current.deleted) continue;
+    if (graph.byUuid.has(current.state.uuid) || current.deleted) continue;
     const s = current.state;
     changes.push({ action: 'delete', kind: s.kind, id: s.id, tenant: s.tenant, uuid: s.uuid, table: current.table, source: null, fields: [], version: current.version, before: s });
   }
@@ -70,24 +70,39 @@ export function computePlan(input: PlanInputs): Plan {
     delete: changes.filter((c) => c.action === 'delete').length,
     unchanged,
   };
-  const registryHash = hashLines([...desired.values()].map((s) => `${s.uuid} ${s.tenant} ${s.id} ${stateText(s)}`));
-  const liveHash = hashLines([
-    ...[...live.assets.values()].map((a) => `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} ${stateText(a.state)}`),
-    ...live.unmanaged.map((u) => `unmanaged ${JSON.stringify(u)}`),
-  ]);
-  const planHash = hashLines([
-    `settings ${input.deleteMode} ${input.gitCommit} ${registryHash} ${liveHash}`,
-    ...input.schema.map((c, i) => `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`),
-    ...changes.map((c) => `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} ${c.after ? stateText(c.after) : ''}`),
-  ]);
-  return {
-    formatVersion: '1', database: input.database, deleteMode: input.deleteMode, gitCommit: input.gitCommit, schema: input.schema, changes, summary,
-    registryHash, liveHash, planHash, diagnostics: sortDiagnostics(diagnostics),
+  const plan: Plan = {
+    formatVersion: '1', database: input.database, deleteMode: input.deleteMode, gitCommit: null, schema: input.schema,
+    changes, summary, registryHash: '', liveHash: '', planHash: '', diagnostics: sortDiagnostics(diagnostics),
   };
-}
-
-function hashLines(lines: string[]): string {
-  const hash = createHash('sha256');
-  for (const line of lines.sort()) hash.update(line).update('\n');
-  return hash.digest('hex');
+  // Each hash is sha256 over sorted lines of the texts built above. Hashing all of them costs more
+  // than planning an edit, so they are computed when first read (rendering JSON, compiling, applying),
+  // as is the git commit when given as a question.
+  const { gitCommit } = input;
+  if (typeof gitCommit === 'function') computedOnRead(plan, 'gitCommit', gitCommit);
+  else plan.gitCommit = gitCommit;
+  const desiredOf = (asset: ResolvedAsset) => cache.desiredOf(shapes.get(asset.kind)!, asset);
+  const textOfChange = (c: AssetChange) => (c.after ? desiredOf(graph.byUuid.get(c.uuid)!).text : '');
+  computedOnRead(plan, 'registryHash', () => hashSortedLines(graph.assets.map((asset) => {
+    const { state: s, text } = desiredOf(asset);
+    return { head: `${s.uuid} ${s.tenant} ${s.id} `, tail: text };
+  })));
+  computedOnRead(plan, 'liveHash', () => cache.liveHashOf(live, () => hashSortedLines([
+    ...[...live.assets.values()].map((a) => ({
+      head: `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} `,
+      tail: cache.textOf(a.state),
+    })),
+    ...live.unmanaged.map((u) => ({ head: `unmanaged ${JSON.stringify(u)}`, tail: '' })),
+  ])));
+  computedOnRead(plan, 'planHash', () => hashSortedLines([
+    { head: `settings ${input.deleteMode} ${plan.gitCommit} ${plan.registryHash} ${plan.liveHash}`, tail: '' },
+    ...input.schema.map((c, i) => ({
+      head: `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`,
+      tail: '',
+    })),
+    ...changes.map((c) => ({
+      head: `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} `,
+      tail: textOfChange(c),
+    })),
+  ]));
+  return plan;
 }

@@ -1,5 +1,5 @@
 import type { ResolvedAsset, Row } from '../resolve/graph.ts';
-import { normalizeValue, stableJson } from './normalize.ts';
+import { normalizeValue, stableJsonList } from './normalize.ts';
 import type { KindShape, ShapeColumn } from './shape.ts';
 
 /**
@@ -26,7 +26,8 @@ function normalizeRow(row: Row, columns: readonly ShapeColumn[], fillDefaults: b
   return out;
 }
 
-export const entryKey = (row: Row, keyColumns: readonly string[]) => stableJson(keyColumns.map((k) => row[k] ?? null));
+export const entryKey = (row: Row, keyColumns: readonly string[]) =>
+  stableJsonList(keyColumns.map((k) => row[k] ?? null));
 
 export function buildState(shape: KindShape, identity: { uuid: string; id: string; tenant: string | null }, row: Row, relations: Record<string, Row[]>, fromRegistry: boolean): AssetState {
   const state: AssetState = { kind: shape.kind, ...identity, columns: normalizeRow(row, shape.columns, fromRegistry), relations: {} };

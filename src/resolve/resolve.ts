@@ -6,7 +6,7 @@ import { isMapping, locate, type ValuePath } from '../load/document.ts';
 import type { KindedDocument, ValidatedRegistry } from '../validate/validate.ts';
 import { findCycles, type Edge } from './cycles.ts';
 import type { RegistryGraph, ResolvedAsset, Row } from './graph.ts';
-import { AssetIndex, type IndexedAsset } from './index.ts';
+import { AssetIndex, type IndexedAsset, type Lookup } from './index.ts';
 import { TenantScope } from './scope.ts';
 import { checkTenancy } from './tenancy.ts';
 
@@ -20,56 +20,112 @@ interface CycleSite { at: SourcePosition; kind: string; property: string }
 const article = (kind: string) => `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}`;
 const describeOwner = (tenant: string | null) => (tenant === null ? 'the platform registry' : `tenant '${tenant}'`);
 
+/** What resolving one asset gives: its graph node (when its document is valid), its problems, its acyclic edges. */
+export interface EntryResolution {
+  asset?: ResolvedAsset;
+  diagnostics: Diagnostic[];
+  edges: Edge<CycleSite>[];
+}
+
+/** What resolving an asset asks of the index: enough to answer "what does this id mean here?". */
+export interface Lookups {
+  lookup(kind: string, id: string, viewer: string | null): Lookup;
+}
+
 /** Stage 3: validated documents → a graph whose references are database ids. */
 export function resolveRegistry(validated: ValidatedRegistry, catalog: KindCatalog): ResolvedRegistry {
   const diagnostics: Diagnostic[] = [];
   const scope = new TenantScope(catalog, validated.documents);
   const index = new AssetIndex(catalog, scope);
   const entries = indexAll(validated.documents, index, diagnostics);
-  const labelOf = new Map(entries.map((e) => [e.uuid, e.document.value.id]));
+  return finishResolution(catalog, scope, entries, entries.map((entry) => resolveEntry(entry, index)), diagnostics);
+}
+
+/** One asset's references, relation rows and row, as the resolver sees them. */
+export function resolveEntry(entry: IndexedAsset, index: Lookups): EntryResolution {
+  const diagnostics: Diagnostic[] = [];
   const edges: Edge<CycleSite>[] = [];
-  const assets: ResolvedAsset[] = [];
-
-  for (const entry of entries) {
-    const { document } = entry;
-    const { doc, model, value } = document;
-    const reference = (ref: ReferenceModel, id: string, path: ValuePath): string | undefined => {
-      const at = locate(doc, path);
-      const target = resolveOne(index, ref, id, entry.tenant, at, diagnostics);
-      if (target && ref.acyclic) edges.push({ from: entry.uuid, to: target.uuid, where: { at, kind: model.kind, property: ref.property } });
-      return target?.uuid;
-    };
-    const row: Row = { id: entry.uuid };
-    for (const column of model.columns) if (value[column.property] !== undefined) row[column.column] = value[column.property];
-    for (const ref of model.references) {
-      const raw = value[ref.property];
-      if (ref.many && Array.isArray(raw)) row[ref.column] = raw.map((id, i) => reference(ref, String(id), [ref.property, i]) ?? null);
-      else if (typeof raw === 'string') row[ref.column] = reference(ref, raw, [ref.property]) ?? null;
+  const { document } = entry;
+  const { doc, model, value } = document;
+  const reference = (ref: ReferenceModel, id: string, path: ValuePath): string | undefined => {
+    const at = locate(doc, path);
+    const target = resolveOne(index, ref, id, entry.tenant, at, diagnostics);
+    if (target && ref.acyclic) {
+      edges.push({ from: entry.uuid, to: target.uuid, where: { at, kind: model.kind, property: ref.property } });
     }
-    const relations: Record<string, Row[]> = {};
-    for (const relation of model.relations) {
-      relations[relation.table] = relationRows(document, relation, entry, reference, diagnostics);
-    }
-    // Invalid documents still get their references checked (every problem in one run), but stay out of the graph.
-    if (document.valid) assets.push({ kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid, explicitUuid: typeof value.uuid === 'string', source: locate(doc, ['id']), row, relations });
+    return target?.uuid;
+  };
+  const row: Row = { id: entry.uuid };
+  for (const column of model.columns) {
+    if (value[column.property] !== undefined) row[column.column] = value[column.property];
   }
+  for (const ref of model.references) {
+    const raw = value[ref.property];
+    if (ref.many && Array.isArray(raw)) {
+      row[ref.column] = raw.map((id, i) => reference(ref, String(id), [ref.property, i]) ?? null);
+    }
+    else if (typeof raw === 'string') row[ref.column] = reference(ref, raw, [ref.property]) ?? null;
+  }
+  const relations: Record<string, Row[]> = {};
+  for (const relation of model.relations) {
+    relations[relation.table] = relationRows(document, relation, entry, reference, diagnostics);
+  }
+  // Invalid documents still get their references checked (every problem in one run), but stay out of the graph.
+  if (!document.valid) return { diagnostics, edges };
+  const asset: ResolvedAsset = {
+    kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid,
+    explicitUuid: typeof value.uuid === 'string', source: locate(doc, ['id']), row, relations,
+  };
+  return { asset, diagnostics, edges };
+}
 
+/** The checks that span the whole registry (tenancy rules, cycles), and the graph in document order. */
+export function finishResolution(
+  catalog: KindCatalog, scope: TenantScope, entries: readonly IndexedAsset[], resolutions: readonly EntryResolution[],
+  diagnostics: Diagnostic[],
+): ResolvedRegistry {
+  const assets: ResolvedAsset[] = [];
+  const edges: Edge<CycleSite>[] = [];
+  for (const r of resolutions) {
+    if (r.asset) assets.push(r.asset);
+    for (const d of r.diagnostics) diagnostics.push(d);
+    for (const e of r.edges) edges.push(e);
+  }
   diagnostics.push(...checkTenancy(catalog, scope, entries));
-  for (const cycle of findCycles(edges)) {
-    const names = [...cycle.nodes, cycle.nodes[0]!].map((u) => labelOf.get(u) ?? u);
-    const { at, kind, property } = cycle.closing.where;
-    diagnostics.push(error(codes.cycle, at, `${kind} ${property} forms a cycle: ${names.join(' → ')}; break it by removing one of these references`));
+  const cycles = findCycles(edges);
+  if (cycles.length > 0) {
+    const labelOf = new Map(entries.map((e) => [e.uuid, e.document.value.id]));
+    for (const cycle of cycles) {
+      const names = [...cycle.nodes, cycle.nodes[0]!].map((u) => labelOf.get(u) ?? u);
+      const { at, kind, property } = cycle.closing.where;
+      const path = names.join(' → ');
+      const message = `${kind} ${property} forms a cycle: ${path}; break it by removing one of these references`;
+      diagnostics.push(error(codes.cycle, at, message));
+    }
   }
   return { graph: { assets, byUuid: new Map(assets.map((a) => [a.uuid, a])) }, diagnostics };
 }
 
-function indexAll(documents: readonly KindedDocument[], index: AssetIndex, diagnostics: Diagnostic[]): IndexedAsset[] {
+/** Every document into the index; a later duplicate (same kind, owner and id, or same uuid) is reported, left out. */
+export function indexAll(documents: readonly KindedDocument[], index: AssetIndex, diagnostics: Diagnostic[]) {
+  return withoutDuplicates(documents.map((document) => index.add(document)), diagnostics);
+}
+
+/** What makes two assets the same one: kind, owner and id. */
+export const identityKey = (entry: IndexedAsset) =>
+  `${entry.document.model.kind}\u0000${entry.tenant ?? ''}\u0000${entry.document.value.id}`;
+
+/**
+ * The entries (in document order) without those that repeat an earlier kept one: same identity, or
+ * same uuid. Each left out is reported where it is written, naming the one kept.
+ */
+export function withoutDuplicates(entries: readonly IndexedAsset[], diagnostics: Diagnostic[], keyOf = identityKey) {
   const firstByKey = new Map<string, IndexedAsset>();
   const firstByUuid = new Map<string, IndexedAsset>();
-  const entries: IndexedAsset[] = [];
-  for (const document of documents) {
-    const entry = index.add(document);
-    const key = `${document.model.kind}\u0000${entry.tenant ?? ''}\u0000${document.value.id}`;
+  const kept: IndexedAsset[] = [];
+  for (const entry of entries) {
+    const { document } = entry;
+    const key = keyOf(entry);
     const first = firstByKey.get(key) ?? firstByUuid.get(entry.uuid);
     if (first) {
       const where = locate(first.document.doc, ['id']);
@@ -82,12 +138,14 @@ function indexAll(documents: readonly KindedDocument[], index: AssetIndex, diagn
     }
     firstByKey.set(key, entry);
     firstByUuid.set(entry.uuid, entry);
-    entries.push(entry);
+    kept.push(entry);
   }
-  return entries;
+  return kept;
 }
 
-function resolveOne(index: AssetIndex, ref: ReferenceModel, id: string, viewer: string | null, at: SourcePosition, diagnostics: Diagnostic[]): IndexedAsset | undefined {
+function resolveOne(
+  index: Lookups, ref: ReferenceModel, id: string, viewer: string | null, at: SourcePosition, diagnostics: Diagnostic[],
+): IndexedAsset | undefined {
   const result = index.lookup(ref.target, id, viewer);
   if ('found' in result) return result.found;
   if ('privateTo' in result) {

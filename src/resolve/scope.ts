@@ -19,6 +19,11 @@ export class TenantScope {
     }
   }
 
+  /** The tenant tree as text: scopes with equal keys answer every question alike. */
+  key(): string {
+    return JSON.stringify([...this.parents]);
+  }
+
   /** The tenant, then its parent, grandparent … (stops on cycles, which are reported elsewhere). */
   lineage(tenant: string | null): (string | null)[] {
     const chain: (string | null)[] = [];

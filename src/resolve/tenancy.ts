@@ -70,9 +70,10 @@ export function checkTenancy(catalog: KindCatalog, scope: TenantScope, entries: 
     }
   }
 
+  const audienceRelations = new Map([...catalog.kinds.values()].map((m) => [m, m.relations.filter((r) => r.audience)]));
   for (const entry of valid) {
     const { model, value, doc } = entry.document;
-    for (const relation of model.relations.filter((r) => r.audience)) {
+    for (const relation of audienceRelations.get(model) ?? model.relations.filter((r) => r.audience)) {
       const items = value[relation.property];
       if (!Array.isArray(items)) continue;
       items.forEach((item: unknown, i: number) => {
