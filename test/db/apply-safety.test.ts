@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { sql } from '../../src/db/sql.ts';
 import { writeSyntheticRegistry } from '../bench/synthetic.ts';
 import { backends } from '../support/databases.ts';
 import { apply, copyRegistry, edit, plan } from '../support/registry.ts';
+import { tempDir } from '../support/temp.ts';
 
 /** The server URL of the test database `db` is connected to, for a second connection to it. */
 async function urlOf(db: Database): Promise<URL> {
@@ -151,7 +151,7 @@ describe.runIf(server)('concurrent applies on the PostgreSQL server', () => {
     const db = await server!.open();
     const url = await urlOf(db);
     try {
-      const dir = join(mkdtempSync(join(tmpdir(), 'canon-kill-')), 'registry');
+      const dir = join(tempDir('canon-kill-'), 'registry');
       writeSyntheticRegistry(dir, 3000);
       await apply(db, dir, false);
       const before = await fingerprint(db);
@@ -176,8 +176,8 @@ describe.runIf(server)('concurrent applies on the PostgreSQL server', () => {
 
 describe('the embedded database survives a killed apply', () => {
   it('an apply killed mid-way leaves the data folder as before, and a rerun succeeds', async () => {
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'canon-kill-')), 'db');
-    const dir = join(mkdtempSync(join(tmpdir(), 'canon-kill-')), 'registry');
+    const dataDir = join(tempDir('canon-kill-'), 'db');
+    const dir = join(tempDir('canon-kill-'), 'registry');
     writeSyntheticRegistry(dir, 3000);
     // The in-process applies below use 8-dimension embeddings; the CLI reads that from canon.yaml.
     writeFileSync(join(dir, 'canon.yaml'), 'embeddings:\n  dimensions: 8\n');

@@ -1,6 +1,4 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatabaseError } from '../../src/db/errors.ts';
@@ -8,6 +6,7 @@ import { DatabaseLockedError } from '../../src/db/lock.ts';
 import { openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { testServerUrl } from '../support/databases.ts';
+import { tempDir } from '../support/temp.ts';
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, ['src/cli/bin.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '', ...env } });
@@ -24,7 +23,7 @@ describe('database specs', () => {
 
 describe('the embedded database', () => {
   it('keeps data in its folder across opens', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'canon-db-')), 'db');
+    const dir = join(tempDir('canon-db-'), 'db');
     const first = await openDatabase({ backend: 'pglite', dataDir: dir });
     await first.pool.query(sql.unsafe`CREATE TABLE kept (v int)`);
     await first.pool.query(sql.unsafe`INSERT INTO kept VALUES (42)`);
@@ -35,7 +34,7 @@ describe('the embedded database', () => {
   });
 
   it('refuses a second opener while the first holds it, in this process and in another', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'canon-db-')), 'db');
+    const dir = join(tempDir('canon-db-'), 'db');
     const holder = await openDatabase({ backend: 'pglite', dataDir: dir }, { purpose: 'test holder' });
     try {
       await expect(openDatabase({ backend: 'pglite', dataDir: dir })).rejects.toThrow(DatabaseLockedError);
@@ -51,7 +50,7 @@ describe('the embedded database', () => {
   });
 
   it('takes over the lock of a process that died without releasing it', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'canon-db-')), 'db');
+    const dir = join(tempDir('canon-db-'), 'db');
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
       import('./src/db/open.ts').then(async ({ openDatabase }) => {
         await openDatabase({ backend: 'pglite', dataDir: ${JSON.stringify(dir)} });

@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { tempDir } from '../support/temp.ts';
 
 const cli = (args: string[]) => spawnSync(process.execPath, ['src/cli/bin.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '' } });
 
 it('canon migrate creates the schema in a data folder, then finds nothing to do', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'canon-cli-')), 'db');
+  const dir = join(tempDir('canon-cli-'), 'db');
   const first = cli(['migrate', '--database', `pglite:${dir}`]);
   expect(first.status).toBe(0);
   expect(first.stdout).toMatch(/^Schema changes \(.*\):\n  \+ create extension vector\n/);
@@ -19,7 +19,7 @@ it('canon migrate creates the schema in a data folder, then finds nothing to do'
 });
 
 it('canon migrate --dry-run --format sql prints the statements and changes nothing', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'canon-cli-')), 'db');
+  const dir = join(tempDir('canon-cli-'), 'db');
   const dry = cli(['migrate', '--database', `pglite:${dir}`, '--dry-run', '--format', 'sql']);
   expect(dry.status).toBe(0);
   expect(dry.stdout).toMatch(/^CREATE EXTENSION IF NOT EXISTS "vector";\nCREATE TABLE "agents" \(/);
@@ -28,7 +28,7 @@ it('canon migrate --dry-run --format sql prints the statements and changes nothi
 });
 
 it('reads --no-embeddings from the registry settings and rejects bad settings with a position', () => {
-  const root = mkdtempSync(join(tmpdir(), 'canon-cli-'));
+  const root = tempDir('canon-cli-');
   mkdirSync(join(root, 'registry'));
   writeFileSync(join(root, 'registry', 'canon.yaml'), 'embeddings:\n  enabled: false\n');
   const off = cli(['migrate', '--database', 'memory:', '--dir', join(root, 'registry'), '--dry-run', '--format', 'sql']);

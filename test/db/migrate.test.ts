@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { formatSqlType } from '../../src/kinds/sql-type.ts';
 import { applyMigration, DestructiveChangeError, planMigration } from '../../src/migrate/migrate.ts';
 import { backends } from '../support/databases.ts';
+import { tempDir } from '../support/temp.ts';
 
 const catalog = loadKindCatalog('schemas');
 const columnsOf = (db: Database, table: string) =>
@@ -17,7 +17,7 @@ const columnsOf = (db: Database, table: string) =>
     FROM pg_attribute a WHERE a.attrelid = ${table}::regclass AND a.attnum > 0 AND NOT a.attisdropped`);
 
 function schemasWith(edit: (dir: string) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), 'canon-schemas-'));
+  const dir = tempDir('canon-schemas-');
   for (const f of readdirSync('schemas')) cpSync(join('schemas', f), join(dir, f));
   edit(dir);
   return dir;

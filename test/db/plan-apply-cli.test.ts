@@ -1,16 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { copyRegistry, edit } from '../support/registry.ts';
+import { tempDir } from '../support/temp.ts';
 
 const cli = (args: string[]) => spawnSync(process.execPath, ['src/cli/bin.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '' } });
 
 describe('canon plan and canon apply, as a user runs them', () => {
   it('plans, applies, re-plans to nothing, with terraform exit codes', () => {
-    const db = `pglite:${join(mkdtempSync(join(tmpdir(), 'canon-cli-')), 'db')}`;
+    const db = `pglite:${join(tempDir('canon-cli-'), 'db')}`;
     const dir = copyRegistry();
     const first = cli(['plan', '--dir', dir, '--database', db, '--detailed-exitcode']);
     expect(first.status).toBe(2);
@@ -27,11 +27,11 @@ describe('canon plan and canon apply, as a user runs them', () => {
   });
 
   it('applies exactly a saved plan, and refuses it once stale', () => {
-    const db = `pglite:${join(mkdtempSync(join(tmpdir(), 'canon-cli-')), 'db')}`;
+    const db = `pglite:${join(tempDir('canon-cli-'), 'db')}`;
     const dir = copyRegistry();
     expect(cli(['apply', '--dir', dir, '--database', db, '--auto-approve']).status).toBe(0);
     edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 450', 'avg_response_time_ms: 480');
-    const out = join(mkdtempSync(join(tmpdir(), 'canon-plan-')), 'plan.json');
+    const out = join(tempDir('canon-plan-'), 'plan.json');
     const planned = cli(['plan', '--dir', dir, '--database', db, '--out', out]);
     expect(planned.status).toBe(0);
     expect(planned.stdout).toContain('~ avg_response_time_ms: 450 → 480');
@@ -47,7 +47,7 @@ describe('canon plan and canon apply, as a user runs them', () => {
   });
 
   it('refuses deletes without --allow-delete, in one line', () => {
-    const db = `pglite:${join(mkdtempSync(join(tmpdir(), 'canon-cli-')), 'db')}`;
+    const db = `pglite:${join(tempDir('canon-cli-'), 'db')}`;
     const dir = copyRegistry();
     expect(cli(['apply', '--dir', dir, '--database', db, '--auto-approve']).status).toBe(0);
     rmSync(join(dir, 'tenants/helix-bio/translational.yaml'));
@@ -67,7 +67,7 @@ describe('canon plan and canon apply, as a user runs them', () => {
 
   it('asks for confirmation on a terminal, and applies only on yes', async () => {
     const dir = copyRegistry();
-    const database = `pglite:${join(mkdtempSync(join(tmpdir(), 'canon-cli-')), 'db')}`;
+    const database = `pglite:${join(tempDir('canon-cli-'), 'db')}`;
     const run = async (answer: string) => {
       let stdout = '';
       let stderr = '';

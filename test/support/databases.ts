@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll } from 'vitest';
 import { openDatabase, parseDatabaseSpec, type Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
+import { serverDatabasePrefix } from './run.ts';
 
 /**
  * The backends every database test runs on: PGlite always, and the PostgreSQL server named by
@@ -36,7 +37,7 @@ export const backends: Backend[] = [
         name: 'postgres' as const,
         vector: false,
         async open() {
-          const name = `canon_test_${randomBytes(6).toString('hex')}`;
+          const name = `${serverDatabasePrefix()}${randomBytes(6).toString('hex')}`;
           await (await admin()).pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([name])}`);
           created.names.push(name);
           const url = new URL(serverUrl);

@@ -1,16 +1,16 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyRegistry, type ApplyOptions } from '../../src/apply/apply.ts';
 import type { Database } from '../../src/db/open.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { planRegistry } from '../../src/pipeline/plan.ts';
+import { tempDir } from './temp.ts';
 
 export const catalog = loadKindCatalog('schemas');
 
 /** A private copy of a registry folder that a test may edit. */
 export function copyRegistry(from = 'registry'): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'canon-reg-')), 'registry');
+  const dir = join(tempDir('canon-reg-'), 'registry');
   cpSync(from, dir, { recursive: true });
   return dir;
 }

@@ -1,13 +1,13 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { loadRegistry } from '../../src/load/load.ts';
 import { copyRegistry, edit } from '../support/registry.ts';
+import { tempDir } from '../support/temp.ts';
 
 it('returns exactly what a fresh parse returns, misses on edits, and survives a corrupt entry', () => {
   const dir = copyRegistry();
-  const cacheDir = mkdtempSync(join(tmpdir(), 'canon-cache-'));
+  const cacheDir = tempDir('canon-cache-');
   const fresh = loadRegistry(dir);
   const first = loadRegistry(dir, { cacheDir });
   const cached = loadRegistry(dir, { cacheDir });
@@ -28,7 +28,7 @@ it('returns exactly what a fresh parse returns, misses on edits, and survives a 
 it('does not cache a file whose values JSON cannot hold (.nan, .inf)', () => {
   const dir = copyRegistry();
   writeFileSync(join(dir, 'odd.yaml'), 'kind: Tool\nid: odd\nname: Odd\nreliability_score: .nan\n');
-  const cacheDir = mkdtempSync(join(tmpdir(), 'canon-cache-'));
+  const cacheDir = tempDir('canon-cache-');
   loadRegistry(dir, { cacheDir });
   const again = loadRegistry(dir, { cacheDir });
   expect(again).toEqual(loadRegistry(dir));
