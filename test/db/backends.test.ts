@@ -1,15 +1,13 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatabaseError } from '../../src/db/errors.ts';
 import { DatabaseLockedError } from '../../src/db/lock.ts';
 import { openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
+import { canon, canonProcess } from '../support/cli.ts';
 import { testServerUrl } from '../support/databases.ts';
 import { tempDir } from '../support/temp.ts';
-
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, ['src/cli/bin.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '', ...env } });
 
 describe('database specs', () => {
   it('defaults to the embedded database, and reads memory:, pglite: and postgres URLs', () => {
@@ -38,7 +36,7 @@ describe('the embedded database', () => {
     const holder = await openDatabase({ backend: 'pglite', dataDir: dir }, { purpose: 'test holder' });
     try {
       await expect(openDatabase({ backend: 'pglite', dataDir: dir })).rejects.toThrow(DatabaseLockedError);
-      const other = cli(['migrate', '--database', `pglite:${dir}`]);
+      const other = canonProcess(['migrate', '--database', `pglite:${dir}`]);
       expect(other.status).toBe(1);
       expect(other.stderr).toMatch(new RegExp(`^canon migrate: the embedded database .* is in use by process ${process.pid} \\(test holder`));
       expect(other.stderr).not.toMatch(/\n\s+at /);
@@ -72,7 +70,7 @@ describe('PostgreSQL servers', () => {
     await expect(openDatabase(parseDatabaseSpec('postgres://postgres@127.0.0.1:1/test'))).rejects.toThrow(
       new DatabaseError('connection refused by postgres://postgres@127.0.0.1:1/test: is PostgreSQL running and listening there?'),
     );
-    const result = cli(['migrate', '--database', 'postgres://postgres:hunter2@127.0.0.1:1/test']);
+    const result = await canon(['migrate', '--database', 'postgres://postgres:hunter2@127.0.0.1:1/test']);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe('canon migrate: connection refused by postgres://postgres:***@127.0.0.1:1/test: is PostgreSQL running and listening there?\n');
   });
