@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -6,9 +7,13 @@ export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     include: ['test/**/*.test.ts'],
-    // Builds dist/ (the CLI that tests spawn) once per run; see test/support/built-cli.ts.
-    globalSetup: ['test/support/built-cli.ts'],
+    // Builds dist/ (the CLI that tests spawn) once per run (test/support/built-cli.ts), and fails the
+    // run when tests leave temporary folders behind (test/support/global-setup.ts).
+    globalSetup: ['test/support/built-cli.ts', 'test/support/global-setup.ts'],
     pool: 'forks',
+    // Vitest's default leaves a core idle (one worker on two cores); the database files wait on
+    // PostgreSQL and on child processes often enough that every core can run a file.
+    maxWorkers: Math.max(2, availableParallelism()),
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

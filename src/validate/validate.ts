@@ -24,9 +24,19 @@ export interface ValidatedRegistry {
   diagnostics: Diagnostic[];
 }
 
+// Compiling the schemas costs hundreds of milliseconds; a catalog is read-only once loaded, so each
+// catalog is compiled once per process however often it validates (tests, a watching `canon dev`).
+const compiled = new WeakMap<KindCatalog, Validators>();
+function validatorsOf(catalog: KindCatalog): Validators {
+  let validators = compiled.get(catalog);
+  if (!validators) compiled.set(catalog, (validators = compileValidators(catalog)));
+  return validators;
+}
 
 /** Stage 2: documents → documents checked against their kind's JSON Schema. */
-export function validateRegistry(loaded: LoadedRegistry, catalog: KindCatalog, validators: Validators = compileValidators(catalog)): ValidatedRegistry {
+export function validateRegistry(
+  loaded: LoadedRegistry, catalog: KindCatalog, validators: Validators = validatorsOf(catalog),
+): ValidatedRegistry {
   const documents: KindedDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   const kindNames = [...catalog.kinds.keys()];

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +8,8 @@ import { openDatabase, type Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { writeSyntheticRegistry } from '../bench/synthetic.ts';
 import { backends } from '../support/databases.ts';
-import { apply, copyRegistry, edit, plan } from '../support/registry.ts';
+import { apply, copyRegistry, edit, openApplied, plan } from '../support/registry.ts';
+import { tempDir } from '../support/temp.ts';
 import { cliPath } from '../support/built-cli.ts';
 
 /** The server URL of the test database `db` is connected to, for a second connection to it. */
@@ -44,9 +44,8 @@ for (const backend of backends) {
     afterEach(async () => db?.close());
 
     it('a no-op apply runs no statement and writes nothing', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       const before = { applies: await count(db, 'canon_applies'), versions: await count(db, 'entity_versions'), f: await fingerprint(db) };
       const latest = await db.pool.oneFirst(sql.unsafe`SELECT max(updated_at) FROM agents`);
       const again = await apply(db, dir, vec);
@@ -56,9 +55,8 @@ for (const backend of backends) {
     });
 
     it('touches updated_at and version only of the asset that changed, and records the apply', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       const stamps = await db.pool.any(sql.type(z.object({ unique_id: z.string(), updated_at: z.number(), version: z.number() }))`SELECT unique_id, updated_at, version FROM tools ORDER BY unique_id`);
       edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 450', 'avg_response_time_ms: 470');
       const result = await apply(db, dir, vec);
@@ -74,9 +72,8 @@ for (const backend of backends) {
     });
 
     it('rolls back everything when a statement fails: the database stays exactly as it was', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       const before = await fingerprint(db);
       edit(dir, 'platform/prompts.yaml', 'name: Structured Literature Summary', 'name: Structured Literature Summary v2');
       // Someone added a stricter rule behind Canon's back: the upsert now fails half-way through the apply.
@@ -91,12 +88,11 @@ for (const backend of backends) {
 const server = backends.find((b) => b.name === 'postgres');
 describe.runIf(server)('concurrent applies on the PostgreSQL server', () => {
   it('waits for the lock, then gives up naming the holder', async () => {
-    const db = await server!.open();
+    const db = await openApplied(server!);
     const url = await urlOf(db);
     const other = await openDatabase({ backend: 'postgres', url: url.toString() });
     try {
       const dir = copyRegistry();
-      await apply(db, dir, false);
       let release!: () => void;
       let locked!: () => void;
       const released = new Promise<void>((r) => { release = r; });
@@ -125,12 +121,11 @@ describe.runIf(server)('concurrent applies on the PostgreSQL server', () => {
   });
 
   it('serializes two applies started together: both succeed, one after the other', async () => {
-    const db = await server!.open();
+    const db = await openApplied(server!);
     const url = await urlOf(db);
     const other = await openDatabase({ backend: 'postgres', url: url.toString() });
     try {
       const dir = copyRegistry();
-      await apply(db, dir, false);
       const a = copyRegistry(dir);
       edit(a, 'platform/tools.yaml', 'avg_response_time_ms: 450', 'avg_response_time_ms: 451');
       const b = copyRegistry(dir);
@@ -152,7 +147,7 @@ describe.runIf(server)('concurrent applies on the PostgreSQL server', () => {
     const db = await server!.open();
     const url = await urlOf(db);
     try {
-      const dir = join(mkdtempSync(join(tmpdir(), 'canon-kill-')), 'registry');
+      const dir = join(tempDir('canon-kill-'), 'registry');
       writeSyntheticRegistry(dir, 3000);
       await apply(db, dir, false);
       const before = await fingerprint(db);
@@ -177,8 +172,8 @@ describe.runIf(server)('concurrent applies on the PostgreSQL server', () => {
 
 describe('the embedded database survives a killed apply', () => {
   it('an apply killed mid-way leaves the data folder as before, and a rerun succeeds', async () => {
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'canon-kill-')), 'db');
-    const dir = join(mkdtempSync(join(tmpdir(), 'canon-kill-')), 'registry');
+    const dataDir = join(tempDir('canon-kill-'), 'db');
+    const dir = join(tempDir('canon-kill-'), 'registry');
     writeSyntheticRegistry(dir, 3000);
     // The in-process applies below use 8-dimension embeddings; the CLI reads that from canon.yaml.
     writeFileSync(join(dir, 'canon.yaml'), 'embeddings:\n  dimensions: 8\n');

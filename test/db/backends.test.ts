@@ -1,17 +1,13 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatabaseError } from '../../src/db/errors.ts';
 import { DatabaseLockedError } from '../../src/db/lock.ts';
 import { openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
+import { canon, canonProcess } from '../support/cli.ts';
 import { testServerUrl } from '../support/databases.ts';
-import { cliPath } from '../support/built-cli.ts';
-
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '', ...env } });
+import { tempDir } from '../support/temp.ts';
 
 describe('database specs', () => {
   it('defaults to the embedded database, and reads memory:, pglite: and postgres URLs', () => {
@@ -25,7 +21,7 @@ describe('database specs', () => {
 
 describe('the embedded database', () => {
   it('keeps data in its folder across opens', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'canon-db-')), 'db');
+    const dir = join(tempDir('canon-db-'), 'db');
     const first = await openDatabase({ backend: 'pglite', dataDir: dir });
     await first.pool.query(sql.unsafe`CREATE TABLE kept (v int)`);
     await first.pool.query(sql.unsafe`INSERT INTO kept VALUES (42)`);
@@ -36,14 +32,14 @@ describe('the embedded database', () => {
   });
 
   it('refuses a second opener while the first holds it, in this process and in another', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'canon-db-')), 'db');
+    const dir = join(tempDir('canon-db-'), 'db');
     const holder = await openDatabase({ backend: 'pglite', dataDir: dir }, { purpose: 'test holder' });
     try {
       await expect(openDatabase({ backend: 'pglite', dataDir: dir })).rejects.toThrow(DatabaseLockedError);
       // The database folder itself, not the folder it sits in.
       const second = openDatabase({ backend: 'pglite', dataDir: dir });
       await expect(second).rejects.toThrow(`the embedded database ${dir} is in use`);
-      const other = cli(['migrate', '--database', `pglite:${dir}`]);
+      const other = canonProcess(['migrate', '--database', `pglite:${dir}`]);
       expect(other.status).toBe(1);
       expect(other.stderr).toMatch(new RegExp(`^canon migrate: the embedded database .* is in use by process ${process.pid} \\(test holder`));
       expect(other.stderr).not.toMatch(/\n\s+at /);
@@ -55,7 +51,7 @@ describe('the embedded database', () => {
   });
 
   it('takes over the lock of a process that died without releasing it', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'canon-db-')), 'db');
+    const dir = join(tempDir('canon-db-'), 'db');
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
       import('./src/db/open.ts').then(async ({ openDatabase }) => {
         await openDatabase({ backend: 'pglite', dataDir: ${JSON.stringify(dir)} });
@@ -77,7 +73,7 @@ describe('PostgreSQL servers', () => {
     await expect(openDatabase(parseDatabaseSpec('postgres://postgres@127.0.0.1:1/test'))).rejects.toThrow(
       new DatabaseError('connection refused by postgres://postgres@127.0.0.1:1/test: is PostgreSQL running and listening there?'),
     );
-    const result = cli(['migrate', '--database', 'postgres://postgres:hunter2@127.0.0.1:1/test']);
+    const result = await canon(['migrate', '--database', 'postgres://postgres:hunter2@127.0.0.1:1/test']);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe('canon migrate: connection refused by postgres://postgres:***@127.0.0.1:1/test: is PostgreSQL running and listening there?\n');
   });

@@ -1,44 +1,40 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { cliPath } from '../support/built-cli.ts';
+import { canon } from '../support/cli.ts';
+import { tempDir } from '../support/temp.ts';
 
-const cliEnv = { ...process.env, NO_COLOR: '1', DATABASE_URL: '' };
-const cli = (args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', env: cliEnv });
-
-it('canon migrate creates the schema in a data folder, then finds nothing to do', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'canon-cli-')), 'db');
-  const first = cli(['migrate', '--database', `pglite:${dir}`]);
+it('canon migrate creates the schema in a data folder, then finds nothing to do', async () => {
+  const dir = join(tempDir('canon-cli-'), 'db');
+  const first = await canon(['migrate', '--database', `pglite:${dir}`]);
   expect(first.status).toBe(0);
   expect(first.stdout).toMatch(/^Schema changes \(.*\):\n  \+ create extension vector\n/);
   expect(first.stdout).toMatch(/\n  \+ create table agents \(\d+ columns\)\n/);
   expect(first.stdout).toMatch(/\nApplied \d+ changes \(\d+ statements\) in \d+ ms\.\n$/);
-  const second = cli(['migrate', '--database', `pglite:${dir}`, '--format', 'json']);
+  const second = await canon(['migrate', '--database', `pglite:${dir}`, '--format', 'json']);
   expect(second.status).toBe(0);
   expect(JSON.parse(second.stdout)).toEqual({ format_version: '1', database: dir, applied: false, changes: [] });
 });
 
-it('canon migrate --dry-run --format sql prints the statements and changes nothing', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'canon-cli-')), 'db');
-  const dry = cli(['migrate', '--database', `pglite:${dir}`, '--dry-run', '--format', 'sql']);
+it('canon migrate --dry-run --format sql prints the statements and changes nothing', async () => {
+  const dir = join(tempDir('canon-cli-'), 'db');
+  const dry = await canon(['migrate', '--database', `pglite:${dir}`, '--dry-run', '--format', 'sql']);
   expect(dry.status).toBe(0);
   expect(dry.stdout).toMatch(/^CREATE EXTENSION IF NOT EXISTS "vector";\nCREATE TABLE "agents" \(/);
-  const again = cli(['migrate', '--database', `pglite:${dir}`, '--dry-run', '--format', 'sql']);
+  const again = await canon(['migrate', '--database', `pglite:${dir}`, '--dry-run', '--format', 'sql']);
   expect(again.stdout).toBe(dry.stdout);
 });
 
-it('reads --no-embeddings from the registry settings and rejects bad settings with a position', () => {
-  const root = mkdtempSync(join(tmpdir(), 'canon-cli-'));
+it('reads --no-embeddings from the registry settings and rejects bad settings with a position', async () => {
+  const root = tempDir('canon-cli-');
   mkdirSync(join(root, 'registry'));
   writeFileSync(join(root, 'registry', 'canon.yaml'), 'embeddings:\n  enabled: false\n');
-  const off = cli(['migrate', '--database', 'memory:', '--dir', join(root, 'registry'), '--dry-run', '--format', 'sql']);
+  const off = await canon(['migrate', '--database', 'memory:', '--dir', join(root, 'registry'), '--dry-run', '--format', 'sql']);
   expect(off.status).toBe(0);
   expect(off.stdout).toContain('CREATE TABLE "knowledge_chunks"');
   expect(off.stdout).not.toMatch(/EXTENSION IF NOT EXISTS "vector"|vector\(\d+\)/);
   writeFileSync(join(root, 'registry', 'canon.yaml'), 'embeddings:\n  enabled: false\n  dimension: 3\n');
-  const bad = cli(['migrate', '--database', 'memory:', '--dir', join(root, 'registry')]);
+  const bad = await canon(['migrate', '--database', 'memory:', '--dir', join(root, 'registry')]);
   expect(bad.status).toBe(1);
   expect(bad.stderr).toContain("canon.yaml:3:3: error CANON203: unknown setting 'dimension' in canon.yaml. Did you mean 'dimensions'?");
 });

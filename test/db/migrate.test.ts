@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { formatSqlType } from '../../src/kinds/sql-type.ts';
 import { applyMigration, DestructiveChangeError, planMigration } from '../../src/migrate/migrate.ts';
 import { backends } from '../support/databases.ts';
+import { tempDir } from '../support/temp.ts';
 
 const catalog = loadKindCatalog('schemas');
 const columnsOf = (db: Database, table: string) =>
@@ -17,7 +17,7 @@ const columnsOf = (db: Database, table: string) =>
     FROM pg_attribute a WHERE a.attrelid = ${table}::regclass AND a.attnum > 0 AND NOT a.attisdropped`);
 
 function schemasWith(edit: (dir: string) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), 'canon-schemas-'));
+  const dir = tempDir('canon-schemas-');
   for (const f of readdirSync('schemas')) cpSync(join('schemas', f), join(dir, f));
   edit(dir);
   return dir;
@@ -33,6 +33,9 @@ function editSchema(dir: string, kind: string, edit: (schema: any) => void) {
 for (const backend of backends) {
   describe(`migrate on ${backend.name}`, () => {
     const options = { embeddings: backend.vector, dimensions: 384 };
+    const migrated = async (db: Database) => {
+      await applyMigration(db, await planMigration(db, catalog, options), { allowDestructive: false });
+    };
     let db: Database;
     afterEach(async () => db?.close());
 
@@ -54,8 +57,7 @@ for (const backend of backends) {
     });
 
     it('keeps unique_id unique per tenant, shared rows included (NULLS NOT DISTINCT)', async () => {
-      db = await backend.open();
-      await applyMigration(db, await planMigration(db, catalog, options), { allowDestructive: false });
+      db = await backend.openPrepared('migrated', migrated);
       const tenant = await db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`INSERT INTO tenants (unique_id, name) VALUES ('acme', 'Acme') RETURNING id`);
       await db.pool.query(sql.unsafe`INSERT INTO prompts (unique_id, name, content) VALUES ('p', 'P', 'x')`);
       await db.pool.query(sql.unsafe`INSERT INTO prompts (unique_id, name, content, tenant_id) VALUES ('p', 'P', 'x', ${tenant})`);
@@ -67,8 +69,7 @@ for (const backend of backends) {
     });
 
     it('plans additive changes automatically and refuses destructive ones unless allowed', async () => {
-      db = await backend.open();
-      await applyMigration(db, await planMigration(db, catalog, options), { allowDestructive: false });
+      db = await backend.openPrepared('migrated', migrated);
       await db.pool.query(sql.unsafe`INSERT INTO tools (unique_id, name) VALUES ('t', 'T')`);
       const changed = loadKindCatalog(schemasWith((dir) => editSchema(dir, 'Tool', (s) => {
         s.properties.tool_type.maxLength = 80;
@@ -96,8 +97,7 @@ for (const backend of backends) {
     });
 
     it('treats NOT NULL over existing NULLs and type narrowing as destructive, and a failed migration changes nothing', async () => {
-      db = await backend.open();
-      await applyMigration(db, await planMigration(db, catalog, options), { allowDestructive: false });
+      db = await backend.openPrepared('migrated', migrated);
       await db.pool.query(sql.unsafe`INSERT INTO tools (unique_id, name, tool_type) VALUES ('t', 'T', NULL), ('u', 'U', 'a-rather-long-type-name')`);
       const changed = loadKindCatalog(schemasWith((dir) => editSchema(dir, 'Tool', (s) => {
         s.required.push('tool_type');
@@ -122,8 +122,7 @@ for (const backend of backends) {
     });
 
     it('creates the persona analytics view, refreshable concurrently', async () => {
-      db = await backend.open();
-      await applyMigration(db, await planMigration(db, catalog, options), { allowDestructive: false });
+      db = await backend.openPrepared('migrated', migrated);
       await db.pool.query(sql.unsafe`INSERT INTO personas (unique_id, name) VALUES ('p', 'P')`);
       await db.pool.query(sql.unsafe`REFRESH MATERIALIZED VIEW CONCURRENTLY persona_analytics`);
       const row = await db.pool.one(sql.unsafe`SELECT * FROM persona_analytics`);

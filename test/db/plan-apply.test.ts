@@ -6,7 +6,7 @@ import { ApplyRefusedError } from '../../src/apply/apply.ts';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { backends } from '../support/databases.ts';
-import { apply, copyRegistry, edit, plan } from '../support/registry.ts';
+import { apply, copyRegistry, edit, openApplied, plan } from '../support/registry.ts';
 
 for (const backend of backends) {
   describe(`plan and apply on ${backend.name}`, () => {
@@ -31,9 +31,8 @@ for (const backend of backends) {
     });
 
     it('plans exactly one field change, with its file and line, and applies it with a version bump', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       edit(dir, 'platform/prompts.yaml', 'complexity_level: Medium\ncontent: |\n  Summarise the publication', 'complexity_level: High\ncontent: |\n  Summarise the publication');
       const { plan: p } = await plan(db, dir, vec);
       expect(p.changes.map((c) => ({ action: c.action, kind: c.kind, id: c.id, fields: c.fields, line: c.source?.line, file: c.source?.file.split('/').slice(-2).join('/') }))).toEqual([
@@ -49,9 +48,8 @@ for (const backend of backends) {
     });
 
     it('adds and removes relation entries to match the registry', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       edit(dir, 'platform/agents.yaml', 'tools: [pubmed-search, clinicaltrials-gov, fda-label-lookup]', 'tools: [pubmed-search, meddra-browser]');
       const { plan: p } = await plan(db, dir, vec);
       expect(p.changes).toHaveLength(1);
@@ -68,9 +66,8 @@ for (const backend of backends) {
     });
 
     it('plans a removed asset as an ownership-scoped delete that needs --allow-delete, and never touches rows it does not manage', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       // A tenant's own assets, created by the application at run time: not Canon's.
       await db.pool.query(sql.unsafe`INSERT INTO prompts (unique_id, name, content) VALUES ('app-made', 'Made by the app', 'x')`);
       rmSync(join(dir, 'tenants/helix-bio/translational.yaml'));
@@ -90,9 +87,8 @@ for (const backend of backends) {
     });
 
     it('hard-deletes with --hard-delete, relation rows included', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       rmSync(join(dir, 'tenants/helix-bio/translational.yaml'));
       await apply(db, dir, vec, { allowDelete: true, deleteMode: 'hard' });
       expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM agents WHERE unique_id = 'helix-translational-analyst'`)).toBe(0);
@@ -101,9 +97,8 @@ for (const backend of backends) {
     });
 
     it('restores a soft-deleted asset that comes back to the registry', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       const removed = copyRegistry(dir);
       rmSync(join(removed, 'tenants/helix-bio/translational.yaml'));
       await apply(db, removed, vec, { allowDelete: true });
@@ -117,9 +112,8 @@ for (const backend of backends) {
     });
 
     it('refuses to overwrite a row it does not manage, and takes it over when the asset names its uuid', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       const existing = await db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`INSERT INTO tools (unique_id, name) VALUES ('legacy-tool', 'Legacy') RETURNING id`);
       const asset = 'kind: Tool\nid: legacy-tool\nname: Legacy tool, now in the registry\n';
       const { writeFileSync } = await import('node:fs');
@@ -136,9 +130,8 @@ for (const backend of backends) {
     });
 
     it('refuses a saved plan once the registry or the database moved', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 450', 'avg_response_time_ms: 500');
       const saved = (await plan(db, dir, vec)).plan;
       edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 500', 'avg_response_time_ms: 550');
@@ -152,9 +145,8 @@ for (const backend of backends) {
     });
 
     it('normalizes JSONB key order, numbers and block-scalar newlines: no spurious diffs', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       edit(dir, 'platform/agents.yaml', 'model_config: {model: gpt-4.1, temperature: 0.2, max_tokens: 2000}', 'model_config: {max_tokens: 2000, temperature: 0.20, model: gpt-4.1}');
       edit(dir, 'platform/tools.yaml', 'reliability_score: 0.98', 'reliability_score: 0.980');
       edit(dir, 'platform/prompts.yaml', 'prompt_type: system\ncategory: patient_engagement\ncontent: |\n', 'prompt_type: system\ncategory: patient_engagement\ncontent: |+\n');

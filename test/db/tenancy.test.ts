@@ -5,7 +5,7 @@ import { sql } from '../../src/db/sql.ts';
 import { renderPlanJson } from '../../src/render/plan/json.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
 import { backends } from '../support/databases.ts';
-import { apply, catalog, copyRegistry, plan } from '../support/registry.ts';
+import { apply, catalog, copyRegistry, openApplied, plan } from '../support/registry.ts';
 import { tenantUuid, uuidOf, writeTenancyRegistry } from '../support/tenancy-fixture.ts';
 
 const knowledge = catalog.kinds.get('KnowledgeSource')!;
@@ -50,10 +50,9 @@ describe('vector search across tenants (PGlite, pgvector)', () => {
 for (const backend of backends) {
   describe(`policies in the plan on ${backend.name}`, () => {
     it('leaves unchanged policies alone, and flags a change that widens access', async () => {
-      const db = await backend.open();
+      const db = await openApplied(backend);
       try {
         const dir = copyRegistry();
-        await apply(db, dir, backend.vector);
         expect((await plan(db, dir, backend.vector)).plan.schema).toEqual([]);
         // Someone dropped a policy by hand: putting it back gives access that the database no longer gives.
         await db.pool.query(sql.unsafe`DROP POLICY canon_select ON prompts`);

@@ -2,13 +2,13 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyIdOf } from '../../src/compile/compile.ts';
-import { openDatabase } from '../../src/db/open.ts';
 import { renderPlanJson } from '../../src/render/plan/json.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
 import { renderPlanSql } from '../../src/render/plan/sql.ts';
 import { renderPlanText } from '../../src/render/plan/text.ts';
 import { plainStyle } from '../../src/render/style.ts';
 import { apply, plan } from '../support/registry.ts';
+import { backends } from '../support/databases.ts';
 
 // One folder per case: before/ is applied to a fresh embedded database, after/ is planned against it,
 // and each renderer's output is compared with expected.{txt,md,json,sql}. Hashes and the git commit
@@ -20,7 +20,7 @@ describe('plan renderers, golden', () => {
   for (const name of readdirSync(casesDir).sort()) {
     it(name, async () => {
       const dir = join(casesDir, name);
-      const db = await openDatabase({ backend: 'pglite', dataDir: null });
+      const db = await backends.find((b) => b.name === 'pglite')!.open();
       try {
         await apply(db, join(dir, 'before'), false);
         const outcome = await plan(db, join(dir, 'after'), false);

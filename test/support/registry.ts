@@ -1,16 +1,17 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyRegistry, type ApplyOptions } from '../../src/apply/apply.ts';
 import type { Database } from '../../src/db/open.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { planRegistry } from '../../src/pipeline/plan.ts';
+import type { Backend } from './databases.ts';
+import { tempDir } from './temp.ts';
 
 export const catalog = loadKindCatalog('schemas');
 
 /** A private copy of a registry folder that a test may edit. */
 export function copyRegistry(from = 'registry'): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'canon-reg-')), 'registry');
+  const dir = join(tempDir('canon-reg-'), 'registry');
   cpSync(from, dir, { recursive: true });
   return dir;
 }
@@ -37,3 +38,14 @@ export async function plan(db: Database, dir: string, embeddings: boolean, extra
 }
 
 export const apply = (db: Database, dir: string, embeddings: boolean, extra: Partial<ApplyOptions> = {}) => applyRegistry(db, options(dir, embeddings, extra));
+
+/**
+ * A database of its own in which the example registry is applied, as `apply(db, copyRegistry(),
+ * backend.vector)` leaves a new one: the preparation runs once per test file, each test gets a copy.
+ */
+export const openApplied = (backend: Backend) => backend.openPrepared('example registry applied', async (db) => {
+  const outcome = await apply(db, copyRegistry(), backend.vector);
+  if (outcome.status !== 'applied') {
+    throw new Error(`the example registry did not apply: ${outcome.diagnostics.map((d) => d.message).join('; ')}`);
+  }
+});

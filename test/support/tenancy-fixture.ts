@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ColumnModel, KindCatalog, KindModel, RelationModel } from '../../src/kinds/model.ts';
 import type { SqlType } from '../../src/kinds/sql-type.ts';
 import { assetUuid } from '../../src/resolve/uuid.ts';
+import { tempDir } from './temp.ts';
 
 /**
  * A registry built from the catalog for the isolation matrix: for every tenant-scoped kind, one asset
@@ -60,7 +60,7 @@ function relationEntry(catalog: KindCatalog, relation: RelationModel, extraFor?:
 }
 
 export function writeTenancyRegistry(catalog: KindCatalog): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'canon-tenancy-')), 'registry');
+  const dir = join(tempDir('canon-tenancy-'), 'registry');
   mkdirSync(dir, { recursive: true });
   const docs: Record<string, unknown>[] = [];
   for (const model of catalog.kinds.values()) {

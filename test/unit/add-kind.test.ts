@@ -1,17 +1,17 @@
-import { cpSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { checkRegistry } from '../../src/pipeline/check.ts';
 import { generateTypes } from '../../src/typegen/typegen.ts';
+import { tempDir } from '../support/temp.ts';
 
 // Adding a kind means adding one schema file: this copies schemas/, drops in a throwaway kind from a
 // fixture folder, and runs the real pipeline on a registry that uses it. No code in src/ knows it.
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'extra-kind');
 
 function schemasWithGuideline(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'canon-schemas-'));
+  const dir = tempDir('canon-schemas-');
   for (const f of readdirSync('schemas')) cpSync(join('schemas', f), join(dir, f));
   cpSync(join(fixture, 'Guideline.schema.json'), join(dir, 'Guideline.schema.json'));
   return dir;

@@ -1,16 +1,15 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/open.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
 import { writeSyntheticRegistry } from '../bench/synthetic.ts';
 import { plan } from '../support/registry.ts';
+import { backends } from '../support/databases.ts';
+import { tempDir } from '../support/temp.ts';
 
 it('keeps a 5,000-change plan under GitHub’s comment limit, with counts of what it left out', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'canon-md-')), 'registry');
+  const dir = join(tempDir('canon-md-'), 'registry');
   writeSyntheticRegistry(dir, 5000);
-  const db = await openDatabase({ backend: 'pglite', dataDir: null });
+  const db = await backends.find((b) => b.name === 'pglite')!.open();
   try {
     const { plan: p } = await plan(db, dir, false);
     expect(p.changes).toHaveLength(5000);

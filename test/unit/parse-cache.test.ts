@@ -1,13 +1,13 @@
-import { appendFileSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { listRegistryFiles, loadRegistry } from '../../src/load/load.ts';
 import { copyRegistry, edit } from '../support/registry.ts';
+import { tempDir } from '../support/temp.ts';
 
 it('returns exactly what a fresh parse returns, misses on edits, and survives a corrupt entry', () => {
   const dir = copyRegistry();
-  const cacheDir = mkdtempSync(join(tmpdir(), 'canon-cache-'));
+  const cacheDir = tempDir('canon-cache-');
   const fresh = loadRegistry(dir);
   const first = loadRegistry(dir, { cacheDir });
   const cached = loadRegistry(dir, { cacheDir });
@@ -28,7 +28,7 @@ it('returns exactly what a fresh parse returns, misses on edits, and survives a 
 it('does not cache a file whose values JSON cannot hold (.nan, .inf)', () => {
   const dir = copyRegistry();
   writeFileSync(join(dir, 'odd.yaml'), 'kind: Tool\nid: odd\nname: Odd\nreliability_score: .nan\n');
-  const cacheDir = mkdtempSync(join(tmpdir(), 'canon-cache-'));
+  const cacheDir = tempDir('canon-cache-');
   loadRegistry(dir, { cacheDir });
   const again = loadRegistry(dir, { cacheDir });
   expect(again).toEqual(loadRegistry(dir));
@@ -58,7 +58,7 @@ function variant(n: number): string {
 }
 
 it('stays within its bound, removing entries the run did not use, oldest first', () => {
-  const cacheDir = mkdtempSync(join(tmpdir(), 'canon-cache-'));
+  const cacheDir = tempDir('canon-cache-');
   const registries = [0, 1, 2, 3].map(variant);
   loadRegistry(registries[0]!, { cacheDir, cacheMaxBytes: Infinity });
   const first = cacheEntries(cacheDir);
@@ -79,7 +79,7 @@ it('stays within its bound, removing entries the run did not use, oldest first',
 });
 
 it('keeps the working set of the current run even when it alone is over the bound', () => {
-  const cacheDir = mkdtempSync(join(tmpdir(), 'canon-cache-'));
+  const cacheDir = tempDir('canon-cache-');
   const [a, b] = [variant(0), variant(1)];
   const loaded = loadRegistry(a, { cacheDir, cacheMaxBytes: 1 });
   expect(cacheEntries(cacheDir).size).toBe(loaded.files);
@@ -91,7 +91,7 @@ it('keeps the working set of the current run even when it alone is over the boun
 });
 
 it('over the bound by its working set alone, grows at most a quarter of the bound before pruning again', () => {
-  const cacheDir = mkdtempSync(join(tmpdir(), 'canon-cache-'));
+  const cacheDir = tempDir('canon-cache-');
   const dir = variant(0);
   const loaded = loadRegistry(dir, { cacheDir, cacheMaxBytes: Infinity });
   const workingSet = total(cacheEntries(cacheDir));
