@@ -75,8 +75,9 @@ export function computePlan(input: PlanInputs): Plan {
     ...[...live.assets.values()].map((a) => `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} ${stateText(a.state)}`),
     ...live.unmanaged.map((u) => `unmanaged ${JSON.stringify(u)}`),
   ]);
+  // Not the git commit: a pull request's reviewed plan is applied on the merge commit, whose id always differs.
   const planHash = hashLines([
-    `settings ${input.deleteMode} ${input.gitCommit} ${registryHash} ${liveHash}`,
+    `settings ${input.deleteMode} ${registryHash} ${liveHash}`,
     ...input.schema.map((c, i) => `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`),
     ...changes.map((c) => `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} ${c.after ? stateText(c.after) : ''}`),
   ]);
