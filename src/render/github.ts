@@ -48,12 +48,16 @@ function repositoryPath(file: string, paths: GithubPaths): string {
 }
 
 export const diagnosticCommand = (d: Diagnostic, paths: GithubPaths) =>
-  workflowCommand(d.severity, d.message, { file: repositoryPath(d.file, paths), line: d.line, col: d.column, title: `Canon ${d.code}` });
+  workflowCommand(d.severity, d.message, {
+    file: repositoryPath(d.file, paths), line: d.line, col: d.column, title: `Canon ${d.code}`,
+  });
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** `canon validate --format github`: one annotation per diagnostic, then the summary as a plain log line. */
-export function renderValidationGithub(diagnostics: readonly Diagnostic[], summary: ValidationSummary, paths: GithubPaths): string {
+export function renderValidationGithub(
+  diagnostics: readonly Diagnostic[], summary: ValidationSummary, paths: GithubPaths,
+): string {
   const lines = diagnostics.map((d) => diagnosticCommand(d, paths));
   const counted = `${plural(summary.assets, 'asset')} in ${plural(summary.files, 'file')}`;
   lines.push(summary.errors > 0
@@ -77,29 +81,40 @@ export function verbatim(text: string, token = randomBytes(16).toString('hex')):
  * `canon plan --format github`: the plan's risks as warnings, each changed asset as a notice on the
  * line that defines it (capped), then the text plan folded in a log group.
  */
-export function renderPlanGithub(plan: Plan, planText: string, paths: GithubPaths, diagnostics: readonly Diagnostic[] = []): string {
+export function renderPlanGithub(
+  plan: Plan, planText: string, paths: GithubPaths, diagnostics: readonly Diagnostic[] = [],
+): string {
   const out = diagnostics.map((d) => diagnosticCommand(d, paths));
   for (const risk of risksOf(plan)) {
     const shown = risk.items.slice(0, 10).join('; ');
     const more = risk.items.length > 10 ? `; and ${risk.items.length - 10} more` : '';
-    out.push(workflowCommand('warning', `${risk.title}: ${shown}${more}${risk.hint ? ` (${risk.hint})` : ''}`, { title: 'Canon plan' }));
+    const hint = risk.hint ? ` (${risk.hint})` : '';
+    out.push(workflowCommand('warning', `${risk.title}: ${shown}${more}${hint}`, { title: 'Canon plan' }));
   }
   const located = plan.changes.filter((c) => c.source);
   for (const c of located.slice(0, maxChangeNotices)) {
-    const verb = c.action === 'create' ? 'created' : c.restore ? 'restored' : c.adopt ? 'taken over and updated' : 'updated';
+    const verb = c.action === 'create' ? 'created'
+      : c.restore ? 'restored'
+      : c.adopt ? 'taken over and updated'
+      : 'updated';
     const fields = c.fields.map((f) => f.path);
-    const what = fields.length > 0 && c.action === 'update' ? `: ${fields.slice(0, 8).join(', ')}${fields.length > 8 ? ', …' : ''}` : '';
+    const what = fields.length > 0 && c.action === 'update'
+      ? `: ${fields.slice(0, 8).join(', ')}${fields.length > 8 ? ', …' : ''}`
+      : '';
     out.push(workflowCommand('notice', `${assetTitle(c)} will be ${verb}${what}`, {
       file: repositoryPath(c.source!.file, paths), line: c.source!.line, col: c.source!.column, title: 'Canon plan',
     }));
   }
   if (located.length > maxChangeNotices) {
-    out.push(workflowCommand('notice', `${located.length - maxChangeNotices} more changed assets are not annotated; the plan below lists all of them`, { title: 'Canon plan' }));
+    const rest = located.length - maxChangeNotices;
+    const message = `${rest} more changed assets are not annotated; the plan below lists all of them`;
+    out.push(workflowCommand('notice', message, { title: 'Canon plan' }));
   }
   const s = plan.summary;
   const changed = plan.schema.length > 0 || plan.changes.length > 0;
   out.push(changed
-    ? `Canon plan (${plan.database}): ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged, ${plural(plan.schema.length, 'schema and policy change')}.`
+    ? `Canon plan (${plan.database}): ${s.create} to create, ${s.update} to update, ${s.delete} to delete, `
+      + `${s.unchanged} unchanged, ${plural(plan.schema.length, 'schema and policy change')}.`
     : `No changes: ${plan.database} matches the registry (${plural(s.unchanged, 'asset')}).`);
   if (!changed) return out.join('\n') + '\n';
   return `${out.join('\n')}\n::group::The plan\n${verbatim(planText)}::endgroup::\n`;

@@ -5,6 +5,11 @@
  * comment. The database URL never gets this far: plans show its redacted label only.
  */
 const userInfoPassword = /\b([a-z][a-z0-9+.-]*:\/\/[^\s"'`/:@]*):[^\s"'`]*@/gi;
-const secretParameter = /([?&;](?:password|passwd|pwd|sslpassword|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey|key|sig|signature|auth)=)[^&#\s"'`]+/gi;
+const secretNames = [
+  'password', 'passwd', 'pwd', 'sslpassword', 'secret', 'client_secret', 'token', 'access_token', 'refresh_token',
+  'api[_-]?key', 'apikey', 'key', 'sig', 'signature', 'auth',
+];
+const secretParameter = new RegExp(`([?&;](?:${secretNames.join('|')})=)[^&#\\s"'\`]+`, 'gi');
 
-export const maskSecrets = (text: string) => text.replace(userInfoPassword, '$1:***@').replace(secretParameter, '$1***');
+export const maskSecrets = (text: string) =>
+  text.replace(userInfoPassword, '$1:***@').replace(secretParameter, '$1***');

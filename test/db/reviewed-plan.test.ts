@@ -8,17 +8,23 @@ import { main } from '../../src/cli/main.ts';
 async function canon(args: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: { NO_COLOR: '1' } });
+  const io = {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    env: { NO_COLOR: '1' },
+  };
+  const code = await main(args, io);
   return { code, stdout, stderr };
 }
 
+const identity = ['-c', 'user.name=ci', '-c', 'user.email=ci@example.com', '-c', 'commit.gpgsign=false'];
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' }).trim();
+  execFileSync('git', [...identity, ...args], { cwd, encoding: 'utf8' }).trim();
 
 // A pull request's plan is made on one commit and applied after the merge, on another: GitHub's
 // merge (or squash) commit never has the reviewed commit's id. Same registry, same database: the
 // reviewed plan must still apply; the commit is recorded, not compared.
-it('a plan saved on the pull request applies on the merge commit when registry and database are unchanged', async () => {
+it('a plan saved on a pull request applies on the merge commit when registry and database are unchanged', async () => {
   const repo = mkdtempSync(join(tmpdir(), 'canon-merge-'));
   cpSync('test/golden/markdown/small-update/after', join(repo, 'registry'), { recursive: true });
   git(repo, 'init', '-q', '-b', 'main');

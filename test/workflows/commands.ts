@@ -36,7 +36,9 @@ export function canonInvocations(path: string): Invocation[] {
       if (!step.run) continue;
       const script = step.run.replace(/\\\n\s*/g, ' ');
       const arrays = new Map<string, string[]>();
-      for (const m of script.matchAll(/\b(\w+)\+?=\(([^)]*)\)/g)) arrays.set(m[1]!, [...(arrays.get(m[1]!) ?? []), ...shellWords(m[2]!)]);
+      for (const m of script.matchAll(/\b(\w+)\+?=\(([^)]*)\)/g)) {
+        arrays.set(m[1]!, [...(arrays.get(m[1]!) ?? []), ...shellWords(m[2]!)]);
+      }
       for (const line of script.split('\n')) {
         const at = line.search(/\$\{?CANON\}?\s/);
         if (at < 0) continue;
@@ -58,12 +60,15 @@ export interface Usage { options: Map<string, OptionSpec>; positionals: boolean 
 /** A command's options as its own `--help` lists them: `--flag`, `--flag <value>`, `--flag a|b|c`. */
 export async function usageOf(command: string): Promise<Usage | undefined> {
   let stdout = '';
-  const code = await main([command, '--help'], { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => {} }, env: {} });
+  const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => {} }, env: {} };
+  const code = await main([command, '--help'], io);
   if (code !== 0 || !stdout.startsWith(`Usage: canon ${command} `)) return undefined;
   const options = new Map<string, OptionSpec>();
-  for (const m of stdout.matchAll(/^ {2}(?:-\w, )?--([a-z][a-z-]*)(?: (<[^>]+>|[a-z0-9]+(?:\|[a-z0-9]+)+))?(?=\s|$)/gm)) {
+  const option = /^ {2}(?:-\w, )?--([a-z][a-z-]*)(?: (<[^>]+>|[a-z0-9]+(?:\|[a-z0-9]+)+))?(?=\s|$)/gm;
+  for (const m of stdout.matchAll(option)) {
     const value = m[2];
-    options.set(m[1]!, { value: value !== undefined, ...(value && !value.startsWith('<') ? { choices: value.split('|') } : {}) });
+    const choices = value && !value.startsWith('<') ? { choices: value.split('|') } : {};
+    options.set(m[1]!, { value: value !== undefined, ...choices });
   }
   const synopsis = stdout.split('\n')[0]!;
   return { options, positionals: /\[(?!-)[^\]]+\]/.test(synopsis.slice(`Usage: canon ${command}`.length)) };
@@ -79,7 +84,9 @@ export async function problemsOf(invocation: Invocation): Promise<string[]> {
     const arg = invocation.args[i]!;
     if (!arg.startsWith('--')) {
       positionals++;
-      if (!usage.positionals || positionals > 1) problems.push(`${invocation.where}: canon ${invocation.command} takes no argument '${arg}'`);
+      if (!usage.positionals || positionals > 1) {
+        problems.push(`${invocation.where}: canon ${invocation.command} takes no argument '${arg}'`);
+      }
       continue;
     }
     const [flag, inline] = arg.slice(2).split(/=(.*)/s);

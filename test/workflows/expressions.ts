@@ -84,12 +84,21 @@ export function evaluate(expression: string, contexts: Contexts): Value {
     if (peek() === '(') return call(t);
     let v: Value = contexts[t] ?? null;
     for (;;) {
-      if (peek() === '.') { take(); v = property(v, take()); } else if (peek() === '[') { take(); v = property(v, toText(or())); take(']'); } else break;
+      if (peek() === '.') {
+        take();
+        v = property(v, take());
+      } else if (peek() === '[') {
+        take();
+        v = property(v, toText(or()));
+        take(']');
+      } else break;
     }
     return v;
   };
-  const property = (v: Value, key: string): Value =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? (Object.entries(v).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1] ?? null) : null;
+  const property = (v: Value, key: string): Value => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+    return Object.entries(v).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1] ?? null;
+  };
   const call = (name: string): Value => {
     take('(');
     const args: Value[] = [];
@@ -99,7 +108,8 @@ export function evaluate(expression: string, contexts: Contexts): Value {
       case 'success': return contexts.status !== 'failure';
       case 'failure': return contexts.status === 'failure';
       case 'always': return true;
-      case 'format': return toText(args[0]!).replace(/\{(\d+)\}/g, (_, n: string) => toText(args[Number(n) + 1] ?? null));
+      case 'format':
+        return toText(args[0]!).replace(/\{(\d+)\}/g, (_, n: string) => toText(args[Number(n) + 1] ?? null));
       default: throw new Error(`function ${name}() is not supported by this evaluator`);
     }
   };
@@ -109,7 +119,8 @@ export function evaluate(expression: string, contexts: Contexts): Value {
 }
 
 /** `text ${{ expr }} more` with every expression replaced by its value as text. */
-export const interpolate = (text: string, contexts: Contexts) => text.replace(/\$\{\{(.*?)\}\}/gs, (_, e: string) => toText(evaluate(e, contexts)));
+export const interpolate = (text: string, contexts: Contexts) =>
+  text.replace(/\$\{\{(.*?)\}\}/gs, (_, e: string) => toText(evaluate(e, contexts)));
 
 /** An `if:` condition: an expression with or without `${{ }}`; steps run on success() unless it says otherwise. */
 export function condition(text: string | undefined, contexts: Contexts): boolean {

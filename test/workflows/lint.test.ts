@@ -25,9 +25,12 @@ describe('the shipped GitHub workflows', () => {
   }
 
   it('actionlint is a real check: it finds an undefined input and an unknown context in a broken copy', async () => {
-    const broken = readFileSync('.github/workflows/canon.yml', 'utf8').replace('${{ inputs.registry }}', '${{ inputs.registri }}').replace('${{ runner.temp }}', '${{ runer.temp }}');
+    const broken = readFileSync('.github/workflows/canon.yml', 'utf8')
+      .replace('${{ inputs.registry }}', '${{ inputs.registri }}')
+      .replace('${{ runner.temp }}', '${{ runer.temp }}');
     const problems = await actionlint.runLint(broken, 'canon.yml');
-    expect(problems.map((p) => p.message).join('\n')).toMatch(/property "registri" is not defined[\s\S]*undefined variable "runer"/);
+    const messages = problems.map((p) => p.message).join('\n');
+    expect(messages).toMatch(/property "registri" is not defined[\s\S]*undefined variable "runer"/);
   });
 
   it('every canon command they run exists, with options its --help lists', async () => {
@@ -35,17 +38,21 @@ describe('the shipped GitHub workflows', () => {
     expect(invocations.map((i) => i.command)).toEqual(['validate', 'plan', 'apply', 'apply']);
     const problems = (await Promise.all(invocations.map(problemsOf))).flat();
     expect(problems).toEqual([]);
-    expect(invocations.find((i) => i.command === 'apply' && i.args.includes('--auto-approve'))!.args).toContain('--allow-delete');
+    const fresh = invocations.find((i) => i.command === 'apply' && i.args.includes('--auto-approve'))!;
+    expect(fresh.args).toContain('--allow-delete');
   });
 
   it('the check of canon commands catches an unknown command, option or format', async () => {
     const where = 'test';
-    expect(await problemsOf({ where, command: 'palm', args: [] })).toEqual(["test: canon has no command 'palm'"]);
-    expect(await problemsOf({ where, command: 'plan', args: ['--fromat=markdown'] })).toEqual(['test: canon plan has no option --fromat']);
-    expect(await problemsOf({ where, command: 'validate', args: ['--format', 'gitlab'] })).toEqual(['test: --format gitlab is not one of text, json, github']);
-    expect(await problemsOf({ where, command: 'validate', args: ['plan.json'] })).toEqual(["test: canon validate takes no argument 'plan.json'"]);
-    expect(await problemsOf({ where, command: 'apply', args: ['plan.json', '--dir', '$REGISTRY'] })).toEqual([]);
-    expect(shellWords('apply "$DIR/plan.json" --dir "$REGISTRY" > "$DIR/out" 2> err')).toEqual(['apply', '$DIR/plan.json', '--dir', '$REGISTRY']);
+    const check = (command: string, ...args: string[]) => problemsOf({ where, command, args });
+    expect(await check('palm')).toEqual(["test: canon has no command 'palm'"]);
+    expect(await check('plan', '--fromat=markdown')).toEqual(['test: canon plan has no option --fromat']);
+    expect(await check('validate', '--format', 'gitlab'))
+      .toEqual(['test: --format gitlab is not one of text, json, github']);
+    expect(await check('validate', 'plan.json')).toEqual(["test: canon validate takes no argument 'plan.json'"]);
+    expect(await check('apply', 'plan.json', '--dir', '$REGISTRY')).toEqual([]);
+    expect(shellWords('apply "$DIR/plan.json" --dir "$REGISTRY" > "$DIR/out" 2> err'))
+      .toEqual(['apply', '$DIR/plan.json', '--dir', '$REGISTRY']);
   });
 
   it('steps the test runner plays instead of running never run canon', () => {
@@ -58,13 +65,18 @@ describe('the shipped GitHub workflows', () => {
 
 describe('the test runner reads expressions as GitHub does', async () => {
   const { condition, evaluate, interpolate } = await import('./expressions.ts');
-  const contexts = { steps: { plan: { outputs: { changes: 'true' } }, comment: { outputs: {} } }, inputs: { 'apply-unreviewed': false, branch: 'main' }, github: { ref: 'refs/heads/main' } };
+  const contexts = {
+    steps: { plan: { outputs: { changes: 'true' } }, comment: { outputs: {} } },
+    inputs: { 'apply-unreviewed': false, branch: 'main' },
+    github: { ref: 'refs/heads/main' },
+  };
   it('missing outputs are null, and null equals the empty string', () => {
     expect(evaluate("steps.comment.outputs.comment-id != ''", contexts)).toBe(false);
     expect(evaluate("steps.plan.outputs.changes == 'TRUE'", contexts)).toBe(true);
   });
   it('booleans, negation, format() and the implicit success()', () => {
-    expect(condition('!inputs.apply-unreviewed && github.ref == format(\'refs/heads/{0}\', inputs.branch)', contexts)).toBe(true);
+    const onMain = "!inputs.apply-unreviewed && github.ref == format('refs/heads/{0}', inputs.branch)";
+    expect(condition(onMain, contexts)).toBe(true);
     expect(condition("steps.plan.outputs.changes == 'true'", { ...contexts, status: 'failure' })).toBe(false);
     expect(condition('${{ always() }}', { ...contexts, status: 'failure' })).toBe(true);
     expect(interpolate('canon-plan-${{ inputs.branch }}', contexts)).toBe('canon-plan-main');

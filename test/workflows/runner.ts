@@ -34,12 +34,24 @@ export interface Event {
 }
 
 export interface Annotation { level: string; properties: string; message: string }
-export interface StepResult { name: string; id?: string; outcome: 'success' | 'failure' | 'skipped'; stdout: string; stderr: string }
-export interface JobResult { status: 'success' | 'failure' | 'skipped'; steps: StepResult[]; summary: string; annotations: Annotation[]; run?: WorkflowRun }
+type Outcome = 'success' | 'failure' | 'skipped';
+export interface StepResult { name: string; id?: string; outcome: Outcome; stdout: string; stderr: string }
+export interface JobResult {
+  status: Outcome;
+  steps: StepResult[];
+  /** What the steps wrote to $GITHUB_STEP_SUMMARY. */
+  summary: string;
+  annotations: Annotation[];
+  run?: WorkflowRun;
+}
 
-interface Step { id?: string; name?: string; if?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, unknown> }
+type Mapping = Record<string, unknown>;
+interface Step { id?: string; name?: string; if?: string; uses?: string; run?: string; with?: Mapping; env?: Mapping }
 interface Job { if?: string; env?: Record<string, unknown>; steps: Step[] }
-interface WorkflowFile { on: { workflow_call: { inputs: Record<string, { default?: Value }> } }; jobs: Record<string, Job> }
+interface WorkflowFile {
+  on: { workflow_call: { inputs: Record<string, { default?: Value }> } };
+  jobs: Record<string, Job>;
+}
 
 export const readWorkflow = (path: string) => parse(readFileSync(path, 'utf8')) as WorkflowFile;
 
@@ -99,15 +111,18 @@ export function runJob(options: JobOptions): JobResult {
   const file = readWorkflow(options.workflow);
   const job = file.jobs[options.job]!;
   const { event, github } = options;
-  const defaults = Object.fromEntries(Object.entries(file.on.workflow_call.inputs).map(([k, v]) => [k, v.default ?? null]));
-  const run: WorkflowRun = { id: github.id(), event: event.name, headSha: event.pullRequest?.headSha ?? event.sha, artifacts: new Map() };
+  const declared = Object.entries(file.on.workflow_call.inputs);
+  const defaults = Object.fromEntries(declared.map(([k, v]) => [k, v.default ?? null]));
+  const headSha = event.pullRequest?.headSha ?? event.sha;
+  const run: WorkflowRun = { id: github.id(), event: event.name, headSha, artifacts: new Map() };
+  const pull = event.pullRequest;
   const temp = mkdtempSync(join(tmpdir(), 'canon-runner-'));
   const steps: Record<string, Value> = {};
   const contexts: Contexts = {
     github: {
-      event_name: event.name, sha: event.sha, ref: event.ref, workflow: 'Registry', repository: 'acme/registry', token: 'fake-token',
-      server_url: 'https://github.example', run_id: String(run.id), workspace: options.workspace,
-      event: event.pullRequest ? { pull_request: { number: event.pullRequest.number, head: { sha: event.pullRequest.headSha } } } : {},
+      event_name: event.name, sha: event.sha, ref: event.ref, workflow: 'Registry', repository: 'acme/registry',
+      token: 'fake-token', server_url: 'https://github.example', run_id: String(run.id), workspace: options.workspace,
+      event: pull ? { pull_request: { number: pull.number, head: { sha: pull.headSha } } } : {},
     },
     inputs: { ...defaults, ...options.inputs },
     secrets: options.secrets ?? {},
@@ -147,11 +162,15 @@ export function runJob(options: JobOptions): JobResult {
     writeFileSync(outputFile, '');
     writeFileSync(summaryFile, '');
     const env = {
-      ...options.env, ...stepEnv, CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile,
+      ...options.env, ...stepEnv, CI: 'true', GITHUB_ACTIONS: 'true',
+      GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: temp,
       GITHUB_WORKSPACE: options.workspace, GITHUB_SHA: event.sha, GITHUB_REF: event.ref, GITHUB_EVENT_NAME: event.name,
-      GITHUB_REPOSITORY: 'acme/registry', GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: String(run.id), RUNNER_TEMP: temp,
+      GITHUB_REPOSITORY: 'acme/registry', GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: String(run.id),
     };
-    const child = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], { cwd: options.workspace, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    // How the runner runs a `shell: bash` step.
+    const child = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], {
+      cwd: options.workspace, env, encoding: 'utf8', maxBuffer: 64 << 20,
+    });
     result.annotations.push(...annotationsIn(child.stdout));
     result.summary += readFileSync(summaryFile, 'utf8');
     record(child.status === 0 ? 'success' : 'failure', readOutputs(outputFile), child.stdout, child.stderr);
@@ -161,7 +180,9 @@ export function runJob(options: JobOptions): JobResult {
 
 interface ActionContext { github: FakeGitHub; run: WorkflowRun; event: Event }
 
-function useAction(action: string, inputs: Record<string, string>, { github, run }: ActionContext): { ok: boolean; outputs: Record<string, string> } {
+type ActionResult = { ok: boolean; outputs: Record<string, string> };
+
+function useAction(action: string, inputs: Record<string, string>, { github, run }: ActionContext): ActionResult {
   switch (action) {
     case 'actions/checkout':
     case 'actions/setup-node':
@@ -181,7 +202,9 @@ function useAction(action: string, inputs: Record<string, string>, { github, run
     }
     case 'peter-evans/find-comment': {
       const list = github.comments.get(Number(inputs['issue-number'])) ?? [];
-      const found = list.find((c) => (!inputs['comment-author'] || c.author === inputs['comment-author']) && (!inputs['body-includes'] || c.body.includes(inputs['body-includes'])));
+      const author = inputs['comment-author'];
+      const includes = inputs['body-includes'];
+      const found = list.find((c) => (!author || c.author === author) && (!includes || c.body.includes(includes)));
       return { ok: true, outputs: { 'comment-id': found ? String(found.id) : '', 'comment-body': found?.body ?? '' } };
     }
     case 'peter-evans/create-or-update-comment': {

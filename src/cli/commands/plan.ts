@@ -35,7 +35,7 @@ function runOf(env: NodeJS.ProcessEnv): { fullPlanUrl?: string } {
 
 export const planCommand: Command = {
   summary: 'Show what apply would change: schema, rows and relations',
-  usage: `Usage: canon plan [--dir registry] [--database <db>] [--format text|markdown|json|sql|github] [--out plan.json]
+  usage: `Usage: canon plan [--dir registry] [--database <db>] [--format <f>] [--out plan.json] [--detailed-exitcode]
 
 Validates the registry, diffs it against the live database and prints the changes: assets to
 create, update (field by field) and delete, schema changes, and row-level-security policy changes
@@ -59,7 +59,8 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes, 1 error
       out: { type: 'string' },
       'detailed-exitcode': { type: 'boolean', default: false },
     });
-    const format = oneOf('plan', 'format', values.format, ['text', 'markdown', 'json', 'sql', 'github'] as const, 'text');
+    const formats = ['text', 'markdown', 'json', 'sql', 'github'] as const;
+    const format = oneOf('plan', 'format', values.format, formats, 'text');
     const github = { cwd: process.cwd(), workspace: io.env.GITHUB_WORKSPACE };
     const catalog = catalogFor(values.schemas);
     const schema = schemaOptionsFor(values, io);
@@ -73,9 +74,10 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes, 1 error
         lockTimeoutMs: parseDuration('plan', 'lock-timeout', values['lock-timeout'], 30_000),
       });
       const style = styleFor(io.stdout, io.env);
-      const blocking = outcome.ok ? outcome.plan.diagnostics.length > 0 : true;
-      if (blocking && format === 'github') {
-        io.stdout.write(outcome.diagnostics.map((d) => diagnosticCommand(d, github)).join('\n') + '\nNothing was planned.\n');
+      const blocked = !outcome.ok || outcome.plan.diagnostics.length > 0;
+      if (blocked && format === 'github') {
+        const annotations = outcome.diagnostics.map((d) => diagnosticCommand(d, github));
+        io.stdout.write(`${annotations.join('\n')}\nNothing was planned.\n`);
         return exitCodes.error;
       }
       if (!outcome.ok) {
@@ -83,7 +85,9 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes, 1 error
         return exitCodes.error;
       }
       const { plan } = outcome;
-      if (format !== 'github') for (const d of outcome.diagnostics) io.stderr.write(formatDiagnostic(d, styleFor(io.stderr, io.env)) + '\n');
+      // In the github format warnings are annotations on stdout; printed here too, the log would hold them twice.
+      const warnings = format === 'github' ? [] : outcome.diagnostics;
+      for (const d of warnings) io.stderr.write(formatDiagnostic(d, styleFor(io.stderr, io.env)) + '\n');
       if (plan.diagnostics.length > 0) return exitCodes.error;
       if (values.out) writeFileSync(values.out, renderPlanJson(plan));
       const render = {

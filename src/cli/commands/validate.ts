@@ -40,10 +40,11 @@ Exit status: 0 when there are no errors (warnings allowed), 1 otherwise; with --
     const result = checkRegistry(values.dir!, catalogFor(values.schemas), { cacheDir: parseCacheDir });
     const diagnostics = result.diagnostics;
     const summary = summarize(diagnostics, result.files, result.graph.assets.length);
+    const githubPaths = { cwd: process.cwd(), workspace: io.env.GITHUB_WORKSPACE };
     const render = {
       text: () => renderValidationText(diagnostics, summary, styleFor(io.stdout, io.env)),
       json: () => renderValidationJson(diagnostics, summary),
-      github: () => renderValidationGithub(diagnostics, summary, { cwd: process.cwd(), workspace: io.env.GITHUB_WORKSPACE }),
+      github: () => renderValidationGithub(diagnostics, summary, githubPaths),
     };
     io.stdout.write(render[format]());
     if (hasErrors(diagnostics)) return exitCodes.error;

@@ -26,19 +26,22 @@ export interface MarkdownOptions {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const symbol = { create: '+', update: '~', delete: '-' } as const;
-const cell = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const fence = (text: string) => '```' + (text.includes('```') ? '\u200b' : '');
 /** Inline code that survives backticks in the text. */
 const code = (text: string) => (text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``);
 
 /** What the plan is for: the database's label (never a password) and the schema. */
-export const planTarget = (plan: Pick<Plan, 'database'>, schema?: string) => `${plan.database}${schema ? ` (schema ${schema})` : ''}`;
+export const planTarget = (plan: Pick<Plan, 'database'>, schema?: string) =>
+  `${plan.database}${schema ? ` (schema ${schema})` : ''}`;
 
 /**
  * The hidden first line that identifies the comment of one target, so a workflow finds and updates it
  * in place. What could end the HTML comment early is percent-encoded.
  */
-export const planMarker = (target: string) => `<!-- canon-plan: ${maskSecrets(target).replace(/[<>]/g, encodeURIComponent).replace(/--/g, '-%2D')} -->`;
+export const planMarker = (target: string) =>
+  `<!-- canon-plan: ${maskSecrets(target).replace(/[<>]/g, encodeURIComponent).replace(/--/g, '-%2D')} -->`;
 
 function capped(body: string, max: number): string {
   if (body.length <= max) return body;
@@ -51,8 +54,9 @@ function capped(body: string, max: number): string {
 function fieldMarkdown(f: FieldChange, action: AssetChange['action']): string {
   if (isMultiline(f.before) || isMultiline(f.after)) {
     const lines = action === 'create' ? String(f.after).split('\n').map((l) => `+ ${l}`) : hunks(lineDiff(String(f.before ?? ''), String(f.after ?? ''))).map((l) => (l.op === '…' ? `@@ ${l.text} @@` : `${l.op} ${l.text}`));
-    const body = capped(lines.join('\n'), fieldBudget);
-    return `\`${f.path}\`\n\n${fence(body)}diff\n${body.replace(/```/g, '`\u200b``')}\n\`\`\`\n`;
+    const body = lines.join('\n');
+    const shown = capped(body, fieldBudget);
+    return `\`${f.path}\`\n\n${fence(shown)}diff\n${shown.replace(/```/g, '`\u200b``')}\n\`\`\`\n`;
   }
   if (action === 'create') return `| \`${cell(f.path)}\` | ${cell(valueText(f.after, 200))} |`;
   return `| \`${cell(f.path)}\` | ${cell(valueText(f.before, 200))} | ${cell(valueText(f.after, 200))} |`;
@@ -78,7 +82,8 @@ function riskBlock(risks: Risk[]): string[] {
   for (const r of risks) {
     const shown = r.items.slice(0, riskItemsShown).join('; ');
     const more = r.items.length > riskItemsShown ? `; and ${r.items.length - riskItemsShown} more` : '';
-    lines.push(`> - **${r.title}**: ${cell(shown)}${more}${r.hint ? ` — ${r.hint.replace(/--[a-z-]+/g, (flag) => `\`${flag}\``)}` : ''}`);
+    const hint = r.hint ? ` — ${r.hint.replace(/--[a-z-]+/g, (flag) => `\`${flag}\``)}` : '';
+    lines.push(`> - **${r.title}**: ${cell(shown)}${more}${hint}`);
   }
   return [...lines, ''];
 }
@@ -113,7 +118,8 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const policies = plan.schema.filter(isPolicyChange);
   head.push(`### Canon plan for ${where}`, '');
   head.push(`**${s.create}** to create, **${s.update}** to update, **${s.delete}** to delete, ${s.unchanged} unchanged`
-    + `${schema.length ? ` · ${plural(schema.length, 'schema change')}` : ''}${policies.length ? ` · ${plural(policies.length, 'policy change')}` : ''}`, '');
+    + (schema.length ? ` · ${plural(schema.length, 'schema change')}` : '')
+    + (policies.length ? ` · ${plural(policies.length, 'policy change')}` : ''), '');
   head.push(...riskBlock(risksOf(plan)));
   const kinds = [...new Set(plan.changes.map((c) => c.kind))].sort();
   if (kinds.length > 0) {
@@ -126,8 +132,13 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   }
   for (const [title, list] of [['Schema changes', schema], ['Row-level security and privileges', policies]] as const) {
     if (list.length === 0) continue;
-    const items = list.map((c) => `- ${c.destructive ? '**destructive** ' : ''}${'widens' in c && c.widens ? '**widens access** ' : ''}${'drift' in c && c.drift ? '**drift** ' : ''}${describeSchemaChange(c).replace(widensNote, '').replace(driftNote, '')}`);
-    head.push(`<details><summary>${title} (${list.length})</summary>\n`, ...boundedList(items, listBudget), '\n</details>\n');
+    const items = list.map((c) => {
+      const flags = `${c.destructive ? '**destructive** ' : ''}${'widens' in c && c.widens ? '**widens access** ' : ''}`
+        + `${'drift' in c && c.drift ? '**drift** ' : ''}`;
+      return `- ${flags}${describeSchemaChange(c).replace(widensNote, '').replace(driftNote, '')}`;
+    });
+    head.push(`<details><summary>${title} (${list.length})</summary>\n`, ...boundedList(items, listBudget));
+    head.push('\n</details>\n');
   }
   let text = maskSecrets(head.join('\n') + '\n');
   let shown = 0;
@@ -141,7 +152,9 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     const rest = plan.changes.slice(shown);
     const n = (a: AssetChange['action']) => rest.filter((c) => c.action === a).length;
     const full = options.fullPlanUrl ? `the JSON plan uploaded by [this run](${options.fullPlanUrl}), or ` : '';
-    text += `\n… ${rest.length} more changes not shown (${n('create')} create, ${n('update')} update, ${n('delete')} delete) to stay under GitHub's comment size; all of them are in ${full}\`canon plan --format json\`.\n`;
+    const counts = `${n('create')} create, ${n('update')} update, ${n('delete')} delete`;
+    text += `\n… ${rest.length} more changes not shown (${counts})`
+      + ` to stay under GitHub's comment size; all of them are in ${full}\`canon plan --format json\`.\n`;
   }
   return text;
 }

@@ -1,4 +1,5 @@
-import { describeSchemaChange, driftNote, isPolicyChange, widensNote, type SchemaChange } from '../../migrate/changes.ts';
+import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
+import type { SchemaChange } from '../../migrate/changes.ts';
 import type { Plan } from '../../plan/model.ts';
 import { assetTitle } from './text.ts';
 
@@ -61,7 +62,8 @@ function policyDrift(plan: Plan): Risk | undefined {
   if (drifted.length === 0) return undefined;
   return {
     kind: 'policy-drift',
-    title: `${count(drifted.length, 'row-level security object was', 'row-level security objects were')} changed outside Canon (drift); the plan overwrites ${drifted.length === 1 ? 'it' : 'them'}`,
+    title: `${count(drifted.length, 'row-level security object was', 'row-level security objects were')} `
+      + `changed outside Canon (drift); the plan overwrites ${drifted.length === 1 ? 'it' : 'them'}`,
     items: drifted.map(plain),
   };
 }
@@ -71,7 +73,8 @@ function adoptions(plan: Plan): Risk | undefined {
   if (adopted.length === 0) return undefined;
   return {
     kind: 'adopt',
-    title: `${count(adopted.length, 'existing row that Canon does not manage is', 'existing rows that Canon does not manage are')} taken over by the registry`,
+    title: `${count(adopted.length, 'existing row', 'existing rows')} that Canon did not manage `
+      + `${adopted.length === 1 ? 'is' : 'are'} taken over by the registry`,
     items: adopted.map((c) => `${assetTitle(c)} (${c.uuid})`),
   };
 }
@@ -83,4 +86,5 @@ function adoptions(plan: Plan): Risk | undefined {
  */
 const detectors: Detector[] = [deletes, destructiveSchema, wideningPolicies, policyDrift, adoptions];
 
-export const risksOf = (plan: Plan): Risk[] => detectors.map((detect) => detect(plan)).filter((r): r is Risk => r !== undefined);
+export const risksOf = (plan: Plan): Risk[] =>
+  detectors.map((detect) => detect(plan)).filter((r): r is Risk => r !== undefined);
