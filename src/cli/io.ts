@@ -12,8 +12,11 @@ export interface CliIO {
   prompt?: (question: string) => Promise<string>;
 }
 
-/** Exit codes, terraform-style: 0 success, 1 error; `plan --detailed-exitcode` adds 2 for "changes present". */
-export const exitCodes = { ok: 0, error: 1, changes: 2 } as const;
+/**
+ * Exit codes, terraform-style: 0 success, 1 error; `--detailed-exitcode` adds 2: changes present
+ * (`plan`), warnings but no errors (`validate`).
+ */
+export const exitCodes = { ok: 0, error: 1, changes: 2, warnings: 2 } as const;
 
 /** A mistake on the command line: printed as one line with a pointer to --help, never a stack trace. */
 export class UsageError extends Error {}

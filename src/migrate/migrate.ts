@@ -18,6 +18,8 @@ import { introspect, type LiveSchema } from './live.ts';
 import type { DesiredSchema, SchemaOptions } from './model.ts';
 
 export interface MigrationPlan {
+  /** The PostgreSQL schema planned against (current_schema()): plans name it with the database. */
+  schemaName: string;
   /** The live catalog the plan was computed from (the row stages read only columns it has). */
   live: LiveSchema;
   /** The schema compiled from the kind catalog. */
@@ -72,7 +74,7 @@ export async function planMigration(db: Pick<Database, 'label'> & { pool: Common
   // Last: what PostgreSQL now holds becomes the baseline the next plan checks for drift.
   const record = changes.length > 0 ? recordFingerprintsStatements(scope) : [];
   const statements = [...changes.flatMap(statementsFor), ...record];
-  return { live, desired, changes, destructive: changes.filter((c) => c.destructive), statements };
+  return { schemaName, live, desired, changes, destructive: changes.filter((c) => c.destructive), statements };
 }
 
 /** Runs the plan's statements in one transaction: all of them or none. */

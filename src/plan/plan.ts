@@ -93,8 +93,9 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
     })),
     ...live.unmanaged.map((u) => ({ head: `unmanaged ${JSON.stringify(u)}`, tail: '' })),
   ])));
+  // Not the git commit: a pull request's reviewed plan is applied on the merge commit, whose id always differs.
   computedOnRead(plan, 'planHash', () => hashSortedLines([
-    { head: `settings ${input.deleteMode} ${plan.gitCommit} ${plan.registryHash} ${plan.liveHash}`, tail: '' },
+    { head: `settings ${input.deleteMode} ${plan.registryHash} ${plan.liveHash}`, tail: '' },
     ...input.schema.map((c, i) => ({
       head: `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`,
       tail: '',

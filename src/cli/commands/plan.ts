@@ -1,11 +1,12 @@
 import { hasChanges } from '../../plan/model.ts';
 import { planRegistry } from '../../pipeline/plan.ts';
 import { formatDiagnostic, renderBlockingDiagnostics } from '../../render/diagnostics.ts';
+import { diagnosticCommand, renderPlanGithub } from '../../render/github.ts';
 import { renderPlanJson } from '../../render/plan/json.ts';
 import { renderPlanMarkdown } from '../../render/plan/markdown.ts';
 import { renderPlanSql } from '../../render/plan/sql.ts';
 import { renderPlanText } from '../../render/plan/text.ts';
-import { styleFor } from '../../render/style.ts';
+import { plainStyle, styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { databaseHelp, databaseOptions, openFromOptions, parseCacheDir, schemaOptionsFor } from '../database.ts';
 import { parseDuration } from '../duration.ts';
@@ -29,8 +30,14 @@ export const planOptionsHelp = `${databaseHelp}
   --statement-timeout <d>  limit for each statement Canon runs, reads included (default: 60s); on a
                         server Canon also gives up on a silent connection after twice this`;
 
+/** In GitHub Actions, the run that made the plan: its artifacts hold the full JSON plan. */
+function runOf(env: NodeJS.ProcessEnv): { fullPlanUrl?: string } {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: run } = env;
+  return server && repository && run ? { fullPlanUrl: `${server}/${repository}/actions/runs/${run}` } : {};
+}
+
 export const planCommand: Command = {
-  usage: `Usage: canon plan [--dir registry] [--database <db>] [--format text|markdown|json|sql] [--out plan.json]
+  usage: `Usage: canon plan [--dir registry] [--database <db>] [--format <f>] [--out plan.json] [--detailed-exitcode]
 
 Validates the registry, diffs it against the live database and prints the changes: assets to
 create, update (field by field) and delete, schema changes, and row-level-security policy changes
@@ -38,11 +45,15 @@ create, update (field by field) and delete, schema changes, and row-level-securi
 
 Options:
 ${planOptionsHelp}
-  --format <f>          text (default), markdown (a pull-request comment), json (versioned), sql
-                        (exactly the statements apply would run)
+  --format text|markdown|json|sql|github  text (default); markdown, a pull-request comment (risks
+                        first, a hidden marker line to update it in place, under GitHub's size
+                        limit); json, versioned; sql, exactly the statements apply would run; github,
+                        workflow commands: risks and changed assets as annotations, then the text plan
   --out <file>          also save the plan as JSON, for 'canon apply <file>'
   --detailed-exitcode   exit 2 when there are changes (0 none, 1 error)
-  -h, --help            show this help`,
+  -h, --help            show this help
+
+Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes, 1 error, 2 changes.`,
   async run(args: string[], io: CliIO) {
     const { values } = parseCommandArgs('plan', args, {
       ...planOptions,
@@ -50,7 +61,9 @@ ${planOptionsHelp}
       out: { type: 'string' },
       'detailed-exitcode': { type: 'boolean', default: false },
     });
-    const format = oneOf('plan', 'format', values.format, ['text', 'markdown', 'json', 'sql'] as const, 'text');
+    const formats = ['text', 'markdown', 'json', 'sql', 'github'] as const;
+    const format = oneOf('plan', 'format', values.format, formats, 'text');
+    const github = { cwd: process.cwd(), workspace: io.env.GITHUB_WORKSPACE };
     const catalog = catalogFor(values.schemas);
     const schema = schemaOptionsFor(values, io);
     const limits = {
@@ -67,15 +80,29 @@ ${planOptionsHelp}
         ...limits,
       });
       const style = styleFor(io.stdout, io.env);
+      const blocked = !outcome.ok || outcome.plan.diagnostics.length > 0;
+      if (blocked && format === 'github') {
+        const annotations = outcome.diagnostics.map((d) => diagnosticCommand(d, github));
+        io.stdout.write(`${annotations.join('\n')}\nNothing was planned.\n`);
+        return exitCodes.error;
+      }
       if (!outcome.ok) {
         io.stdout.write(renderBlockingDiagnostics(outcome.diagnostics, style, 'nothing was planned'));
         return exitCodes.error;
       }
       const { plan } = outcome;
-      for (const d of outcome.diagnostics) io.stderr.write(formatDiagnostic(d, styleFor(io.stderr, io.env)) + '\n');
+      // In the github format warnings are annotations on stdout; printed here too, the log would hold them twice.
+      const warnings = format === 'github' ? [] : outcome.diagnostics;
+      for (const d of warnings) io.stderr.write(formatDiagnostic(d, styleFor(io.stderr, io.env)) + '\n');
       if (plan.diagnostics.length > 0) return exitCodes.error;
       if (values.out) writeOutputFile('plan', 'the plan', values.out, renderPlanJson(plan));
-      const render = { text: () => renderPlanText(plan, style), markdown: () => renderPlanMarkdown(plan), json: () => renderPlanJson(plan), sql: () => renderPlanSql(outcome.statements) };
+      const render = {
+        text: () => renderPlanText(plan, style),
+        markdown: () => renderPlanMarkdown(plan, { schema: outcome.migration.schemaName, ...runOf(io.env) }),
+        json: () => renderPlanJson(plan),
+        sql: () => renderPlanSql(outcome.statements),
+        github: () => renderPlanGithub(plan, renderPlanText(plan, plainStyle), github, outcome.diagnostics),
+      };
       io.stdout.write(render[format]());
       if (values.out && format === 'text') io.stdout.write(`\nSaved the plan to ${values.out}. Apply exactly it with: canon apply ${values.out}\n`);
       return values['detailed-exitcode'] && hasChanges(plan) ? exitCodes.changes : exitCodes.ok;

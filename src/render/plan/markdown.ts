@@ -1,20 +1,62 @@
 import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
 import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
+import { maskSecrets } from '../mask.ts';
 import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
+import { risksOf, type Risk } from './risks.ts';
 import { assetTitle, valueText } from './text.ts';
 
-/** GitHub refuses comments over 65,536 characters; stay well under, with room for the footer. */
+/**
+ * GitHub refuses comments over 65,536 characters. The head (target, summary, risks, tables) is
+ * bounded on its own; per-asset sections fill up to this budget, then a footer counts the rest.
+ */
 export const markdownBudget = 60_000;
+/** Each of the schema and policy lists in the head stays under this, however many changes there are. */
+const listBudget = 12_000;
+/** One field's text diff longer than this is cut, so one long prompt cannot crowd out every other asset. */
+const fieldBudget = 6_000;
+/** Risk items named inline before "and N more". */
+const riskItemsShown = 10;
 
+export interface MarkdownOptions {
+  /** The database schema planned against (PostgreSQL's current_schema()), shown with the database. */
+  schema?: string;
+  /** Where the full plan can be read (a CI run with the JSON plan as an artifact), for the truncation footer. */
+  fullPlanUrl?: string;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const symbol = { create: '+', update: '~', delete: '-' } as const;
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const fence = (text: string) => '```' + (text.includes('```') ? '\u200b' : '');
+/** Inline code that survives backticks in the text. */
+const code = (text: string) => (text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``);
+
+/** What the plan is for: the database's label (never a password) and the schema. */
+export const planTarget = (plan: Pick<Plan, 'database'>, schema?: string) =>
+  `${plan.database}${schema ? ` (schema ${schema})` : ''}`;
+
+/**
+ * The hidden first line that identifies the comment of one target, so a workflow finds and updates it
+ * in place. What could end the HTML comment early is percent-encoded.
+ */
+export const planMarker = (target: string) =>
+  `<!-- canon-plan: ${maskSecrets(target).replace(/[<>]/g, encodeURIComponent).replace(/--/g, '-%2D')} -->`;
+
+function capped(body: string, max: number): string {
+  if (body.length <= max) return body;
+  const cut = body.lastIndexOf('\n', max);
+  const kept = body.slice(0, cut > 0 ? cut : max);
+  const dropped = body.slice(kept.length).split('\n').filter((l) => l !== '').length;
+  return `${kept}\n… ${dropped} more lines not shown`;
+}
 
 function fieldMarkdown(f: FieldChange, action: AssetChange['action']): string {
   if (isMultiline(f.before) || isMultiline(f.after)) {
     const lines = action === 'create' ? textLines(String(f.after)).map((l) => `+ ${l}`) : hunks(lineDiff(String(f.before ?? ''), String(f.after ?? ''))).map((l) => (l.op === '…' ? `@@ ${l.text} @@` : `${l.op} ${l.text}`));
     const body = lines.join('\n');
-    return `\`${f.path}\`\n\n${fence(body)}diff\n${body.replace(/```/g, '`\u200b``')}\n\`\`\`\n`;
+    const shown = capped(body, fieldBudget);
+    return `\`${f.path}\`\n\n${fence(shown)}diff\n${shown.replace(/```/g, '`\u200b``')}\n\`\`\`\n`;
   }
   if (action === 'create') return `| \`${cell(f.path)}\` | ${cell(valueText(f.after, 200))} |`;
   return `| \`${cell(f.path)}\` | ${cell(valueText(f.before, 200))} | ${cell(valueText(f.after, 200))} |`;
@@ -33,15 +75,52 @@ function details(c: AssetChange): string {
   return parts.join('\n');
 }
 
-/** A pull-request comment: a kind × action table, then one collapsible section per asset, truncated with counts. */
-export function renderPlanMarkdown(plan: Plan): string {
-  const s = plan.summary;
-  const head: string[] = ['## Canon plan', ''];
-  if (plan.schema.length === 0 && plan.changes.length === 0) {
-    head.push(`No changes: the database matches the registry (${s.unchanged} assets).`);
-    return head.join('\n') + '\n';
+/** GitHub's CAUTION alert, one bullet per risk, each naming the first few things it touches. */
+function riskBlock(risks: Risk[]): string[] {
+  if (risks.length === 0) return [];
+  const lines = ['> [!CAUTION]', '> **Review before merging:**'];
+  for (const r of risks) {
+    const shown = r.items.slice(0, riskItemsShown).join('; ');
+    const more = r.items.length > riskItemsShown ? `; and ${r.items.length - riskItemsShown} more` : '';
+    const hint = r.hint ? ` — ${r.hint.replace(/--[a-z-]+/g, (flag) => `\`${flag}\``)}` : '';
+    lines.push(`> - **${r.title}**: ${cell(shown)}${more}${hint}`);
   }
-  head.push(`**${s.create}** to create, **${s.update}** to update, **${s.delete}** to delete, ${s.unchanged} unchanged${plan.schema.length ? `, ${plan.schema.length} schema changes` : ''}.`, '');
+  return [...lines, ''];
+}
+
+/** Items until the list would pass its budget, then a count of the rest. */
+function boundedList(items: string[], budget: number): string[] {
+  const out: string[] = [];
+  let used = 0;
+  for (const item of items) {
+    if (used + item.length + 1 > budget) break;
+    out.push(item);
+    used += item.length + 1;
+  }
+  return out.length < items.length ? [...out, `- … ${items.length - out.length} more`] : out;
+}
+
+/**
+ * A pull-request comment for a reviewer in a hurry: the hidden marker, the target, the summary and
+ * the risks first; then the kind × action table, the schema and policy changes, and one collapsible
+ * section per asset, truncated with counts. Values that look like credentials are masked.
+ */
+export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
+  const s = plan.summary;
+  const target = planTarget(plan, options.schema);
+  const where = `${code(plan.database)}${options.schema ? ` · schema ${code(options.schema)}` : ''}`;
+  const head: string[] = [planMarker(target)];
+  if (plan.schema.length === 0 && plan.changes.length === 0) {
+    head.push(`**Canon plan** for ${where}: no changes (${s.unchanged} assets match the registry).`);
+    return maskSecrets(head.join('\n')) + '\n';
+  }
+  const schema = plan.schema.filter((c) => !isPolicyChange(c));
+  const policies = plan.schema.filter(isPolicyChange);
+  head.push(`### Canon plan for ${where}`, '');
+  head.push(`**${s.create}** to create, **${s.update}** to update, **${s.delete}** to delete, ${s.unchanged} unchanged`
+    + (schema.length ? ` · ${plural(schema.length, 'schema change')}` : '')
+    + (policies.length ? ` · ${plural(policies.length, 'policy change')}` : ''), '');
+  head.push(...riskBlock(risksOf(plan)));
   const kinds = [...new Set(plan.changes.map((c) => c.kind))].sort();
   if (kinds.length > 0) {
     head.push('| kind | create | update | delete |', '|---|---:|---:|---:|');
@@ -51,32 +130,31 @@ export function renderPlanMarkdown(plan: Plan): string {
     }
     head.push('');
   }
-  const destructive = plan.schema.filter((c) => c.destructive);
-  if (destructive.length > 0) head.push(`> [!WARNING]\n> ${destructive.length} destructive schema change(s): ${destructive.map((c) => describeSchemaChange(c)).join('; ')}`, '');
-  if (s.delete > 0) head.push(`> [!CAUTION]\n> ${s.delete} asset(s) will be deleted (${plan.deleteMode}); apply needs \`--allow-delete\`.`, '');
-  const schema = plan.schema.filter((c) => !isPolicyChange(c));
-  const policies = plan.schema.filter(isPolicyChange);
-  const widening = policies.filter((c) => 'widens' in c && c.widens);
-  const plain = (c: (typeof policies)[number]) => describeSchemaChange(c).replace(widensNote, '').replace(driftNote, '');
-  if (widening.length > 0) head.push(`> [!IMPORTANT]\n> ${widening.length} policy change(s) widen what tenants can access: ${widening.slice(0, 10).map(plain).join('; ')}${widening.length > 10 ? '; …' : ''}`, '');
-  const drift = policies.filter((c) => 'drift' in c && c.drift);
-  if (drift.length > 0) head.push(`> [!WARNING]\n> ${drift.length} row-level security object(s) were changed outside Canon (drift) and will be repaired: ${drift.slice(0, 10).map(plain).join('; ')}${drift.length > 10 ? '; …' : ''}`, '');
   for (const [title, list] of [['Schema changes', schema], ['Row-level security and privileges', policies]] as const) {
     if (list.length === 0) continue;
-    head.push(`<details><summary>${title} (${list.length})</summary>\n`, ...list.slice(0, 200).map((c) => `- ${c.destructive ? '**destructive** ' : ''}${'widens' in c && c.widens ? '**widens access** ' : ''}${'drift' in c && c.drift ? '**drift** ' : ''}${describeSchemaChange(c).replace(widensNote, '').replace(driftNote, '')}`), ...(list.length > 200 ? [`- … ${list.length - 200} more`] : []), '\n</details>\n');
+    const items = list.map((c) => {
+      const flags = `${c.destructive ? '**destructive** ' : ''}${'widens' in c && c.widens ? '**widens access** ' : ''}`
+        + `${'drift' in c && c.drift ? '**drift** ' : ''}`;
+      return `- ${flags}${describeSchemaChange(c).replace(widensNote, '').replace(driftNote, '')}`;
+    });
+    head.push(`<details><summary>${title} (${list.length})</summary>\n`, ...boundedList(items, listBudget));
+    head.push('\n</details>\n');
   }
-  let text = head.join('\n') + '\n';
+  let text = maskSecrets(head.join('\n') + '\n');
   let shown = 0;
   for (const c of plan.changes) {
-    const section = details(c);
+    const section = maskSecrets(details(c));
     if (text.length + section.length > markdownBudget) break;
     text += section + '\n';
     shown++;
   }
   if (shown < plan.changes.length) {
     const rest = plan.changes.slice(shown);
-    const count = (a: AssetChange['action']) => rest.filter((c) => c.action === a).length;
-    text += `\n… ${rest.length} more changes not shown (${count('create')} create, ${count('update')} update, ${count('delete')} delete) to stay under GitHub's comment size; run \`canon plan --format json\` for all of them.\n`;
+    const n = (a: AssetChange['action']) => rest.filter((c) => c.action === a).length;
+    const full = options.fullPlanUrl ? `the JSON plan uploaded by [this run](${options.fullPlanUrl}), or ` : '';
+    const counts = `${n('create')} create, ${n('update')} update, ${n('delete')} delete`;
+    text += `\n… ${rest.length} more changes not shown (${counts})`
+      + ` to stay under GitHub's comment size; all of them are in ${full}\`canon plan --format json\`.\n`;
   }
   return text;
 }

@@ -1,0 +1,90 @@
+import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
+import type { SchemaChange } from '../../migrate/changes.ts';
+import type { Plan } from '../../plan/model.ts';
+import { assetTitle } from './text.ts';
+
+/**
+ * What a reviewer must not miss in a plan, in the order they are shown: each with the count, what it
+ * touches, and what apply needs before it does it. Renderers show every risk, however long the plan.
+ */
+export interface Risk {
+  kind: 'delete' | 'destructive-schema' | 'widening-policy' | 'policy-drift' | 'adopt';
+  /** One sentence with the count, e.g. "2 assets will be deleted (soft: deleted_at is set)". */
+  title: string;
+  /** What it touches, one short phrase each; renderers show the first few and count the rest. */
+  items: string[];
+  /** What apply needs for it, when it needs anything. */
+  hint?: string;
+}
+
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+const plain = (c: SchemaChange) => describeSchemaChange(c).replace(widensNote, '').replace(driftNote, '');
+
+type Detector = (plan: Plan) => Risk | undefined;
+
+function deletes(plan: Plan): Risk | undefined {
+  const deleted = plan.changes.filter((c) => c.action === 'delete');
+  if (deleted.length === 0) return undefined;
+  const n = count(deleted.length, 'asset', 'assets');
+  return {
+    kind: 'delete',
+    title: plan.deleteMode === 'hard'
+      ? `${n} will be hard-deleted (rows and relation rows removed for good)`
+      : `${n} will be deleted (soft: deleted_at is set, the rows stay)`,
+    items: deleted.map((c) => assetTitle(c)),
+    hint: 'apply needs --allow-delete',
+  };
+}
+
+function destructiveSchema(plan: Plan): Risk | undefined {
+  const destructive = plan.schema.filter((c) => c.destructive);
+  if (destructive.length === 0) return undefined;
+  return {
+    kind: 'destructive-schema',
+    title: `${count(destructive.length, 'destructive schema change', 'destructive schema changes')} can lose data`,
+    items: destructive.map((c) => `${plain(c)}${'reason' in c && c.reason ? ` (${c.reason})` : ''}`),
+    hint: 'apply needs --allow-destructive',
+  };
+}
+
+function wideningPolicies(plan: Plan): Risk | undefined {
+  const widening = plan.schema.filter((c) => isPolicyChange(c) && 'widens' in c && c.widens);
+  if (widening.length === 0) return undefined;
+  return {
+    kind: 'widening-policy',
+    title: `${count(widening.length, 'policy change widens', 'policy changes widen')} what tenants can access`,
+    items: widening.map(plain),
+  };
+}
+
+function policyDrift(plan: Plan): Risk | undefined {
+  const drifted = plan.schema.filter((c) => isPolicyChange(c) && 'drift' in c && c.drift);
+  if (drifted.length === 0) return undefined;
+  return {
+    kind: 'policy-drift',
+    title: `${count(drifted.length, 'row-level security object was', 'row-level security objects were')} `
+      + `changed outside Canon (drift); the plan overwrites ${drifted.length === 1 ? 'it' : 'them'}`,
+    items: drifted.map(plain),
+  };
+}
+
+function adoptions(plan: Plan): Risk | undefined {
+  const adopted = plan.changes.filter((c) => c.adopt);
+  if (adopted.length === 0) return undefined;
+  return {
+    kind: 'adopt',
+    title: `${count(adopted.length, 'existing row', 'existing rows')} that Canon did not manage `
+      + `${adopted.length === 1 ? 'is' : 'are'} taken over by the registry`,
+    items: adopted.map((c) => `${assetTitle(c)} (${c.uuid})`),
+  };
+}
+
+/**
+ * The risk detectors, in display order. Embedding re-runs (issue 11) belong here once the plan
+ * carries its embedding jobs: a detector that returns how many chunks are re-embedded and the token
+ * estimate, with no new renderer code, since every renderer shows whatever this list returns.
+ */
+const detectors: Detector[] = [deletes, destructiveSchema, wideningPolicies, policyDrift, adoptions];
+
+export const risksOf = (plan: Plan): Risk[] =>
+  detectors.map((detect) => detect(plan)).filter((r): r is Risk => r !== undefined);
