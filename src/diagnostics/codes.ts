@@ -15,6 +15,8 @@ export const codes = {
   notAMapping: 'CANON110',
   unreadable: 'CANON111',
   noRegistry: 'CANON112',
+  badDocument: 'CANON113',
+  outsideRegistry: 'CANON114',
 
   missingKind: 'CANON201',
   unknownKind: 'CANON202',
