@@ -10,6 +10,7 @@ import type { DeleteMode, Plan } from '../plan/model.ts';
 import { computePlan } from '../plan/plan.ts';
 import { shapesOf } from '../plan/shape.ts';
 import { checkRegistry } from './check.ts';
+import { planKnowledge, withKnowledgeStatements } from '../embed/pipeline.ts';
 import { canonVersion } from './version.ts';
 
 export interface PlanOptions {
@@ -61,10 +62,14 @@ export async function planRegistry(db: { pool: CommonQueryMethods; label: string
   lap('introspect');
   const plan = computePlan({ shapes, graph: checked.graph, live, schema: migration.changes, database: db.label, deleteMode: options.deleteMode, gitCommit: gitCommitOf(options.dir) });
   lap('diff');
-  const statements = compilePlan(plan, {
+  const knowledge = await planKnowledge(db.pool, plan, {
+    graph: checked.graph, catalog: options.catalog, live: migration.live, dir: options.dir, schema: options.schema,
+  });
+  lap('chunks');
+  const statements = withKnowledgeStatements(compilePlan(plan, {
     shapes, schema: migration.desired, ddl: migration.statements, canonVersion,
     statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs,
-  });
+  }), knowledge, plan, options.schema);
   lap('compile');
   return { ok: true, diagnostics: [...checked.diagnostics, ...plan.diagnostics], plan, migration, statements, timings };
 }

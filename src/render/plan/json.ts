@@ -28,6 +28,7 @@ export function planJson(plan: Plan) {
       ...(c.adopt ? { adopt: true } : {}),
       fields: c.fields,
     })),
+    knowledge: plan.knowledge ?? null,
     diagnostics: plan.diagnostics.map(({ file, line, column, severity, code, message }) => ({ file, line, column, severity, code, message })),
   };
 }

@@ -1,3 +1,5 @@
+import { knowledgeLines } from '../../embed/summary.ts';
+import { hasChanges } from '../../plan/model.ts';
 import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
 import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
 import { hunks, isMultiline, lineDiff } from './line-diff.ts';
@@ -37,9 +39,14 @@ function details(c: AssetChange): string {
 export function renderPlanMarkdown(plan: Plan): string {
   const s = plan.summary;
   const head: string[] = ['## Canon plan', ''];
-  if (plan.schema.length === 0 && plan.changes.length === 0) {
-    head.push(`No changes: the database matches the registry (${s.unchanged} assets).`);
+  const knowledge = knowledgeLines(plan.knowledge);
+  if (!hasChanges(plan)) {
+    head.push(`No changes: the database matches the registry (${s.unchanged} assets).`, ...knowledge.slice(-1).map((l) => `\n${l}`));
     return head.join('\n') + '\n';
+  }
+  if (knowledge.length > 0) {
+    const shown = knowledge.length > 51 ? [...knowledge.slice(0, 50), `… ${knowledge.length - 51} more sources`, knowledge.at(-1)!] : knowledge;
+    head.push('<details><summary>Knowledge chunks and embedding jobs</summary>\n', ...shown.map((l) => `- ${l}`), '\n</details>\n');
   }
   head.push(`**${s.create}** to create, **${s.update}** to update, **${s.delete}** to delete, ${s.unchanged} unchanged${plan.schema.length ? `, ${plan.schema.length} schema changes` : ''}.`, '');
   const kinds = [...new Set(plan.changes.map((c) => c.kind))].sort();
