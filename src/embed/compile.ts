@@ -19,16 +19,33 @@ export function compileChunks(plan: ChunkPlan, options: { vectors: boolean; appl
     const t = sql.identifier([table]);
     const owner = sql.identifier([sources[0]!.ownerColumn]);
     const assets = sources.map(({ kind, id, tenant, uuid }) => ({ kind, id, tenant, uuid, source: null }));
-    const trimmed = sources.filter((s) => s.removed > 0).map((s) => ({ owner: s.uuid, keep: s.total }));
-    if (trimmed.length > 0) {
+    const deletes = sources.flatMap((s) => s.deletes);
+    if (deletes.length > 0) {
       out.push({
-        purpose: `remove ${table} past each source's end`, rows: sources.reduce((n, s) => n + s.removed, 0), assets,
-        query: sql.unsafe`DELETE FROM ${t} AS c USING json_to_recordset(${json(trimmed)}) AS x(owner uuid, keep integer)
-          WHERE c.${owner} = x.owner AND c.chunk_index >= x.keep`,
+        purpose: `remove ${table} rows no longer needed`, rows: deletes.length, assets,
+        query: sql.unsafe`DELETE FROM ${t} WHERE id = ANY(${sql.array(deletes, 'uuid')})`,
+      });
+    }
+    // Rows that change position step aside first (negative indexes), so no two hold one index meanwhile.
+    const moves = sources.flatMap((s) => s.moves);
+    const reused = sources.flatMap((s) => s.writes.flatMap((w) => (w.id ? [w.id] : [])));
+    if (moves.length + reused.length > 0) {
+      out.push({
+        purpose: `free the positions of ${table} rows that move`, rows: moves.length + reused.length, assets,
+        query: sql.unsafe`UPDATE ${t} SET chunk_index = -1 - chunk_index
+          WHERE id = ANY(${sql.array([...moves.map((m) => m.id), ...reused], 'uuid')})`,
+      });
+    }
+    if (moves.length > 0) {
+      out.push({
+        purpose: `renumber ${table} rows whose text is unchanged`, rows: moves.length, assets,
+        query: sql.unsafe`UPDATE ${t} AS c SET chunk_index = x.chunk_index
+          FROM json_to_recordset(${json(moves.map((m) => ({ id: m.id, chunk_index: m.index })))}) AS x(id uuid, chunk_index integer)
+          WHERE c.id = x.id`,
       });
     }
     const rows = sources.flatMap((s) => s.writes.map((w) => ({
-      id: w.id, owner: s.uuid, chunk_index: w.index, content: w.content, content_hash: w.hash, section_title: w.sectionTitle, token_count: w.tokenCount,
+      id: w.id ?? null, owner: s.uuid, chunk_index: w.index, content: w.content, content_hash: w.hash, section_title: w.sectionTitle, token_count: w.tokenCount,
     })));
     if (rows.length > 0) {
       const reuse = options.vectors
@@ -43,11 +60,11 @@ export function compileChunks(plan: ChunkPlan, options: { vectors: boolean; appl
       out.push({
         purpose: `upsert ${table}`, rows: rows.length, assets,
         query: sql.unsafe`INSERT INTO ${t} (id, ${owner}, chunk_index, content, content_hash, section_title, token_count${reuse.columns})
-          SELECT x.id, x.owner, x.chunk_index, x.content, x.content_hash, x.section_title, x.token_count${reuse.values}
+          SELECT coalesce(x.id, gen_random_uuid()), x.owner, x.chunk_index, x.content, x.content_hash, x.section_title, x.token_count${reuse.values}
           FROM json_to_recordset(${json(rows)})
             AS x(id uuid, owner uuid, chunk_index integer, content text, content_hash text, section_title text, token_count integer)
           ${reuse.from}
-          ON CONFLICT (${owner}, chunk_index) DO UPDATE SET content = EXCLUDED.content, content_hash = EXCLUDED.content_hash,
+          ON CONFLICT (id) DO UPDATE SET chunk_index = EXCLUDED.chunk_index, content = EXCLUDED.content, content_hash = EXCLUDED.content_hash,
             section_title = EXCLUDED.section_title, token_count = EXCLUDED.token_count${reuse.set}`,
       });
     }

@@ -7,14 +7,13 @@ import { sql } from '../db/sql.ts';
 import type { KindCatalog, KindModel } from '../kinds/model.ts';
 import type { LiveSchema } from '../migrate/live.ts';
 import type { RegistryGraph, ResolvedAsset } from '../resolve/graph.ts';
-import { uuidV5 } from '../resolve/uuid.ts';
 import { chunkDocument, type Chunk, type ChunkSettings } from './chunk.ts';
 import { jobsTable } from './queue.ts';
 import { readSourceText } from './source.ts';
 
-/** A chunk row as apply writes it. */
+/** A chunk row as apply writes it: a live row's id when it takes one over, else the database gives one. */
 export interface ChunkRow extends Chunk {
-  id: string;
+  id?: string;
 }
 
 /** The chunk changes of one asset: which rows to write and delete, and what must be embedded. */
@@ -28,10 +27,13 @@ export interface SourceChunks {
   table: string;
   ownerColumn: string;
   total: number;
-  /** Rows to insert or overwrite (new text at an index). */
+  /** Rows to insert or overwrite (new text at an index); `id` is a live row's when one is reused. */
   writes: ChunkRow[];
+  /** Live rows whose text is unchanged but whose position moved (a paragraph inserted above them). */
+  moves: { id: string; index: number }[];
+  /** Live rows no longer needed. */
+  deletes: string[];
   unchanged: number;
-  /** Live rows past the new last index, deleted. */
   removed: number;
   /** Indexes whose chunk needs an embedding job after apply (no vector of this text and model). */
   embed: number[];
@@ -41,7 +43,7 @@ export interface SourceChunks {
 
 export interface ChunkPlan {
   sources: SourceChunks[];
-  totals: { changed: number; unchanged: number; removed: number; jobs: number; tokens: number; waiting: number };
+  totals: { changed: number; moved: number; unchanged: number; removed: number; jobs: number; tokens: number; waiting: number };
   /** Why no jobs are planned, when embeddings are off (shown, never silent). */
   embeddingsOff?: string;
   model: string;
@@ -66,9 +68,6 @@ interface LiveChunk { id: string; index: number; hash: string; embedded: boolean
 
 const liveChunk = z.object({ id: z.string(), owner: z.string(), chunk_index: z.number(), content_hash: z.string(), embedded: z.boolean() });
 
-/** A chunk's id: derived, so the plan knows it before the row exists. */
-export const chunkId = (sourceUuid: string, index: number) => uuidV5(`chunk/${sourceUuid}/${index}`);
-
 /**
  * Stage "plan" for chunks: each asset's text → chunks, diffed against the live rows by index and
  * content hash (only rows whose text changed are written), and the embedding jobs apply enqueues:
@@ -79,7 +78,7 @@ export async function planChunks(db: CommonQueryMethods, input: ChunkPlanInputs)
   const { model, dimensions } = input.embeddings;
   const diagnostics: Diagnostic[] = [];
   const sources: SourceChunks[] = [];
-  const totals = { changed: 0, unchanged: 0, removed: 0, jobs: 0, tokens: 0, waiting: 0 };
+  const totals = { changed: 0, moved: 0, unchanged: 0, removed: 0, jobs: 0, tokens: 0, waiting: 0 };
   const hash = createHash('sha256').update(`${model} ${dimensions} ${input.vectors}\n`);
   const pending = await pendingJobs(db, input.live, model, dimensions);
   for (const kind of [...input.catalog.kinds.values()].filter((k) => k.chunks).sort((a, b) => a.kind.localeCompare(b.kind))) {
@@ -98,41 +97,73 @@ export async function planChunks(db: CommonQueryMethods, input: ChunkPlanInputs)
       }
       const desired = source ? chunkDocument(source.text, source.format, input.chunking) : [];
       const current = live.get(asset.uuid) ?? [];
-      const byIndex = new Map(current.map((c) => [c.index, c]));
-      const writes: ChunkRow[] = [];
+      const { writes, moves, deletes } = matchRows(desired, current);
+      const rowOf = new Map<number, LiveChunk>();
+      for (const c of current) rowOf.set(c.index, c);
+      const movedFrom = new Map(moves.map((m) => [m.index, current.find((c) => c.id === m.id)!]));
       const embed: number[] = [];
       let embedTokens = 0;
       for (const chunk of desired) {
-        const was = byIndex.get(chunk.index);
-        const id = was?.id ?? chunkId(asset.uuid, chunk.index);
-        if (!was || was.hash !== chunk.hash) writes.push({ ...chunk, id });
-        const vectorAfter = was?.hash === chunk.hash ? was.embedded : embeddedHashes.has(chunk.hash);
+        const kept = rowOf.get(chunk.index)?.hash === chunk.hash ? rowOf.get(chunk.index) : movedFrom.get(chunk.index);
+        const vectorAfter = kept ? kept.embedded : embeddedHashes.has(chunk.hash);
         if (!input.vectors || vectorAfter) continue;
-        if (pending.has(`${chunks.table}/${id}/${chunk.hash}`)) {
+        const id = kept?.id ?? writes.find((w) => w.index === chunk.index)!.id;
+        if (id && pending.has(`${chunks.table}/${id}/${chunk.hash}`)) {
           totals.waiting++;
           continue;
         }
         embed.push(chunk.index);
         embedTokens += chunk.tokenCount;
       }
-      const removed = current.filter((c) => c.index >= desired.length).length;
-      const unchanged = desired.length - writes.length;
-      hash.update(`${asset.uuid} ${desired.map((c) => c.hash).join(',')} ${removed} ${embed.join(',')}\n`);
+      const removed = deletes.length;
+      const unchanged = desired.length - writes.length - moves.length;
+      hash.update(`${asset.uuid} ${desired.map((c) => c.hash).join(',')} ${moves.length} ${removed} ${embed.join(',')}\n`);
       totals.changed += writes.length;
       totals.unchanged += unchanged;
+      totals.moved += moves.length;
       totals.removed += removed;
       totals.jobs += embed.length;
       totals.tokens += embedTokens;
-      if (writes.length === 0 && removed === 0 && embed.length === 0) continue;
+      if (writes.length === 0 && moves.length === 0 && removed === 0 && embed.length === 0) continue;
       sources.push({
         kind: kind.kind, id: asset.id, tenant: asset.tenant, uuid: asset.uuid, sourceTable: kind.table, table: chunks.table, ownerColumn: chunks.owner,
-        total: desired.length, writes, unchanged, removed, embed, embedTokens,
+        total: desired.length, writes, moves, deletes, unchanged, removed, embed, embedTokens,
       });
     }
   }
   const embeddingsOff = input.embeddings.enabled && input.vectors ? undefined
     : 'embeddings are off (--no-embeddings, embeddings.enabled: false, or no pgvector): chunks are written for full-text search, nothing is embedded';
   return { sources, totals, ...(embeddingsOff ? { embeddingsOff } : {}), model, dimensions, hash: hash.digest('hex'), diagnostics };
+}
+
+/**
+ * Desired chunks → live rows: the same text at the same index is unchanged; the same text elsewhere
+ * is a move (only its index is written, its vector kept); new text takes over a leftover row or gets
+ * a new one; rows left over after that are deleted.
+ */
+function matchRows(desired: Chunk[], current: LiveChunk[]) {
+  const used = new Set<string>();
+  const atIndex = new Map(current.map((c) => [c.index, c]));
+  const open: Chunk[] = [];
+  for (const chunk of desired) {
+    const same = atIndex.get(chunk.index);
+    if (same && same.hash === chunk.hash) used.add(same.id);
+    else open.push(chunk);
+  }
+  const byHash = new Map<string, LiveChunk[]>();
+  for (const c of current) if (!used.has(c.id)) byHash.set(c.hash, [...(byHash.get(c.hash) ?? []), c]);
+  const moves: { id: string; index: number }[] = [];
+  const fresh: Chunk[] = [];
+  for (const chunk of open) {
+    const row = byHash.get(chunk.hash)?.find((c) => !used.has(c.id));
+    if (row) { used.add(row.id); moves.push({ id: row.id, index: chunk.index }); } else fresh.push(chunk);
+  }
+  const leftover = current.filter((c) => !used.has(c.id)).sort((a, b) => a.index - b.index);
+  const writes: ChunkRow[] = fresh.map((chunk) => {
+    const reuse = leftover.shift();
+    return reuse ? { ...chunk, id: reuse.id } : { ...chunk };
+  });
+  return { writes, moves, deletes: leftover.map((c) => c.id) };
 }
 
 /** The asset's properties by name (the resolver keeps columns by column name). */

@@ -2,7 +2,10 @@ import type { ChunkPlan } from './plan.ts';
 
 /** What a plan says about knowledge: per source and in total, without the chunks' text (plans are saved as files). */
 export interface KnowledgeSummary {
-  sources: { kind: string; id: string; tenant: string | null; table: string; changed: number; unchanged: number; removed: number; jobs: number; tokens: number }[];
+  sources: {
+    kind: string; id: string; tenant: string | null; table: string;
+    changed: number; moved: number; unchanged: number; removed: number; jobs: number; tokens: number;
+  }[];
   totals: ChunkPlan['totals'];
   model: string;
   dimensions: number;
@@ -13,7 +16,7 @@ export function summarizeChunks(plan: ChunkPlan): KnowledgeSummary {
   return {
     sources: plan.sources.map((s) => ({
       kind: s.kind, id: s.id, tenant: s.tenant, table: s.sourceTable,
-      changed: s.writes.length, unchanged: s.unchanged, removed: s.removed, jobs: s.embed.length, tokens: s.embedTokens,
+      changed: s.writes.length, moved: s.moves.length, unchanged: s.unchanged + s.moves.length, removed: s.removed, jobs: s.embed.length, tokens: s.embedTokens,
     })),
     totals: plan.totals,
     model: plan.model,
@@ -23,7 +26,8 @@ export function summarizeChunks(plan: ChunkPlan): KnowledgeSummary {
 }
 
 /** Rows apply writes or jobs it enqueues for knowledge: what makes a plan with no asset change still a change. */
-export const knowledgeChanges = (s: KnowledgeSummary | undefined) => (s ? s.totals.changed + s.totals.removed + s.totals.jobs : 0);
+export const knowledgeChanges = (s: KnowledgeSummary | undefined) =>
+  (s ? s.totals.changed + s.totals.moved + s.totals.removed + s.totals.jobs : 0);
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -31,16 +35,17 @@ const n = (x: number) => x.toLocaleString('en-US');
 export function knowledgeLines(s: KnowledgeSummary | undefined): string[] {
   if (!s) return [];
   const lines = s.sources.map((src) => {
-    const parts = [`${n(src.changed)} chunks changed, ${n(src.unchanged)} unchanged${src.removed ? `, ${n(src.removed)} removed` : ''}`];
+    const moved = src.moved ? ` (${n(src.moved)} of them renumbered)` : '';
+    const parts = [`${n(src.changed)} chunks changed, ${n(src.unchanged)} unchanged${moved}${src.removed ? `, ${n(src.removed)} removed` : ''}`];
     if (src.jobs > 0) parts.push(`${n(src.jobs)} embedding jobs (~${n(src.tokens)} tokens)`);
     return `${src.table}/${src.id}${src.tenant ? ` (tenant ${src.tenant})` : ''}: ${parts.join('; ')}`;
   });
   const t = s.totals;
-  if (t.changed + t.unchanged + t.removed === 0) return lines;
+  if (t.changed + t.moved + t.unchanged + t.removed === 0) return lines;
   const embedding = s.embeddingsOff ? s.embeddingsOff
     : t.jobs > 0 ? `${n(t.jobs)} embedding jobs to enqueue (~${n(t.tokens)} tokens for ${s.model}); run 'canon embed' after apply`
     : t.waiting > 0 ? `${n(t.waiting)} chunks wait in the embedding queue; run 'canon embed'`
     : `embeddings up to date (${s.model})`;
-  lines.push(`Knowledge: ${n(t.changed)} chunks changed, ${n(t.unchanged)} unchanged${t.removed ? `, ${n(t.removed)} removed` : ''}; ${embedding}.`);
+  lines.push(`Knowledge: ${n(t.changed)} chunks changed, ${n(t.unchanged + t.moved)} unchanged${t.removed ? `, ${n(t.removed)} removed` : ''}; ${embedding}.`);
   return lines;
 }

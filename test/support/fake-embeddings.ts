@@ -78,7 +78,7 @@ export function bagOfWords(text: string, dims: number): number[] {
     const h = createHash('sha256').update(word).digest();
     v[h.readUInt32BE(0) % dims]! += h[4]! & 1 ? 1 : -1;
   }
-  if (v.every((x) => x === 0)) v[0] = 1;
+  if (!v.some((x) => x !== 0)) v[0] = 1;
   const norm = Math.hypot(...v);
   return v.map((x) => x / norm);
 }
