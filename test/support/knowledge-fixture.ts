@@ -19,10 +19,11 @@ export function guide(sections = 4, paragraphs = 25): string {
  * A small registry with one platform knowledge source read from docs/guide.md, a tenant, and that
  * tenant's private source with inline content: quick to apply, and enough for chunking, jobs and search.
  */
-export function knowledgeRegistry(options: { model?: string; maxTokens?: number } = {}): string {
+export function knowledgeRegistry(options: { model?: string; maxTokens?: number; baseUrl?: string } = {}): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'canon-knowledge-')), 'registry');
   mkdirSync(join(dir, 'docs'), { recursive: true });
-  writeFileSync(join(dir, 'canon.yaml'), `embeddings:\n  model: ${options.model ?? 'fake-embed-1'}\n  dimensions: 8\n`
+  const provider = options.baseUrl ? `  provider: openai\n  base_url: ${options.baseUrl}\n  api_key_env: FAKE_EMBEDDINGS_KEY\n` : '';
+  writeFileSync(join(dir, 'canon.yaml'), `embeddings:\n  model: ${options.model ?? 'fake-embed-1'}\n  dimensions: 8\n${provider}`
     + `chunking:\n  max_tokens: ${options.maxTokens ?? 120}\n  overlap: 0\n`);
   writeFileSync(join(dir, 'docs', 'guide.md'), guide());
   writeFileSync(join(dir, 'assets.yaml'), `kind: Tenant
