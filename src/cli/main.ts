@@ -6,6 +6,7 @@ import { ApplyFailedError, ApplyRefusedError } from '../apply/apply.ts';
 import { ApplyLockTimeoutError } from '../apply/lock.ts';
 import { applyCommand } from './commands/apply.ts';
 import { embedCommand } from './commands/embed.ts';
+import { searchCommand } from './commands/search.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { planCommand } from './commands/plan.ts';
 import type { Command } from './commands/command.ts';
@@ -20,6 +21,7 @@ const commands: Record<string, Command> = {
   migrate: migrateCommand,
   types: typesCommand,
   embed: embedCommand,
+  search: searchCommand,
 };
 
 const overview = () => `Usage: canon <command> [options]
