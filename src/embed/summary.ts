@@ -30,22 +30,23 @@ export const knowledgeChanges = (s: KnowledgeSummary | undefined) =>
   (s ? s.totals.changed + s.totals.moved + s.totals.removed + s.totals.jobs : 0);
 
 const n = (x: number) => x.toLocaleString('en-US');
+const count = (x: number, noun: string) => `${n(x)} ${noun}${x === 1 ? '' : 's'}`;
 
 /** "knowledge_sources/x: 3 chunks changed, 197 unchanged; 3 embedding jobs (~1,204 tokens)", then a total. */
 export function knowledgeLines(s: KnowledgeSummary | undefined): string[] {
   if (!s) return [];
   const lines = s.sources.map((src) => {
     const moved = src.moved ? ` (${n(src.moved)} of them renumbered)` : '';
-    const parts = [`${n(src.changed)} chunks changed, ${n(src.unchanged)} unchanged${moved}${src.removed ? `, ${n(src.removed)} removed` : ''}`];
-    if (src.jobs > 0) parts.push(`${n(src.jobs)} embedding jobs (~${n(src.tokens)} tokens)`);
+    const parts = [`${count(src.changed, 'chunk')} changed, ${n(src.unchanged)} unchanged${moved}${src.removed ? `, ${n(src.removed)} removed` : ''}`];
+    if (src.jobs > 0) parts.push(`${count(src.jobs, 'embedding job')} (~${n(src.tokens)} tokens)`);
     return `${src.table}/${src.id}${src.tenant ? ` (tenant ${src.tenant})` : ''}: ${parts.join('; ')}`;
   });
   const t = s.totals;
   if (t.changed + t.moved + t.unchanged + t.removed === 0) return lines;
   const embedding = s.embeddingsOff ? s.embeddingsOff
-    : t.jobs > 0 ? `${n(t.jobs)} embedding jobs to enqueue (~${n(t.tokens)} tokens for ${s.model}); run 'canon embed' after apply`
-    : t.waiting > 0 ? `${n(t.waiting)} chunks wait in the embedding queue; run 'canon embed'`
+    : t.jobs > 0 ? `${count(t.jobs, 'embedding job')} to enqueue (~${n(t.tokens)} tokens for ${s.model}); run 'canon embed' after apply`
+    : t.waiting > 0 ? `${count(t.waiting, 'chunk')} waiting in the embedding queue; run 'canon embed'`
     : `embeddings up to date (${s.model})`;
-  lines.push(`Knowledge: ${n(t.changed)} chunks changed, ${n(t.unchanged + t.moved)} unchanged${t.removed ? `, ${n(t.removed)} removed` : ''}; ${embedding}.`);
+  lines.push(`Knowledge: ${count(t.changed, 'chunk')} changed, ${n(t.unchanged + t.moved)} unchanged${t.removed ? `, ${n(t.removed)} removed` : ''}; ${embedding}.`);
   return lines;
 }
