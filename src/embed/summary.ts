@@ -37,7 +37,8 @@ export function knowledgeLines(s: KnowledgeSummary | undefined): string[] {
   if (!s) return [];
   const lines = s.sources.map((src) => {
     const moved = src.moved ? ` (${n(src.moved)} of them renumbered)` : '';
-    const parts = [`${count(src.changed, 'chunk')} changed, ${n(src.unchanged)} unchanged${moved}${src.removed ? `, ${n(src.removed)} removed` : ''}`];
+    const removed = src.removed ? `, ${n(src.removed)} removed` : '';
+    const parts = [`${count(src.changed, 'chunk')} changed, ${n(src.unchanged)} unchanged${moved}${removed}`];
     if (src.jobs > 0) parts.push(`${count(src.jobs, 'embedding job')} (~${n(src.tokens)} tokens)`);
     return `${src.table}/${src.id}${src.tenant ? ` (tenant ${src.tenant})` : ''}: ${parts.join('; ')}`;
   });

@@ -70,7 +70,7 @@ for (const backend of backends) {
       expect(source!.changed).toBeGreaterThanOrEqual(1);
       expect(source!.changed).toBeLessThan(inSection);
       expect(source!.unchanged).toBeGreaterThanOrEqual(before.length - inSection);
-      const line = `knowledge_sources/sop-guide: ${source!.changed} chunks changed, ${source!.unchanged} unchanged`;
+      const line = `knowledge_sources/sop-guide: ${source!.changed} chunk${source!.changed === 1 ? '' : 's'} changed, ${source!.unchanged} unchanged`;
       expect(renderPlanText(p, plainStyle)).toContain(line);
       expect(renderPlanMarkdown(p)).toContain(line);
       expect(JSON.parse(renderPlanJson(p)).knowledge.sources[0]).toMatchObject({ id: 'sop-guide', changed: source!.changed, unchanged: source!.unchanged });
