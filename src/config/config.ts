@@ -47,7 +47,9 @@ export function loadConfig(dir: string, root = process.cwd()): { config: CanonCo
   const diagnostics = [...parsed.diagnostics];
   if (!doc || !isMapping(doc.value)) return { config: defaultConfig, diagnostics };
   const config: CanonConfig = {
-    embeddings: { ...defaultConfig.embeddings }, chunking: { ...defaultConfig.chunking }, tenancy: { ...defaultConfig.tenancy },
+    embeddings: { ...defaultConfig.embeddings },
+    chunking: { ...defaultConfig.chunking },
+    tenancy: { ...defaultConfig.tenancy },
   };
   const problem = (path: (string | number)[], message: string, code: DiagnosticCode = codes.wrongType) =>
     diagnostics.push(error(code, locate(doc, path, code === codes.unknownField ? 'key' : 'value'), message));
@@ -125,12 +127,14 @@ function readProviderSettings(raw: Record<string, unknown>, into: EmbeddingSetti
     if (url && (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password) {
       into.baseUrl = raw.base_url as string;
     } else {
-      const hint = 'an http(s) URL without credentials, such as https://api.openai.com/v1 (the key comes from api_key_env)';
+      const hint =
+        'an http(s) URL without credentials, such as https://api.openai.com/v1 (the key comes from api_key_env)';
       problem(['embeddings', 'base_url'], `embeddings.base_url must be ${hint}`, codes.badFormat);
     }
   }
   if (raw.api_key_env !== undefined) {
-    if (typeof raw.api_key_env === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(raw.api_key_env)) into.apiKeyEnv = raw.api_key_env;
+    const name = raw.api_key_env;
+    if (typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) into.apiKeyEnv = name;
     else {
       const hint = 'the NAME of an environment variable, such as OPENAI_API_KEY (never the key itself)';
       problem(['embeddings', 'api_key_env'], `embeddings.api_key_env must be ${hint}`, codes.badFormat);
@@ -143,14 +147,17 @@ function readChunking(doc: SourceDocument, raw: Record<string, unknown>, into: C
   const whole = (v: unknown): v is number => Number.isInteger(v);
   if (raw.max_tokens !== undefined) {
     if (whole(raw.max_tokens) && raw.max_tokens >= 16 && raw.max_tokens <= 8192) into.maxTokens = raw.max_tokens;
-    else problem(['chunking', 'max_tokens'], 'chunking.max_tokens must be a whole number from 16 to 8192', codes.outOfRange);
+    else {
+      problem(['chunking', 'max_tokens'], 'chunking.max_tokens must be a whole number from 16 to 8192', codes.outOfRange);
+    }
   }
   // An overlap left at its default follows a smaller budget down rather than failing.
   if (raw.overlap === undefined) into.overlap = Math.min(into.overlap, Math.floor(into.maxTokens / 2));
   else {
     if (whole(raw.overlap) && raw.overlap >= 0 && raw.overlap <= into.maxTokens / 2) into.overlap = raw.overlap;
     else {
-      const message = `chunking.overlap must be a whole number from 0 to half of max_tokens (${Math.floor(into.maxTokens / 2)})`;
+      const half = Math.floor(into.maxTokens / 2);
+      const message = `chunking.overlap must be a whole number from 0 to half of max_tokens (${half})`;
       problem(['chunking', 'overlap'], message, codes.outOfRange);
     }
   }

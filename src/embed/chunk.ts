@@ -31,7 +31,9 @@ export const embeddingInput = (chunk: Pick<Chunk, 'content' | 'sectionTitle'>) =
   chunk.sectionTitle ? `${chunk.sectionTitle}\n\n${chunk.content}` : chunk.content;
 
 export const chunkHash = (sectionTitle: string | null, content: string) =>
-  createHash('sha256').update(`${chunkerVersion}\n${sectionTitle ?? ''}\n${content}`).digest('hex');
+  createHash('sha256')
+    .update(`${chunkerVersion}\n${sectionTitle ?? ''}\n${content}`)
+    .digest('hex');
 
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 const wordSegmenter = new Intl.Segmenter('en', { granularity: 'word' });
@@ -42,13 +44,22 @@ const wordSegmenter = new Intl.Segmenter('en', { granularity: 'word' });
  * chunks of its section only); blocks (paragraphs, code, tables) are packed whole while they fit the
  * token budget, and split by lines, then sentences, then words when one alone does not.
  */
-export function chunkDocument(text: string, format: DocumentFormat, settings: ChunkSettings = defaultChunkSettings): Chunk[] {
+export function chunkDocument(
+  text: string,
+  format: DocumentFormat,
+  settings: ChunkSettings = defaultChunkSettings,
+): Chunk[] {
   const tokens = memoized(countTokens);
   const chunks: Omit<Chunk, 'index'>[] = [];
   for (const section of sectionsOf(text, format)) {
     const units = section.blocks.flatMap((b) => fit(b, settings.maxTokens, tokens));
     for (const content of pack(units, settings, tokens)) {
-      chunks.push({ content, sectionTitle: section.title === null ? null : section.title.slice(0, 500), tokenCount: tokens(content), hash: chunkHash(section.title, content) });
+      chunks.push({
+        content,
+        sectionTitle: section.title === null ? null : section.title.slice(0, 500),
+        tokenCount: tokens(content),
+        hash: chunkHash(section.title, content),
+      });
     }
   }
   return chunks.map((c, index) => ({ index, ...c }));
@@ -71,9 +82,11 @@ function fit(block: Block, max: number, tokens: Tokens): string[] {
   if (block.kind === 'table') return tableRows(block.text, max, tokens);
   if (block.kind === 'code') return codeLines(block.text, max, tokens);
   const lines = block.text.split('\n');
-  if (lines.length > 1) return group(lines, '\n', max, tokens).flatMap((piece) => fit({ text: piece, kind: 'prose' }, max, tokens));
+  if (lines.length > 1)
+    return group(lines, '\n', max, tokens).flatMap((piece) => fit({ text: piece, kind: 'prose' }, max, tokens));
   const sentences = [...sentenceSegmenter.segment(block.text)].map((s) => s.segment);
-  if (sentences.length > 1) return group(sentences, '', max, tokens).flatMap((s) => (tokens(s) <= max ? [s.trim()] : words(s, max, tokens)));
+  if (sentences.length > 1)
+    return group(sentences, '', max, tokens).flatMap((s) => (tokens(s) <= max ? [s.trim()] : words(s, max, tokens)));
   return words(block.text, max, tokens);
 }
 
@@ -104,7 +117,10 @@ function words(text: string, max: number, tokens: Tokens): string[] {
     // A single "word" over the budget (a long URL, a base64 blob): cut by characters.
     if (tokens(segment) > max) {
       for (const ch of segment) {
-        if (current !== '' && tokens(current + ch) > max) { out.push(current); current = ''; }
+        if (current !== '' && tokens(current + ch) > max) {
+          out.push(current);
+          current = '';
+        }
         current += ch;
       }
     } else current += segment;
@@ -120,7 +136,9 @@ function tableRows(text: string, max: number, tokens: Tokens): string[] {
   const header = hasHeader ? rows.slice(0, 2).join('\n') : '';
   const body = hasHeader ? rows.slice(2) : rows;
   const budget = Math.max(1, max - (header ? tokens(header) + 1 : 0));
-  return group(body, '\n', budget, tokens).flatMap((g) => (tokens(g) <= budget ? [g] : words(g, budget, tokens))).map((g) => (header ? `${header}\n${g}` : g));
+  return group(body, '\n', budget, tokens)
+    .flatMap((g) => (tokens(g) <= budget ? [g] : words(g, budget, tokens)))
+    .map((g) => (header ? `${header}\n${g}` : g));
 }
 
 /** Code split by lines, each piece fenced again so it still reads as code. */
@@ -131,7 +149,9 @@ function codeLines(text: string, max: number, tokens: Tokens): string[] {
   const body = lines.slice(1, closed ? -1 : undefined);
   const fence = open.trim().replace(/[^`~].*$/, '');
   const budget = Math.max(1, max - tokens(`${open}\n\n${fence}`));
-  return group(body, '\n', budget, tokens).flatMap((g) => (tokens(g) <= budget ? [g] : words(g, budget, tokens))).map((g) => `${open}\n${g}\n${fence}`);
+  return group(body, '\n', budget, tokens)
+    .flatMap((g) => (tokens(g) <= budget ? [g] : words(g, budget, tokens)))
+    .map((g) => `${open}\n${g}\n${fence}`);
 }
 
 /**

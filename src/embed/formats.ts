@@ -36,7 +36,11 @@ export function sectionsOf(text: string, format: DocumentFormat): Section[] {
 }
 
 const paragraphs = (text: string): Block[] =>
-  text.split(/\n[ \t]*\n+/).map((p) => p.trim()).filter((p) => p !== '').map((p) => ({ text: p, kind: 'prose' }));
+  text
+    .split(/\n[ \t]*\n+/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .map((p) => ({ text: p, kind: 'prose' }));
 
 const fenceOpen = /^ {0,3}(`{3,}|~{3,})/;
 const atxHeading = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
@@ -69,7 +73,11 @@ function markdownSections(text: string): Section[] {
       const body = [line];
       while (++i < lines.length) {
         body.push(lines[i]!);
-        if (lines[i]!.trim().startsWith(marker[0]!.repeat(marker.length)) && lines[i]!.trim().replace(/[`~]/g, '') === '') break;
+        if (
+          lines[i]!.trim().startsWith(marker[0]!.repeat(marker.length)) &&
+          lines[i]!.trim().replace(/[`~]/g, '') === ''
+        )
+          break;
       }
       current.blocks.push({ text: body.join('\n'), kind: 'code' });
       continue;
@@ -101,8 +109,28 @@ function markdownSections(text: string): Section[] {
 }
 
 const entities: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', mdash: '—', ndash: '–', hellip: '…', lsquo: '‘', rsquo: '’',
-  ldquo: '“', rdquo: '”', laquo: '«', raquo: '»', bull: '•', middot: '·', copy: '©', reg: '®', trade: '™', times: '×', euro: '€',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  mdash: '—',
+  ndash: '–',
+  hellip: '…',
+  lsquo: '‘',
+  rsquo: '’',
+  ldquo: '“',
+  rdquo: '”',
+  laquo: '«',
+  raquo: '»',
+  bull: '•',
+  middot: '·',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  times: '×',
+  euro: '€',
 };
 
 export function decodeEntities(text: string): string {
@@ -120,17 +148,28 @@ function htmlToMarkdown(html: string): string {
   let text = html
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/<(script|style|head|noscript|template)\b[\s\S]*?<\/\1\s*>/gi, '')
-    .replace(/<pre\b[^>]*>([\s\S]*?)<\/pre\s*>/gi, (_, body: string) =>
-      `\n\n\`\`\`\n${body.replace(/<[^>]+>/g, '').replace(/^\s*\n|\s+$/g, '')}\n\`\`\`\n\n`);
+    .replace(
+      /<pre\b[^>]*>([\s\S]*?)<\/pre\s*>/gi,
+      (_, body: string) => `\n\n\`\`\`\n${body.replace(/<[^>]+>/g, '').replace(/^\s*\n|\s+$/g, '')}\n\`\`\`\n\n`,
+    );
   text = text
-    .replace(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi, (_, level: string, body: string) =>
-      `\n\n${'#'.repeat(Number(level))} ${body.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim()}\n\n`)
+    .replace(
+      /<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi,
+      (_, level: string, body: string) =>
+        `\n\n${'#'.repeat(Number(level))} ${body
+          .replace(/<[^>]+>/g, '')
+          .replace(/\s+/g, ' ')
+          .trim()}\n\n`,
+    )
     .replace(/\s*<li\b[^>]*>/gi, '\n- ')
     .replace(/\s*<tr\b[^>]*>/gi, '\n')
     .replace(/<\/tr\s*>/gi, ' |')
     .replace(/<(td|th)\b[^>]*>/gi, ' | ')
     .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<\/?(p|div|section|article|header|footer|main|nav|aside|ul|ol|table|thead|tbody|blockquote|dl|dt|dd|figure|h[1-6])\b[^>]*>/gi, '\n\n')
+    .replace(
+      /<\/?(p|div|section|article|header|footer|main|nav|aside|ul|ol|table|thead|tbody|blockquote|dl|dt|dd|figure)\b[^>]*>/gi,
+      '\n\n',
+    )
     .replace(/<[^>]+>/g, '');
   // Inside code fences whitespace is kept; elsewhere runs of spaces inside a line collapse.
   return decodeEntities(text)
@@ -144,7 +183,8 @@ const scalarText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v
 /** `path: value` lines: a record reads as text and a search for a field name finds it. */
 function flatten(value: unknown, path: string, out: string[]) {
   if (Array.isArray(value)) {
-    if (value.every((v) => v === null || typeof v !== 'object')) out.push(`${path}: ${value.map(scalarText).join(', ')}`);
+    if (value.every((v) => v === null || typeof v !== 'object'))
+      out.push(`${path}: ${value.map(scalarText).join(', ')}`);
     else value.forEach((v, i) => flatten(v, `${path}[${i}]`, out));
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) flatten(v, path ? `${path}.${k}` : k, out);
@@ -167,7 +207,12 @@ function jsonSections(text: string): Section[] {
   if (Array.isArray(value)) return [{ title: null, blocks: value.map(record).filter((b) => b.text !== '') }];
   if (value !== null && typeof value === 'object') {
     return Object.entries(value)
-      .map(([key, v]) => ({ title: key, blocks: (Array.isArray(v) && v.some((x) => x !== null && typeof x === 'object') ? v : [v]).map(record).filter((b) => b.text !== '') }))
+      .map(([key, v]) => ({
+        title: key,
+        blocks: (Array.isArray(v) && v.some((x) => x !== null && typeof x === 'object') ? v : [v])
+          .map(record)
+          .filter((b) => b.text !== ''),
+      }))
       .filter((s) => s.blocks.length > 0);
   }
   return [{ title: null, blocks: [record(value)] }];
@@ -182,16 +227,27 @@ export function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; }
-    else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
   }
   if (quoted) throw new FormatError('a quoted CSV field is never closed');
-  if (field !== '' || row.length > 0) { row.push(field); rows.push(row); }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows.filter((r) => r.some((f) => f.trim() !== ''));
 }
 
@@ -199,8 +255,13 @@ export function parseCsv(text: string): string[][] {
 function csvSections(text: string): Section[] {
   const [header, ...rows] = parseCsv(text);
   if (!header) return [];
-  return [{
-    title: null,
-    blocks: rows.map((r) => ({ text: r.map((v, i) => `${header[i] ?? `column ${i + 1}`}: ${v.trim()}`).join('; '), kind: 'prose' as const })),
-  }];
+  return [
+    {
+      title: null,
+      blocks: rows.map((r) => ({
+        text: r.map((v, i) => `${header[i] ?? `column ${i + 1}`}: ${v.trim()}`).join('; '),
+        kind: 'prose' as const,
+      })),
+    },
+  ];
 }

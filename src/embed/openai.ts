@@ -33,7 +33,10 @@ export function openAiProvider(options: OpenAiOptions): EmbeddingProvider {
       try {
         response = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+          },
           body: JSON.stringify({ model: options.model, input: inputs, encoding_format: 'float' }),
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
@@ -42,18 +45,28 @@ export function openAiProvider(options: OpenAiOptions): EmbeddingProvider {
         if (timeout.aborted) throw new ProviderError('retry', `${where} did not answer within ${timeoutMs / 1000} s`);
         if (signal?.aborted) throw new ProviderError('retry', 'stopped before the provider answered');
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-        throw new ProviderError('retry', `cannot reach ${where}: ${hide(cause?.code ?? cause?.message ?? (e as Error).message)}`);
+        throw new ProviderError(
+          'retry',
+          `cannot reach ${where}: ${hide(cause?.code ?? cause?.message ?? (e as Error).message)}`,
+        );
       }
       const status = response.status;
       if (status !== 200) {
         const detail = hide(errorText(body)).slice(0, 300);
         const said = `${where} answered ${status}${detail ? `: ${detail}` : ''}`;
-        if (status === 429 || status === 503) throw new ProviderError('retry', said, parseRetryAfter(response.headers.get('retry-after')));
+        if (status === 429 || status === 503)
+          throw new ProviderError('retry', said, parseRetryAfter(response.headers.get('retry-after')));
         if (status === 401 || status === 403) {
-          const key = options.apiKey ? `the key in $${options.apiKeyEnv} was refused` : `no key was sent: set $${options.apiKeyEnv}`;
+          const key = options.apiKey
+            ? `the key in $${options.apiKeyEnv} was refused`
+            : `no key was sent: set $${options.apiKeyEnv}`;
           throw new ProviderError('fatal', `${said} (${key}; embeddings.api_key_env names the variable)`);
         }
-        if (status === 404) throw new ProviderError('fatal', `${said} (check embeddings.base_url and embeddings.model '${options.model}')`);
+        if (status === 404)
+          throw new ProviderError(
+            'fatal',
+            `${said} (check embeddings.base_url and embeddings.model '${options.model}')`,
+          );
         if (status === 400 || status === 413 || status === 422) throw new ProviderError('input', said);
         throw new ProviderError('retry', said);
       }
@@ -67,11 +80,19 @@ function errorText(body: string): string {
     const parsed = JSON.parse(body) as { error?: { message?: unknown } | string };
     if (typeof parsed.error === 'string') return parsed.error;
     if (parsed.error && typeof parsed.error.message === 'string') return parsed.error.message;
-  } catch { /* not JSON: the text itself */ }
+  } catch {
+    /* not JSON: the text itself */
+  }
   return body.replace(/\s+/g, ' ').trim();
 }
 
-function vectorsOf(body: string, count: number, dimensions: number, model: string, where: string): (number[] | undefined)[] {
+function vectorsOf(
+  body: string,
+  count: number,
+  dimensions: number,
+  model: string,
+  where: string,
+): (number[] | undefined)[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -84,13 +105,19 @@ function vectorsOf(body: string, count: number, dimensions: number, model: strin
   for (const [position, item] of data.entries()) {
     const index = typeof item?.index === 'number' ? item.index : position;
     const vector = item?.embedding;
-    if (!Number.isInteger(index) || index < 0 || index >= count) throw new ProviderError('retry', `${where} answered an embedding for input ${index} of ${count}`);
+    if (!Number.isInteger(index) || index < 0 || index >= count)
+      throw new ProviderError('retry', `${where} answered an embedding for input ${index} of ${count}`);
     if (!Array.isArray(vector) || !vector.every((v) => typeof v === 'number' && Number.isFinite(v))) {
       throw new ProviderError('retry', `${where} answered an embedding that is not a list of numbers`);
     }
     if (vector.length !== dimensions) {
-      throw new ProviderError('fatal', `${where} returned ${vector.length}-dimensional vectors for model '${model}', but embeddings.dimensions is ${dimensions}: `
-        + `set embeddings.dimensions to ${vector.length} in canon.yaml (and run canon migrate), or choose a model that makes ${dimensions}-dimensional vectors`);
+      throw new ProviderError(
+        'fatal',
+        `${where} returned ${vector.length}-dimensional vectors for model '${model}', ` +
+          `but embeddings.dimensions is ${dimensions}: ` +
+          `set embeddings.dimensions to ${vector.length} in canon.yaml (and run canon migrate), ` +
+          `or choose a model that makes ${dimensions}-dimensional vectors`,
+      );
     }
     out[index] = vector;
   }

@@ -15,13 +15,26 @@ import { summarizeChunks } from './summary.ts';
  * The knowledge part of planning, kept beside the asset plan: chunks and embedding jobs join the plan
  * (its summary, diagnostics and hash) before it is compiled, so apply id and saved plans cover them.
  */
-export async function planKnowledge(db: CommonQueryMethods, plan: Plan, input: {
-  graph: RegistryGraph; catalog: KindCatalog; live: LiveSchema; dir: string; schema: SchemaOptions;
-}): Promise<ChunkPlan> {
+export async function planKnowledge(
+  db: CommonQueryMethods,
+  plan: Plan,
+  input: {
+    graph: RegistryGraph;
+    catalog: KindCatalog;
+    live: LiveSchema;
+    dir: string;
+    schema: SchemaOptions;
+  },
+): Promise<ChunkPlan> {
   const { config } = loadConfig(input.dir);
   const chunks = await planChunks(db, {
-    graph: input.graph, catalog: input.catalog, live: input.live, registryDir: input.dir, chunking: config.chunking,
-    embeddings: { ...config.embeddings, dimensions: input.schema.dimensions }, vectors: input.schema.embeddings,
+    graph: input.graph,
+    catalog: input.catalog,
+    live: input.live,
+    registryDir: input.dir,
+    chunking: config.chunking,
+    embeddings: { ...config.embeddings, dimensions: input.schema.dimensions },
+    vectors: input.schema.embeddings,
   });
   plan.knowledge = summarizeChunks(chunks);
   plan.diagnostics.push(...chunks.diagnostics);
@@ -30,7 +43,12 @@ export async function planKnowledge(db: CommonQueryMethods, plan: Plan, input: {
 }
 
 /** The chunk statements go before the last one, which closes the apply's record. */
-export function withKnowledgeStatements(statements: CompiledStatement[], chunks: ChunkPlan, plan: Plan, schema: SchemaOptions): CompiledStatement[] {
+export function withKnowledgeStatements(
+  statements: CompiledStatement[],
+  chunks: ChunkPlan,
+  plan: Plan,
+  schema: SchemaOptions,
+): CompiledStatement[] {
   const extra = compileChunks(chunks, { vectors: schema.embeddings, applyId: applyIdOf(plan) });
   if (extra.length === 0) return statements;
   return [...statements.slice(0, -1), ...extra, ...statements.slice(-1)];

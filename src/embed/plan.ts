@@ -43,7 +43,15 @@ export interface SourceChunks {
 
 export interface ChunkPlan {
   sources: SourceChunks[];
-  totals: { changed: number; moved: number; unchanged: number; removed: number; jobs: number; tokens: number; waiting: number };
+  totals: {
+    changed: number;
+    moved: number;
+    unchanged: number;
+    removed: number;
+    jobs: number;
+    tokens: number;
+    waiting: number;
+  };
   /** Why no jobs are planned, when embeddings are off (shown, never silent). */
   embeddingsOff?: string;
   model: string;
@@ -64,9 +72,20 @@ export interface ChunkPlanInputs {
   vectors: boolean;
 }
 
-interface LiveChunk { id: string; index: number; hash: string; embedded: boolean }
+interface LiveChunk {
+  id: string;
+  index: number;
+  hash: string;
+  embedded: boolean;
+}
 
-const liveChunk = z.object({ id: z.string(), owner: z.string(), chunk_index: z.number(), content_hash: z.string(), embedded: z.boolean() });
+const liveChunk = z.object({
+  id: z.string(),
+  owner: z.string(),
+  chunk_index: z.number(),
+  content_hash: z.string(),
+  embedded: z.boolean(),
+});
 
 /**
  * Stage "plan" for chunks: each asset's text → chunks, diffed against the live rows by index and
@@ -81,14 +100,23 @@ export async function planChunks(db: CommonQueryMethods, input: ChunkPlanInputs)
   const totals = { changed: 0, moved: 0, unchanged: 0, removed: 0, jobs: 0, tokens: 0, waiting: 0 };
   const hash = createHash('sha256').update(`${model} ${dimensions} ${input.vectors}\n`);
   const pending = await pendingJobs(db, input.live, model, dimensions);
-  for (const kind of [...input.catalog.kinds.values()].filter((k) => k.chunks).sort((a, b) => a.kind.localeCompare(b.kind))) {
+  for (const kind of [...input.catalog.kinds.values()]
+    .filter((k) => k.chunks)
+    .sort((a, b) => a.kind.localeCompare(b.kind))) {
     const chunks = kind.chunks!;
     const assets = input.graph.assets.filter((a) => a.kind === kind.kind);
     const liveTable = input.live.tables.get(chunks.table);
     const hasVector = input.vectors && liveTable?.columns.has('embedding') === true;
-    const live = liveTable ? await liveChunks(db, chunks.table, chunks.owner, kind.table, model, hasVector) : new Map<string, LiveChunk[]>();
+    const live = liveTable
+      ? await liveChunks(db, chunks.table, chunks.owner, kind.table, model, hasVector)
+      : new Map<string, LiveChunk[]>();
     // Vectors apply copies from other rows of the same text (a moved paragraph is not embedded again).
-    const embeddedHashes = new Set([...live.values()].flat().filter((c) => c.embedded).map((c) => c.hash));
+    const embeddedHashes = new Set(
+      [...live.values()]
+        .flat()
+        .filter((c) => c.embedded)
+        .map((c) => c.hash),
+    );
     for (const asset of assets) {
       const { source, problem } = readSourceText(chunks, propertiesOf(kind, asset), input.registryDir);
       if (problem) {
@@ -117,7 +145,9 @@ export async function planChunks(db: CommonQueryMethods, input: ChunkPlanInputs)
       }
       const removed = deletes.length;
       const unchanged = desired.length - writes.length - moves.length;
-      hash.update(`${asset.uuid} ${desired.map((c) => c.hash).join(',')} ${moves.length} ${removed} ${embed.join(',')}\n`);
+      hash.update(
+        `${asset.uuid} ${desired.map((c) => c.hash).join(',')} ${moves.length} ${removed} ${embed.join(',')}\n`,
+      );
       totals.changed += writes.length;
       totals.unchanged += unchanged;
       totals.moved += moves.length;
@@ -126,14 +156,38 @@ export async function planChunks(db: CommonQueryMethods, input: ChunkPlanInputs)
       totals.tokens += embedTokens;
       if (writes.length === 0 && moves.length === 0 && removed === 0 && embed.length === 0) continue;
       sources.push({
-        kind: kind.kind, id: asset.id, tenant: asset.tenant, uuid: asset.uuid, sourceTable: kind.table, table: chunks.table, ownerColumn: chunks.owner,
-        total: desired.length, writes, moves, deletes, unchanged, removed, embed, embedTokens,
+        kind: kind.kind,
+        id: asset.id,
+        tenant: asset.tenant,
+        uuid: asset.uuid,
+        sourceTable: kind.table,
+        table: chunks.table,
+        ownerColumn: chunks.owner,
+        total: desired.length,
+        writes,
+        moves,
+        deletes,
+        unchanged,
+        removed,
+        embed,
+        embedTokens,
       });
     }
   }
-  const embeddingsOff = input.embeddings.enabled && input.vectors ? undefined
-    : 'embeddings are off (--no-embeddings, embeddings.enabled: false, or no pgvector): chunks are written for full-text search, nothing is embedded';
-  return { sources, totals, ...(embeddingsOff ? { embeddingsOff } : {}), model, dimensions, hash: hash.digest('hex'), diagnostics };
+  const embeddingsOff =
+    input.embeddings.enabled && input.vectors
+      ? undefined
+      : 'embeddings are off (--no-embeddings, embeddings.enabled: false, or no pgvector): ' +
+        'chunks are written for full-text search, nothing is embedded';
+  return {
+    sources,
+    totals,
+    ...(embeddingsOff ? { embeddingsOff } : {}),
+    model,
+    dimensions,
+    hash: hash.digest('hex'),
+    diagnostics,
+  };
 }
 
 /**
@@ -156,7 +210,10 @@ function matchRows(desired: Chunk[], current: LiveChunk[]) {
   const fresh: Chunk[] = [];
   for (const chunk of open) {
     const row = byHash.get(chunk.hash)?.find((c) => !used.has(c.id));
-    if (row) { used.add(row.id); moves.push({ id: row.id, index: chunk.index }); } else fresh.push(chunk);
+    if (row) {
+      used.add(row.id);
+      moves.push({ id: row.id, index: chunk.index });
+    } else fresh.push(chunk);
   }
   const leftover = current.filter((c) => !used.has(c.id)).sort((a, b) => a.index - b.index);
   const writes: ChunkRow[] = fresh.map((chunk) => {
@@ -171,19 +228,37 @@ function propertiesOf(kind: KindModel, asset: ResolvedAsset): Record<string, unk
   return Object.fromEntries(kind.columns.map((c) => [c.property, asset.row[c.column]]));
 }
 
-async function liveChunks(db: CommonQueryMethods, table: string, owner: string, ownerTable: string, model: string, hasVector: boolean) {
-  const embedded = hasVector ? sql.fragment`(embedding IS NOT NULL AND embedding_model = ${model})` : sql.fragment`false`;
+async function liveChunks(
+  db: CommonQueryMethods,
+  table: string,
+  owner: string,
+  ownerTable: string,
+  model: string,
+  hasVector: boolean,
+) {
+  const embedded = hasVector
+    ? sql.fragment`(embedding IS NOT NULL AND embedding_model = ${model})`
+    : sql.fragment`false`;
   const rows = await db.any(sql.type(liveChunk)`
     SELECT id, ${sql.identifier([owner])} AS owner, chunk_index, content_hash, ${embedded} AS embedded
     FROM ${sql.identifier([table])}
     WHERE ${sql.identifier([owner])} IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${ownerTable})`);
   const byOwner = new Map<string, LiveChunk[]>();
-  for (const r of rows) byOwner.set(r.owner, [...(byOwner.get(r.owner) ?? []), { id: r.id, index: r.chunk_index, hash: r.content_hash, embedded: r.embedded }]);
+  for (const r of rows)
+    byOwner.set(r.owner, [
+      ...(byOwner.get(r.owner) ?? []),
+      { id: r.id, index: r.chunk_index, hash: r.content_hash, embedded: r.embedded },
+    ]);
   return byOwner;
 }
 
 /** Jobs queued, leased or failed for exactly this text, model and dimension: planning them again would add nothing. */
-async function pendingJobs(db: CommonQueryMethods, live: LiveSchema, model: string, dimensions: number): Promise<Set<string>> {
+async function pendingJobs(
+  db: CommonQueryMethods,
+  live: LiveSchema,
+  model: string,
+  dimensions: number,
+): Promise<Set<string>> {
   if (!live.tables.has(jobsTable)) return new Set();
   const keys = await db.anyFirst(sql.type(z.object({ key: z.string() }))`
     SELECT chunk_table || '/' || chunk_id || '/' || content_hash AS key FROM ${sql.identifier([jobsTable])}

@@ -32,9 +32,19 @@ export interface LeasedJob {
 }
 
 const candidate = z.object({
-  id: z.string(), chunk_table: z.string(), chunk_id: z.string(), content_hash: z.string(), token_count: z.number(), attempts: z.number(),
+  id: z.string(),
+  chunk_table: z.string(),
+  chunk_id: z.string(),
+  content_hash: z.string(),
+  token_count: z.number(),
+  attempts: z.number(),
 });
-const chunkText = z.object({ id: z.string(), content: z.string(), section_title: z.string().nullable(), content_hash: z.string() });
+const chunkText = z.object({
+  id: z.string(),
+  content: z.string(),
+  section_title: z.string().nullable(),
+  content_hash: z.string(),
+});
 
 /**
  * Leases the next batch, in one short transaction (no network inside): jobs whose lease expired too
@@ -71,7 +81,8 @@ export async function claimBatch(pool: DatabasePool, o: ClaimOptions): Promise<L
       for (const table of new Set(picked.map((j) => j.chunk_table))) {
         const ids = picked.filter((j) => j.chunk_table === table).map((j) => j.chunk_id);
         const rows = await tx.any(sql.type(chunkText)`
-          SELECT id, content, section_title, content_hash FROM ${sql.identifier([table])} WHERE id = ANY(${sql.array(ids, 'uuid')})`);
+          SELECT id, content, section_title, content_hash FROM ${sql.identifier([table])}
+          WHERE id = ANY(${sql.array(ids, 'uuid')})`);
         for (const row of rows) texts.set(`${table}/${row.id}`, row);
       }
       live = picked.filter((j) => texts.get(`${j.chunk_table}/${j.chunk_id}`)?.content_hash === j.content_hash);
@@ -81,12 +92,21 @@ export async function claimBatch(pool: DatabasePool, o: ClaimOptions): Promise<L
     await tx.query(sql.unsafe`
       UPDATE ${jobs} SET state = 'leased', attempts = attempts + 1, leased_by = ${o.worker},
         leased_until = now() + make_interval(secs => ${o.leaseMs / 1000})
-      WHERE id = ANY(${sql.array(live.map((j) => j.id), 'uuid')})`);
+      WHERE id = ANY(${sql.array(
+        live.map((j) => j.id),
+        'uuid',
+      )})`);
     return live.map((j) => {
       const text = texts.get(`${j.chunk_table}/${j.chunk_id}`)!;
       return {
-        id: j.id, chunkTable: j.chunk_table, chunkId: j.chunk_id, contentHash: j.content_hash, tokenCount: j.token_count,
-        attempts: j.attempts + 1, content: text.content, sectionTitle: text.section_title,
+        id: j.id,
+        chunkTable: j.chunk_table,
+        chunkId: j.chunk_id,
+        contentHash: j.content_hash,
+        tokenCount: j.token_count,
+        attempts: j.attempts + 1,
+        content: text.content,
+        sectionTitle: text.section_title,
       };
     });
   });
@@ -97,12 +117,17 @@ export async function claimBatch(pool: DatabasePool, o: ClaimOptions): Promise<L
  * embedded (an apply may have changed it meanwhile: that result is discarded, and its job with it).
  * Returns how many vectors were written.
  */
-export async function completeJobs(pool: DatabasePool, target: QueueTarget, results: { job: LeasedJob; vector: number[] }[]): Promise<number> {
+export async function completeJobs(
+  pool: DatabasePool,
+  target: QueueTarget,
+  results: { job: LeasedJob; vector: number[] }[],
+): Promise<number> {
   if (results.length === 0) return 0;
   return pool.transaction(async (tx) => {
     const written = new Set<string>();
     for (const table of new Set(results.map((r) => r.job.chunkTable))) {
-      const rows = results.filter((r) => r.job.chunkTable === table)
+      const rows = results
+        .filter((r) => r.job.chunkTable === table)
         .map((r) => ({ id: r.job.chunkId, content_hash: r.job.contentHash, embedding: `[${r.vector.join(',')}]` }));
       const ids = await tx.anyFirst(sql.type(z.object({ id: z.string() }))`
         UPDATE ${sql.identifier([table])} AS c SET embedding = x.embedding::vector, embedding_model = ${target.model}
@@ -128,10 +153,17 @@ export async function completeJobs(pool: DatabasePool, target: QueueTarget, resu
  * `permanent`), keeping the error for `canon embed --status`.
  */
 export async function retryOrFail(
-  pool: CommonQueryMethods, maxAttempts: number, failures: { job: LeasedJob; delayMs: number; error: string; permanent?: boolean }[],
+  pool: CommonQueryMethods,
+  maxAttempts: number,
+  failures: { job: LeasedJob; delayMs: number; error: string; permanent?: boolean }[],
 ): Promise<void> {
   if (failures.length === 0) return;
-  const rows = failures.map((f) => ({ id: f.job.id, delay_ms: Math.round(f.delayMs), error: f.error.slice(0, 2000), permanent: f.permanent ?? false }));
+  const rows = failures.map((f) => ({
+    id: f.job.id,
+    delay_ms: Math.round(f.delayMs),
+    error: f.error.slice(0, 2000),
+    permanent: f.permanent ?? false,
+  }));
   await pool.query(sql.unsafe`
     UPDATE ${jobs} AS j SET
       state = CASE WHEN x.permanent OR j.attempts >= ${maxAttempts} THEN 'failed' ELSE 'queued' END,
@@ -147,7 +179,10 @@ export async function releaseJobs(pool: CommonQueryMethods, leased: LeasedJob[])
   if (leased.length === 0) return;
   await pool.query(sql.unsafe`
     UPDATE ${jobs} SET state = 'queued', attempts = greatest(attempts - 1, 0), leased_until = NULL, run_after = now()
-    WHERE id = ANY(${sql.array(leased.map((j) => j.id), 'uuid')}) AND state = 'leased'`);
+    WHERE id = ANY(${sql.array(
+      leased.map((j) => j.id),
+      'uuid',
+    )}) AND state = 'leased'`);
 }
 
 /**
@@ -156,7 +191,8 @@ export async function releaseJobs(pool: CommonQueryMethods, leased: LeasedJob[])
  */
 export async function nextClaimableIn(pool: CommonQueryMethods, target: QueueTarget): Promise<number | undefined> {
   const ms = await pool.maybeOneFirst(sql.type(z.object({ ms: z.number().nullable() }))`
-    SELECT (extract(epoch FROM min(CASE WHEN state = 'queued' THEN run_after ELSE now() END) - now()) * 1000)::float8 AS ms
+    SELECT (extract(epoch FROM min(CASE WHEN state = 'queued' THEN run_after ELSE now() END) - now()) * 1000)::float8
+      AS ms
     FROM ${jobs}
     WHERE model = ${target.model} AND dimensions = ${target.dimensions}
       AND (state = 'queued' OR (state = 'leased' AND leased_until < now()))`);
@@ -180,22 +216,40 @@ const statusRow = z.object({ state: z.string(), n: z.number(), oldest: z.number(
 
 export async function queueStatus(pool: CommonQueryMethods, target: QueueTarget): Promise<QueueStatus> {
   const rows = await pool.any(sql.type(statusRow)`
-    SELECT CASE WHEN state = 'leased' AND leased_until < now() THEN 'queued' ELSE state END AS state, count(*)::int AS n,
+    SELECT CASE WHEN state = 'leased' AND leased_until < now() THEN 'queued' ELSE state END AS state,
+      count(*)::int AS n,
       extract(epoch FROM now() - min(enqueued_at))::float8 AS oldest,
       (model = ${target.model} AND dimensions = ${target.dimensions}) AS current
     FROM ${jobs} GROUP BY 1, 4`);
   const mine = rows.filter((r) => r.current);
   const count = (state: string) => mine.filter((r) => r.state === state).reduce((n, r) => n + r.n, 0);
   const pending = mine.filter((r) => r.state === 'queued' || r.state === 'leased').map((r) => r.oldest ?? 0);
-  const failures = await pool.any(sql.type(z.object({ chunk_table: z.string(), chunk_id: z.string(), attempts: z.number(), last_error: z.string().nullable() }))`
+  const failures = await pool.any(sql.type(
+    z.object({
+      chunk_table: z.string(),
+      chunk_id: z.string(),
+      attempts: z.number(),
+      last_error: z.string().nullable(),
+    }),
+  )`
     SELECT chunk_table, chunk_id, attempts, last_error FROM ${jobs}
     WHERE state = 'failed' AND model = ${target.model} AND dimensions = ${target.dimensions}
     ORDER BY finished_at DESC NULLS LAST, id LIMIT 10`);
   return {
-    queued: count('queued'), leased: count('leased'), failed: count('failed'), done: count('done'),
+    queued: count('queued'),
+    leased: count('leased'),
+    failed: count('failed'),
+    done: count('done'),
     oldestPendingSeconds: pending.length > 0 ? Math.round(Math.max(...pending)) : null,
-    failures: failures.map((f) => ({ chunkTable: f.chunk_table, chunkId: f.chunk_id, attempts: f.attempts, error: f.last_error })),
-    otherTargets: rows.filter((r) => !r.current && (r.state === 'queued' || r.state === 'leased')).reduce((n, r) => n + r.n, 0),
+    failures: failures.map((f) => ({
+      chunkTable: f.chunk_table,
+      chunkId: f.chunk_id,
+      attempts: f.attempts,
+      error: f.last_error,
+    })),
+    otherTargets: rows
+      .filter((r) => !r.current && (r.state === 'queued' || r.state === 'leased'))
+      .reduce((n, r) => n + r.n, 0),
   };
 }
 

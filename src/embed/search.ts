@@ -41,7 +41,13 @@ export interface SearchResult {
 /** Reciprocal rank fusion's constant (Cormack et al.): a hit ranked r adds 1/(k + r). */
 const rrfK = 60;
 
-const chunkHit = z.object({ key: z.string(), id: z.string(), chunk_index: z.number(), section_title: z.string().nullable(), text: z.string() });
+const chunkHit = z.object({
+  key: z.string(),
+  id: z.string(),
+  chunk_index: z.number(),
+  section_title: z.string().nullable(),
+  text: z.string(),
+});
 const assetHit = z.object({ key: z.string(), id: z.string(), text: z.string() });
 
 /**
@@ -51,13 +57,16 @@ const assetHit = z.object({ key: z.string(), id: z.string(), text: z.string() })
  * with that tenant set, so row-level security decides what is found.
  */
 export async function searchRegistry(pool: DatabasePool, o: SearchOptions): Promise<SearchResult> {
-  const kinds = [...o.catalog.kinds.values()].filter((k) => (!o.kinds || o.kinds.includes(k.kind)) && (k.chunks || k.search.length > 0));
+  const kinds = [...o.catalog.kinds.values()].filter(
+    (k) => (!o.kinds || o.kinds.includes(k.kind)) && (k.chunks || k.search.length > 0),
+  );
   const depth = Math.max(20, o.limit * 4);
   const vectorKinds = kinds.filter((k) => k.chunks);
   let queryVector: number[] | undefined;
   let reason: string | undefined;
   if (vectorKinds.length === 0) reason = 'no kind searched has chunks';
-  else if (!(await hasVectorColumn(pool, vectorKinds[0]!.chunks!.table))) reason = 'the database has no vector column (no pgvector, or built with --no-embeddings)';
+  else if (!(await hasVectorColumn(pool, vectorKinds[0]!.chunks!.table)))
+    reason = 'the database has no vector column (no pgvector, or built with --no-embeddings)';
   else if (!o.provider) reason = o.providerProblem ?? 'no embedding provider';
   else {
     try {
@@ -81,7 +90,9 @@ export async function searchRegistry(pool: DatabasePool, o: SearchOptions): Prom
         text.push(...rows.map((r) => chunkResult(kind, r)));
         if (queryVector) {
           const v = `[${queryVector.join(',')}]`;
-          const near = await tx.any(sql.type(chunkHit)`${select} AND ${c}.embedding IS NOT NULL AND ${c}.embedding_model = ${o.model}
+          const near = await tx.any(sql.type(
+            chunkHit,
+          )`${select} AND ${c}.embedding IS NOT NULL AND ${c}.embedding_model = ${o.model}
             ORDER BY ${c}.embedding <=> ${v}::vector, ${c}.id LIMIT ${depth}`);
           vector.push(...near.map((r) => chunkResult(kind, r)));
         }
@@ -91,7 +102,8 @@ export async function searchRegistry(pool: DatabasePool, o: SearchOptions): Prom
         const idColumn = kind.columns.find((c) => c.property === 'id')!.column;
         const label = kind.columns.find((c) => c.property === 'name')?.column ?? idColumn;
         const rows = await tx.any(sql.type(assetHit)`
-          SELECT 'asset/' || a.id AS key, a.${sql.identifier([idColumn])} AS id, a.${sql.identifier([label])}::text AS text
+          SELECT 'asset/' || a.id AS key, a.${sql.identifier([idColumn])} AS id,
+            a.${sql.identifier([label])}::text AS text
           FROM ${t} AS a WHERE a.deleted_at IS NULL AND a.search_vector @@ ${q}
           ORDER BY ts_rank_cd(a.search_vector, ${q}) DESC, a.id LIMIT ${depth}`);
         text.push(...rows.map((r) => ({ kind: kind.kind, id: r.id, text: r.text, score: 0, ranks: {}, key: r.key })));
@@ -99,7 +111,10 @@ export async function searchRegistry(pool: DatabasePool, o: SearchOptions): Prom
     }
     return { text, vector };
   });
-  return { hits: fuse(lists.text, lists.vector, o.limit), vector: queryVector ? { used: true } : { used: false, reason: reason! } };
+  return {
+    hits: fuse(lists.text, lists.vector, o.limit),
+    vector: queryVector ? { used: true } : { used: false, reason: reason! },
+  };
 }
 
 function chunkSql(kind: KindModel) {
@@ -107,14 +122,23 @@ function chunkSql(kind: KindModel) {
   const c = sql.identifier(['c']);
   const idColumn = kind.columns.find((col) => col.property === 'id')!.column;
   const select = sql.fragment`
-    SELECT 'chunk/' || c.id AS key, s.${sql.identifier([idColumn])} AS id, c.chunk_index, c.section_title, c.content AS text
-    FROM ${sql.identifier([chunks.table])} AS c JOIN ${sql.identifier([kind.table])} AS s ON s.id = c.${sql.identifier([chunks.owner])}
+    SELECT 'chunk/' || c.id AS key, s.${sql.identifier([idColumn])} AS id, c.chunk_index, c.section_title,
+      c.content AS text
+    FROM ${sql.identifier([chunks.table])} AS c
+      JOIN ${sql.identifier([kind.table])} AS s ON s.id = c.${sql.identifier([chunks.owner])}
     WHERE s.deleted_at IS NULL`;
   return { c, select };
 }
 
-const chunkResult = (kind: KindModel, r: z.infer<typeof chunkHit>): SearchHit & { key: string } =>
-  ({ kind: kind.kind, id: r.id, chunk: { index: r.chunk_index, section: r.section_title }, text: r.text, score: 0, ranks: {}, key: r.key });
+const chunkResult = (kind: KindModel, r: z.infer<typeof chunkHit>): SearchHit & { key: string } => ({
+  kind: kind.kind,
+  id: r.id,
+  chunk: { index: r.chunk_index, section: r.section_title },
+  text: r.text,
+  score: 0,
+  ranks: {},
+  key: r.key,
+});
 
 /** Each list ranked on its own; a hit's score is the sum over lists of 1 / (60 + rank). */
 function fuse(text: SearchHit[], vector: SearchHit[], limit: number): SearchHit[] {
@@ -145,7 +169,9 @@ function fuse(text: SearchHit[], vector: SearchHit[], limit: number): SearchHit[
 async function actAsTenant(tx: DatabaseTransactionConnection, tenancy: TenancyOptions, tenant: string) {
   await tx.query(sql.unsafe`SELECT set_config('role', ${tenancy.appRole}, true)`);
   if (tenancy.mode === 'supabase') {
-    await tx.query(sql.unsafe`SELECT set_config('request.jwt.claims', ${JSON.stringify({ [tenancy.claim]: tenant })}, true)`);
+    await tx.query(
+      sql.unsafe`SELECT set_config('request.jwt.claims', ${JSON.stringify({ [tenancy.claim]: tenant })}, true)`,
+    );
   } else {
     await tx.query(sql.unsafe`SELECT set_config(${tenancy.setting}, ${tenant}, true)`);
   }
@@ -153,5 +179,6 @@ async function actAsTenant(tx: DatabaseTransactionConnection, tenancy: TenancyOp
 
 async function hasVectorColumn(pool: DatabasePool, table: string): Promise<boolean> {
   return pool.oneFirst(sql.type(z.object({ ok: z.boolean() }))`
-    SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(${table}) AND attname = 'embedding' AND NOT attisdropped) AS ok`);
+    SELECT EXISTS (SELECT 1 FROM pg_attribute
+      WHERE attrelid = to_regclass(${table}) AND attname = 'embedding' AND NOT attisdropped) AS ok`);
 }

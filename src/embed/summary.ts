@@ -3,8 +3,16 @@ import type { ChunkPlan } from './plan.ts';
 /** What a plan says about knowledge: per source and in total, without the chunks' text (plans are saved as files). */
 export interface KnowledgeSummary {
   sources: {
-    kind: string; id: string; tenant: string | null; table: string;
-    changed: number; moved: number; unchanged: number; removed: number; jobs: number; tokens: number;
+    kind: string;
+    id: string;
+    tenant: string | null;
+    table: string;
+    changed: number;
+    moved: number;
+    unchanged: number;
+    removed: number;
+    jobs: number;
+    tokens: number;
   }[];
   totals: ChunkPlan['totals'];
   model: string;
@@ -15,8 +23,16 @@ export interface KnowledgeSummary {
 export function summarizeChunks(plan: ChunkPlan): KnowledgeSummary {
   return {
     sources: plan.sources.map((s) => ({
-      kind: s.kind, id: s.id, tenant: s.tenant, table: s.sourceTable,
-      changed: s.writes.length, moved: s.moves.length, unchanged: s.unchanged + s.moves.length, removed: s.removed, jobs: s.embed.length, tokens: s.embedTokens,
+      kind: s.kind,
+      id: s.id,
+      tenant: s.tenant,
+      table: s.sourceTable,
+      changed: s.writes.length,
+      moved: s.moves.length,
+      unchanged: s.unchanged + s.moves.length,
+      removed: s.removed,
+      jobs: s.embed.length,
+      tokens: s.embedTokens,
     })),
     totals: plan.totals,
     model: plan.model,
@@ -27,7 +43,7 @@ export function summarizeChunks(plan: ChunkPlan): KnowledgeSummary {
 
 /** Rows apply writes or jobs it enqueues for knowledge: what makes a plan with no asset change still a change. */
 export const knowledgeChanges = (s: KnowledgeSummary | undefined) =>
-  (s ? s.totals.changed + s.totals.moved + s.totals.removed + s.totals.jobs : 0);
+  s ? s.totals.changed + s.totals.moved + s.totals.removed + s.totals.jobs : 0;
 
 const n = (x: number) => x.toLocaleString('en-US');
 const count = (x: number, noun: string) => `${n(x)} ${noun}${x === 1 ? '' : 's'}`;
@@ -44,10 +60,17 @@ export function knowledgeLines(s: KnowledgeSummary | undefined): string[] {
   });
   const t = s.totals;
   if (t.changed + t.moved + t.unchanged + t.removed === 0) return lines;
-  const embedding = s.embeddingsOff ? s.embeddingsOff
-    : t.jobs > 0 ? `${count(t.jobs, 'embedding job')} to enqueue (~${n(t.tokens)} tokens for ${s.model}); run 'canon embed' after apply`
-    : t.waiting > 0 ? `${count(t.waiting, 'chunk')} waiting in the embedding queue; run 'canon embed'`
-    : `embeddings up to date (${s.model})`;
-  lines.push(`Knowledge: ${count(t.changed, 'chunk')} changed, ${n(t.unchanged + t.moved)} unchanged${t.removed ? `, ${n(t.removed)} removed` : ''}; ${embedding}.`);
+  const embedding = s.embeddingsOff
+    ? s.embeddingsOff
+    : t.jobs > 0
+      ? `${count(t.jobs, 'embedding job')} to enqueue (~${n(t.tokens)} tokens for ${s.model}); ` +
+        "run 'canon embed' after apply"
+      : t.waiting > 0
+        ? `${count(t.waiting, 'chunk')} waiting in the embedding queue; run 'canon embed'`
+        : `embeddings up to date (${s.model})`;
+  lines.push(
+    `Knowledge: ${count(t.changed, 'chunk')} changed, ${n(t.unchanged + t.moved)} unchanged` +
+      `${t.removed ? `, ${n(t.removed)} removed` : ''}; ${embedding}.`,
+  );
   return lines;
 }

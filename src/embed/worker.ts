@@ -39,7 +39,13 @@ export interface WorkerStats {
 export class WorkerStoppedError extends Error {}
 
 /** Exponential backoff with jitter (half to all of the step), at least what Retry-After asked for. */
-export function backoffDelay(attempt: number, base: number, cap: number, retryAfterMs?: number, random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  base: number,
+  cap: number,
+  retryAfterMs?: number,
+  random = Math.random,
+): number {
   const step = Math.min(cap, base * 2 ** Math.max(0, attempt - 1));
   return Math.max(retryAfterMs ?? 0, step * (0.5 + random() * 0.5));
 }
@@ -48,7 +54,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /**
@@ -85,7 +98,10 @@ export async function runWorker(pool: DatabasePool, options: WorkerOptions): Pro
       }
       const permanent = e.handling === 'input';
       const failures = batch.map((job) => ({
-        job, error: e.message, permanent, delayMs: backoffDelay(job.attempts, options.backoffMs, options.maxBackoffMs, e.retryAfterMs),
+        job,
+        error: e.message,
+        permanent,
+        delayMs: backoffDelay(job.attempts, options.backoffMs, options.maxBackoffMs, e.retryAfterMs),
       }));
       await retryOrFail(pool, options.maxAttempts, failures);
       for (const f of failures) {
@@ -102,7 +118,15 @@ export async function runWorker(pool: DatabasePool, options: WorkerOptions): Pro
     stats.tokens += results.reduce((n, r) => n + r.job.tokenCount, 0);
     if (missing.length > 0) {
       const error = `${provider.label} answered without an embedding for this input (a short batch)`;
-      await retryOrFail(pool, options.maxAttempts, missing.map((job) => ({ job, error, delayMs: backoffDelay(job.attempts, options.backoffMs, options.maxBackoffMs) })));
+      await retryOrFail(
+        pool,
+        options.maxAttempts,
+        missing.map((job) => ({
+          job,
+          error,
+          delayMs: backoffDelay(job.attempts, options.backoffMs, options.maxBackoffMs),
+        })),
+      );
       for (const job of missing) {
         if (job.attempts >= options.maxAttempts) stats.failed++;
         else stats.retried++;
@@ -112,7 +136,14 @@ export async function runWorker(pool: DatabasePool, options: WorkerOptions): Pro
 
   const slot = async () => {
     while (!stopped()) {
-      const batch = await claimBatch(pool, { ...target, worker, maxInputs: options.maxInputs, maxTokens: options.maxTokens, leaseMs: options.leaseMs, maxAttempts: options.maxAttempts });
+      const batch = await claimBatch(pool, {
+        ...target,
+        worker,
+        maxInputs: options.maxInputs,
+        maxTokens: options.maxTokens,
+        leaseMs: options.leaseMs,
+        maxAttempts: options.maxAttempts,
+      });
       if (batch.length > 0) {
         await embedBatch(batch);
         options.onProgress?.({ ...stats });

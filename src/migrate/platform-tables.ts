@@ -115,5 +115,8 @@ function embeddingJobsTable(b: SchemaBuilder) {
     kind: 'check', name: 'canon_embedding_jobs_state_check', table: 'canon_embedding_jobs',
     check: { kind: 'in', column: 'state', values: ['queued', 'leased', 'done', 'failed'] },
   });
-  b.index({ name: 'canon_embedding_jobs_claim_idx', table: 'canon_embedding_jobs', columns: [{ column: 'state' }, { column: 'run_after' }] });
+  b.index({
+    name: 'canon_embedding_jobs_claim_idx', table: 'canon_embedding_jobs',
+    columns: [{ column: 'state' }, { column: 'run_after' }],
+  });
 }

@@ -63,4 +63,5 @@ export interface Plan {
   knowledge?: KnowledgeSummary;
 }
 
-export const hasChanges = (plan: Plan) => plan.schema.length > 0 || plan.changes.length > 0 || knowledgeChanges(plan.knowledge) > 0;
+export const hasChanges = (plan: Plan) =>
+  plan.schema.length > 0 || plan.changes.length > 0 || knowledgeChanges(plan.knowledge) > 0;

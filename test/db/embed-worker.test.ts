@@ -14,9 +14,23 @@ const target = { model: 'fake-embed-1', dimensions: 8 };
 const count = z.object({ n: z.number() });
 
 const workerOptions = (fake: FakeEmbeddings, extra: Partial<WorkerOptions> = {}): WorkerOptions => ({
-  provider: openAiProvider({ baseUrl: fake.url, ...target, apiKey: 'sk-test-secret', apiKeyEnv: 'TEST_KEY', timeoutMs: 2_000 }),
-  concurrency: 2, maxInputs: 8, maxTokens: 2_000, maxAttempts: 4, leaseMs: 60_000, backoffMs: 20, maxBackoffMs: 200,
-  watch: false, pollMs: 50, ...extra,
+  provider: openAiProvider({
+    baseUrl: fake.url,
+    ...target,
+    apiKey: 'sk-test-secret',
+    apiKeyEnv: 'TEST_KEY',
+    timeoutMs: 2_000,
+  }),
+  concurrency: 2,
+  maxInputs: 8,
+  maxTokens: 2_000,
+  maxAttempts: 4,
+  leaseMs: 60_000,
+  backoffMs: 20,
+  maxBackoffMs: 200,
+  watch: false,
+  pollMs: 50,
+  ...extra,
 });
 
 const vectorBackend = backends.find((b) => b.vector)!;
@@ -43,10 +57,16 @@ describe(`canon embed's worker against a fake OpenAI-compatible server (${vector
     if (applied.status !== 'applied') throw new Error('not applied');
     return { dir, chunks: applied.plan.knowledge!.totals.changed };
   };
-  const embedded = () => db.pool.oneFirst(sql.type(count)`
+  const embedded = () =>
+    db.pool.oneFirst(sql.type(count)`
     SELECT count(*)::int AS n FROM knowledge_chunks WHERE embedding IS NOT NULL AND embedding_model = ${target.model}`);
-  const states = async () => Object.fromEntries((await db.pool.any(sql.type(z.object({ state: z.string(), n: z.number() }))`
-    SELECT state, count(*)::int AS n FROM canon_embedding_jobs GROUP BY state`)).map((r) => [r.state, r.n]));
+  const states = async () =>
+    Object.fromEntries(
+      (
+        await db.pool.any(sql.type(z.object({ state: z.string(), n: z.number() }))`
+    SELECT state, count(*)::int AS n FROM canon_embedding_jobs GROUP BY state`)
+      ).map((r) => [r.state, r.n]),
+    );
 
   it('drains the queue: every chunk embedded exactly once, in batches by input count; then the plan is up to date', async () => {
     const { dir, chunks } = await setUp();
@@ -73,9 +93,27 @@ describe(`canon embed's worker against a fake OpenAI-compatible server (${vector
 
   it('survives 500, 429 with Retry-After, malformed JSON, a timeout and a short batch, and still embeds each chunk', async () => {
     const { chunks } = await setUp();
-    fake.faults.push({ status: 500 }, { status: 429, retryAfter: '1' }, { malformed: true }, { hang: true }, { short: true });
+    fake.faults.push(
+      { status: 500 },
+      { status: 429, retryAfter: '1' },
+      { malformed: true },
+      { hang: true },
+      { short: true },
+    );
     const started = Date.now();
-    const stats = await runWorker(db.pool, workerOptions(fake, { concurrency: 1, provider: openAiProvider({ baseUrl: fake.url, ...target, apiKey: undefined, apiKeyEnv: 'TEST_KEY', timeoutMs: 300 }) }));
+    const stats = await runWorker(
+      db.pool,
+      workerOptions(fake, {
+        concurrency: 1,
+        provider: openAiProvider({
+          baseUrl: fake.url,
+          ...target,
+          apiKey: undefined,
+          apiKeyEnv: 'TEST_KEY',
+          timeoutMs: 300,
+        }),
+      }),
+    );
     expect(stats.failed).toBe(0);
     expect(stats.retried).toBeGreaterThanOrEqual(5);
     expect(await embedded()).toBe(chunks);
@@ -115,21 +153,33 @@ describe(`canon embed's worker against a fake OpenAI-compatible server (${vector
     const { chunks } = await setUp();
     fake.faults.push({ dimensions: 12 });
     await expect(runWorker(db.pool, workerOptions(fake, { concurrency: 1 }))).rejects.toThrow(WorkerStoppedError);
-    await expect(runWorker(db.pool, workerOptions(fake, { concurrency: 1, provider: { ...workerOptions(fake).provider, dimensions: 8 } }))).resolves.toBeDefined();
+    await expect(
+      runWorker(
+        db.pool,
+        workerOptions(fake, { concurrency: 1, provider: { ...workerOptions(fake).provider, dimensions: 8 } }),
+      ),
+    ).resolves.toBeDefined();
     expect(await embedded()).toBe(chunks);
-    const attempts = await db.pool.anyFirst(sql.type(z.object({ attempts: z.number() }))`SELECT DISTINCT attempts FROM canon_embedding_jobs`);
+    const attempts = await db.pool.anyFirst(
+      sql.type(z.object({ attempts: z.number() }))`SELECT DISTINCT attempts FROM canon_embedding_jobs`,
+    );
     expect(attempts).toEqual([1]);
   });
 
   it('says which dimension the provider returned and what to change', async () => {
     await setUp();
     fake.faults.push({ dimensions: 12 });
-    await expect(runWorker(db.pool, workerOptions(fake, { concurrency: 1 }))).rejects.toThrow(/returned 12-dimensional vectors .* embeddings.dimensions is 8: set embeddings.dimensions to 12/);
+    await expect(runWorker(db.pool, workerOptions(fake, { concurrency: 1 }))).rejects.toThrow(
+      /returned 12-dimensional vectors .* embeddings.dimensions is 8: set embeddings.dimensions to 12/,
+    );
   });
 
   it('two workers racing on one queue embed each chunk exactly once', async () => {
     const { chunks } = await setUp();
-    const [a, b] = await Promise.all([runWorker(db.pool, workerOptions(fake, { maxInputs: 3 })), runWorker(db.pool, workerOptions(fake, { maxInputs: 3 }))]);
+    const [a, b] = await Promise.all([
+      runWorker(db.pool, workerOptions(fake, { maxInputs: 3 })),
+      runWorker(db.pool, workerOptions(fake, { maxInputs: 3 })),
+    ]);
     expect(a.embedded + b.embedded).toBe(chunks);
     expect(a.embedded).toBeGreaterThan(0);
     expect(b.embedded).toBeGreaterThan(0);
@@ -140,22 +190,49 @@ describe(`canon embed's worker against a fake OpenAI-compatible server (${vector
 
   it('discards a result whose chunk changed while it was being embedded', async () => {
     await setUp();
-    const leased = await claimBatch(db.pool, { ...target, worker: 'test', maxInputs: 2, maxTokens: 10_000, leaseMs: 60_000, maxAttempts: 3 });
+    const leased = await claimBatch(db.pool, {
+      ...target,
+      worker: 'test',
+      maxInputs: 2,
+      maxTokens: 10_000,
+      leaseMs: 60_000,
+      maxAttempts: 3,
+    });
     expect(leased).toHaveLength(2);
     // An apply rewrites the first chunk meanwhile.
-    await db.pool.query(sql.unsafe`UPDATE knowledge_chunks SET content = 'rewritten', content_hash = 'other' WHERE id = ${leased[0]!.chunkId}`);
-    const written = await completeJobs(db.pool, target, leased.map((job) => ({ job, vector: [1, 0, 0, 0, 0, 0, 0, 0] })));
+    await db.pool.query(
+      sql.unsafe`UPDATE knowledge_chunks SET content = 'rewritten', content_hash = 'other' WHERE id = ${leased[0]!.chunkId}`,
+    );
+    const written = await completeJobs(
+      db.pool,
+      target,
+      leased.map((job) => ({ job, vector: [1, 0, 0, 0, 0, 0, 0, 0] })),
+    );
     expect(written).toBe(1);
     const rows = await db.pool.any(sql.type(z.object({ id: z.string(), has: z.boolean() }))`
-      SELECT id, embedding IS NOT NULL AS has FROM knowledge_chunks WHERE id = ANY(${sql.array(leased.map((j) => j.chunkId), 'uuid')})`);
+      SELECT id, embedding IS NOT NULL AS has FROM knowledge_chunks WHERE id = ANY(${sql.array(
+        leased.map((j) => j.chunkId),
+        'uuid',
+      )})`);
     expect(rows.find((r) => r.id === leased[0]!.chunkId)!.has).toBe(false);
     expect(rows.find((r) => r.id === leased[1]!.chunkId)!.has).toBe(true);
-    expect(await db.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM canon_embedding_jobs WHERE id = ${leased[0]!.id}`)).toBe(0);
+    expect(
+      await db.pool.oneFirst(
+        sql.type(count)`SELECT count(*)::int AS n FROM canon_embedding_jobs WHERE id = ${leased[0]!.id}`,
+      ),
+    ).toBe(0);
   });
 
   it('an expired lease is taken again by another worker', async () => {
     const { chunks } = await setUp();
-    const leased = await claimBatch(db.pool, { ...target, worker: 'dead', maxInputs: 3, maxTokens: 10_000, leaseMs: 1, maxAttempts: 3 });
+    const leased = await claimBatch(db.pool, {
+      ...target,
+      worker: 'dead',
+      maxInputs: 3,
+      maxTokens: 10_000,
+      leaseMs: 1,
+      maxAttempts: 3,
+    });
     expect(leased).toHaveLength(3);
     await new Promise((r) => setTimeout(r, 20));
     await runWorker(db.pool, workerOptions(fake));
@@ -178,13 +255,23 @@ for (const backend of backends) {
       await apply(db, dir, backend.vector);
       if (!backend.vector) {
         // No pgvector here, so apply enqueued nothing: enqueue a job per chunk as apply would.
-        await db.pool.query(sql.unsafe`INSERT INTO canon_embedding_jobs (chunk_table, chunk_id, content_hash, model, dimensions, token_count, state)
+        await db.pool
+          .query(sql.unsafe`INSERT INTO canon_embedding_jobs (chunk_table, chunk_id, content_hash, model, dimensions, token_count, state)
           SELECT 'knowledge_chunks', id, content_hash, ${target.model}, ${target.dimensions}, token_count, 'queued' FROM knowledge_chunks`);
       }
       const total = await db.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM canon_embedding_jobs`);
       // A second connection pool where the backend has more than one connection (the server).
-      const pools = backend.name === 'postgres' ? [db.pool, (other = await secondConnection(db)).pool] : [db.pool, db.pool];
-      const claim = (i: number) => claimBatch(pools[i % 2]!, { ...target, worker: `w${i}`, maxInputs: 2, maxTokens: 10_000, leaseMs: 60_000, maxAttempts: 3 });
+      const pools =
+        backend.name === 'postgres' ? [db.pool, (other = await secondConnection(db)).pool] : [db.pool, db.pool];
+      const claim = (i: number) =>
+        claimBatch(pools[i % 2]!, {
+          ...target,
+          worker: `w${i}`,
+          maxInputs: 2,
+          maxTokens: 10_000,
+          leaseMs: 60_000,
+          maxAttempts: 3,
+        });
       const seen: string[] = [];
       for (;;) {
         const batches = await Promise.all([0, 1, 2, 3].map(claim));

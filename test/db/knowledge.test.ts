@@ -11,7 +11,13 @@ import { backends } from '../support/databases.ts';
 import { editFile, knowledgeRegistry, paragraphText } from '../support/knowledge-fixture.ts';
 import { apply, plan } from '../support/registry.ts';
 
-const chunkRow = z.object({ id: z.string(), chunk_index: z.number(), content_hash: z.string(), section_title: z.string().nullable(), token_count: z.number() });
+const chunkRow = z.object({
+  id: z.string(),
+  chunk_index: z.number(),
+  content_hash: z.string(),
+  section_title: z.string().nullable(),
+  token_count: z.number(),
+});
 const count = z.object({ n: z.number() });
 
 for (const backend of backends) {
@@ -20,7 +26,8 @@ for (const backend of backends) {
     let db: Database;
     afterEach(async () => db?.close());
 
-    const chunks = () => db.pool.any(sql.type(chunkRow)`
+    const chunks = () =>
+      db.pool.any(sql.type(chunkRow)`
       SELECT c.id, c.chunk_index, c.content_hash, c.section_title, c.token_count FROM knowledge_chunks c
       JOIN knowledge_sources s ON s.id = c.source_id WHERE s.unique_id = 'sop-guide' ORDER BY c.chunk_index`);
     const jobs = () => db.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM canon_embedding_jobs`);
@@ -34,7 +41,9 @@ for (const backend of backends) {
       const rows = await chunks();
       expect(rows.length).toBeGreaterThan(15);
       expect(rows.every((r) => r.token_count > 0 && r.token_count <= 120)).toBe(true);
-      expect(new Set(rows.map((r) => r.section_title))).toEqual(new Set(['Pharmacovigilance', 'Labelling', 'Manufacturing', 'Distribution']));
+      expect(new Set(rows.map((r) => r.section_title))).toEqual(
+        new Set(['Pharmacovigilance', 'Labelling', 'Manufacturing', 'Distribution']),
+      );
       const planned = first.plan.knowledge!;
       const total = planned.totals.changed;
       expect(planned.totals.unchanged).toBe(0);
@@ -50,16 +59,27 @@ for (const backend of backends) {
       }
       const again = await plan(db, dir, vec);
       expect(again.statements).toEqual([]);
-      expect(again.plan.knowledge!.totals).toMatchObject({ changed: 0, removed: 0, jobs: 0, unchanged: total, waiting: vec ? total : 0 });
+      expect(again.plan.knowledge!.totals).toMatchObject({
+        changed: 0,
+        removed: 0,
+        jobs: 0,
+        unchanged: total,
+        waiting: vec ? total : 0,
+      });
     });
 
-    it("an edit to one paragraph plans and writes only its chunks, in every format; other rows keep their ids", async () => {
+    it('an edit to one paragraph plans and writes only its chunks, in every format; other rows keep their ids', async () => {
       db = await backend.open();
       const dir = knowledgeRegistry();
       await apply(db, dir, vec);
       const before = await chunks();
       const jobsBefore = await jobs();
-      editFile(dir, 'docs/guide.md', paragraphText(1, 12, 'labelling'), 'In labelling, this step was rewritten: the carton text is checked by two people.');
+      editFile(
+        dir,
+        'docs/guide.md',
+        paragraphText(1, 12, 'labelling'),
+        'In labelling, this step was rewritten: the carton text is checked by two people.',
+      );
       const { plan: p } = await plan(db, dir, vec);
       const k = p.knowledge!;
       expect(k.sources).toHaveLength(1);
@@ -73,14 +93,19 @@ for (const backend of backends) {
       const line = `knowledge_sources/sop-guide: ${source!.changed} chunk${source!.changed === 1 ? '' : 's'} changed, ${source!.unchanged} unchanged`;
       expect(renderPlanText(p, plainStyle)).toContain(line);
       expect(renderPlanMarkdown(p)).toContain(line);
-      expect(JSON.parse(renderPlanJson(p)).knowledge.sources[0]).toMatchObject({ id: 'sop-guide', changed: source!.changed, unchanged: source!.unchanged });
+      expect(JSON.parse(renderPlanJson(p)).knowledge.sources[0]).toMatchObject({
+        id: 'sop-guide',
+        changed: source!.changed,
+        unchanged: source!.unchanged,
+      });
       const result = await apply(db, dir, vec);
       expect(result.status).toBe('applied');
       const after = await chunks();
       const beforeHashes = new Map(before.map((r) => [r.content_hash, r.id]));
       expect(after.filter((r) => !beforeHashes.has(r.content_hash))).toHaveLength(source!.changed);
       // Unchanged text keeps its row (and so its vector), wherever it now stands.
-      for (const r of after.filter((r) => beforeHashes.has(r.content_hash))) expect(r.id).toBe(beforeHashes.get(r.content_hash));
+      for (const r of after.filter((r) => beforeHashes.has(r.content_hash)))
+        expect(r.id).toBe(beforeHashes.get(r.content_hash));
       expect(after.map((r) => r.chunk_index)).toEqual(after.map((_, i) => i));
       expect(await jobs()).toBe(jobsBefore + (vec ? source!.jobs : 0));
       if (vec) expect(source!.jobs).toBe(source!.changed);
@@ -91,7 +116,12 @@ for (const backend of backends) {
       const dir = knowledgeRegistry();
       await apply(db, dir, vec);
       const jobsBefore = await jobs();
-      editFile(dir, 'assets.yaml', "description: The platform's procedures guide", 'description: The procedures guide, reviewed');
+      editFile(
+        dir,
+        'assets.yaml',
+        "description: The platform's procedures guide",
+        'description: The procedures guide, reviewed',
+      );
       const { plan: p } = await plan(db, dir, vec);
       expect(p.changes.map((c) => c.id)).toEqual(['sop-guide']);
       expect(p.knowledge!.totals).toMatchObject({ changed: 0, removed: 0, jobs: 0 });
@@ -118,18 +148,29 @@ for (const backend of backends) {
         const first = await apply(db, dir, vec);
         if (first.status !== 'applied') throw new Error('not applied');
         // Mark every chunk embedded by the first model, as the worker would have.
-        await db.pool.query(sql.unsafe`UPDATE knowledge_chunks SET embedding = '[1,0,0,0,0,0,0,0]', embedding_model = 'fake-embed-1'`);
+        await db.pool.query(
+          sql.unsafe`UPDATE knowledge_chunks SET embedding = '[1,0,0,0,0,0,0,0]', embedding_model = 'fake-embed-1'`,
+        );
         await db.pool.query(sql.unsafe`UPDATE canon_embedding_jobs SET state = 'done'`);
         expect((await plan(db, dir, vec)).plan.knowledge!.totals.jobs).toBe(0);
         editFile(dir, 'canon.yaml', 'model: fake-embed-1', 'model: fake-embed-2');
         const { plan: p } = await plan(db, dir, vec);
         const all = first.plan.knowledge!.totals.changed;
-        expect(p.knowledge!.totals).toMatchObject({ changed: 0, jobs: all, tokens: first.plan.knowledge!.totals.tokens });
-        expect(renderPlanText(p, plainStyle)).toMatch(new RegExp(`${all} embedding jobs to enqueue \\(~[\\d,]+ tokens for fake-embed-2\\)`));
+        expect(p.knowledge!.totals).toMatchObject({
+          changed: 0,
+          jobs: all,
+          tokens: first.plan.knowledge!.totals.tokens,
+        });
+        expect(renderPlanText(p, plainStyle)).toMatch(
+          new RegExp(`${all} embedding jobs to enqueue \\(~[\\d,]+ tokens for fake-embed-2\\)`),
+        );
         await apply(db, dir, vec);
         const byModel = await db.pool.any(sql.type(z.object({ model: z.string(), state: z.string(), n: z.number() }))`
           SELECT model, state, count(*)::int AS n FROM canon_embedding_jobs GROUP BY 1, 2 ORDER BY 1, 2`);
-        expect(byModel).toEqual([{ model: 'fake-embed-1', state: 'done', n: all }, { model: 'fake-embed-2', state: 'queued', n: all }]);
+        expect(byModel).toEqual([
+          { model: 'fake-embed-1', state: 'done', n: all },
+          { model: 'fake-embed-2', state: 'queued', n: all },
+        ]);
       });
     }
   });

@@ -11,13 +11,28 @@ import { countTokens } from '../../src/embed/tokenizer.ts';
 const casesDir = join(import.meta.dirname, 'chunk');
 
 const render = (chunks: Chunk[]) =>
-  chunks.map((c) => `=== #${c.index} tokens=${c.tokenCount} hash=${c.hash.slice(0, 12)} section=${JSON.stringify(c.sectionTitle)}\n${c.content}\n`).join('');
+  chunks
+    .map(
+      (c) =>
+        `=== #${c.index} tokens=${c.tokenCount} hash=${c.hash.slice(0, 12)} section=${JSON.stringify(c.sectionTitle)}\n${c.content}\n`,
+    )
+    .join('');
 
 describe('chunker golden cases', () => {
   for (const name of readdirSync(casesDir).sort()) {
     const dir = join(casesDir, name);
-    const settings = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { format: DocumentFormat; max_tokens: number; overlap: number };
-    const input = readFileSync(join(dir, readdirSync(dir).find((f) => f.startsWith('input.'))!), 'utf8');
+    const settings = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as {
+      format: DocumentFormat;
+      max_tokens: number;
+      overlap: number;
+    };
+    const input = readFileSync(
+      join(
+        dir,
+        readdirSync(dir).find((f) => f.startsWith('input.'))!,
+      ),
+      'utf8',
+    );
     const chunks = chunkDocument(input, settings.format, { maxTokens: settings.max_tokens, overlap: settings.overlap });
 
     it(`${name}: chunks as expected.txt`, () => {
@@ -37,14 +52,17 @@ describe('chunker golden cases', () => {
     });
 
     it(`${name}: deterministic`, () => {
-      expect(chunkDocument(input, settings.format, { maxTokens: settings.max_tokens, overlap: settings.overlap })).toEqual(chunks);
+      expect(
+        chunkDocument(input, settings.format, { maxTokens: settings.max_tokens, overlap: settings.overlap }),
+      ).toEqual(chunks);
     });
   }
 });
 
 describe('chunker', () => {
   const doc = (paragraphs: string[]) => `# Guide\n\n${paragraphs.join('\n\n')}\n\n# Other\n\nUnrelated closing text.\n`;
-  const paragraph = (i: number) => `Paragraph ${i} explains step ${i} of the procedure in some detail. It has a second sentence too.`;
+  const paragraph = (i: number) =>
+    `Paragraph ${i} explains step ${i} of the procedure in some detail. It has a second sentence too.`;
 
   it('an edit to one paragraph changes only the chunks near it, not the rest of the section', () => {
     const paragraphs = Array.from({ length: 60 }, (_, i) => paragraph(i));
@@ -63,8 +81,15 @@ describe('chunker', () => {
   });
 
   it('keeps no text from one section in another, and names each chunk’s section', () => {
-    const chunks = chunkDocument('# A\n\nalpha text\n\n## B\n\nbeta text\n\n# C\n\ngamma text', 'markdown', { maxTokens: 50, overlap: 10 });
-    expect(chunks.map((c) => [c.sectionTitle, c.content])).toEqual([['A', 'alpha text'], ['A > B', 'beta text'], ['C', 'gamma text']]);
+    const chunks = chunkDocument('# A\n\nalpha text\n\n## B\n\nbeta text\n\n# C\n\ngamma text', 'markdown', {
+      maxTokens: 50,
+      overlap: 10,
+    });
+    expect(chunks.map((c) => [c.sectionTitle, c.content])).toEqual([
+      ['A', 'alpha text'],
+      ['A > B', 'beta text'],
+      ['C', 'gamma text'],
+    ]);
   });
 
   it('repeats the end of a chunk at the start of the next one in the same section (overlap)', () => {

@@ -29,7 +29,10 @@ export interface FakeEmbeddings {
  * feature-hashed bags of words, normalized: deterministic, and texts sharing words are similar, so
  * search can be tested for real.
  */
-export async function startFakeEmbeddings(options: { dimensions: number; latencyMs?: number }): Promise<FakeEmbeddings> {
+export async function startFakeEmbeddings(options: {
+  dimensions: number;
+  latencyMs?: number;
+}): Promise<FakeEmbeddings> {
   const fake: FakeEmbeddings = { url: '', requests: [], authorizations: [], faults: [], close: async () => {} };
   const hanging = new Set<ServerResponse>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -37,21 +40,37 @@ export async function startFakeEmbeddings(options: { dimensions: number; latency
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       const answer = () => {
-        if (req.method !== 'POST' || req.url !== '/v1/embeddings') return send(res, 404, { error: { message: 'not found' } });
+        if (req.method !== 'POST' || req.url !== '/v1/embeddings')
+          return send(res, 404, { error: { message: 'not found' } });
         const { input, model } = JSON.parse(body) as { input: string[]; model: string };
         fake.authorizations.push(req.headers.authorization);
         fake.requests.push(input);
         const fault = fake.faults.shift();
-        if (fault && 'hang' in fault) { hanging.add(res); return; }
-        if (fault && 'malformed' in fault) { res.writeHead(200, { 'content-type': 'application/json' }); return res.end('{"data": [ {"embedding": [0.1,'); }
+        if (fault && 'hang' in fault) {
+          hanging.add(res);
+          return;
+        }
+        if (fault && 'malformed' in fault) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return res.end('{"data": [ {"embedding": [0.1,');
+        }
         if (fault && 'status' in fault) {
-          res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) });
+          res.writeHead(fault.status, {
+            'content-type': 'application/json',
+            ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}),
+          });
           return res.end(fault.body ?? JSON.stringify({ error: { message: `injected ${fault.status}` } }));
         }
-        if (fake.poison && input.some((t) => t.includes(fake.poison!))) return send(res, 400, { error: { message: 'This input is not accepted' } });
+        if (fake.poison && input.some((t) => t.includes(fake.poison!)))
+          return send(res, 400, { error: { message: 'This input is not accepted' } });
         const dims = fault && 'dimensions' in fault ? fault.dimensions : options.dimensions;
         const served = fault && 'short' in fault ? input.slice(0, Math.max(0, input.length - 1)) : input;
-        send(res, 200, { object: 'list', model, data: served.map((t, index) => ({ object: 'embedding', index, embedding: bagOfWords(t, dims) })), usage: { prompt_tokens: 0, total_tokens: 0 } });
+        send(res, 200, {
+          object: 'list',
+          model,
+          data: served.map((t, index) => ({ object: 'embedding', index, embedding: bagOfWords(t, dims) })),
+          usage: { prompt_tokens: 0, total_tokens: 0 },
+        });
       };
       if (options.latencyMs) setTimeout(answer, options.latencyMs);
       else answer();

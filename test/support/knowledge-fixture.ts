@@ -4,15 +4,20 @@ import { join } from 'node:path';
 
 /** A paragraph of the fixture guide: distinct words per section, so search can tell them apart. */
 export const paragraphText = (section: number, i: number, topic: string) =>
-  `In ${topic}, step ${section}.${i} asks the team to record what was decided and why, with the date and the owner. `
-  + `Reviewers check step ${section}.${i} against the ${topic} procedure before the next stage starts.`;
+  `In ${topic}, step ${section}.${i} asks the team to record what was decided and why, with the date and the owner. ` +
+  `Reviewers check step ${section}.${i} against the ${topic} procedure before the next stage starts.`;
 
 export const topics = ['pharmacovigilance', 'labelling', 'manufacturing', 'distribution'];
 
 /** A markdown guide of `sections` sections with `paragraphs` paragraphs each. */
 export function guide(sections = 4, paragraphs = 25): string {
-  return topics.slice(0, sections).map((topic, s) =>
-    `# ${topic[0]!.toUpperCase()}${topic.slice(1)}\n\n${Array.from({ length: paragraphs }, (_, i) => paragraphText(s, i, topic)).join('\n\n')}\n`).join('\n');
+  return topics
+    .slice(0, sections)
+    .map(
+      (topic, s) =>
+        `# ${topic[0]!.toUpperCase()}${topic.slice(1)}\n\n${Array.from({ length: paragraphs }, (_, i) => paragraphText(s, i, topic)).join('\n\n')}\n`,
+    )
+    .join('\n');
 }
 
 /**
@@ -22,11 +27,18 @@ export function guide(sections = 4, paragraphs = 25): string {
 export function knowledgeRegistry(options: { model?: string; maxTokens?: number; baseUrl?: string } = {}): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'canon-knowledge-')), 'registry');
   mkdirSync(join(dir, 'docs'), { recursive: true });
-  const provider = options.baseUrl ? `  provider: openai\n  base_url: ${options.baseUrl}\n  api_key_env: FAKE_EMBEDDINGS_KEY\n` : '';
-  writeFileSync(join(dir, 'canon.yaml'), `embeddings:\n  model: ${options.model ?? 'fake-embed-1'}\n  dimensions: 8\n${provider}`
-    + `chunking:\n  max_tokens: ${options.maxTokens ?? 120}\n  overlap: 0\n`);
+  const provider = options.baseUrl
+    ? `  provider: openai\n  base_url: ${options.baseUrl}\n  api_key_env: FAKE_EMBEDDINGS_KEY\n`
+    : '';
+  writeFileSync(
+    join(dir, 'canon.yaml'),
+    `embeddings:\n  model: ${options.model ?? 'fake-embed-1'}\n  dimensions: 8\n${provider}` +
+      `chunking:\n  max_tokens: ${options.maxTokens ?? 120}\n  overlap: 0\n`,
+  );
   writeFileSync(join(dir, 'docs', 'guide.md'), guide());
-  writeFileSync(join(dir, 'assets.yaml'), `kind: Tenant
+  writeFileSync(
+    join(dir, 'assets.yaml'),
+    `kind: Tenant
 id: acme
 name: Acme
 ---
@@ -49,7 +61,8 @@ access_level: private
 content: |
   # Formulation
   The zircon excipient ratio for Acme tablets is confidential and must never leave Acme.
-`);
+`,
+  );
   return dir;
 }
 

@@ -15,7 +15,8 @@ import type { Command } from './command.ts';
 
 const positive = (command: string, option: string, value: string | undefined, fallback: number) => {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`canon ${command}: --${option} takes a whole number of at least 1, not '${value}'.`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`canon ${command}: --${option} takes a whole number of at least 1, not '${value}'.`);
   return Number(value);
 };
 
@@ -83,7 +84,11 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
       }
       if (values.status) {
         const status = await queueStatus(db.pool, target);
-        io.stdout.write(format === 'json' ? JSON.stringify({ model: target.model, dimensions: target.dimensions, ...status }, null, 2) + '\n' : statusText(status, target.model));
+        io.stdout.write(
+          format === 'json'
+            ? JSON.stringify({ model: target.model, dimensions: target.dimensions, ...status }, null, 2) + '\n'
+            : statusText(status, target.model),
+        );
         return exitCodes.ok;
       }
       const off = await embeddingsOff(db, schema.embeddings);
@@ -110,15 +115,29 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       const started = performance.now();
-      const progress = io.stderr.isTTY && format === 'text'
-        ? (s: WorkerStats) => io.stderr.write(`\r${bar(s.embedded + s.failed, total)} ${s.embedded} embedded, ${s.failed} failed, ${s.retried} retried  `)
-        : undefined;
+      const progress =
+        io.stderr.isTTY && format === 'text'
+          ? (s: WorkerStats) =>
+              io.stderr.write(
+                `\r${bar(s.embedded + s.failed, total)} ${s.embedded} embedded, ` +
+                `${s.failed} failed, ${s.retried} retried  `,
+              )
+          : undefined;
       let stats: WorkerStats;
       try {
         stats = await runWorker(db.pool, {
-          provider, concurrency: options.concurrency, maxInputs: options.maxInputs, maxTokens: options.maxTokens,
-          maxAttempts: options.maxAttempts, leaseMs: options.leaseMs, backoffMs: 1_000, maxBackoffMs: 300_000,
-          watch: values.watch, pollMs: options.pollMs, signal: controller.signal, ...(progress ? { onProgress: progress } : {}),
+          provider,
+          concurrency: options.concurrency,
+          maxInputs: options.maxInputs,
+          maxTokens: options.maxTokens,
+          maxAttempts: options.maxAttempts,
+          leaseMs: options.leaseMs,
+          backoffMs: 1_000,
+          maxBackoffMs: 300_000,
+          watch: values.watch,
+          pollMs: options.pollMs,
+          signal: controller.signal,
+          ...(progress ? { onProgress: progress } : {}),
         });
       } catch (e) {
         if (!(e instanceof WorkerStoppedError)) throw e;
@@ -133,11 +152,22 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
       const seconds = (performance.now() - started) / 1000;
       const after = await queueStatus(db.pool, target);
       if (format === 'json') {
-        io.stdout.write(JSON.stringify({ ...stats, seconds: Math.round(seconds * 10) / 10, queue: after }, null, 2) + '\n');
+        io.stdout.write(
+          JSON.stringify({ ...stats, seconds: Math.round(seconds * 10) / 10, queue: after }, null, 2) + '\n',
+        );
       } else {
-        io.stdout.write(`Embedded ${stats.embedded} chunks (${stats.tokens.toLocaleString('en-US')} tokens) with ${provider.label} in ${seconds.toFixed(1)} s: `
-          + `${stats.providerCalls} provider calls, ${stats.retried} retried, ${stats.failed} failed${stats.stale ? `, ${stats.stale} discarded (their chunk changed)` : ''}.\n`);
-        if (after.failed > 0) io.stdout.write(style.yellow(`${after.failed} jobs have failed: see 'canon embed --status', then 'canon embed --retry-failed'.\n`));
+        io.stdout.write(
+          `Embedded ${stats.embedded} chunks (${stats.tokens.toLocaleString('en-US')} tokens) ` +
+            `with ${provider.label} in ${seconds.toFixed(1)} s: ` +
+            `${stats.providerCalls} provider calls, ${stats.retried} retried, ${stats.failed} failed` +
+            `${stats.stale ? `, ${stats.stale} discarded (their chunk changed)` : ''}.\n`,
+        );
+        if (after.failed > 0)
+          io.stdout.write(
+            style.yellow(
+              `${after.failed} jobs have failed: see 'canon embed --status', then 'canon embed --retry-failed'.\n`,
+            ),
+          );
       }
       return stats.failed > 0 ? exitCodes.error : exitCodes.ok;
     } finally {
@@ -154,11 +184,15 @@ function bar(done: number, total: number): string {
 
 function statusText(s: QueueStatus, model: string): string {
   const lines = [
-    `Embedding queue (${model}): ${s.queued} queued, ${s.leased} leased, ${s.failed} failed, ${s.done} done`
-      + `${s.oldestPendingSeconds !== null ? `; oldest waiting job ${s.oldestPendingSeconds} s old` : ''}.`,
+    `Embedding queue (${model}): ${s.queued} queued, ${s.leased} leased, ${s.failed} failed, ${s.done} done` +
+      `${s.oldestPendingSeconds !== null ? `; oldest waiting job ${s.oldestPendingSeconds} s old` : ''}.`,
   ];
-  if (s.otherTargets > 0) lines.push(`${s.otherTargets} jobs wait for another model or dimension (an earlier configuration); they are not worked.`);
-  for (const f of s.failures) lines.push(`  failed ${f.chunkTable}/${f.chunkId} after ${f.attempts} attempts: ${f.error ?? 'no error recorded'}`);
+  if (s.otherTargets > 0)
+    lines.push(
+      `${s.otherTargets} jobs wait for another model or dimension (an earlier configuration); they are not worked.`,
+    );
+  for (const f of s.failures)
+    lines.push(`  failed ${f.chunkTable}/${f.chunkId} after ${f.attempts} attempts: ${f.error ?? 'no error recorded'}`);
   return lines.join('\n') + '\n';
 }
 
@@ -172,5 +206,7 @@ async function embeddingsOff(db: Database, enabled: boolean): Promise<string | u
   const has = await db.pool.oneFirst(sql.type(z.object({ ok: z.boolean() }))`
     SELECT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
       WHERE t.typname = 'vector' AND a.attname = 'embedding' AND NOT a.attisdropped AND a.attnum > 0) AS ok`);
-  return has ? undefined : `${db.label} has no vector column (no pgvector, or the schema was built with --no-embeddings)`;
+  return has
+    ? undefined
+    : `${db.label} has no vector column (no pgvector, or the schema was built with --no-embeddings)`;
 }

@@ -28,22 +28,32 @@ ${databaseHelp}
   --format text|json    output (default: text)
   -h, --help            show this help`,
   async run(args: string[], io: CliIO) {
-    const { values, positionals } = parseCommandArgs('search', args, {
-      ...databaseOptions,
-      tenant: { type: 'string' },
-      kind: { type: 'string', multiple: true },
-      limit: { type: 'string' },
-      format: { type: 'string' },
-    }, true);
+    const { values, positionals } = parseCommandArgs(
+      'search',
+      args,
+      {
+        ...databaseOptions,
+        tenant: { type: 'string' },
+        kind: { type: 'string', multiple: true },
+        limit: { type: 'string' },
+        format: { type: 'string' },
+      },
+      true,
+    );
     const format = oneOf('search', 'format', values.format, ['text', 'json'] as const, 'text');
-    if (positionals.length !== 1 || positionals[0]!.trim() === '') throw new UsageError(`canon search: give one query, in quotes. See 'canon search --help'.`);
+    if (positionals.length !== 1 || positionals[0]!.trim() === '')
+      throw new UsageError(`canon search: give one query, in quotes. See 'canon search --help'.`);
     const query = positionals[0]!;
     const limit = values.limit === undefined ? 10 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`canon search: --limit takes a whole number from 1 to 1000, not '${values.limit}'.`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new UsageError(`canon search: --limit takes a whole number from 1 to 1000, not '${values.limit}'.`);
     const catalog = catalogFor(values.schemas);
     const known = [...catalog.kinds.keys()];
     for (const kind of values.kind ?? []) {
-      if (!catalog.kinds.has(kind)) throw new UsageError(`canon search: unknown kind '${kind}'.${didYouMean(kind, known) || ` Known kinds: ${known.join(', ')}.`}`);
+      if (!catalog.kinds.has(kind))
+        throw new UsageError(
+          `canon search: unknown kind '${kind}'.${didYouMean(kind, known) || ` Known kinds: ${known.join(', ')}.`}`,
+        );
     }
     const schema = schemaOptionsFor(values, io);
     const { config } = loadConfig(values.dir!);
@@ -62,8 +72,11 @@ ${databaseHelp}
       let tenant: string | undefined;
       if (values.tenant !== undefined) {
         const tenants = catalog.tenantKind ? catalog.kinds.get(catalog.tenantKind.kind)!.table : undefined;
-        const found = tenants ? await db.pool.maybeOneFirst(sql.type(z.object({ id: z.string() }))`
-          SELECT id FROM ${sql.identifier([tenants])} WHERE unique_id = ${values.tenant} OR id::text = ${values.tenant} LIMIT 1`) : null;
+        const found = tenants
+          ? await db.pool.maybeOneFirst(sql.type(z.object({ id: z.string() }))`
+          SELECT id FROM ${sql.identifier([tenants])}
+          WHERE unique_id = ${values.tenant} OR id::text = ${values.tenant} LIMIT 1`)
+          : null;
         if (!found) {
           io.stderr.write(`canon search: no tenant '${values.tenant}' in ${db.label}\n`);
           return exitCodes.error;
@@ -71,12 +84,21 @@ ${databaseHelp}
         tenant = found;
       }
       const result = await searchRegistry(db.pool, {
-        query, limit, catalog, ...(values.kind ? { kinds: values.kind } : {}), ...(tenant ? { tenant } : {}),
-        tenancy: config.tenancy, model: settings.model, ...(provider ? { provider } : {}), ...(providerProblem ? { providerProblem } : {}),
+        query,
+        limit,
+        catalog,
+        ...(values.kind ? { kinds: values.kind } : {}),
+        ...(tenant ? { tenant } : {}),
+        tenancy: config.tenancy,
+        model: settings.model,
+        ...(provider ? { provider } : {}),
+        ...(providerProblem ? { providerProblem } : {}),
       });
-      io.stdout.write(format === 'json'
-        ? JSON.stringify({ query, tenant: values.tenant ?? null, ...result }, null, 2) + '\n'
-        : resultText(query, values.tenant, result));
+      io.stdout.write(
+        format === 'json'
+          ? JSON.stringify({ query, tenant: values.tenant ?? null, ...result }, null, 2) + '\n'
+          : resultText(query, values.tenant, result),
+      );
       return exitCodes.ok;
     } finally {
       await db.close();
@@ -86,13 +108,20 @@ ${databaseHelp}
 
 function resultText(query: string, tenant: string | undefined, result: SearchResult): string {
   const how = result.vector.used ? 'full-text and vector, fused by reciprocal rank' : 'full-text only';
-  const lines = [`${result.hits.length} results for ${JSON.stringify(query)} (${how})${tenant ? ` as tenant ${tenant}` : ''}:`];
+  const lines = [
+    `${result.hits.length} results for ${JSON.stringify(query)} (${how})${tenant ? ` as tenant ${tenant}` : ''}:`,
+  ];
   if (!result.vector.used) lines.push(`  vector search skipped: ${result.vector.reason}`);
   result.hits.forEach((h, i) => {
     const where = h.chunk ? ` chunk ${h.chunk.index}${h.chunk.section ? ` "${h.chunk.section}"` : ''}` : '';
-    const ranks = [h.ranks.text ? `text #${h.ranks.text}` : '', h.ranks.vector ? `vector #${h.ranks.vector}` : ''].filter(Boolean).join(', ');
+    const ranks = [h.ranks.text ? `text #${h.ranks.text}` : '', h.ranks.vector ? `vector #${h.ranks.vector}` : '']
+      .filter(Boolean)
+      .join(', ');
     const snippet = h.text.replace(/\s+/g, ' ').slice(0, 160);
-    lines.push(`${String(i + 1).padStart(3)}. ${h.kind} ${h.id}${where} (${ranks})`, `     ${snippet}${h.text.length > 160 ? '…' : ''}`);
+    lines.push(
+      `${String(i + 1).padStart(3)}. ${h.kind} ${h.id}${where} (${ranks})`,
+      `     ${snippet}${h.text.length > 160 ? '…' : ''}`,
+    );
   });
   return lines.join('\n') + '\n';
 }

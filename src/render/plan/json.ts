@@ -29,8 +29,10 @@ export function planJson(plan: Plan) {
       fields: c.fields,
     })),
     knowledge: plan.knowledge
-      ? { sources: plan.knowledge.sources, totals: plan.knowledge.totals, model: plan.knowledge.model, dimensions: plan.knowledge.dimensions,
-          embeddings_off: plan.knowledge.embeddingsOff ?? null }
+      ? {
+          sources: plan.knowledge.sources, totals: plan.knowledge.totals, model: plan.knowledge.model,
+          dimensions: plan.knowledge.dimensions, embeddings_off: plan.knowledge.embeddingsOff ?? null,
+        }
       : null,
     diagnostics: plan.diagnostics.map(({ file, line, column, severity, code, message }) => ({ file, line, column, severity, code, message })),
   };

@@ -41,12 +41,16 @@ export function renderPlanMarkdown(plan: Plan): string {
   const head: string[] = ['## Canon plan', ''];
   const knowledge = knowledgeLines(plan.knowledge);
   if (!hasChanges(plan)) {
-    head.push(`No changes: the database matches the registry (${s.unchanged} assets).`, ...knowledge.slice(-1).map((l) => `\n${l}`));
+    head.push(`No changes: the database matches the registry (${s.unchanged} assets).`);
+    head.push(...knowledge.slice(-1).map((l) => `\n${l}`));
     return head.join('\n') + '\n';
   }
   if (knowledge.length > 0) {
-    const shown = knowledge.length > 51 ? [...knowledge.slice(0, 50), `… ${knowledge.length - 51} more sources`, knowledge.at(-1)!] : knowledge;
-    head.push('<details><summary>Knowledge chunks and embedding jobs</summary>\n', ...shown.map((l) => `- ${l}`), '\n</details>\n');
+    const shown = knowledge.length > 51
+      ? [...knowledge.slice(0, 50), `… ${knowledge.length - 51} more sources`, knowledge.at(-1)!]
+      : knowledge;
+    head.push('<details><summary>Knowledge chunks and embedding jobs</summary>\n');
+    head.push(...shown.map((l) => `- ${l}`), '\n</details>\n');
   }
   head.push(`**${s.create}** to create, **${s.update}** to update, **${s.delete}** to delete, ${s.unchanged} unchanged${plan.schema.length ? `, ${plan.schema.length} schema changes` : ''}.`, '');
   const kinds = [...new Set(plan.changes.map((c) => c.kind))].sort();
