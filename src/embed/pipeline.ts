@@ -24,6 +24,7 @@ export async function planKnowledge(
     live: LiveSchema;
     dir: string;
     schema: SchemaOptions;
+    cacheDir?: string;
   },
 ): Promise<ChunkPlan> {
   const { config } = loadConfig(input.dir);
@@ -35,6 +36,7 @@ export async function planKnowledge(
     chunking: config.chunking,
     embeddings: { ...config.embeddings, dimensions: input.schema.dimensions },
     vectors: input.schema.embeddings,
+    ...(input.cacheDir ? { cacheDir: input.cacheDir } : {}),
   });
   plan.knowledge = summarizeChunks(chunks);
   plan.diagnostics.push(...chunks.diagnostics);

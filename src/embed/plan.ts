@@ -7,7 +7,8 @@ import { sql } from '../db/sql.ts';
 import type { KindCatalog, KindModel } from '../kinds/model.ts';
 import type { LiveSchema } from '../migrate/live.ts';
 import type { RegistryGraph, ResolvedAsset } from '../resolve/graph.ts';
-import { chunkDocument, type Chunk, type ChunkSettings } from './chunk.ts';
+import type { Chunk, ChunkSettings } from './chunk.ts';
+import { cachedChunks } from './chunk-cache.ts';
 import { jobsTable } from './queue.ts';
 import { readSourceText } from './source.ts';
 
@@ -70,6 +71,8 @@ export interface ChunkPlanInputs {
   embeddings: EmbeddingSettings;
   /** False when the schema has no vector column (--no-embeddings, or no pgvector). */
   vectors: boolean;
+  /** Where chunk results are cached between runs (the CLI's .canon/cache). */
+  cacheDir?: string;
 }
 
 interface LiveChunk {
@@ -123,7 +126,7 @@ export async function planChunks(db: CommonQueryMethods, input: ChunkPlanInputs)
         diagnostics.push(error(problem.code, asset.source, `${kind.kind} '${asset.id}': ${problem.message}`));
         continue;
       }
-      const desired = source ? chunkDocument(source.text, source.format, input.chunking) : [];
+      const desired = source ? cachedChunks(input.cacheDir, source.text, source.format, input.chunking) : [];
       const current = live.get(asset.uuid) ?? [];
       const { writes, moves, deletes } = matchRows(desired, current);
       const rowOf = new Map<number, LiveChunk>();

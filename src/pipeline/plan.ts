@@ -64,6 +64,7 @@ export async function planRegistry(db: { pool: CommonQueryMethods; label: string
   lap('diff');
   const knowledge = await planKnowledge(db.pool, plan, {
     graph: checked.graph, catalog: options.catalog, live: migration.live, dir: options.dir, schema: options.schema,
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
   });
   lap('chunks');
   const statements = withKnowledgeStatements(compilePlan(plan, {
