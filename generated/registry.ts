@@ -333,6 +333,9 @@ export interface KnowledgeSource {
   content_type?: 'pdf' | 'html' | 'markdown' | 'json' | 'csv' | 'text';
   category?: string;
   source_url?: string;
+  /**
+   * A file to chunk and embed, relative to the registry folder: markdown, text, HTML, JSON or CSV (by content_type, else by extension).
+   */
   file_path?: string;
   external_id?: string;
   title?: string;

@@ -39,6 +39,14 @@ const commands: Record<string, CommandEntry> = {
     summary: 'Write YAML for rows in the database that Canon does not manage yet',
     load: async () => (await import('./commands/import.ts')).importCommand,
   },
+  embed: {
+    summary: 'Embed queued knowledge chunks (the worker); --status shows the queue',
+    load: async () => (await import('./commands/embed.ts')).embedCommand,
+  },
+  search: {
+    summary: 'Search knowledge chunks and assets: full-text and vector, fused by rank',
+    load: async () => (await import('./commands/search.ts')).searchCommand,
+  },
 };
 
 const overview = () => `Usage: canon <command> [options]

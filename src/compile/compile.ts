@@ -2,7 +2,7 @@ import type { QuerySqlToken } from 'slonik';
 import { sql } from '../db/sql.ts';
 import { id, integerLiteral, typeSql, type Fragment } from '../migrate/fragments.ts';
 import type { DesiredSchema } from '../migrate/model.ts';
-import type { AssetChange, Plan } from '../plan/model.ts';
+import { hasChanges, type AssetChange, type Plan } from '../plan/model.ts';
 import { contentHash } from '../plan/normalize.ts';
 import { dependencyOrder, type KindShape, type RelationShape, type ShapeColumn } from '../plan/shape.ts';
 import type { AssetState } from '../plan/state.ts';
@@ -53,7 +53,7 @@ const versionData = (state: AssetState) => ({
  * and deletes in reverse. Every statement is idempotent: running the list twice changes nothing more.
  */
 export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatement[] {
-  if (plan.schema.length === 0 && plan.changes.length === 0) return [];
+  if (!hasChanges(plan)) return [];
   const out: CompiledStatement[] = [];
   const applyId = applyIdOf(plan);
   out.push(

@@ -16,6 +16,8 @@ export const codes = {
   unreadable: 'CANON111',
   noRegistry: 'CANON112',
   nulCharacter: 'CANON113',
+  outsideRegistry: 'CANON114',
+  badDocument: 'CANON115',
 
   missingKind: 'CANON201',
   unknownKind: 'CANON202',

@@ -104,6 +104,14 @@ function buildKind(schema: JsonSchema, id: string, file: string, schemas: Readon
     if (value === undefined) continue;
     if (!isObject(value) || typeof value.table !== 'string' || typeof value.owner !== 'string') throw new SchemaAnnotationError(`${where(`#/x-canon/${feature}`)}: needs "table" and "owner"`);
     model[feature] = { table: value.table, owner: value.owner };
+    for (const key of ['text', 'file', 'format'] as const) {
+      const property = value[key];
+      if (property === undefined) continue;
+      if (typeof property !== 'string' || !model.columns.some((c) => c.property === property)) {
+        throw new SchemaAnnotationError(`${where(`#/x-canon/${feature}/${key}`)}: must name a column property`);
+      }
+      model[feature][key] = property;
+    }
   }
   if (canon.analytics !== undefined) {
     if (!isObject(canon.analytics) || typeof canon.analytics.view !== 'string') throw new SchemaAnnotationError(`${where('#/x-canon/analytics')}: needs "view"`);

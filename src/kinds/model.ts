@@ -85,7 +85,7 @@ export interface KindModel {
   /** On the tenant kind: properties capping how many assets of a kind a tenant may own. */
   limits: LimitModel[];
   /** The table of text chunks (and embeddings) owned by assets of this kind. */
-  chunks?: { table: string; owner: string };
+  chunks?: ChunksModel;
   /** A materialized view counting this kind's relations. */
   analytics?: { view: string };
 }
@@ -104,3 +104,15 @@ export type JsonSchema = { [key: string]: unknown };
 
 /** The annotation keywords Canon adds to JSON Schema; ajv is told they are annotations. */
 export const annotationKeywords = ['x-canon', 'x-column', 'x-ref', 'x-relation', 'x-at-most-one', 'x-limit'] as const;
+
+/** Where a kind's chunked text comes from: properties of the asset (x-canon.chunks). */
+export interface ChunksModel {
+  table: string;
+  owner: string;
+  /** The property holding inline text. */
+  text?: string;
+  /** The property holding a file path, relative to the registry folder. */
+  file?: string;
+  /** The property naming the text's format (markdown, text, html, json, csv). */
+  format?: string;
+}

@@ -61,6 +61,8 @@ export function platformTables(b: SchemaBuilder) {
   });
   b.constraint({ kind: 'foreignKey', name: 'canon_managed_rows_apply_id_fkey', table: 'canon_managed_rows', columns: ['apply_id'], refTable: 'canon_applies', refColumns: ['id'], onDelete: 'set null' });
 
+  embeddingJobsTable(b);
+
   b.table({
     name: 'canon_rls_fingerprints',
     columns: [
@@ -70,5 +72,51 @@ export function platformTables(b: SchemaBuilder) {
     ],
     primaryKey: ['object'],
     purpose: 'row-level security objects as PostgreSQL held them after the last apply, to detect drift',
+  });
+}
+
+/**
+ * The embedding queue: one job per (chunk, text hash, model, dimensions), enqueued by apply in its
+ * transaction and worked by `canon embed`, which leases jobs (state 'leased' until leased_until) so
+ * any number of workers share it; a job whose lease expired is taken again. Done jobs stay, so an
+ * identical job is not enqueued twice; failed ones keep their last error until retried.
+ */
+function embeddingJobsTable(b: SchemaBuilder) {
+  const text = { name: 'text' } as const;
+  const integer = { name: 'integer' } as const;
+  b.table({
+    name: 'canon_embedding_jobs',
+    columns: [
+      idColumn,
+      { name: 'chunk_table', type: text, notNull: true },
+      { name: 'chunk_id', type: uuid, notNull: true },
+      { name: 'content_hash', type: text, notNull: true },
+      { name: 'model', type: text, notNull: true },
+      { name: 'dimensions', type: integer, notNull: true },
+      { name: 'token_count', type: integer, notNull: true, default: { kind: 'integer', value: 0 } },
+      { name: 'state', type: text, notNull: true },
+      { name: 'attempts', type: integer, notNull: true, default: { kind: 'integer', value: 0 } },
+      { name: 'run_after', type: timestamptz, notNull: true, default: { kind: 'now' } },
+      { name: 'leased_until', type: timestamptz, notNull: false },
+      { name: 'leased_by', type: text, notNull: false },
+      { name: 'last_error', type: text, notNull: false },
+      { name: 'apply_id', type: uuid, notNull: false },
+      { name: 'enqueued_at', type: timestamptz, notNull: true, default: { kind: 'now' } },
+      { name: 'finished_at', type: timestamptz, notNull: false },
+    ],
+    primaryKey: ['id'],
+    purpose: 'embedding jobs: one per chunk text, model and dimensions, leased by canon embed workers',
+  });
+  b.constraint({
+    kind: 'unique', name: 'canon_embedding_jobs_key', table: 'canon_embedding_jobs',
+    columns: ['chunk_table', 'chunk_id', 'content_hash', 'model', 'dimensions'], nullsNotDistinct: false,
+  });
+  b.constraint({
+    kind: 'check', name: 'canon_embedding_jobs_state_check', table: 'canon_embedding_jobs',
+    check: { kind: 'in', column: 'state', values: ['queued', 'leased', 'done', 'failed'] },
+  });
+  b.index({
+    name: 'canon_embedding_jobs_claim_idx', table: 'canon_embedding_jobs',
+    columns: [{ column: 'state' }, { column: 'run_after' }],
   });
 }

@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/config.ts';
+import { checkSourceTexts } from '../embed/check-sources.ts';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { loadRegistry, type LoadOptions } from '../load/load.ts';
@@ -30,7 +31,10 @@ export function checkRegistry(dir: string, catalog: KindCatalog, options: LoadOp
     : [];
   return {
     graph: resolved.graph,
-    diagnostics: sortDiagnostics([...loaded.diagnostics, ...validated.diagnostics, ...resolved.diagnostics, ...settings]),
+    diagnostics: sortDiagnostics([
+      ...loaded.diagnostics, ...validated.diagnostics, ...resolved.diagnostics, ...settings,
+      ...checkSourceTexts(validated.documents, dir),
+    ]),
     files: loaded.files,
     documents: loaded.documents.length,
     timings: { loadMs: t1 - t0, validateMs: t2 - t1, resolveMs: t3 - t2 },

@@ -14,12 +14,13 @@ import type { DeleteMode, Plan } from '../plan/model.ts';
 import { computePlan } from '../plan/plan.ts';
 import { shapesOf } from '../plan/shape.ts';
 import { checkRegistry } from './check.ts';
+import { planKnowledge, withKnowledgeStatements } from '../embed/pipeline.ts';
 import { canonVersion } from './version.ts';
 import type { Validators } from '../validate/ajv.ts';
 
 export interface PlanOptions {
   dir: string;
-  /** Reuse parse results of unchanged registry files (the CLI passes .canon/cache). */
+  /** Reuse parse results of unchanged registry files (the CLI passes its user cache folder). */
   cacheDir?: string;
   /** The catalog's compiled validators (the CLI loads them from its cache); compiled here when absent. */
   validators?: Validators;
@@ -94,10 +95,15 @@ export async function planRegistry(
     gitCommit: gitCommitOf(options.dir),
   }), databaseId);
   lap('diff');
-  const statements = compilePlan(plan, {
+  const knowledge = await planKnowledge(db.pool, plan, {
+    graph: checked.graph, catalog: options.catalog, live: migration.live, dir: options.dir, schema: options.schema,
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+  });
+  lap('chunks');
+  const statements = withKnowledgeStatements(compilePlan(plan, {
     shapes, schema: migration.desired, ddl: migration.statements, canonVersion,
     statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs,
-  });
+  }), knowledge, plan, options.schema);
   lap('compile');
   return { ok: true, diagnostics: [...checked.diagnostics, ...plan.diagnostics], plan, migration, statements, timings };
 }

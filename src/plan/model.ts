@@ -1,6 +1,7 @@
 import type { Diagnostic, SourcePosition } from '../diagnostics/diagnostic.ts';
 import type { SchemaChange } from '../migrate/changes.ts';
 import type { AssetState } from './state.ts';
+import { knowledgeChanges, type KnowledgeSummary } from '../embed/summary.ts';
 
 export type ChangeAction = 'create' | 'update' | 'delete';
 
@@ -63,6 +64,9 @@ export interface Plan {
   planHash: string;
   /** Problems that make the plan unappliable (rows Canon does not own in the way). */
   diagnostics: Diagnostic[];
+  /** Knowledge chunks to write and embedding jobs to enqueue. */
+  knowledge?: KnowledgeSummary;
 }
 
-export const hasChanges = (plan: Plan) => plan.schema.length > 0 || plan.changes.length > 0;
+export const hasChanges = (plan: Plan) =>
+  plan.schema.length > 0 || plan.changes.length > 0 || knowledgeChanges(plan.knowledge) > 0;

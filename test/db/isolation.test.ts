@@ -149,6 +149,10 @@ function tableCases(): TableCase[] {
     canon_applies: { row: { plan_hash: 'x', canon_version: 'x' }, updateColumn: 'plan_hash' },
     canon_managed_rows: { row: { table_name: 'x', row_id: a(), kind: 'x', asset_id: 'x', content_hash: 'x' }, updateColumn: 'kind' },
     canon_rls_fingerprints: { row: { object: 'policy:agents/leak', fingerprint: 'x' }, updateColumn: 'fingerprint' },
+    canon_embedding_jobs: {
+      row: { chunk_table: 'x', chunk_id: a(), content_hash: 'x', model: 'x', dimensions: 8, state: 'queued' },
+      updateColumn: 'last_error',
+    },
   };
   for (const [table, { row, updateColumn }] of Object.entries(bookkeeping)) {
     cases.push({

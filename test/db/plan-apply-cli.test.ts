@@ -22,7 +22,7 @@ describe('canon plan and canon apply, as a user runs them', () => {
     expect(applied.stdout).toMatch(/\nApply complete: \d+ created, 0 updated, 0 deleted, \d+ schema changes, \d+ policy changes \(\d+ statements, \d+ ms\)\.\n$/);
     const second = await canon(['plan', '--dir', dir, '--database', db, '--detailed-exitcode']);
     expect(second.status).toBe(0);
-    expect(second.stdout).toMatch(/^No changes\. .* matches the registry \(\d+ assets\)\.\n$/);
+    expect(second.stdout).toMatch(/^No changes\. .* matches the registry \(\d+ assets\)\.\nKnowledge: .*\.\n$/);
   });
 
   it('applies exactly a saved plan, and refuses it once stale', async () => {

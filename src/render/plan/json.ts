@@ -30,6 +30,12 @@ export function planJson(plan: Plan) {
       ...(c.adopt ? { adopt: true } : {}),
       fields: c.fields,
     })),
+    knowledge: plan.knowledge
+      ? {
+          sources: plan.knowledge.sources, totals: plan.knowledge.totals, model: plan.knowledge.model,
+          dimensions: plan.knowledge.dimensions, embeddings_off: plan.knowledge.embeddingsOff ?? null,
+        }
+      : null,
     diagnostics: plan.diagnostics.map(({ file, line, column, severity, code, message }) => ({ file, line, column, severity, code, message })),
   };
 }

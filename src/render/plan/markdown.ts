@@ -1,5 +1,6 @@
+import { knowledgeLines } from '../../embed/summary.ts';
 import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
-import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
+import { hasChanges, type AssetChange, type FieldChange, type Plan } from '../../plan/model.ts';
 import { maskSecrets } from '../mask.ts';
 import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
 import { risksOf, type Risk } from './risks.ts';
@@ -110,8 +111,10 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const target = planTarget(plan, options.schema);
   const where = `${code(plan.database)}${options.schema ? ` · schema ${code(options.schema)}` : ''}`;
   const head: string[] = [planMarker(target)];
-  if (plan.schema.length === 0 && plan.changes.length === 0) {
+  const knowledge = knowledgeLines(plan.knowledge);
+  if (!hasChanges(plan)) {
     head.push(`**Canon plan** for ${where}: no changes (${s.unchanged} assets match the registry).`);
+    head.push(...knowledge.slice(-1).map((l) => `\n${l}`));
     return maskSecrets(head.join('\n')) + '\n';
   }
   const schema = plan.schema.filter((c) => !isPolicyChange(c));
@@ -121,6 +124,13 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     + (schema.length ? ` · ${plural(schema.length, 'schema change')}` : '')
     + (policies.length ? ` · ${plural(policies.length, 'policy change')}` : ''), '');
   head.push(...riskBlock(risksOf(plan)));
+  if (knowledge.length > 0) {
+    const shown = knowledge.length > 51
+      ? [...knowledge.slice(0, 50), `… ${knowledge.length - 51} more sources`, knowledge.at(-1)!]
+      : knowledge;
+    head.push('<details><summary>Knowledge chunks and embedding jobs</summary>\n');
+    head.push(...shown.map((l) => `- ${l}`), '\n</details>\n');
+  }
   const kinds = [...new Set(plan.changes.map((c) => c.kind))].sort();
   if (kinds.length > 0) {
     head.push('| kind | create | update | delete |', '|---|---:|---:|---:|');

@@ -1,3 +1,5 @@
+import { knowledgeLines } from '../../embed/summary.ts';
+import { hasChanges } from '../../plan/model.ts';
 import { describeSchemaChange, isPolicyChange } from '../../migrate/changes.ts';
 import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
 import type { Style } from '../style.ts';
@@ -58,8 +60,12 @@ export function renderPlanText(plan: Plan, style: Style): string {
     for (const f of c.fields) out.push(...fieldLines(f, c.action, style));
     out.push('');
   }
+  const knowledge = knowledgeLines(plan.knowledge);
+  if (knowledge.length > 0 && hasChanges(plan)) out.push(...knowledge.map((line) => style.dim(line)), '');
   const s = plan.summary;
-  if (plan.schema.length === 0 && plan.changes.length === 0) out.push(style.green(`No changes. ${plan.database} matches the registry (${s.unchanged} assets).`));
+  const matches = `No changes. ${plan.database} matches the registry (${s.unchanged} assets).`;
+  // With nothing to do, the knowledge total still says whether embeddings are up to date.
+  if (!hasChanges(plan)) out.push(style.green(matches), ...knowledge.slice(-1).map((line) => style.dim(line)));
   else out.push(style.bold(`Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged${schema.length ? `; ${schema.length} schema changes` : ''}${policies.length ? `; ${policies.length} policy changes` : ''}${policies.some((c) => 'widens' in c && c.widens) ? ' (some widen access)' : ''}${policies.some((c) => 'drift' in c && c.drift) ? ' (some repair drift)' : ''}.`));
   return out.join('\n') + '\n';
 }
