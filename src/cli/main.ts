@@ -5,6 +5,7 @@ import { DestructiveChangeError } from '../migrate/migrate.ts';
 import { ApplyFailedError, ApplyRefusedError } from '../apply/apply.ts';
 import { ApplyLockTimeoutError } from '../apply/lock.ts';
 import { applyCommand } from './commands/apply.ts';
+import { devCommand } from './commands/dev.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { planCommand } from './commands/plan.ts';
 import type { Command } from './commands/command.ts';
@@ -18,6 +19,7 @@ const commands: Record<string, Command> = {
   apply: applyCommand,
   migrate: migrateCommand,
   types: typesCommand,
+  dev: devCommand,
 };
 
 const overview = () => `Usage: canon <command> [options]

@@ -15,6 +15,8 @@ export interface Row {
   /** Groups and assets with fields open and close; their current state. */
   expanded?: boolean;
   severity?: Diagnostic['severity'];
+  /** Problems and field changes are read in full: continued on more lines rather than cut at the edge. */
+  wraps?: boolean;
 }
 
 /** What the body is built from; everything else in the state is about moving through it. */
@@ -57,7 +59,7 @@ function fieldRows(c: AssetChange, key: string): Row[] {
       const text = line.replace(/^ {6}/, '');
       const sign = text.trimStart()[0];
       const tone: Tone = sign === '+' ? 'create' : sign === '-' ? 'delete' : sign === '~' ? 'update' : sign === '…' ? 'dim' : 'plain';
-      rows.push({ key: `${key}/${i}/${j}`, text, tone, depth: 2 });
+      rows.push({ key: `${key}/${i}/${j}`, text, tone, depth: 2, wraps: true });
     });
   });
   return rows;
@@ -108,7 +110,7 @@ function planRows(plan: Plan, source: RowSource): Row[] {
     }
   }
   if (plan.diagnostics.length > 0) {
-    plan.diagnostics.forEach((d, i) => rows.push({ key: `plan-problem:${i}`, text: diagnosticText(d), tone: 'error', depth: 0, severity: 'error' }));
+    plan.diagnostics.forEach((d, i) => rows.push({ key: `plan-problem:${i}`, text: diagnosticText(d), tone: 'error', depth: 0, severity: 'error', wraps: true }));
   }
   if (!hasChanges(plan)) rows.push({ key: 'summary', text: planSummaryText(plan), tone: 'dim', depth: 0 });
   return rows;
@@ -123,10 +125,45 @@ export function buildRows(source: RowSource): Row[] {
     const parts = [errors > 0 && `${errors} error${errors === 1 ? '' : 's'}`, shown.length > errors && `${shown.length - errors} warning${shown.length - errors === 1 ? '' : 's'}`];
     rows.push({ key: 'problems', text: `Problems: ${parts.filter(Boolean).join(', ')}`, tone: 'heading', depth: 0 });
     shown.forEach((d, i) => rows.push({
-      key: `diag:${d.file}:${d.line}:${d.column}:${d.code}:${i}`, text: diagnosticText(d), tone: d.severity, depth: 1, severity: d.severity,
+      key: `diag:${d.file}:${d.line}:${d.column}:${d.code}:${i}`, text: diagnosticText(d), tone: d.severity, depth: 1, severity: d.severity, wraps: true,
     }));
   }
   if (source.plan) rows.push(...planRows(source.plan, source));
   else if (source.noPlan) rows.push({ key: 'no-plan', text: source.noPlan, tone: 'dim', depth: 0 });
   return rows;
+}
+
+/** Columns a row's text starts at: the cursor mark, the indentation and the open/closed mark. */
+export const rowIndent = (row: Row) => 2 + 2 * row.depth + 2;
+
+/** Splits text into lines of at most `width` characters (`next` for the lines after the first), at spaces where it can. */
+export function wrapText(text: string, width: number, next = width): string[] {
+  const lines: string[] = [];
+  let rest = text;
+  let room = width;
+  while (rest.length > room) {
+    const space = rest.lastIndexOf(' ', room);
+    const cut = space > room / 2 ? space : room;
+    lines.push(rest.slice(0, cut));
+    rest = rest.slice(cut).replace(/^ /, '');
+    room = next;
+  }
+  lines.push(rest);
+  return lines;
+}
+
+/** Rows that wrap, continued on as many lines as the terminal's width needs (continuations are plain rows). */
+export function wrapRows(rows: Row[], width: number): Row[] {
+  const out: Row[] = [];
+  for (const row of rows) {
+    const room = width - rowIndent(row) - 2;
+    if (!row.wraps || row.text.length <= room || room < 20) {
+      out.push(row);
+      continue;
+    }
+    const [first, ...more] = wrapText(row.text, room, room - 2);
+    out.push({ ...row, text: first! });
+    more.forEach((text, i) => out.push({ key: `${row.key}~${i}`, text: `  ${text}`, tone: row.tone, depth: row.depth }));
+  }
+  return out;
 }

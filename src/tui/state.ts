@@ -1,7 +1,7 @@
 import { hasErrors } from '../diagnostics/diagnostic.ts';
 import { hasChanges, type Plan } from '../plan/model.ts';
 import type { KeyPress } from './keys.ts';
-import { buildRows, type Row, type Tone } from './rows.ts';
+import { buildRows, wrapRows, type Row, type Tone } from './rows.ts';
 import type { ApplyResult, PlanView } from './session-adapter.ts';
 
 export type DbStatus =
@@ -31,10 +31,12 @@ export type Trigger = { type: 'start' } | { type: 'saved'; files: SavedFile[] } 
 export type DevEvent =
   | { type: 'replanned'; view: PlanView; trigger: Trigger; at: number }
   | { type: 'key'; key: KeyPress }
-  | { type: 'resize'; listHeight: number }
+  | { type: 'resize'; listHeight: number; width: number }
   | { type: 'db-unavailable'; message: string; at: number }
-  | { type: 'db-changed'; at: number }
-  | { type: 'applied'; result: ApplyResult; at: number };
+  /** The live state read last is out of date: the database changed, or canon.yaml changed the wanted schema. */
+  | { type: 'live-stale'; reason: 'changed' | 'settings' }
+  | { type: 'applied'; result: ApplyResult; at: number }
+  | { type: 'internal-error'; message: string; at: number };
 
 /** Work the reducer asks for; the controller does it and reports back with events. */
 export type Effect = { type: 'refresh'; reason: ReadReason } | { type: 'apply'; plan: Plan; allowDelete: boolean } | { type: 'quit' };
@@ -56,16 +58,18 @@ export interface DevState {
   cursor: number;
   top: number;
   listHeight: number;
+  /** The terminal's columns: long problems and field changes wrap to it. */
+  width: number;
   status: Line;
   /** What happened, oldest first; shown once each above the view (ink's <Static>). */
   history: readonly HistoryEntry[];
   quitting: boolean;
 }
 
-export function initialState(registry: string, database: string, listHeight = 20): DevState {
+export function initialState(registry: string, database: string, listHeight = 20, width = 100): DevState {
   return {
     registry, database, view: null, db: { state: 'connecting' }, busy: 'refreshing', mode: { name: 'browse' }, filter: '',
-    toggled: new Set(), recent: [], cursor: 0, top: 0, listHeight: Math.max(1, listHeight),
+    toggled: new Set(), recent: [], cursor: 0, top: 0, listHeight: Math.max(1, listHeight), width,
     status: { text: 'Reading the registry…', tone: 'dim' }, history: [], quitting: false,
   };
 }
@@ -87,11 +91,11 @@ let memo: { key: unknown[]; rows: Row[] } | null = null;
 /** The body's rows for this state (memoized: moving the cursor does not rebuild them). */
 export function rowsOf(state: DevState): Row[] {
   const noPlan = noPlanReason(state);
-  const key = [state.view, state.filter, state.toggled, state.recent, noPlan];
+  const key = [state.view, state.filter, state.toggled, state.recent, noPlan, state.width];
   if (memo && memo.key.every((k, i) => k === key[i])) return memo.rows;
-  const rows = buildRows({
+  const rows = wrapRows(buildRows({
     diagnostics: state.view?.diagnostics ?? [], plan: state.view?.plan ?? null, noPlan, filter: state.filter, toggled: state.toggled, recent: state.recent,
-  });
+  }), state.width);
   memo = { key, rows };
   return rows;
 }
@@ -270,17 +274,19 @@ function quit(state: DevState): [DevState, Effect[]] {
 export function step(state: DevState, event: DevEvent): [DevState, Effect[]] {
   switch (event.type) {
     case 'replanned': return replanned(state, event);
-    case 'resize': return [fit({ ...state, listHeight: Math.max(1, event.listHeight) }), []];
+    case 'resize': return [refit(state, { ...state, listHeight: Math.max(1, event.listHeight), width: event.width }), []];
     case 'db-unavailable': {
       const readAt = state.db.state === 'ready' ? state.db.readAt : state.db.state === 'unavailable' ? state.db.readAt : null;
       const next: DevState = { ...state, busy: state.busy === 'refreshing' ? null : state.busy, db: { state: 'unavailable', message: event.message, readAt } };
       const still = readAt ? `; planning against the state read at ${clock(readAt)}` : '';
       return [refit(state, record(next, { text: `database unavailable: ${event.message}${still}. Press r to reconnect.`, tone: 'error' }, event.at)), []];
     }
-    case 'db-changed':
+    case 'live-stale':
       if (state.busy || state.quitting) return [state, []];
-      return [{ ...state, busy: 'refreshing' }, [{ type: 'refresh', reason: 'changed' }]];
+      return [{ ...state, busy: 'refreshing' }, [{ type: 'refresh', reason: event.reason }]];
     case 'applied': return applied(state, event.result, event.at);
+    case 'internal-error':
+      return [record({ ...state, busy: state.busy === 'refreshing' ? null : state.busy }, { text: `internal error (please report it): ${event.message}`, tone: 'error' }, event.at), []];
     case 'key': {
       const { key } = event;
       if (key.name === 'char' && key.ctrl && key.char === 'c') return quit(state);

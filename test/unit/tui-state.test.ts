@@ -48,7 +48,7 @@ describe('canon dev state: moving, expanding, filtering', () => {
   });
 
   it('moves with arrows and j/k, stays inside the list, and scrolls the window with the cursor', () => {
-    let s = step(ready(), { type: 'resize', listHeight: 3 })[0];
+    let s = step(ready(), { type: 'resize', listHeight: 3, width: 100 })[0];
     [s] = press(s, { name: 'up' }, 'k');
     expect(s.cursor).toBe(0);
     [s] = press(s, { name: 'down' }, 'j', 'j', 'j');
@@ -119,6 +119,20 @@ describe('canon dev state: moving, expanding, filtering', () => {
     expect(current(s)).toMatch(/^registry\/b.yaml/);
     [s] = press(ready(), 'e');
     expect(s.status.text).toBe('No errors.');
+  });
+
+  it('continues a long problem on more lines at the terminal\'s width instead of cutting off its did-you-mean', () => {
+    const long = diag('registry/platform/agents.yaml', 29, 'CANON302', "no Prompt with id 'literature-sumary' is visible to the platform registry. Did you mean 'literature-summary'?");
+    let s = step(ready(null, [long]), { type: 'resize', listHeight: 10, width: 60 })[0];
+    expect(texts(s).slice(1, 5)).toEqual([
+      'registry/platform/agents.yaml:29:3 CANON302 no',
+      "  Prompt with id 'literature-sumary' is visible to",
+      '  the platform registry. Did you mean',
+      "  'literature-summary'?",
+    ]);
+    expect(rowsOf(s).every((r) => 2 + 2 * r.depth + 2 + r.text.length <= 60 || !r.key.startsWith('diag'))).toBe(true);
+    [s] = press(s, 'G', 'e');
+    expect(current(s)).toBe('registry/platform/agents.yaml:29:3 CANON302 no');
   });
 
   it('keeps the cursor on the same asset when a save re-plans and rows move', () => {
@@ -214,7 +228,7 @@ describe('canon dev state: apply, refresh, quit', () => {
     expect(s.busy).toBeNull();
     expect(s.status.text).toMatch(/^database unavailable: connection refused by postgres:\/\/u:\*\*\*@h\/db; planning against the state read at \d\d:\d\d:\d\d\. Press r to reconnect\.$/);
     expect(texts(s)[0]).toBe('Agent (1 to update)');
-    [s, effects] = step(s, { type: 'db-changed', at });
+    [s, effects] = step(s, { type: 'live-stale', reason: 'changed' });
     expect(effects).toEqual([{ type: 'refresh', reason: 'changed' }]);
   });
 

@@ -1,0 +1,32 @@
+/** @jsxRuntime automatic @jsxImportSource react */
+// (The pragma: canon runs from any folder, where tsx would not find our tsconfig.json's jsx setting.)
+import { useInput, useStdout } from 'ink';
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import type { DevController } from './controller.ts';
+import { keyFromInk } from './keys.ts';
+import { chromeLines, DevView } from './view.tsx';
+
+/** The view wired to its controller: keys in, state out, sized to the terminal and resized with it. */
+export function DevApp({ controller, colors }: { controller: DevController; colors: boolean }) {
+  const state = useSyncExternalStore(controller.subscribe, controller.getState);
+  const { stdout } = useStdout();
+  const measure = () => ({ width: stdout.columns || 100, height: stdout.rows || 30 });
+  const [size, setSize] = useState(measure);
+
+  useEffect(() => {
+    const resized = () => setSize(measure());
+    stdout.on('resize', resized);
+    return () => { stdout.off('resize', resized); };
+  }, [stdout]);
+
+  useEffect(() => {
+    controller.dispatch({ type: 'resize', listHeight: size.height - chromeLines, width: size.width });
+  }, [controller, size.height, size.width]);
+
+  useInput((input, key) => {
+    const press = keyFromInk(input, key);
+    if (press) controller.dispatch({ type: 'key', key: press });
+  });
+
+  return <DevView state={state} colors={colors} width={size.width} />;
+}
