@@ -2,12 +2,19 @@
 // (The pragma: canon runs from any folder, where tsx would not find our tsconfig.json's jsx setting.)
 import { useInput, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import type { DevController } from './controller.ts';
+import type { DevEvent, DevState } from './state.ts';
 import { keyFromInk } from './keys.ts';
 import { chromeLines, DevView } from './view.tsx';
 
+/** What the view needs of its controller: the state, changes to it, and a way to send events. */
+export interface ViewStore {
+  subscribe(listener: () => void): () => void;
+  getState(): DevState;
+  dispatch(event: DevEvent): void;
+}
+
 /** The view wired to its controller: keys in, state out, sized to the terminal and resized with it. */
-export function DevApp({ controller, colors }: { controller: DevController; colors: boolean }) {
+export function DevApp({ controller, colors }: { controller: ViewStore; colors: boolean }) {
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
   const { stdout } = useStdout();
   const measure = () => ({ width: stdout.columns || 100, height: stdout.rows || 30 });
