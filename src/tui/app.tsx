@@ -3,7 +3,7 @@
 import { useInput, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { DevEvent, DevState } from './state.ts';
-import { keyFromInk } from './keys.ts';
+import { keysFromInk } from './keys.ts';
 import { chromeLines, DevView } from './view.tsx';
 
 /** What the view needs of its controller: the state, changes to it, and a way to send events. */
@@ -31,8 +31,7 @@ export function DevApp({ controller, colors }: { controller: ViewStore; colors: 
   }, [controller, size.height, size.width]);
 
   useInput((input, key) => {
-    const press = keyFromInk(input, key);
-    if (press) controller.dispatch({ type: 'key', key: press });
+    for (const press of keysFromInk(input, key)) controller.dispatch({ type: 'key', key: press });
   });
 
   return <DevView state={state} colors={colors} width={size.width} />;

@@ -9,20 +9,24 @@ export interface InkKey {
   return: boolean; escape: boolean; backspace: boolean; delete: boolean; tab: boolean; ctrl: boolean;
 }
 
-export function keyFromInk(input: string, key: InkKey): KeyPress | null {
-  if (key.upArrow) return { name: 'up' };
-  if (key.downArrow) return { name: 'down' };
-  if (key.pageUp) return { name: 'pageup' };
-  if (key.pageDown) return { name: 'pagedown' };
-  if (key.home) return { name: 'home' };
-  if (key.end) return { name: 'end' };
-  if (key.return) return { name: 'enter' };
-  if (key.escape) return { name: 'escape' };
+/**
+ * ink's `useInput` arguments as key presses. Keys typed faster than the view reads them (a held j,
+ * keys sent by a script) arrive as one string, which ink passes on like a paste: one press per character.
+ */
+export function keysFromInk(input: string, key: InkKey): KeyPress[] {
+  if (key.upArrow) return [{ name: 'up' }];
+  if (key.downArrow) return [{ name: 'down' }];
+  if (key.pageUp) return [{ name: 'pageup' }];
+  if (key.pageDown) return [{ name: 'pagedown' }];
+  if (key.home) return [{ name: 'home' }];
+  if (key.end) return [{ name: 'end' }];
+  if (key.return) return [{ name: 'enter' }];
+  if (key.escape) return [{ name: 'escape' }];
   // Most terminals send DEL (0x7f) for Backspace; ink calls that "delete".
-  if (key.backspace || key.delete) return { name: 'backspace' };
-  if (key.tab) return { name: 'tab' };
-  if (input === '') return null;
-  return { name: 'char', char: input, ctrl: key.ctrl };
+  if (key.backspace || key.delete) return [{ name: 'backspace' }];
+  if (key.tab) return [{ name: 'tab' }];
+  if (key.ctrl) return input === '' ? [] : [{ name: 'char', char: input, ctrl: true }];
+  return [...input].map((c): KeyPress => (c === '\r' || c === '\n' ? { name: 'enter' } : { name: 'char', char: c, ctrl: false }));
 }
 
 export const char = (c: string, ctrl = false): KeyPress => ({ name: 'char', char: c, ctrl });

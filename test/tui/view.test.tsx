@@ -111,6 +111,14 @@ describe('canon dev view', () => {
     expect(frame).toContain('Agent msl-copilot');
   });
 
+  it('takes keys that arrive together (a held key, a script) one by one', async () => {
+    const s = store(planned());
+    const { lastFrame, stdin } = render(<DevApp controller={s} colors={false} />);
+    await frameWith(lastFrame, 'Agent (1 to update)');
+    const frame = await type(stdin, lastFrame, ['jjj'], '›   ▸ ~ Agent msl-copilot');
+    expect(frame).toContain('›   ▸ ~ Agent msl-copilot will be updated in place');
+  });
+
   it('shows help on ?, and asks before applying: once, and again for deletes', async () => {
     const s = store(planned());
     const { lastFrame, stdin } = render(<DevApp controller={s} colors={false} />);
