@@ -161,9 +161,11 @@ export function wrapRows(rows: Row[], width: number): Row[] {
       out.push(row);
       continue;
     }
-    const [first, ...more] = wrapText(row.text, room, room - 2);
+    // Continuations line up under the text, after a diff line's indentation and sign.
+    const lead = Math.min(/^\s*(?:[-+~…] )?\s*/.exec(row.text)![0].length || 2, room / 2);
+    const [first, ...more] = wrapText(row.text, room, room - lead);
     out.push({ ...row, text: first! });
-    more.forEach((text, i) => out.push({ key: `${row.key}~${i}`, text: `  ${text}`, tone: row.tone, depth: row.depth }));
+    more.forEach((text, i) => out.push({ key: `${row.key}~${i}`, text: `${' '.repeat(lead)}${text}`, tone: row.tone, depth: row.depth }));
   }
   return out;
 }

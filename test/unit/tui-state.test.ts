@@ -135,6 +135,19 @@ describe('canon dev state: moving, expanding, filtering', () => {
     expect(current(s)).toBe('registry/platform/agents.yaml:29:3 CANON302 no');
   });
 
+  it('continues a long line of a text diff under its text, after the sign', () => {
+    const long = plan([change('update', 'Prompt', 'p', [{ path: 'content', before: 'Intro.\nCite sources.', after: 'Intro.\nCite every source with its DOI and the date it was retrieved.' }])]);
+    let s = step(ready(long), { type: 'resize', listHeight: 10, width: 60 })[0];
+    [s] = press(s, 'j', { name: 'enter' });
+    expect(texts(s).slice(2)).toEqual([
+      '~ content:',
+      '      Intro.',
+      '    - Cite sources.',
+      '    + Cite every source with its DOI and the date',
+      '      it was retrieved.',
+    ]);
+  });
+
   it('keeps the cursor on the same asset when a save re-plans and rows move', () => {
     let s = ready();
     [s] = press(s, 'j', 'j', 'j');
