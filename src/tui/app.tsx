@@ -23,7 +23,9 @@ export function DevApp({ controller, colors }: { controller: ViewStore; colors: 
   useEffect(() => {
     const resized = () => setSize(measure());
     stdout.on('resize', resized);
-    return () => { stdout.off('resize', resized); };
+    return () => {
+      stdout.off('resize', resized);
+    };
   }, [stdout]);
 
   useEffect(() => {

@@ -6,7 +6,15 @@ import { liveFingerprint } from '../introspect/fingerprint.ts';
 import { displayPath } from '../load/load.ts';
 import type { Plan } from '../plan/model.ts';
 import type { DevPlanner } from './session-adapter.ts';
-import { initialState, step, type DevEvent, type DevState, type Effect, type ReadReason, type SavedFile } from './state.ts';
+import {
+  initialState,
+  step,
+  type DevEvent,
+  type DevState,
+  type Effect,
+  type ReadReason,
+  type SavedFile,
+} from './state.ts';
 import type { FileChange } from './watcher.ts';
 
 export interface ControllerOptions {
@@ -49,14 +57,21 @@ export class DevController {
   private stopping: Promise<void> | null = null;
   private resolveDone!: () => void;
   /** Resolves once the view quit and the database is closed (its lock released). */
-  readonly done = new Promise<void>((resolve) => { this.resolveDone = resolve; });
+  readonly done = new Promise<void>((resolve) => {
+    this.resolveDone = resolve;
+  });
   private readonly now: () => number;
   private readonly root: string;
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? Date.now;
     this.root = options.root ?? process.cwd();
-    this.current = initialState(displayPath(resolve(options.dir), this.root), options.databaseLabel, options.listHeight, options.width);
+    this.current = initialState(
+      displayPath(resolve(options.dir), this.root),
+      options.databaseLabel,
+      options.listHeight,
+      options.width,
+    );
   }
 
   get state(): DevState {
@@ -65,7 +80,9 @@ export class DevController {
 
   subscribe = (listener: Listener) => {
     this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return () => {
+      this.listeners.delete(listener);
+    };
   };
 
   getState = () => this.current;
@@ -89,14 +106,26 @@ export class DevController {
   fileChanged = (change: FileChange) => {
     const known = this.pending.get(change.path);
     // Created then saved is still created; deleted then created again is a save.
-    this.pending.set(change.path, known === 'created' && change.change === 'saved' ? 'created' : known === 'deleted' && change.change === 'created' ? 'saved' : change.change);
+    this.pending.set(
+      change.path,
+      known === 'created' && change.change === 'saved'
+        ? 'created'
+        : known === 'deleted' && change.change === 'created'
+          ? 'saved'
+          : change.change,
+    );
     if (this.stopping || this.replanTimer) return;
-    this.replanTimer = setTimeout(() => { this.replanTimer = null; this.replanSaved(); }, this.options.settleMs ?? 5);
+    this.replanTimer = setTimeout(() => {
+      this.replanTimer = null;
+      this.replanSaved();
+    }, this.options.settleMs ?? 5);
   };
 
   private takePending(): { paths: string[]; files: SavedFile[] } {
     const files = [...this.pending].map(([path, change]) => ({
-      file: displayPath(resolve(path), this.root), name: relative(resolve(this.options.dir), resolve(path)).split('\\').join('/') || path, change,
+      file: displayPath(resolve(path), this.root),
+      name: relative(resolve(this.options.dir), resolve(path)).split('\\').join('/') || path,
+      change,
     }));
     const paths = [...this.pending.keys()];
     this.pending.clear();
@@ -136,8 +165,13 @@ export class DevController {
   }
 
   private describe(e: unknown): string {
-    const message = e instanceof DatabaseError || e instanceof DatabaseLockedError ? e.message : describeConnectionError(e, this.options.databaseLabel).message;
-    return (this.options.secrets ?? []).filter(Boolean).reduce((m, secret) => m.split(secret).join(this.options.databaseLabel), message);
+    const message =
+      e instanceof DatabaseError || e instanceof DatabaseLockedError
+        ? e.message
+        : describeConnectionError(e, this.options.databaseLabel).message;
+    return (this.options.secrets ?? [])
+      .filter(Boolean)
+      .reduce((m, secret) => m.split(secret).join(this.options.databaseLabel), message);
   }
 
   private async refresh(reason: ReadReason) {
@@ -165,7 +199,9 @@ export class DevController {
   private async apply(plan: Plan, allowDelete: boolean) {
     let result: Awaited<ReturnType<DevPlanner['apply']>>;
     try {
-      result = this.db ? await this.options.planner.apply(this.db, plan, allowDelete) : { status: 'failed', message: 'no database is open; press r to connect' };
+      result = this.db
+        ? await this.options.planner.apply(this.db, plan, allowDelete)
+        : { status: 'failed', message: 'no database is open; press r to connect' };
     } catch (e) {
       result = { status: 'failed', message: this.describe(e) };
     }
@@ -180,9 +216,11 @@ export class DevController {
       const seen = await liveFingerprint(db.pool);
       if (this.stopping || this.current.db.state !== 'ready') return;
       if (this.current.busy) return;
-      if (this.fingerprint !== null && seen !== this.fingerprint) this.dispatch({ type: 'live-stale', reason: 'changed' });
+      if (this.fingerprint !== null && seen !== this.fingerprint)
+        this.dispatch({ type: 'live-stale', reason: 'changed' });
     } catch (e) {
-      if (!this.stopping && this.current.db.state === 'ready') this.dispatch({ type: 'db-unavailable', message: this.describe(e), at: this.now() });
+      if (!this.stopping && this.current.db.state === 'ready')
+        this.dispatch({ type: 'db-unavailable', message: this.describe(e), at: this.now() });
     }
   }
 

@@ -5,8 +5,18 @@ export type KeyPress =
 
 /** ink's `useInput` arguments (the fields we read), as a KeyPress; null for keys the view ignores. */
 export interface InkKey {
-  upArrow: boolean; downArrow: boolean; pageUp: boolean; pageDown: boolean; home: boolean; end: boolean;
-  return: boolean; escape: boolean; backspace: boolean; delete: boolean; tab: boolean; ctrl: boolean;
+  upArrow: boolean;
+  downArrow: boolean;
+  pageUp: boolean;
+  pageDown: boolean;
+  home: boolean;
+  end: boolean;
+  return: boolean;
+  escape: boolean;
+  backspace: boolean;
+  delete: boolean;
+  tab: boolean;
+  ctrl: boolean;
 }
 
 /**
@@ -26,7 +36,9 @@ export function keysFromInk(input: string, key: InkKey): KeyPress[] {
   if (key.backspace || key.delete) return [{ name: 'backspace' }];
   if (key.tab) return [{ name: 'tab' }];
   if (key.ctrl) return input === '' ? [] : [{ name: 'char', char: input, ctrl: true }];
-  return [...input].map((c): KeyPress => (c === '\r' || c === '\n' ? { name: 'enter' } : { name: 'char', char: c, ctrl: false }));
+  return [...input].map((c): KeyPress =>
+    c === '\r' || c === '\n' ? { name: 'enter' } : { name: 'char', char: c, ctrl: false },
+  );
 }
 
 export const char = (c: string, ctrl = false): KeyPress => ({ name: 'char', char: c, ctrl });

@@ -20,7 +20,9 @@ export function renderBlock(state: DevState, headline: string, style: Style): st
     out.push(hasChanges(plan) ? style.bold(planSummaryText(plan)) : style.green(planSummaryText(plan)));
     for (const c of plan.changes.slice(0, maxAssetLines)) {
       const where = c.source ? style.dim(`  ${c.source.file}:${c.source.line}:${c.source.column}`) : '';
-      out.push(`  ${symbol[c.action]} ${assetTitle(c)}${c.fields.length ? ` (${c.fields.length} fields)` : ''}${where}`);
+      out.push(
+        `  ${symbol[c.action]} ${assetTitle(c)}${c.fields.length ? ` (${c.fields.length} fields)` : ''}${where}`,
+      );
     }
     if (plan.changes.length > maxAssetLines) out.push(style.dim(`  … ${plan.changes.length - maxAssetLines} more`));
   } else out.push(style.dim(noPlanReason(state)));
@@ -31,14 +33,23 @@ export function renderBlock(state: DevState, headline: string, style: Style): st
  * `canon dev` without a terminal (a pipe, a log, CI): no ink, one block per change on stdout.
  * Returns when `stop` resolves (a signal) and the controller has shut down.
  */
-export async function runLineMode(controller: DevController, stdout: Output, style: Style, stop: Promise<void>): Promise<void> {
+export async function runLineMode(
+  controller: DevController,
+  stdout: Output,
+  style: Style,
+  stop: Promise<void>,
+): Promise<void> {
   let printed = 0;
   const print = () => {
     const state = controller.state;
     for (; printed < state.history.length; printed++) {
       const entry = state.history[printed]!;
       // Only the newest entry gets the full block: earlier ones in the same burst describe states already replaced.
-      stdout.write(printed === state.history.length - 1 ? renderBlock(state, `${entry.time} ${entry.text}`, style) : `── ${entry.time} ${entry.text}\n`);
+      stdout.write(
+        printed === state.history.length - 1
+          ? renderBlock(state, `${entry.time} ${entry.text}`, style)
+          : `── ${entry.time} ${entry.text}\n`,
+      );
     }
   };
   const unsubscribe = controller.subscribe(print);

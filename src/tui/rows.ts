@@ -58,7 +58,8 @@ function fieldRows(c: AssetChange, key: string): Row[] {
     fieldLines(f, c.action, plainStyle).forEach((line, j) => {
       const text = line.replace(/^ {6}/, '');
       const sign = text.trimStart()[0];
-      const tone: Tone = sign === '+' ? 'create' : sign === '-' ? 'delete' : sign === '~' ? 'update' : sign === '…' ? 'dim' : 'plain';
+      const tone: Tone =
+        sign === '+' ? 'create' : sign === '-' ? 'delete' : sign === '~' ? 'update' : sign === '…' ? 'dim' : 'plain';
       rows.push({ key: `${key}/${i}/${j}`, text, tone, depth: 2, wraps: true });
     });
   });
@@ -74,20 +75,33 @@ function schemaRows(title: string, key: string, changes: SchemaChange[], source:
   shown.forEach((c, i) => {
     const widens = 'widens' in c && c.widens;
     const sign = c.destructive || widens ? '!' : '+';
-    rows.push({ key: `${key}/${i}`, text: `${sign} ${describeSchemaChange(c)}`, tone: c.destructive ? 'delete' : widens ? 'warning' : 'create', depth: 1 });
+    rows.push({
+      key: `${key}/${i}`,
+      text: `${sign} ${describeSchemaChange(c)}`,
+      tone: c.destructive ? 'delete' : widens ? 'warning' : 'create',
+      depth: 1,
+    });
   });
   return rows;
 }
 
-const countsText = (changes: readonly AssetChange[]) => (['create', 'update', 'delete'] as const)
-  .map((a) => [a, changes.filter((c) => c.action === a).length] as const)
-  .filter(([, n]) => n > 0)
-  .map(([a, n]) => `${n} to ${a}`)
-  .join(', ');
+const countsText = (changes: readonly AssetChange[]) =>
+  (['create', 'update', 'delete'] as const)
+    .map((a) => [a, changes.filter((c) => c.action === a).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([a, n]) => `${n} to ${a}`)
+    .join(', ');
 
 function planRows(plan: Plan, source: RowSource): Row[] {
   const rows: Row[] = [];
-  rows.push(...schemaRows('Schema changes', 'schema', plan.schema.filter((c) => !isPolicyChange(c)), source));
+  rows.push(
+    ...schemaRows(
+      'Schema changes',
+      'schema',
+      plan.schema.filter((c) => !isPolicyChange(c)),
+      source,
+    ),
+  );
   rows.push(...schemaRows('Row-level security and privileges', 'policies', plan.schema.filter(isPolicyChange), source));
   const byKind = new Map<string, AssetChange[]>();
   for (const c of plan.changes) {
@@ -110,7 +124,16 @@ function planRows(plan: Plan, source: RowSource): Row[] {
     }
   }
   if (plan.diagnostics.length > 0) {
-    plan.diagnostics.forEach((d, i) => rows.push({ key: `plan-problem:${i}`, text: diagnosticText(d), tone: 'error', depth: 0, severity: 'error', wraps: true }));
+    plan.diagnostics.forEach((d, i) =>
+      rows.push({
+        key: `plan-problem:${i}`,
+        text: diagnosticText(d),
+        tone: 'error',
+        depth: 0,
+        severity: 'error',
+        wraps: true,
+      }),
+    );
   }
   if (!hasChanges(plan)) rows.push({ key: 'summary', text: planSummaryText(plan), tone: 'dim', depth: 0 });
   return rows;
@@ -119,14 +142,26 @@ function planRows(plan: Plan, source: RowSource): Row[] {
 /** The body: problems (newest edit first), then the plan as kinds → assets → field changes. */
 export function buildRows(source: RowSource): Row[] {
   const rows: Row[] = [];
-  const shown = orderDiagnostics(source.diagnostics, source.recent).filter((d) => !source.filter || matches(source.filter, d.file));
+  const shown = orderDiagnostics(source.diagnostics, source.recent).filter(
+    (d) => !source.filter || matches(source.filter, d.file),
+  );
   if (shown.length > 0) {
     const errors = shown.filter((d) => d.severity === 'error').length;
-    const parts = [errors > 0 && `${errors} error${errors === 1 ? '' : 's'}`, shown.length > errors && `${shown.length - errors} warning${shown.length - errors === 1 ? '' : 's'}`];
+    const parts = [
+      errors > 0 && `${errors} error${errors === 1 ? '' : 's'}`,
+      shown.length > errors && `${shown.length - errors} warning${shown.length - errors === 1 ? '' : 's'}`,
+    ];
     rows.push({ key: 'problems', text: `Problems: ${parts.filter(Boolean).join(', ')}`, tone: 'heading', depth: 0 });
-    shown.forEach((d, i) => rows.push({
-      key: `diag:${d.file}:${d.line}:${d.column}:${d.code}:${i}`, text: diagnosticText(d), tone: d.severity, depth: 1, severity: d.severity, wraps: true,
-    }));
+    shown.forEach((d, i) =>
+      rows.push({
+        key: `diag:${d.file}:${d.line}:${d.column}:${d.code}:${i}`,
+        text: diagnosticText(d),
+        tone: d.severity,
+        depth: 1,
+        severity: d.severity,
+        wraps: true,
+      }),
+    );
   }
   if (source.plan) rows.push(...planRows(source.plan, source));
   else if (source.noPlan) rows.push({ key: 'no-plan', text: source.noPlan, tone: 'dim', depth: 0 });
@@ -136,7 +171,7 @@ export function buildRows(source: RowSource): Row[] {
 /** Columns a row's text starts at: the cursor mark, the indentation and the open/closed mark. */
 export const rowIndent = (row: Row) => 2 + 2 * row.depth + 2;
 
-/** Splits text into lines of at most `width` characters (`next` for the lines after the first), at spaces where it can. */
+/** Splits text into lines of at most `width` characters (`next` after the first line), at spaces where it can. */
 export function wrapText(text: string, width: number, next = width): string[] {
   const lines: string[] = [];
   let rest = text;
@@ -165,7 +200,9 @@ export function wrapRows(rows: Row[], width: number): Row[] {
     const lead = Math.min(/^\s*(?:[-+~…] )?\s*/.exec(row.text)![0].length || 2, room / 2);
     const [first, ...more] = wrapText(row.text, room, room - lead);
     out.push({ ...row, text: first! });
-    more.forEach((text, i) => out.push({ key: `${row.key}~${i}`, text: `${' '.repeat(lead)}${text}`, tone: row.tone, depth: row.depth }));
+    more.forEach((text, i) =>
+      out.push({ key: `${row.key}~${i}`, text: `${' '.repeat(lead)}${text}`, tone: row.tone, depth: row.depth }),
+    );
   }
   return out;
 }

@@ -26,13 +26,17 @@ export interface DevIO {
 function processStopSignal(): Promise<void> {
   return new Promise((resolve) => {
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-    const stop = () => { for (const s of signals) process.off(s, stop); resolve(); };
+    const stop = () => {
+      for (const s of signals) process.off(s, stop);
+      resolve();
+    };
     for (const s of signals) process.on(s, stop);
   });
 }
 
 /** ink's own test (is-in-ci): with CI set, ink draws only the last frame at exit, so the live view is useless there. */
-export const inCi = (env: NodeJS.ProcessEnv) => ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in env && env[k] !== '0' && env[k] !== 'false');
+export const inCi = (env: NodeJS.ProcessEnv) =>
+  ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in env && env[k] !== '0' && env[k] !== 'false');
 
 /** How often `canon dev` asks a server whether someone else changed it (an embedded database is locked to us). */
 const serverPollMs = 2000;
@@ -44,7 +48,7 @@ const serverPollMs = 2000;
 export async function runDev(options: DevOptions, given: DevIO): Promise<number> {
   const io = { ...given, stdin: given.stdin ?? process.stdin, stopSignal: given.stopSignal ?? processStopSignal() };
   const spec = parseDatabaseSpec(options.database, io.env);
-  const databaseLabel = spec.backend === 'pglite' ? spec.dataDir ?? 'memory:' : redact(spec.url);
+  const databaseLabel = spec.backend === 'pglite' ? (spec.dataDir ?? 'memory:') : redact(spec.url);
   const interactive = io.stdout.isTTY === true && io.stdin.isTTY === true && !inCi(io.env);
   const controller = new DevController({
     planner: createDevPlanner(options),
@@ -57,7 +61,9 @@ export async function runDev(options: DevOptions, given: DevIO): Promise<number>
     listHeight: interactive ? Math.max(3, ((io.stdout as NodeJS.WriteStream).rows ?? 30) - 7) : 20,
     width: (io.stdout as NodeJS.WriteStream).columns ?? 100,
   });
-  const watcher = watchRegistry(options.dir, controller.fileChanged, (message) => controller.dispatch({ type: 'internal-error', message, at: Date.now() }));
+  const watcher = watchRegistry(options.dir, controller.fileChanged, (message) =>
+    controller.dispatch({ type: 'internal-error', message, at: Date.now() }),
+  );
   try {
     await watcher.ready;
     if (!interactive) {
@@ -90,7 +96,10 @@ async function runInteractive(controller: DevController, io: Required<DevIO>): P
     setImmediate(() => controller.start());
     void io.stopSignal.then(() => controller.stop());
     // If the view itself fails, ink shows the error and exits: stop the rest in order too.
-    void app.waitUntilExit().then(() => controller.stop(), () => controller.stop());
+    void app.waitUntilExit().then(
+      () => controller.stop(),
+      () => controller.stop(),
+    );
     await controller.done;
   } finally {
     app.unmount();

@@ -53,14 +53,23 @@ export interface DevPlanner {
 
 function schemaOptions(settings: DevSettings): SchemaOptions {
   const { config } = loadConfig(settings.dir, settings.root);
-  return { embeddings: config.embeddings.enabled && !settings.noEmbeddings, dimensions: config.embeddings.dimensions, tenancy: config.tenancy };
+  return {
+    embeddings: config.embeddings.enabled && !settings.noEmbeddings,
+    dimensions: config.embeddings.dimensions,
+    tenancy: config.tenancy,
+  };
 }
 
 export function createDevPlanner(settings: DevSettings): DevPlanner {
   let schema = schemaOptions(settings);
-  const open = () => createPlanSession({
-    dir: settings.dir, catalog: settings.catalog, schema, deleteMode: settings.deleteMode, ...(settings.root ? { root: settings.root } : {}),
-  });
+  const open = () =>
+    createPlanSession({
+      dir: settings.dir,
+      catalog: settings.catalog,
+      schema,
+      deleteMode: settings.deleteMode,
+      ...(settings.root ? { root: settings.root } : {}),
+    });
   let session: PlanSession = open();
   const settingsFile = resolve(settings.dir, configFileName);
 
@@ -79,27 +88,40 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
       }
       const result = session.update(settingsChanged ? undefined : changedPaths);
       return {
-        diagnostics: result.diagnostics, plan: result.plan, assets: result.graph.assets.length, files: result.files,
-        ms: performance.now() - started, settingsChanged,
+        diagnostics: result.diagnostics,
+        plan: result.plan,
+        assets: result.graph.assets.length,
+        files: result.files,
+        ms: performance.now() - started,
+        settingsChanged,
       };
     },
     refresh: (db) => session.refreshLive({ pool: db.pool, label: db.label }),
     async apply(db, plan, allowDelete) {
       try {
         const outcome = await applyRegistry(db, {
-          dir: settings.dir, catalog: settings.catalog, schema, deleteMode: settings.deleteMode,
+          dir: settings.dir,
+          catalog: settings.catalog,
+          schema,
+          deleteMode: settings.deleteMode,
           ...(settings.cacheDir ? { cacheDir: settings.cacheDir } : {}),
-          statementTimeoutMs: settings.statementTimeoutMs, lockTimeoutMs: settings.lockTimeoutMs,
-          allowDelete, allowDestructive: false,
+          statementTimeoutMs: settings.statementTimeoutMs,
+          lockTimeoutMs: settings.lockTimeoutMs,
+          allowDelete,
+          allowDestructive: false,
           saved: { planHash: plan.planHash, registryHash: plan.registryHash, liveHash: plan.liveHash },
         });
         if (outcome.status === 'invalid') return { status: 'invalid', diagnostics: outcome.diagnostics };
         return {
-          status: outcome.status, summary: outcome.plan.summary, schemaChanges: outcome.plan.schema.length,
-          statements: outcome.statements, ms: outcome.durationMs,
+          status: outcome.status,
+          summary: outcome.plan.summary,
+          schemaChanges: outcome.plan.schema.length,
+          statements: outcome.statements,
+          ms: outcome.durationMs,
         };
       } catch (e) {
-        if (e instanceof ApplyRefusedError || e instanceof DestructiveChangeError) return { status: 'refused', message: inViewTerms(e.message) };
+        if (e instanceof ApplyRefusedError || e instanceof DestructiveChangeError)
+          return { status: 'refused', message: inViewTerms(e.message) };
         if (e instanceof ApplyFailedError || e instanceof ApplyLockTimeoutError || e instanceof DatabaseError) {
           return { status: 'failed', message: e.message };
         }
@@ -112,5 +134,7 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
 /** apply's refusal of a stale saved plan speaks of `canon plan`; in the view, the plan on screen is the saved plan. */
 function inViewTerms(message: string): string {
   const stale = /^the saved plan is stale: (.*) since it was made/.exec(message);
-  return stale ? `the plan on screen is out of date (${stale[1]}); nothing was changed. Review the new plan and press a again` : message;
+  return stale
+    ? `the plan on screen is out of date (${stale[1]}); nothing was changed. Review the new plan and press a again`
+    : message;
 }

@@ -26,7 +26,8 @@ export interface SavedFile {
 export type ReadReason = 'start' | 'key' | 'changed' | 'applied' | 'settings';
 
 /** Why a re-plan happened: the first read, saved files, or a fresh read of the database. */
-export type Trigger = { type: 'start' } | { type: 'saved'; files: SavedFile[] } | { type: 'read'; ms: number; reason: ReadReason };
+export type Trigger =
+  { type: 'start' } | { type: 'saved'; files: SavedFile[] } | { type: 'read'; ms: number; reason: ReadReason };
 
 export type DevEvent =
   | { type: 'replanned'; view: PlanView; trigger: Trigger; at: number }
@@ -39,10 +40,17 @@ export type DevEvent =
   | { type: 'internal-error'; message: string; at: number };
 
 /** Work the reducer asks for; the controller does it and reports back with events. */
-export type Effect = { type: 'refresh'; reason: ReadReason } | { type: 'apply'; plan: Plan; allowDelete: boolean } | { type: 'quit' };
+export type Effect =
+  { type: 'refresh'; reason: ReadReason } | { type: 'apply'; plan: Plan; allowDelete: boolean } | { type: 'quit' };
 
-export interface Line { text: string; tone: Tone }
-export interface HistoryEntry extends Line { id: number; time: string }
+export interface Line {
+  text: string;
+  tone: Tone;
+}
+export interface HistoryEntry extends Line {
+  id: number;
+  time: string;
+}
 
 export interface DevState {
   registry: string;
@@ -68,9 +76,22 @@ export interface DevState {
 
 export function initialState(registry: string, database: string, listHeight = 20, width = 100): DevState {
   return {
-    registry, database, view: null, db: { state: 'connecting' }, busy: 'refreshing', mode: { name: 'browse' }, filter: '',
-    toggled: new Set(), recent: [], cursor: 0, top: 0, listHeight: Math.max(1, listHeight), width,
-    status: { text: 'Reading the registry…', tone: 'dim' }, history: [], quitting: false,
+    registry,
+    database,
+    view: null,
+    db: { state: 'connecting' },
+    busy: 'refreshing',
+    mode: { name: 'browse' },
+    filter: '',
+    toggled: new Set(),
+    recent: [],
+    cursor: 0,
+    top: 0,
+    listHeight: Math.max(1, listHeight),
+    width,
+    status: { text: 'Reading the registry…', tone: 'dim' },
+    history: [],
+    quitting: false,
   };
 }
 
@@ -80,7 +101,8 @@ const clock = (at: number) => new Date(at).toTimeString().slice(0, 8);
 
 export function noPlanReason(state: DevState): string {
   const { view, db } = state;
-  if (view && hasErrors(view.diagnostics)) return 'No plan while the registry has errors: fix them (e jumps to the next one).';
+  if (view && hasErrors(view.diagnostics))
+    return 'No plan while the registry has errors: fix them (e jumps to the next one).';
   if (db.state === 'unavailable') return `No plan: ${db.message}. Press r to try again.`;
   if (db.state === 'connecting') return `Reading the database ${state.database}…`;
   return view ? 'Planning…' : 'Reading the registry…';
@@ -93,9 +115,17 @@ export function rowsOf(state: DevState): Row[] {
   const noPlan = noPlanReason(state);
   const key = [state.view, state.filter, state.toggled, state.recent, noPlan, state.width];
   if (memo && memo.key.every((k, i) => k === key[i])) return memo.rows;
-  const rows = wrapRows(buildRows({
-    diagnostics: state.view?.diagnostics ?? [], plan: state.view?.plan ?? null, noPlan, filter: state.filter, toggled: state.toggled, recent: state.recent,
-  }), state.width);
+  const rows = wrapRows(
+    buildRows({
+      diagnostics: state.view?.diagnostics ?? [],
+      plan: state.view?.plan ?? null,
+      noPlan,
+      filter: state.filter,
+      toggled: state.toggled,
+      recent: state.recent,
+    }),
+    state.width,
+  );
   memo = { key, rows };
   return rows;
 }
@@ -127,7 +157,9 @@ function outcomeText(view: PlanView): { text: string; tone: Tone } {
   if (errors > 0) return { text: `${plural(errors, 'error')} (checked in ${ms(view.ms)})`, tone: 'error' };
   if (!view.plan) return { text: `checked in ${ms(view.ms)}`, tone: 'plain' };
   const s = view.plan.summary;
-  const what = hasChanges(view.plan) ? `${s.create} to create, ${s.update} to update, ${s.delete} to delete` : 'no changes';
+  const what = hasChanges(view.plan)
+    ? `${s.create} to create, ${s.update} to update, ${s.delete} to delete`
+    : 'no changes';
   return { text: `re-planned in ${ms(view.ms)}: ${what}`, tone: 'plain' };
 }
 
@@ -137,7 +169,11 @@ function savedText(files: SavedFile[]): string {
 }
 
 const readWords: Record<ReadReason, string> = {
-  start: 'read', key: 'read', changed: 'the database changed → read', applied: 're-read', settings: 'canon.yaml changed the schema → read',
+  start: 'read',
+  key: 'read',
+  changed: 'the database changed → read',
+  applied: 're-read',
+  settings: 'canon.yaml changed the schema → read',
 };
 
 function replanned(state: DevState, event: Extract<DevEvent, { type: 'replanned' }>): [DevState, Effect[]] {
@@ -149,12 +185,22 @@ function replanned(state: DevState, event: Extract<DevEvent, { type: 'replanned'
   }
   if (trigger.type === 'read') next = { ...next, db: { state: 'ready', readAt: at }, busy: null };
   const outcome = outcomeText(view);
-  const head = trigger.type === 'saved' ? savedText(trigger.files)
-    : trigger.type === 'read' ? `${readWords[trigger.reason]} ${state.database} in ${ms(trigger.ms)}`
-      : `read ${plural(view.files, 'file')}`;
+  const head =
+    trigger.type === 'saved'
+      ? savedText(trigger.files)
+      : trigger.type === 'read'
+        ? `${readWords[trigger.reason]} ${state.database} in ${ms(trigger.ms)}`
+        : `read ${plural(view.files, 'file')}`;
   next = record(next, { text: `${head} → ${outcome.text}`, tone: outcome.tone }, at);
   if (next.mode.name === 'confirm' && view.plan?.planHash !== next.mode.plan.planHash) {
-    next = { ...next, mode: { name: 'browse' }, status: { text: 'The plan changed while you were confirming: nothing was applied. Review it and press a again.', tone: 'warning' } };
+    next = {
+      ...next,
+      mode: { name: 'browse' },
+      status: {
+        text: 'The plan changed while you were confirming: nothing was applied. Review it and press a again.',
+        tone: 'warning',
+      },
+    };
   }
   return [refit(state, next), []];
 }
@@ -163,44 +209,76 @@ function applied(state: DevState, result: ApplyResult, at: number): [DevState, E
   const next: DevState = { ...state, busy: null };
   if (result.status === 'applied' || result.status === 'unchanged') {
     const s = result.summary;
-    const text = result.status === 'unchanged' ? 'apply: nothing to do, the database already matched'
-      : `applied: ${s.create} created, ${s.update} updated, ${s.delete} deleted${result.schemaChanges ? `, ${result.schemaChanges} schema changes` : ''} (${result.statements} statements, ${ms(result.ms)})`;
+    const text =
+      result.status === 'unchanged'
+        ? 'apply: nothing to do, the database already matched'
+        : `applied: ${s.create} created, ${s.update} updated, ${s.delete} deleted` +
+          `${result.schemaChanges ? `, ${result.schemaChanges} schema changes` : ''}` +
+          ` (${result.statements} statements, ${ms(result.ms)})`;
     const done = record(next, { text, tone: 'create' }, at);
     return done.quitting ? [done, []] : [{ ...done, busy: 'refreshing' }, [{ type: 'refresh', reason: 'applied' }]];
   }
   if (result.status === 'invalid') {
     const n = result.diagnostics.filter((d) => d.severity === 'error').length;
-    return [record(next, { text: `apply refused: the registry has ${plural(n, 'error')} (the files changed); nothing was changed`, tone: 'error' }, at), []];
+    return [
+      record(
+        next,
+        {
+          text: `apply refused: the registry has ${plural(n, 'error')} (the files changed); nothing was changed`,
+          tone: 'error',
+        },
+        at,
+      ),
+      [],
+    ];
   }
   const message = 'message' in result ? result.message : '';
-  const done = record(next, { text: `apply ${result.status === 'refused' ? 'refused' : 'failed'}: ${message}`, tone: 'error' }, at);
+  const done = record(
+    next,
+    { text: `apply ${result.status === 'refused' ? 'refused' : 'failed'}: ${message}`, tone: 'error' },
+    at,
+  );
   // A stale plan means the database or the registry moved: read it again so the next plan is current.
   return done.quitting ? [done, []] : [{ ...done, busy: 'refreshing' }, [{ type: 'refresh', reason: 'changed' }]];
 }
 
 function startApply(state: DevState): [DevState, Effect[]] {
   const say = (text: string, tone: Tone = 'error'): [DevState, Effect[]] => [{ ...state, status: { text, tone } }, []];
-  if (state.busy) return say(`Wait: ${state.busy === 'applying' ? 'an apply' : 'a read of the database'} is running.`, 'warning');
+  if (state.busy)
+    return say(`Wait: ${state.busy === 'applying' ? 'an apply' : 'a read of the database'} is running.`, 'warning');
   const view = state.view;
   const errors = view?.diagnostics.filter((d) => d.severity === 'error').length ?? 0;
-  if (errors > 0) return say(`Apply refused: the registry has ${plural(errors, 'error')}. Fix them first (e jumps to the next one).`);
+  if (errors > 0)
+    return say(`Apply refused: the registry has ${plural(errors, 'error')}. Fix them first (e jumps to the next one).`);
   const plan = view?.plan;
   if (!plan) return say(`Apply refused: there is no plan yet (${noPlanReason(state)})`);
   if (plan.diagnostics.length > 0) return say(`Apply refused: ${plan.diagnostics[0]!.message}`);
   if (!hasChanges(plan)) return say(`Nothing to apply: ${state.database} matches the registry.`, 'plain');
   const destructive = plan.schema.filter((c) => c.destructive).length;
   if (destructive > 0) {
-    return say(`Apply refused: ${plural(destructive, 'destructive schema change')}. Review them with canon plan; apply them with canon apply --allow-destructive.`);
+    return say(
+      `Apply refused: ${plural(destructive, 'destructive schema change')}. ` +
+        'Review them with canon plan; apply them with canon apply --allow-destructive.',
+    );
   }
   return [{ ...state, mode: { name: 'confirm', step: 'apply', plan } }, []];
 }
 
 function confirmKey(state: DevState, mode: Extract<Mode, { name: 'confirm' }>, key: KeyPress): [DevState, Effect[]] {
   if (key.name !== 'char' || key.char !== 'y' || key.ctrl) {
-    return [{ ...state, mode: { name: 'browse' }, status: { text: 'Apply cancelled; nothing was changed.', tone: 'plain' } }, []];
+    return [
+      { ...state, mode: { name: 'browse' }, status: { text: 'Apply cancelled; nothing was changed.', tone: 'plain' } },
+      [],
+    ];
   }
-  if (mode.step === 'apply' && mode.plan.summary.delete > 0) return [{ ...state, mode: { ...mode, step: 'deletes' } }, []];
-  const next: DevState = { ...state, mode: { name: 'browse' }, busy: 'applying', status: { text: `Applying to ${state.database}…`, tone: 'plain' } };
+  if (mode.step === 'apply' && mode.plan.summary.delete > 0)
+    return [{ ...state, mode: { ...mode, step: 'deletes' } }, []];
+  const next: DevState = {
+    ...state,
+    mode: { name: 'browse' },
+    busy: 'applying',
+    status: { text: `Applying to ${state.database}…`, tone: 'plain' },
+  };
   return [next, [{ type: 'apply', plan: mode.plan, allowDelete: mode.step === 'deletes' }]];
 }
 
@@ -224,43 +302,88 @@ function toggle(state: DevState): DevState {
 function browseKey(state: DevState, key: KeyPress): [DevState, Effect[]] {
   const page = Math.max(1, state.listHeight - 1);
   switch (key.name) {
-    case 'up': return [fit(state, state.cursor - 1), []];
-    case 'down': return [fit(state, state.cursor + 1), []];
-    case 'pageup': return [fit(state, state.cursor - page), []];
-    case 'pagedown': return [fit(state, state.cursor + page), []];
-    case 'home': return [fit(state, 0), []];
-    case 'end': return [fit(state, Number.MAX_SAFE_INTEGER), []];
-    case 'enter': return [toggle(state), []];
-    case 'escape': return state.filter ? [refit(state, { ...state, filter: '' }), []] : [state, []];
-    case 'char': break;
-    default: return [state, []];
+    case 'up':
+      return [fit(state, state.cursor - 1), []];
+    case 'down':
+      return [fit(state, state.cursor + 1), []];
+    case 'pageup':
+      return [fit(state, state.cursor - page), []];
+    case 'pagedown':
+      return [fit(state, state.cursor + page), []];
+    case 'home':
+      return [fit(state, 0), []];
+    case 'end':
+      return [fit(state, Number.MAX_SAFE_INTEGER), []];
+    case 'enter':
+      return [toggle(state), []];
+    case 'escape':
+      return state.filter ? [refit(state, { ...state, filter: '' }), []] : [state, []];
+    case 'char':
+      break;
+    default:
+      return [state, []];
   }
   switch (key.char) {
-    case 'k': return [fit(state, state.cursor - 1), []];
-    case 'j': return [fit(state, state.cursor + 1), []];
-    case 'g': return [fit(state, 0), []];
-    case 'G': return [fit(state, Number.MAX_SAFE_INTEGER), []];
-    case ' ': return [toggle(state), []];
-    case '/': return [{ ...state, mode: { name: 'filter' } }, []];
-    case 'e': return [nextError(state), []];
-    case '?': return [{ ...state, mode: { name: 'help' } }, []];
-    case 'a': return startApply(state);
-    case 'q': return quit(state);
+    case 'k':
+      return [fit(state, state.cursor - 1), []];
+    case 'j':
+      return [fit(state, state.cursor + 1), []];
+    case 'g':
+      return [fit(state, 0), []];
+    case 'G':
+      return [fit(state, Number.MAX_SAFE_INTEGER), []];
+    case ' ':
+      return [toggle(state), []];
+    case '/':
+      return [{ ...state, mode: { name: 'filter' } }, []];
+    case 'e':
+      return [nextError(state), []];
+    case '?':
+      return [{ ...state, mode: { name: 'help' } }, []];
+    case 'a':
+      return startApply(state);
+    case 'q':
+      return quit(state);
     case 'r':
-      if (state.busy) return [{ ...state, status: { text: `Wait: ${state.busy === 'applying' ? 'an apply' : 'a read of the database'} is running.`, tone: 'warning' } }, []];
-      return [{ ...state, busy: 'refreshing', status: { text: `Reading ${state.database}…`, tone: 'plain' } }, [{ type: 'refresh', reason: 'key' }]];
-    default: return [state, []];
+      if (state.busy)
+        return [
+          {
+            ...state,
+            status: {
+              text: `Wait: ${state.busy === 'applying' ? 'an apply' : 'a read of the database'} is running.`,
+              tone: 'warning',
+            },
+          },
+          [],
+        ];
+      return [
+        { ...state, busy: 'refreshing', status: { text: `Reading ${state.database}…`, tone: 'plain' } },
+        [{ type: 'refresh', reason: 'key' }],
+      ];
+    default:
+      return [state, []];
   }
 }
 
 function filterKey(state: DevState, key: KeyPress): [DevState, Effect[]] {
   switch (key.name) {
-    case 'enter': return [{ ...state, mode: { name: 'browse' } }, []];
-    case 'escape': return [refit(state, { ...state, mode: { name: 'browse' }, filter: '' }), []];
-    case 'backspace': return [fit({ ...state, filter: state.filter.slice(0, -1) }, 0), []];
-    case 'up': case 'down': case 'pageup': case 'pagedown': case 'home': case 'end': return browseKey(state, key);
-    case 'char': return key.ctrl ? [state, []] : [fit({ ...state, filter: state.filter + key.char }, 0), []];
-    default: return [state, []];
+    case 'enter':
+      return [{ ...state, mode: { name: 'browse' } }, []];
+    case 'escape':
+      return [refit(state, { ...state, mode: { name: 'browse' }, filter: '' }), []];
+    case 'backspace':
+      return [fit({ ...state, filter: state.filter.slice(0, -1) }, 0), []];
+    case 'up':
+    case 'down':
+    case 'pageup':
+    case 'pagedown':
+    case 'home':
+    case 'end':
+      return browseKey(state, key);
+    case 'char':
+      return key.ctrl ? [state, []] : [fit({ ...state, filter: state.filter + key.char }, 0), []];
+    default:
+      return [state, []];
   }
 }
 
@@ -273,29 +396,58 @@ function quit(state: DevState): [DevState, Effect[]] {
 /** The whole view's behaviour as a pure function: an event in, the next state and the work to do out. */
 export function step(state: DevState, event: DevEvent): [DevState, Effect[]] {
   switch (event.type) {
-    case 'replanned': return replanned(state, event);
-    case 'resize': return [refit(state, { ...state, listHeight: Math.max(1, event.listHeight), width: event.width }), []];
+    case 'replanned':
+      return replanned(state, event);
+    case 'resize':
+      return [refit(state, { ...state, listHeight: Math.max(1, event.listHeight), width: event.width }), []];
     case 'db-unavailable': {
-      const readAt = state.db.state === 'ready' ? state.db.readAt : state.db.state === 'unavailable' ? state.db.readAt : null;
-      const next: DevState = { ...state, busy: state.busy === 'refreshing' ? null : state.busy, db: { state: 'unavailable', message: event.message, readAt } };
+      const readAt =
+        state.db.state === 'ready' ? state.db.readAt : state.db.state === 'unavailable' ? state.db.readAt : null;
+      const next: DevState = {
+        ...state,
+        busy: state.busy === 'refreshing' ? null : state.busy,
+        db: { state: 'unavailable', message: event.message, readAt },
+      };
       const still = readAt ? `; planning against the state read at ${clock(readAt)}` : '';
-      return [refit(state, record(next, { text: `database unavailable: ${event.message}${still}. Press r to reconnect.`, tone: 'error' }, event.at)), []];
+      return [
+        refit(
+          state,
+          record(
+            next,
+            { text: `database unavailable: ${event.message}${still}. Press r to reconnect.`, tone: 'error' },
+            event.at,
+          ),
+        ),
+        [],
+      ];
     }
     case 'live-stale':
       if (state.busy || state.quitting) return [state, []];
       return [{ ...state, busy: 'refreshing' }, [{ type: 'refresh', reason: event.reason }]];
-    case 'applied': return applied(state, event.result, event.at);
+    case 'applied':
+      return applied(state, event.result, event.at);
     case 'internal-error':
-      return [record({ ...state, busy: state.busy === 'refreshing' ? null : state.busy }, { text: `internal error (please report it): ${event.message}`, tone: 'error' }, event.at), []];
+      return [
+        record(
+          { ...state, busy: state.busy === 'refreshing' ? null : state.busy },
+          { text: `internal error (please report it): ${event.message}`, tone: 'error' },
+          event.at,
+        ),
+        [],
+      ];
     case 'key': {
       const { key } = event;
       if (key.name === 'char' && key.ctrl && key.char === 'c') return quit(state);
       if (state.quitting) return [state, []];
       switch (state.mode.name) {
-        case 'help': return [{ ...state, mode: { name: 'browse' } }, []];
-        case 'confirm': return confirmKey(state, state.mode, key);
-        case 'filter': return filterKey(state, key);
-        case 'browse': return browseKey(state, key);
+        case 'help':
+          return [{ ...state, mode: { name: 'browse' } }, []];
+        case 'confirm':
+          return confirmKey(state, state.mode, key);
+        case 'filter':
+          return filterKey(state, key);
+        case 'browse':
+          return browseKey(state, key);
       }
     }
   }

@@ -39,7 +39,9 @@ function snapshot(dir: string): Map<string, { sig: string; mtimeMs: number }> {
     try {
       const s = statSync(file);
       out.set(resolve(file), { sig: `${s.size}:${s.mtimeMs}`, mtimeMs: s.mtimeMs });
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
   return out;
 }
@@ -54,7 +56,10 @@ function snapshot(dir: string): Map<string, { sig: string; mtimeMs: number }> {
  * compares the folder with what was reported and reports what was missed: the last state wins.
  */
 export function watchRegistry(
-  dir: string, report: (change: FileChange) => void, onError: (message: string) => void, options: WatchOptions = {},
+  dir: string,
+  report: (change: FileChange) => void,
+  onError: (message: string) => void,
+  options: WatchOptions = {},
 ): RegistryWatcher {
   const root = resolve(dir);
   let watcher: FSWatcher | null = null;
@@ -101,11 +106,13 @@ export function watchRegistry(
       waiting = null;
       const old = watcher;
       watcher = null;
-      void (old?.close() ?? Promise.resolve()).then(() => (closed ? undefined : start())).then(() => {
-        if (closed) return;
-        reported = signatures();
-        report({ path: dir, change: 'created' });
-      });
+      void (old?.close() ?? Promise.resolve())
+        .then(() => (closed ? undefined : start()))
+        .then(() => {
+          if (closed) return;
+          reported = signatures();
+          report({ path: dir, change: 'created' });
+        });
     }, options.reappearMs ?? 250);
   }
 
@@ -117,7 +124,10 @@ export function watchRegistry(
   let retake: NodeJS.Immediate | null = null;
   const settledMs = Math.max(500, 4 * (options.stabilityMs ?? 50));
   function onChange(change: FileChange) {
-    retake ??= setImmediate(() => { retake = null; reported = signatures(); });
+    retake ??= setImmediate(() => {
+      retake = null;
+      reported = signatures();
+    });
     report(change);
   }
   function sweep() {
@@ -139,7 +149,9 @@ export function watchRegistry(
   const sweeper = options.sweepMs === 0 ? null : setInterval(sweep, options.sweepMs ?? 1000);
   sweeper?.unref();
 
-  const ready = (existsSync(root) ? start() : restartWhenBack()).then(() => { reported = signatures(); });
+  const ready = (existsSync(root) ? start() : restartWhenBack()).then(() => {
+    reported = signatures();
+  });
   return {
     ready,
     async close() {

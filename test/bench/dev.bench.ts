@@ -14,22 +14,45 @@ import { writeSyntheticRegistry } from './synthetic.ts';
 // ink decides at import whether it is in CI (then it draws only the last frame): it must not be.
 delete process.env.CI;
 delete process.env.CONTINUOUS_INTEGRATION;
-const [{ render }, { createElement }, { DevApp }, { DevController }, { createDevPlanner }, { watchRegistry }] = await Promise.all([
-  import('ink'), import('react'), import('../../src/tui/app.tsx'), import('../../src/tui/controller.ts'),
-  import('../../src/tui/session-adapter.ts'), import('../../src/tui/watcher.ts'),
-]);
+const [{ render }, { createElement }, { DevApp }, { DevController }, { createDevPlanner }, { watchRegistry }] =
+  await Promise.all([
+    import('ink'),
+    import('react'),
+    import('../../src/tui/app.tsx'),
+    import('../../src/tui/controller.ts'),
+    import('../../src/tui/session-adapter.ts'),
+    import('../../src/tui/watcher.ts'),
+  ]);
 
 const assets = Number(process.env.BENCH_DEV_ASSETS ?? 10_000);
 const saves = Number(process.env.BENCH_DEV_SAVES ?? 50);
 const catalog = loadKindCatalog('schemas');
 const dir = join(mkdtempSync(join(tmpdir(), 'canon-bench-dev-')), 'registry');
 const written = writeSyntheticRegistry(dir, assets);
-const settings = { dir, catalog, deleteMode: 'soft' as const, noEmbeddings: false, statementTimeoutMs: 600_000, lockTimeoutMs: 5_000 };
-console.log(`canon dev benchmark: ${written.assets} assets in ${written.files} files, PGlite in memory, ${saves} saves`);
+const settings = {
+  dir,
+  catalog,
+  deleteMode: 'soft' as const,
+  noEmbeddings: false,
+  statementTimeoutMs: 600_000,
+  lockTimeoutMs: 5_000,
+};
+console.log(
+  `canon dev benchmark: ${written.assets} assets in ${written.files} files, PGlite in memory, ${saves} saves`,
+);
 
 const db = await openDatabase({ backend: 'pglite', dataDir: null });
 let t = performance.now();
-const applied = await applyRegistry(db, { ...settings, schema: { embeddings: true, dimensions: 1536, tenancy: (await import('../../src/config/config.ts')).defaultConfig.tenancy }, allowDelete: false, allowDestructive: false });
+const applied = await applyRegistry(db, {
+  ...settings,
+  schema: {
+    embeddings: true,
+    dimensions: 1536,
+    tenancy: (await import('../../src/config/config.ts')).defaultConfig.tenancy,
+  },
+  allowDelete: false,
+  allowDestructive: false,
+});
 console.log(`setup: applied the registry (${applied.status}) in ${Math.round(performance.now() - t)} ms`);
 
 /** A terminal in memory: 140 × 45, recording when each frame is written and what it says. */
@@ -44,33 +67,66 @@ class Screen extends Writable {
   }
 }
 const screen = new Screen();
-const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin, ref: () => stdin, unref: () => stdin });
+const stdin = Object.assign(new PassThrough(), {
+  isTTY: true,
+  setRawMode: () => stdin,
+  ref: () => stdin,
+  unref: () => stdin,
+});
 
 const planner = createDevPlanner(settings);
 const replans: { at: number; ms: number }[] = [];
-const timedPlanner = { ...planner, replan: (paths?: readonly string[]) => {
-  const view = planner.replan(paths);
-  replans.push({ at: performance.now(), ms: view.ms });
-  return view;
-} };
-const controller = new DevController({ planner: timedPlanner, openDatabase: async () => db, dir, databaseLabel: 'memory:', listHeight: 38, width: 140 });
+const timedPlanner = {
+  ...planner,
+  replan: (paths?: readonly string[]) => {
+    const view = planner.replan(paths);
+    replans.push({ at: performance.now(), ms: view.ms });
+    return view;
+  },
+};
+const controller = new DevController({
+  planner: timedPlanner,
+  openDatabase: async () => db,
+  dir,
+  databaseLabel: 'memory:',
+  listHeight: 38,
+  width: 140,
+});
 const events: number[] = [];
-const watcher = watchRegistry(dir, (change) => { events.push(performance.now()); controller.fileChanged(change); }, (m) => console.error(m));
+const watcher = watchRegistry(
+  dir,
+  (change) => {
+    events.push(performance.now());
+    controller.fileChanged(change);
+  },
+  (m) => console.error(m),
+);
 await watcher.ready;
 const app = render(createElement(DevApp, { controller, colors: true }), {
-  stdout: screen as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, exitOnCtrlC: false, patchConsole: false, maxFps: 30,
+  stdout: screen as unknown as NodeJS.WriteStream,
+  stdin: stdin as unknown as NodeJS.ReadStream,
+  exitOnCtrlC: false,
+  patchConsole: false,
+  maxFps: 30,
 });
 
 t = performance.now();
 controller.start();
 await new Promise<void>((resolve) => {
   const off = controller.subscribe(() => {
-    if (controller.state.db.state === 'ready' && controller.state.busy === null) { off(); resolve(); }
+    if (controller.state.db.state === 'ready' && controller.state.busy === null) {
+      off();
+      resolve();
+    }
   });
 });
-console.log(`start: first plan and live read in ${Math.round(performance.now() - t)} ms (${controller.state.status.text})`);
+console.log(
+  `start: first plan and live read in ${Math.round(performance.now() - t)} ms (${controller.state.status.text})`,
+);
 
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const rows: { total: number; watch: number; plan: number; draw: number; frames: number }[] = [];
 for (let i = 0; i < saves; i++) {
   const file = files[(i * 4) % files.length]!;
@@ -85,13 +141,19 @@ for (let i = 0; i < saves; i++) {
   const shown = await new Promise<number>((resolve) => {
     const check = setInterval(() => {
       const frame = screen.frames.slice(framesBefore).find((f) => f.text.includes(marker));
-      if (frame) { clearInterval(check); resolve(frame.at); }
+      if (frame) {
+        clearInterval(check);
+        resolve(frame.at);
+      }
     }, 1);
   });
   const event = events[eventsBefore] ?? shown;
   const replan = replans[replansBefore];
   rows.push({
-    total: shown - saved, watch: event - saved, plan: replan?.ms ?? NaN, draw: replan ? shown - replan.at : NaN,
+    total: shown - saved,
+    watch: event - saved,
+    plan: replan?.ms ?? NaN,
+    draw: replan ? shown - replan.at : NaN,
     frames: screen.frames.length - framesBefore,
   });
   await new Promise((r) => setTimeout(r, 250));
@@ -106,11 +168,26 @@ const line = (name: string, values: number[]) => {
   console.log(`${name.padEnd(28)}${cells.join('')}`);
 };
 console.log(`\nsave → plan on screen, ${rows.length} saves (ms)   min   p50   p90   p95   max`);
-line('total (goal < 300)', rows.map((r) => r.total));
-line('  save → watcher event', rows.map((r) => r.watch));
-line('  re-plan (session update)', rows.map((r) => r.plan));
-line('  re-plan end → frame written', rows.map((r) => r.draw));
-line('frames written per save', rows.map((r) => r.frames));
+line(
+  'total (goal < 300)',
+  rows.map((r) => r.total),
+);
+line(
+  '  save → watcher event',
+  rows.map((r) => r.watch),
+);
+line(
+  '  re-plan (session update)',
+  rows.map((r) => r.plan),
+);
+line(
+  '  re-plan end → frame written',
+  rows.map((r) => r.draw),
+);
+line(
+  'frames written per save',
+  rows.map((r) => r.frames),
+);
 console.log(`under 300 ms: ${rows.filter((r) => r.total < 300).length} of ${rows.length}`);
 
 app.unmount();

@@ -7,28 +7,55 @@ import type { DevState } from '../../src/tui/state.ts';
 import { watchRegistry, type RegistryWatcher } from '../../src/tui/watcher.ts';
 import { catalog } from './registry.ts';
 
-/** A `canon dev` controller on a registry copy, with the real planner and watcher; file names relative to the copy's parent. */
-export async function devView(dir: string, openDatabase: () => Promise<Database>, options: { embeddings: boolean; pollMs?: number; label?: string }) {
+/** `canon dev`'s controller on a registry copy, with the real planner and watcher (files named from its parent). */
+export async function devView(
+  dir: string,
+  openDatabase: () => Promise<Database>,
+  options: { embeddings: boolean; pollMs?: number; label?: string },
+) {
   const root = dirname(dir);
   const controller = new DevController({
-    planner: createDevPlanner({ dir, root, catalog, deleteMode: 'soft', noEmbeddings: !options.embeddings, statementTimeoutMs: 60_000, lockTimeoutMs: 5_000 }),
-    openDatabase, dir, root, databaseLabel: options.label ?? 'test-db', pollMs: options.pollMs ?? 0, listHeight: 40, width: 200,
+    planner: createDevPlanner({
+      dir,
+      root,
+      catalog,
+      deleteMode: 'soft',
+      noEmbeddings: !options.embeddings,
+      statementTimeoutMs: 60_000,
+      lockTimeoutMs: 5_000,
+    }),
+    openDatabase,
+    dir,
+    root,
+    databaseLabel: options.label ?? 'test-db',
+    pollMs: options.pollMs ?? 0,
+    listHeight: 40,
+    width: 200,
   });
   const problems: string[] = [];
-  const watcher: RegistryWatcher = watchRegistry(dir, controller.fileChanged, (m) => problems.push(m), { reappearMs: 50 });
+  const watcher: RegistryWatcher = watchRegistry(dir, controller.fileChanged, (m) => problems.push(m), {
+    reappearMs: 50,
+  });
   await watcher.ready;
   controller.start();
   return {
     controller,
     problems,
-    press: (...keys: string[]) => { for (const k of keys) controller.dispatch({ type: 'key', key: char(k) }); },
+    press: (...keys: string[]) => {
+      for (const k of keys) controller.dispatch({ type: 'key', key: char(k) });
+    },
     /** Resolves with the first state that satisfies `ok`; fails with what the view showed if none does in time. */
     until(ok: (s: DevState) => boolean, what: string, deadlineMs = 45_000): Promise<DevState> {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           unsubscribe();
           const s = controller.state;
-          reject(new Error(`canon dev never showed ${what}; status: ${s.status.text}; history: ${s.history.map((h) => h.text).join(' | ')}`));
+          reject(
+            new Error(
+              `canon dev never showed ${what}; status: ${s.status.text}; ` +
+                `history: ${s.history.map((h) => h.text).join(' | ')}`,
+            ),
+          );
         }, deadlineMs);
         const check = () => {
           if (!ok(controller.state)) return;
@@ -48,4 +75,5 @@ export async function devView(dir: string, openDatabase: () => Promise<Database>
   };
 }
 
-export const savedEntries = (s: DevState) => s.history.filter((h) => / (saved|created|deleted|changed) → /.test(h.text));
+export const savedEntries = (s: DevState) =>
+  s.history.filter((h) => / (saved|created|deleted|changed) → /.test(h.text));

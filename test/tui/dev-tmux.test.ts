@@ -41,11 +41,16 @@ function editFile(path: string, from: string, to: string) {
 }
 
 afterAll(() => {
-  if (tmuxVersion) try { tmux('kill-server'); } catch { /* already gone */ }
+  if (tmuxVersion)
+    try {
+      tmux('kill-server');
+    } catch {
+      /* already gone */
+    }
 });
 
 describe.skipIf(!tmuxVersion)(`canon dev in a terminal (${tmuxVersion})`, () => {
-  it('shows a typo with its position, the plan once fixed, applies after a confirmation, and restores the terminal on q', async () => {
+  it('shows a typo, the plan once fixed, applies after a confirmation, restores the terminal on q', async () => {
     const project = mkdtempSync(join(tmpdir(), 'canon-dev-e2e-'));
     cpSync('registry', join(project, 'registry'), { recursive: true });
     const agents = join(project, 'registry/platform/agents.yaml');
@@ -59,14 +64,19 @@ describe.skipIf(!tmuxVersion)(`canon dev in a terminal (${tmuxVersion})`, () => 
     ].join('; ');
     tmux('new-session', '-d', '-s', session, '-x', '140', '-y', '45', `sh -c '${script.replace(/'/g, `'\\''`)}'`);
 
-    let text = await until(/Plan: 105 to create, 0 to update, 0 to delete, 0 unchanged; \d+ schema changes; \d+ policy changes\./, 'the first plan');
+    let text = await until(
+      /Plan: 105 to create, 0 to update, 0 to delete, 0 unchanged; \d+ schema changes; \d+ policy changes\./,
+      'the first plan',
+    );
     expect(text).toMatch(/^canon dev · registry → db · 105 assets in 20 files · 0 errors · 0 warnings/m);
     expect(text).toContain('↑↓/jk move · enter expand · / filter · e errors · r reload db · a apply · ? help · q quit');
 
     editFile(agents, '- {prompt: literature-summary, usage: task}', '- {prompt: literature-sumary, usage: task}');
     // At 140 columns the problem continues on a second line.
     text = await until(/Did you mean\s+'literature-summary'\?/, 'the typo and its did-you-mean');
-    expect(text).toContain("registry/platform/agents.yaml:29:14 CANON302 no Prompt with id 'literature-sumary' is visible");
+    expect(text).toContain(
+      "registry/platform/agents.yaml:29:14 CANON302 no Prompt with id 'literature-sumary' is visible",
+    );
     expect(text).toMatch(/platform\/agents\.yaml saved → 1 error \(checked in \d+ ms\)/);
     expect(text).toContain('No plan while the registry has errors');
 

@@ -7,7 +7,9 @@ import { DevView } from '../../src/tui/view.tsx';
 import { diag, plan, samplePlan, view } from '../support/tui-fixtures.ts';
 
 // chalk decides once, at import, whether to color: force it on, so "no color" below is the view's choice.
-vi.hoisted(() => { process.env.FORCE_COLOR = '1'; });
+vi.hoisted(() => {
+  process.env.FORCE_COLOR = '1';
+});
 
 // The panes rendered by ink from a Plan and diagnostics, and keys typed into the running view.
 // The store here is the real reducer without a controller: effects are recorded, not run.
@@ -15,9 +17,15 @@ vi.hoisted(() => { process.env.FORCE_COLOR = '1'; });
 const at = Date.UTC(2026, 0, 1, 12, 0, 0);
 const esc = '\u001b';
 
-function planned(p = samplePlan(), diagnostics = [diag('registry/platform/tools.yaml', 4, 'CANON108', 'empty document', 'warning')]): DevState {
+function planned(
+  p = samplePlan(),
+  diagnostics = [diag('registry/platform/tools.yaml', 4, 'CANON108', 'empty document', 'warning')],
+): DevState {
   return step(initialState('registry', 'postgres://u:***@db/prod', 12), {
-    type: 'replanned', view: view(p, diagnostics), trigger: { type: 'read', ms: 310, reason: 'start' }, at,
+    type: 'replanned',
+    view: view(p, diagnostics),
+    trigger: { type: 'read', ms: 310, reason: 'start' },
+    at,
   })[0];
 }
 
@@ -26,7 +34,10 @@ function store(state: DevState): ViewStore & { effects: Effect[] } {
   const effects: Effect[] = [];
   return {
     effects,
-    subscribe: (l) => { listeners.add(l); return () => listeners.delete(l); },
+    subscribe: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
     getState: () => state,
     dispatch(event: DevEvent) {
       const [next, asked] = step(state, event);
@@ -47,23 +58,32 @@ async function frameWith(lastFrame: () => string | undefined, text: string | Reg
   throw new Error(`the frame never showed ${text}:\n${lastFrame()}`);
 }
 
-async function type(stdin: { write(s: string): void }, lastFrame: () => string | undefined, keys: string[], until?: string | RegExp) {
+async function type(
+  stdin: { write(s: string): void },
+  lastFrame: () => string | undefined,
+  keys: string[],
+  until?: string | RegExp,
+) {
   for (const k of keys) {
     const before = lastFrame();
     stdin.write(k);
     // One key at a time, each after the previous one's frame (as a person types).
     for (let i = 0; i < 40 && lastFrame() === before; i++) await new Promise((r) => setTimeout(r, 5));
   }
-  return until ? frameWith(lastFrame, until) : lastFrame() ?? '';
+  return until ? frameWith(lastFrame, until) : (lastFrame() ?? '');
 }
 
 afterEach(() => cleanup());
 
 describe('canon dev view', () => {
-  it('shows the header, the problems as file:line:col CODE message, the plan as kinds → assets, and the status line', () => {
+  it('shows the header, problems as file:line:col CODE message, the plan as kinds → assets, the status', () => {
     const { lastFrame } = render(<DevView state={planned()} colors={false} width={100} />);
-    const lines = lastFrame()!.split('\n').map((l) => l.trimEnd());
-    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d read postgres:\/\/u:\*\*\*@db\/prod in 310 ms → re-planned in 84 ms: 1 to create/);
+    const lines = lastFrame()!
+      .split('\n')
+      .map((l) => l.trimEnd());
+    expect(lines[0]).toMatch(
+      /^\d\d:\d\d:\d\d read postgres:\/\/u:\*\*\*@db\/prod in 310 ms → re-planned in 84 ms: 1 to create/,
+    );
     expect(lines.slice(1, 3)).toEqual([
       'canon dev · registry → postgres://u:***@db/prod · 12 assets in 3 files · 0 errors · 1 warning',
       'Plan: 1 to create, 1 to update, 1 to delete, 10 unchanged.',
@@ -71,10 +91,16 @@ describe('canon dev view', () => {
     expect(lines).toContain('›   Problems: 1 warning');
     expect(lines).toContain('      registry/platform/tools.yaml:4:3 CANON108 empty document');
     expect(lines).toContain('  ▾ Agent (1 to update)');
-    expect(lines).toContain('    ▸ ~ Agent msl-copilot will be updated in place (2 fields)  registry/platform/agents.yaml:2:5');
+    expect(lines).toContain(
+      '    ▸ ~ Agent msl-copilot will be updated in place (2 fields)  registry/platform/agents.yaml:2:5',
+    );
     expect(lines).toContain('    ▸ - Tool old-search will be deleted (soft: deleted_at is set)');
-    expect(lines.at(-2)).toBe('read postgres://u:***@db/prod in 310 ms → re-planned in 84 ms: 1 to create, 1 to update, 1 to delete');
-    expect(lines.at(-1)).toMatch(/^↑↓\/jk move · enter expand · \/ filter · e errors · r reload db · a apply · \? help · q quit/);
+    expect(lines.at(-2)).toBe(
+      'read postgres://u:***@db/prod in 310 ms → re-planned in 84 ms: 1 to create, 1 to update, 1 to delete',
+    );
+    expect(lines.at(-1)).toMatch(
+      /^↑↓\/jk move · enter expand · \/ filter · e errors · r reload db · a apply · \? help · q quit/,
+    );
     expect(lastFrame()).not.toContain(esc);
   });
 
@@ -92,7 +118,7 @@ describe('canon dev view', () => {
     expect(lastFrame()).toContain(`${esc}[`);
   });
 
-  it('moves, expands an asset into field changes with long text as a line diff, and filters, from the keyboard', async () => {
+  it('moves, expands an asset into field changes (text as a line diff) and filters, from the keyboard', async () => {
     const s = store(planned());
     const { lastFrame, stdin } = render(<DevApp controller={s} colors={false} />);
     await frameWith(lastFrame, 'Agent (1 to update)');
@@ -139,8 +165,12 @@ describe('canon dev view', () => {
     const s = store(planned());
     const { lastFrame } = render(<DevApp controller={s} colors={false} />);
     await frameWith(lastFrame, 'Agent (1 to update)');
-    s.dispatch({ type: 'replanned', view: view(null, [diag('registry/a.yaml', 3, 'CANON203', "unknown field 'nmae'. Did you mean 'name'?")]), at,
-      trigger: { type: 'saved', files: [{ file: 'registry/a.yaml', name: 'a.yaml', change: 'saved' }] } });
+    s.dispatch({
+      type: 'replanned',
+      view: view(null, [diag('registry/a.yaml', 3, 'CANON203', "unknown field 'nmae'. Did you mean 'name'?")]),
+      at,
+      trigger: { type: 'saved', files: [{ file: 'registry/a.yaml', name: 'a.yaml', change: 'saved' }] },
+    });
     const frame = await frameWith(lastFrame, 'a.yaml saved → 1 error');
     const history = frame.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l));
     // One line each, cut at the terminal's width (ink-testing-library's is 100).

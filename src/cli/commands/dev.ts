@@ -36,8 +36,12 @@ ${databaseHelp}
       'lock-timeout': { type: 'string' },
     });
     const options = {
-      dir: values.dir!, database: values.database, catalog: catalogFor(values.schemas), noEmbeddings: values['no-embeddings']!,
-      deleteMode: values['hard-delete'] ? 'hard' as const : 'soft' as const, cacheDir: parseCacheDir,
+      dir: values.dir!,
+      database: values.database,
+      catalog: catalogFor(values.schemas),
+      noEmbeddings: values['no-embeddings']!,
+      deleteMode: values['hard-delete'] ? ('hard' as const) : ('soft' as const),
+      cacheDir: parseCacheDir,
       statementTimeoutMs: parseDuration('dev', 'statement-timeout', values['statement-timeout'], 60_000),
       lockTimeoutMs: parseDuration('dev', 'lock-timeout', values['lock-timeout'], 30_000),
     };

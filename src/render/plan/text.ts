@@ -63,7 +63,9 @@ export function renderPlanText(plan: Plan, style: Style): string {
 /** What apply will do to one asset, in the plan's words. */
 export function changeVerb(c: AssetChange, deleteMode: DeleteMode): string {
   if (c.action === 'create') return 'will be created';
-  if (c.action === 'delete') return deleteMode === 'hard' ? 'will be deleted' : 'will be deleted (soft: deleted_at is set)';
+  if (c.action === 'delete') {
+    return deleteMode === 'hard' ? 'will be deleted' : 'will be deleted (soft: deleted_at is set)';
+  }
   return c.restore ? 'will be restored' : c.adopt ? 'will be taken over and updated' : 'will be updated in place';
 }
 
