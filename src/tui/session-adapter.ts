@@ -1,4 +1,4 @@
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ApplyFailedError, ApplyRefusedError, applyRegistry } from '../apply/apply.ts';
 import { ApplyLockTimeoutError } from '../apply/lock.ts';
 import { configFileName, loadConfig } from '../config/config.ts';
@@ -78,7 +78,8 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
       const started = performance.now();
       let settingsChanged = false;
       // canon.yaml decides the schema (embeddings, tenancy): a change there needs a new session and a new live read.
-      if (!changedPaths || changedPaths.some((p) => resolve(p) === settingsFile || basename(p) === configFileName)) {
+      const touchesSettings = (p: string) => resolve(p) === settingsFile || resolve(p) === resolve(settings.dir);
+      if (!changedPaths || changedPaths.some(touchesSettings)) {
         const next = schemaOptions(settings);
         if (JSON.stringify(next) !== JSON.stringify(schema)) {
           schema = next;

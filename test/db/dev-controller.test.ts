@@ -156,6 +156,15 @@ for (const backend of backends) {
       cpSync('registry', dir, { recursive: true });
       await dev.until(same, 'the plan with the registry folder back');
 
+      // canon.yaml decides the schema (here: the policies' tenant setting): a new session, a new read.
+      edit(dir, 'canon.yaml', 'setting: app.current_tenant_id', 'setting: app.tenant_id');
+      const settings = await dev.until(
+        (s) => planned(s) && s.history.some((h) => h.text.startsWith('canon.yaml changed the schema → read test-db')),
+        'the plan after canon.yaml changed',
+      );
+      expect(settings.history.map((h) => h.text)).toContainEqual(expect.stringMatching(/^canon\.yaml saved → /));
+      expect(settings.view!.plan!.summary).toEqual(summary);
+
       await dev.quit();
       expect(dev.problems).toEqual([]);
     });
