@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // Builds dist/ (the CLI that tests spawn) once per run (test/support/built-cli.ts), and fails the
     // run when tests leave temporary folders behind (test/support/global-setup.ts).
     globalSetup: ['test/support/built-cli.ts', 'test/support/global-setup.ts'],

@@ -47,6 +47,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'Search knowledge chunks and assets: full-text and vector, fused by rank',
     load: async () => (await import('./commands/search.ts')).searchCommand,
   },
+  dev: {
+    summary: 'Watch the registry and show its problems and plan live, in a terminal UI',
+    load: async () => (await import('./commands/dev.ts')).devCommand,
+  },
 };
 
 const overview = () => `Usage: canon <command> [options]

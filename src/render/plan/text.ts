@@ -1,7 +1,6 @@
 import { knowledgeLines } from '../../embed/summary.ts';
-import { hasChanges } from '../../plan/model.ts';
 import { describeSchemaChange, isPolicyChange } from '../../migrate/changes.ts';
-import type { AssetChange, FieldChange, Plan } from '../../plan/model.ts';
+import { hasChanges, type AssetChange, type DeleteMode, type FieldChange, type Plan } from '../../plan/model.ts';
 import type { Style } from '../style.ts';
 import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
 
@@ -15,7 +14,8 @@ export function valueText(v: unknown, max = 120): string {
 
 export const assetTitle = (c: Pick<AssetChange, 'kind' | 'id' | 'tenant'>) => `${c.kind} ${c.id}${c.tenant ? ` (tenant ${c.tenant})` : ''}`;
 
-function fieldLines(f: FieldChange, action: AssetChange['action'], style: Style): string[] {
+/** One field's change as plan lines (indented for the text plan); `canon dev` shows the same lines. */
+export function fieldLines(f: FieldChange, action: AssetChange['action'], style: Style): string[] {
   const color = action === 'create' ? style.green : action === 'delete' ? style.red : style.yellow;
   if (action === 'create') {
     if (isMultiline(f.after)) {
@@ -53,7 +53,7 @@ export function renderPlanText(plan: Plan, style: Style): string {
   }
   for (const c of plan.changes) {
     const where = c.source ? style.dim(` ${c.source.file}:${c.source.line}:${c.source.column}`) : '';
-    const verb = c.action === 'create' ? 'will be created' : c.action === 'delete' ? (plan.deleteMode === 'hard' ? 'will be deleted' : 'will be deleted (soft: deleted_at is set)') : c.restore ? 'will be restored' : c.adopt ? 'will be taken over and updated' : 'will be updated in place';
+    const verb = changeVerb(c, plan.deleteMode);
     const color = c.action === 'create' ? style.green : c.action === 'delete' ? style.red : style.yellow;
     out.push(style.bold(`  # ${assetTitle(c)} ${verb}`) + where);
     out.push(color(`  ${symbol[c.action]} ${c.kind} "${c.id}"`));
@@ -62,10 +62,30 @@ export function renderPlanText(plan: Plan, style: Style): string {
   }
   const knowledge = knowledgeLines(plan.knowledge);
   if (knowledge.length > 0 && hasChanges(plan)) out.push(...knowledge.map((line) => style.dim(line)), '');
-  const s = plan.summary;
-  const matches = `No changes. ${plan.database} matches the registry (${s.unchanged} assets).`;
   // With nothing to do, the knowledge total still says whether embeddings are up to date.
-  if (!hasChanges(plan)) out.push(style.green(matches), ...knowledge.slice(-1).map((line) => style.dim(line)));
-  else out.push(style.bold(`Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged${schema.length ? `; ${schema.length} schema changes` : ''}${policies.length ? `; ${policies.length} policy changes` : ''}${policies.some((c) => 'widens' in c && c.widens) ? ' (some widen access)' : ''}${policies.some((c) => 'drift' in c && c.drift) ? ' (some repair drift)' : ''}.`));
+  if (!hasChanges(plan)) out.push(style.green(planSummaryText(plan)), ...knowledge.slice(-1).map((line) => style.dim(line)));
+  else out.push(style.bold(planSummaryText(plan)));
   return out.join('\n') + '\n';
+}
+
+/** What apply will do to one asset, in the plan's words. */
+export function changeVerb(c: AssetChange, deleteMode: DeleteMode): string {
+  if (c.action === 'create') return 'will be created';
+  if (c.action === 'delete') {
+    return deleteMode === 'hard' ? 'will be deleted' : 'will be deleted (soft: deleted_at is set)';
+  }
+  return c.restore ? 'will be restored' : c.adopt ? 'will be taken over and updated' : 'will be updated in place';
+}
+
+/** The plan's last line: counts of asset, schema and policy changes, or "No changes". */
+export function planSummaryText(plan: Plan): string {
+  const s = plan.summary;
+  if (!hasChanges(plan)) return `No changes. ${plan.database} matches the registry (${s.unchanged} assets).`;
+  const policies = plan.schema.filter(isPolicyChange);
+  const schema = plan.schema.length - policies.length;
+  const widens = policies.some((c) => 'widens' in c && c.widens);
+  const drift = policies.some((c) => 'drift' in c && c.drift);
+  return `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged`
+    + `${schema ? `; ${schema} schema changes` : ''}${policies.length ? `; ${policies.length} policy changes` : ''}`
+    + `${widens ? ' (some widen access)' : ''}${drift ? ' (some repair drift)' : ''}.`;
 }
