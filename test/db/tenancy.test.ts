@@ -61,7 +61,8 @@ for (const backend of backends) {
         const json = JSON.parse(renderPlanJson(widened));
         expect(json.policy_changes).toEqual([expect.objectContaining({ action: 'createPolicy', table: 'prompts', policy: 'canon_select', widens_access: true })]);
         expect(json.schema_changes).toEqual([]);
-        expect(renderPlanMarkdown(widened)).toContain('1 policy change(s) widen what tenants can access: create policy canon_select on prompts for select');
+        const widening = '**1 policy change widens what tenants can access**: create policy canon_select on prompts';
+        expect(renderPlanMarkdown(widened)).toContain(widening);
         // A live policy that granted more than Canon wants: replacing it narrows access, and is not flagged.
         await apply(db, dir, backend.vector);
         await db.pool.query(sql.unsafe`COMMENT ON POLICY canon_update ON prompts IS 'canon:0000000000000000 grants=everyone,own,shared-delete,shared-edit'`);
