@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { computedOnRead } from '../plan/canonical.ts';
 import type { DatabasePool, DatabasePoolConnection } from 'slonik';
 import { describeQueryError, errorCode } from '../db/errors.ts';
 import { exclusiveLockHolder, setSessionLimits } from '../db/session.ts';
@@ -48,10 +49,17 @@ export function gitCommitOf(dir: string): string | null {
   }
 }
 
-/** Binds a plan to the database it was made against: the identity is part of its hash. */
-function bindToDatabase(plan: Plan, databaseId: string): Plan {
-  const planHash = createHash('sha256').update(`${plan.planHash} database ${databaseId}`).digest('hex');
-  return { ...plan, databaseId, planHash };
+/**
+ * Binds a plan to the database it was made against: the identity is part of its hash. In place and
+ * lazily, like the plan's own hashes: a re-plan in `canon dev` pays for hashing only when it is read.
+ */
+export function bindToDatabase(plan: Plan, databaseId: string): Plan {
+  const unbound = Object.getOwnPropertyDescriptor(plan, 'planHash');
+  const unboundHash = () => (unbound?.get ? unbound.get.call(plan) : unbound?.value) as string;
+  plan.databaseId = databaseId;
+  computedOnRead(plan, 'planHash', () =>
+    createHash('sha256').update(`${unboundHash()} database ${databaseId}`).digest('hex'));
+  return plan;
 }
 
 /**

@@ -19,7 +19,8 @@ import type { RegistryGraph } from '../resolve/graph.ts';
 import { IncrementalResolver } from '../resolve/incremental.ts';
 import { compileValidators, type Validators } from '../validate/ajv.ts';
 import { validateRegistry, type KindedDocument } from '../validate/validate.ts';
-import { gitCommitOf } from './plan.ts';
+import { bindToDatabase, gitCommitOf } from './plan.ts';
+import { readDatabaseId } from '../introspect/identity.ts';
 
 export interface PlanSessionOptions {
   dir: string;
@@ -75,6 +76,8 @@ interface Live {
   label: string;
   migration: MigrationPlan;
   snapshot: LiveSnapshot;
+  /** Plans are bound to it, as `canon plan`'s are (a saved plan applies to this database only). */
+  databaseId: string;
 }
 
 /**
@@ -152,10 +155,10 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
         resolved.graph.assets.map((a) => ({ table: shapes.get(a.kind)!.table, uuid: a.uuid, id: a.id }));
       const unmanaged = snapshot.unmanagedRows.length === 0 ? [] : clashingRows(snapshot, wanted());
       const registry = { assets: snapshot.assets, unmanaged };
-      plan = computePlan({
+      plan = bindToDatabase(computePlan({
         shapes, graph: resolved.graph, live: registry, schema: live.migration.changes, database: live.label,
         deleteMode: options.deleteMode, gitCommit,
-      }, cache);
+      }, cache), live.databaseId);
     }
     const planMs = lap();
     return {
@@ -168,9 +171,10 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
   return {
     update,
     async refreshLive(db) {
+      const databaseId = await readDatabaseId(db.pool);
       const migration = await planMigration(db, catalog, options.schema);
       const snapshot = await readLiveSnapshot(db.pool, shapes.values(), migration.live);
-      live = { label: db.label, migration, snapshot };
+      live = { label: db.label, migration, snapshot, databaseId };
     },
     get migration() {
       return live?.migration ?? null;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -20,6 +20,10 @@ export default function setup() {
   const cache = join(root, 'cache');
   mkdirSync(temp);
   mkdirSync(cache);
+  // Traversable by other users: tests that drop privileges (seteuid nobody, to make EACCES real when
+  // the suite runs as root) must reach their own folders below these.
+  chmodSync(root, 0o711);
+  chmodSync(temp, 0o711);
   const previousTmpdir = process.env.TMPDIR;
   process.env.TMPDIR = temp;
   process.env.CANON_TEST_CACHE = cache;
