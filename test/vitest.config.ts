@@ -14,7 +14,8 @@ export default defineConfig({
     // Vitest's default leaves a core idle (one worker on two cores); the database files wait on
     // PostgreSQL and on child processes often enough that every core can run a file.
     maxWorkers: Math.max(2, availableParallelism()),
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Guards against hangs, not speed goals (those are benchmarks): generous, as CI machines are shared.
+    testTimeout: 180_000,
+    hookTimeout: 240_000,
   },
 });

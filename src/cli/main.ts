@@ -1,4 +1,4 @@
-import { DatabaseError } from '../db/errors.ts';
+import { DatabaseError } from '../db/database-error.ts';
 import { DatabaseLockedError } from '../db/lock.ts';
 import { SchemaAnnotationError } from '../kinds/catalog.ts';
 import { DestructiveChangeError } from '../migrate/errors.ts';

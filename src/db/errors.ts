@@ -1,7 +1,8 @@
 import { BackendTerminatedError } from '@slonik/errors';
 
-/** A database problem the user can act on: printed as one line, never with a stack trace. */
-export class DatabaseError extends Error {}
+import { DatabaseError } from './database-error.ts';
+
+export { DatabaseError };
 
 /**
  * The connection to the server is gone or went silent; any open transaction is lost with it. A

@@ -47,7 +47,10 @@ for (const backend of backends) {
 
     it('refuses a plan made against an identical twin database', async () => {
       const dir = copyRegistry();
-      const [a, b] = [await backend.open(), await backend.open()];
+      // Test PGlite databases start as copies of one data folder, which PostgreSQL itself takes for the
+      // same database (same system identifier): a twin made by initdb is what this test needs.
+      const twin = () => (backend.name === 'pglite' ? openDatabase({ backend: 'pglite', dataDir: null }) : backend.open());
+      const [a, b] = [await backend.open(), await twin()];
       opened.push(a, b);
       await apply(a, dir, vec);
       await apply(b, dir, vec);
