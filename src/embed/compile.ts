@@ -60,6 +60,7 @@ export function compileChunks(plan: ChunkPlan, options: { vectors: boolean; appl
         content_hash: w.hash,
         section_title: w.sectionTitle,
         token_count: w.tokenCount,
+        reusable: w.reusable ?? false,
       })),
     );
     if (rows.length > 0) {
@@ -68,7 +69,8 @@ export function compileChunks(plan: ChunkPlan, options: { vectors: boolean; appl
             columns: sql.fragment`, embedding_model, embedding`,
             values: sql.fragment`, CASE WHEN v.embedding IS NOT NULL THEN ${plan.model} END, v.embedding`,
             from: sql.fragment`LEFT JOIN LATERAL (SELECT r.embedding FROM ${t} AS r
-              WHERE r.content_hash = x.content_hash AND r.embedding_model = ${plan.model} AND r.embedding IS NOT NULL
+              WHERE x.reusable AND r.content_hash = x.content_hash AND r.embedding_model = ${plan.model}
+                AND r.embedding IS NOT NULL
               LIMIT 1) AS v ON true`,
             set: sql.fragment`, embedding_model = EXCLUDED.embedding_model, embedding = EXCLUDED.embedding`,
           }
@@ -88,7 +90,7 @@ export function compileChunks(plan: ChunkPlan, options: { vectors: boolean; appl
             x.token_count${reuse.values}
           FROM json_to_recordset(${json(rows)})
             AS x(id uuid, owner uuid, chunk_index integer, content text, content_hash text, section_title text,
-              token_count integer)
+              token_count integer, reusable boolean)
           ${reuse.from}
           ON CONFLICT (id) DO UPDATE SET chunk_index = EXCLUDED.chunk_index, content = EXCLUDED.content,
             content_hash = EXCLUDED.content_hash,

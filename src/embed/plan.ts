@@ -15,6 +15,8 @@ import { readSourceText } from './source.ts';
 /** A chunk row as apply writes it: a live row's id when it takes one over, else the database gives one. */
 export interface ChunkRow extends Chunk {
   id?: string;
+  /** Another row holds a vector of this text from the configured model: apply copies it. */
+  reusable?: boolean;
 }
 
 /** The chunk changes of one asset: which rows to write and delete, and what must be embedded. */
@@ -129,6 +131,7 @@ export async function planChunks(db: CommonQueryMethods, input: ChunkPlanInputs)
       const desired = source ? cachedChunks(input.cacheDir, source.text, source.format, input.chunking) : [];
       const current = live.get(asset.uuid) ?? [];
       const { writes, moves, deletes } = matchRows(desired, current);
+      for (const w of writes) if (input.vectors && embeddedHashes.has(w.hash)) w.reusable = true;
       const rowOf = new Map<number, LiveChunk>();
       for (const c of current) rowOf.set(c.index, c);
       const movedFrom = new Map(moves.map((m) => [m.index, current.find((c) => c.id === m.id)!]));

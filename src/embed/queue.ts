@@ -63,13 +63,22 @@ export async function claimBatch(pool: DatabasePool, o: ClaimOptions): Promise<L
     const texts = new Map<string, z.infer<typeof chunkText>>();
     // Stale jobs are dropped and the next ones tried, within this transaction.
     while (live.length === 0) {
-      const found = await tx.any(sql.type(candidate)`
+      // Expired leases first (rare), then queued jobs in order, through the (state, run_after) index.
+      const expired = await tx.any(sql.type(candidate)`
         SELECT id, chunk_table, chunk_id, content_hash, token_count, attempts FROM ${jobs}
-        WHERE model = ${o.model} AND dimensions = ${o.dimensions}
-          AND ((state = 'queued' AND run_after <= now()) OR (state = 'leased' AND leased_until < now()))
-        ORDER BY run_after, enqueued_at, id
+        WHERE state = 'leased' AND leased_until < now() AND model = ${o.model} AND dimensions = ${o.dimensions}
         LIMIT ${o.maxInputs}
         FOR UPDATE SKIP LOCKED`);
+      const queued =
+        expired.length >= o.maxInputs
+          ? []
+          : await tx.any(sql.type(candidate)`
+        SELECT id, chunk_table, chunk_id, content_hash, token_count, attempts FROM ${jobs}
+        WHERE state = 'queued' AND run_after <= now() AND model = ${o.model} AND dimensions = ${o.dimensions}
+        ORDER BY run_after
+        LIMIT ${o.maxInputs - expired.length}
+        FOR UPDATE SKIP LOCKED`);
+      const found = [...expired, ...queued];
       if (found.length === 0) return [];
       const picked: z.infer<typeof candidate>[] = [];
       let tokens = 0;

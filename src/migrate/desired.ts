@@ -120,6 +120,8 @@ function chunksTable(b: SchemaBuilder, model: KindModel, options: SchemaOptions)
   // data and recalls poorly until rebuilt; HNSW needs no training and stays good as rows arrive.
   if (options.embeddings) b.index({ name: b.name([t, 'embedding'], 'idx'), table: t, method: 'hnsw', columns: [{ column: 'embedding', opclass: 'vector_cosine_ops' }] });
   b.index({ name: b.name([t, 'search'], 'idx'), table: t, method: 'gin', columns: [{ column: 'search_vector' }] });
+  // Apply takes a vector over from any row holding the same text (a moved paragraph is not re-embedded).
+  b.index({ name: b.name([t, 'content_hash'], 'idx'), table: t, columns: [{ column: 'content_hash' }] });
 }
 
 /** Counts per row of every relation owned by the kind and every relation of other kinds that references it. */

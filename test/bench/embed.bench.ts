@@ -16,6 +16,7 @@ import { localProvider } from '../../src/embed/local.ts';
 import { openAiProvider } from '../../src/embed/openai.ts';
 import type { EmbeddingProvider } from '../../src/embed/provider.ts';
 import { runWorker } from '../../src/embed/worker.ts';
+import { claimBatch, completeJobs } from '../../src/embed/queue.ts';
 import { startFakeEmbeddings } from '../support/fake-embeddings.ts';
 
 const chunks = Number(process.env.BENCH_CHUNKS ?? 10_000);
@@ -138,6 +139,40 @@ try {
         (done !== stats.embedded ? `  (!! ${done} done)` : ''),
     );
   }
+
+  // The same queue without a provider: where the overhead goes (leasing vs writing vectors, whose
+  // HNSW and full-text index upkeep is the storage's cost, not the queue's).
+  await reset();
+  const target = { model: 'bench-embed', dimensions: dims };
+  const vector = Array.from({ length: dims }, (_, i) => (i === 0 ? 1 : 0));
+  let claimMs = 0;
+  let writeMs = 0;
+  let jobs = 0;
+  for (;;) {
+    const t0 = performance.now();
+    const batch = await claimBatch(db.pool, {
+      ...target,
+      worker: 'bench',
+      maxInputs: batchSize,
+      maxTokens: 100_000,
+      leaseMs: 600_000,
+      maxAttempts: 3,
+    });
+    const t1 = performance.now();
+    if (batch.length === 0) break;
+    await completeJobs(
+      db.pool,
+      target,
+      batch.map((job) => ({ job, vector })),
+    );
+    writeMs += performance.now() - t1;
+    claimMs += t1 - t0;
+    jobs += batch.length;
+  }
+  console.log(
+    `queue alone, ${jobs} jobs in batches of ${batchSize}: leasing ${(claimMs / jobs).toFixed(3)} ms/job, ` +
+      `writing vectors and finishing jobs ${(writeMs / jobs).toFixed(3)} ms/job`,
+  );
 
   if (process.env.BENCH_LOCAL !== '0') {
     const texts = await db.pool.anyFirst(
