@@ -26,3 +26,13 @@ describe('line diff of exact text', () => {
     ]);
   });
 });
+
+describe('line diff when both texts end the same way', () => {
+  it('does not mark last lines when neither side has a final newline', () => {
+    expect(lineDiff('a\nb', 'a\nc')).toEqual([
+      { op: ' ', text: 'a' },
+      { op: '-', text: 'b' },
+      { op: '+', text: 'c' },
+    ]);
+  });
+});

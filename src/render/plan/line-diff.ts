@@ -11,9 +11,11 @@ export const noNewlineMark = ' ⟨no newline at end⟩';
 
 /** A line diff (longest common subsequence), so a changed prompt reads as a patch, not two blobs. */
 export function lineDiff(before: string, after: string): DiffLine[] {
+  // Marked only when the final newline is what changed: otherwise the mark is noise on every last line.
+  const newlineChanged = before.endsWith('\n') !== after.endsWith('\n');
   return rawLineDiff(terminated(before), terminated(after)).map(({ op, text }) => ({
     op,
-    text: text.endsWith('\n') ? text.slice(0, -1) : op === ' ' ? text : `${text}${noNewlineMark}`,
+    text: text.endsWith('\n') ? text.slice(0, -1) : op !== ' ' && newlineChanged ? `${text}${noNewlineMark}` : text,
   }));
 }
 
