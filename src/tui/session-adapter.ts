@@ -9,6 +9,7 @@ import type { KindCatalog } from '../kinds/model.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
 import { DestructiveChangeError } from '../migrate/migrate.ts';
 import type { DeleteMode, Plan, PlanSummary } from '../plan/model.ts';
+import { planRegistry } from '../pipeline/plan.ts';
 import { createPlanSession, type PlanSession } from '../pipeline/session.ts';
 
 // The one place `canon dev` calls the plan session and apply: if their APIs move, only this file follows.
@@ -100,7 +101,7 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
     refresh: (db) => session.refreshLive({ pool: db.pool, label: db.label }),
     async apply(db, plan, allowDelete) {
       try {
-        const outcome = await applyRegistry(db, {
+        const options = {
           dir: settings.dir,
           catalog: settings.catalog,
           schema,
@@ -108,9 +109,23 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
           ...(settings.cacheDir ? { cacheDir: settings.cacheDir } : {}),
           statementTimeoutMs: settings.statementTimeoutMs,
           lockTimeoutMs: settings.lockTimeoutMs,
+        };
+        // The session does not plan knowledge chunks, whose hash is part of a full plan's: plan cold
+        // once, check it is the plan on screen (same registry, same database, same rows), and apply
+        // exactly that plan.
+        const cold = await planRegistry(db, options);
+        if (!cold.ok) return { status: 'invalid', diagnostics: cold.diagnostics };
+        const same = cold.plan.registryHash === plan.registryHash && cold.plan.liveHash === plan.liveHash
+          && cold.plan.databaseId === plan.databaseId;
+        if (!same) {
+          return { status: 'refused', message: 'the registry or the database changed since the plan on screen was made; nothing was changed' };
+        }
+        const { planHash, registryHash, liveHash, databaseId } = cold.plan;
+        const outcome = await applyRegistry(db, {
+          ...options,
           allowDelete,
           allowDestructive: false,
-          saved: { planHash: plan.planHash, registryHash: plan.registryHash, liveHash: plan.liveHash },
+          saved: { planHash, registryHash, liveHash, ...(databaseId ? { databaseId } : {}) },
         });
         if (outcome.status === 'invalid') return { status: 'invalid', diagnostics: outcome.diagnostics };
         return {
