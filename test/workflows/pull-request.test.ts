@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { testServerUrl } from '../support/databases.ts';
 import { FakeGitHub, runJob, type Event, type JobResult } from './runner.ts';
+import { tempDir } from '../support/temp.ts';
 
 /**
  * The shipped workflow, run job by job as CI would, on a copy of the example registry and a real
@@ -86,7 +86,7 @@ const targets: Target[] = [
 for (const target of targets) {
   describe(`the pull-request workflow on ${target.name}`, () => {
     it('plans pull requests in one living comment, applies the reviewed plan on merge, refuses it stale', async () => {
-      const root = mkdtempSync(join(tmpdir(), 'canon-wf-'));
+      const root = tempDir('canon-wf-');
       const workspace = join(root, 'repository');
       cpSync('registry', join(workspace, 'registry'), { recursive: true });
       if (!target.embeddings) edit(workspace, 'canon.yaml', 'enabled: true', 'enabled: false');

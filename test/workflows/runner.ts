@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { condition, interpolate, type Contexts, type Value } from './expressions.ts';
+import { tempDir } from '../support/temp.ts';
 
 /**
  * Runs a job of a shipped workflow as the GitHub runner would: every `run:` step in bash with the
@@ -116,7 +116,7 @@ export function runJob(options: JobOptions): JobResult {
   const headSha = event.pullRequest?.headSha ?? event.sha;
   const run: WorkflowRun = { id: github.id(), event: event.name, headSha, artifacts: new Map() };
   const pull = event.pullRequest;
-  const temp = mkdtempSync(join(tmpdir(), 'canon-runner-'));
+  const temp = tempDir('canon-runner-');
   const steps: Record<string, Value> = {};
   const contexts: Contexts = {
     github: {
@@ -188,7 +188,7 @@ function useAction(action: string, inputs: Record<string, string>, { github, run
     case 'actions/setup-node':
       return { ok: true, outputs: {} };
     case 'actions/upload-artifact': {
-      const dir = mkdtempSync(join(tmpdir(), 'canon-artifact-'));
+      const dir = tempDir('canon-artifact-');
       const paths = inputs.path!.split('\n').map((p) => p.trim()).filter(Boolean);
       for (const path of paths) {
         if (!existsSync(path)) {

@@ -113,8 +113,8 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const head: string[] = [planMarker(target)];
   const knowledge = knowledgeLines(plan.knowledge);
   if (!hasChanges(plan)) {
+    // One short line: a comment with nothing to review stays quiet (embedding work left is not a change).
     head.push(`**Canon plan** for ${where}: no changes (${s.unchanged} assets match the registry).`);
-    head.push(...knowledge.slice(-1).map((l) => `\n${l}`));
     return maskSecrets(head.join('\n')) + '\n';
   }
   const schema = plan.schema.filter((c) => !isPolicyChange(c));
