@@ -48,7 +48,7 @@ const commands: Record<string, CommandEntry> = {
     load: async () => (await import('./commands/search.ts')).searchCommand,
   },
   dev: {
-    summary: 'Watch the registry and show its problems and plan live, in a terminal UI',
+    summary: 'Watch the registry and re-plan on every save, in a live terminal view',
     load: async () => (await import('./commands/dev.ts')).devCommand,
   },
 };
