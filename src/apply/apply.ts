@@ -1,18 +1,21 @@
+import type { CompiledStatement } from '../compile/compile.ts';
 import { connectionLostIn, databaseMessage } from '../db/errors.ts';
+import type { Database } from '../db/open.ts';
 import { setSessionLimits } from '../db/session.ts';
 import { sql } from '../db/sql.ts';
-import type { Database } from '../db/open.ts';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
+import { type PlanOptions, planRegistry } from '../pipeline/plan.ts';
 import type { Plan } from '../plan/model.ts';
 import { hasChanges } from '../plan/model.ts';
-import { planRegistry, type PlanOptions } from '../pipeline/plan.ts';
-import type { CompiledStatement } from '../compile/compile.ts';
 import { acquireApplyLock, releaseApplyLock } from './lock.ts';
 
 /** The asset a database error is about: PostgreSQL's detail names the failing row by its id or key. */
 function assetNamedIn(message: string, statement: CompiledStatement) {
   const assets = statement.assets ?? [];
-  return assets.find((a) => message.includes(a.uuid)) ?? assets.find((a) => new RegExp(`[(=, ]${a.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[,)]`).test(message));
+  return (
+    assets.find((a) => message.includes(a.uuid)) ??
+    assets.find((a) => new RegExp(`[(=, ]${a.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[,)]`).test(message))
+  );
 }
 
 // Defined in errors.ts, which the CLI's error handling loads without this module; re-exported for callers.
@@ -36,18 +39,29 @@ export interface ApplyOptions extends PlanOptions {
 
 export type ApplyOutcome =
   | { status: 'invalid'; diagnostics: Diagnostic[] }
-  | { status: 'unchanged' | 'applied'; plan: Plan; diagnostics: Diagnostic[]; durationMs: number; statements: number; executeMs: number };
+  | {
+      status: 'unchanged' | 'applied';
+      plan: Plan;
+      diagnostics: Diagnostic[];
+      durationMs: number;
+      statements: number;
+      executeMs: number;
+    };
 
 /** Refusals that hold for any plan: unapproved deletes and destructive schema changes. */
 function refuseUnapproved(plan: Plan, options: ApplyOptions) {
   if (plan.summary.delete > 0 && !options.allowDelete) {
-    throw new ApplyRefusedError(`the plan deletes ${plan.summary.delete} asset(s); nothing was changed. `
-      + 'Review the deletes and pass --allow-delete to apply them');
+    throw new ApplyRefusedError(
+      `the plan deletes ${plan.summary.delete} asset(s); nothing was changed. ` +
+        'Review the deletes and pass --allow-delete to apply them',
+    );
   }
   const destructive = plan.schema.filter((c) => c.destructive);
   if (destructive.length > 0 && !options.allowDestructive) {
-    throw new ApplyRefusedError(`the plan has ${destructive.length} destructive schema change(s); nothing was changed. `
-      + 'Review them and pass --allow-destructive');
+    throw new ApplyRefusedError(
+      `the plan has ${destructive.length} destructive schema change(s); nothing was changed. ` +
+        'Review them and pass --allow-destructive',
+    );
   }
 }
 
@@ -62,19 +76,25 @@ function whatChanged(then: Hashes, now: Plan) {
 
 function checkSaved(saved: NonNullable<ApplyOptions['saved']>, plan: Plan) {
   if (saved.databaseId !== plan.databaseId) {
-    throw new ApplyRefusedError(saved.databaseId
-      ? `the saved plan was made for another database, not ${plan.database}; nothing was changed. `
-        + "Run 'canon plan' against this database and review its plan"
-      : "the saved plan does not say which database it was made for (made by an older Canon); nothing was changed. "
-        + "Run 'canon plan' again");
+    throw new ApplyRefusedError(
+      saved.databaseId
+        ? `the saved plan was made for another database, not ${plan.database}; nothing was changed. ` +
+            "Run 'canon plan' against this database and review its plan"
+        : 'the saved plan does not say which database it was made for (made by an older Canon); nothing was changed. ' +
+            "Run 'canon plan' again",
+    );
   }
   if (saved.planHash === plan.planHash) return;
   if (saved.registryHash === plan.registryHash && saved.liveHash === plan.liveHash) {
-    throw new ApplyRefusedError('the saved plan does not match its plan_hash here: the file was edited, or made for '
-      + "another database; nothing was changed. Run 'canon plan' again");
+    throw new ApplyRefusedError(
+      'the saved plan does not match its plan_hash here: the file was edited, or made for ' +
+        "another database; nothing was changed. Run 'canon plan' again",
+    );
   }
-  throw new ApplyRefusedError(`the saved plan is stale: ${whatChanged(saved, plan)} since it was made. `
-    + "Run 'canon plan' again and review the new plan");
+  throw new ApplyRefusedError(
+    `the saved plan is stale: ${whatChanged(saved, plan)} since it was made. ` +
+      "Run 'canon plan' again and review the new plan",
+  );
 }
 
 /** A statement the database rejected, naming the asset (and its file) when PostgreSQL's message says which. */
@@ -83,8 +103,11 @@ function statementFailed(e: unknown, statement: CompiledStatement, index: number
   const asset = assetNamedIn(message, statement);
   const at = asset?.source ? `${asset.source.file}:${asset.source.line}:${asset.source.column}: ` : '';
   const where = asset ? `${at}${asset.kind} '${asset.id}'${asset.tenant ? ` (tenant ${asset.tenant})` : ''}: ` : '';
-  return new ApplyFailedError(`${where}statement ${index + 1} of ${total} (${statement.purpose}) failed: ${message}; `
-    + 'the transaction was rolled back and nothing was changed', { cause: e });
+  return new ApplyFailedError(
+    `${where}statement ${index + 1} of ${total} (${statement.purpose}) failed: ${message}; ` +
+      'the transaction was rolled back and nothing was changed',
+    { cause: e },
+  );
 }
 
 /**
@@ -121,8 +144,10 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
         const { plan, statements } = outcome;
         if (options.saved) checkSaved(options.saved, plan);
         if (approved && approved.planHash !== plan.planHash) {
-          throw new ApplyRefusedError(`${whatChanged(approved, plan)} while you were deciding; nothing was applied. `
-            + "Run 'canon apply' again to review the new plan");
+          throw new ApplyRefusedError(
+            `${whatChanged(approved, plan)} while you were deciding; nothing was applied. ` +
+              "Run 'canon apply' again to review the new plan",
+          );
         }
         refuseUnapproved(plan, options);
         if (!hasChanges(plan)) return done('unchanged', outcome);
@@ -151,18 +176,24 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
   } catch (e) {
     const lost = connectionLostIn(e);
     if (lost && phase === 'committing') {
-      throw new ApplyFailedError(`lost the connection to ${db.label} while committing (${lost.reason}): the apply may `
-        + "or may not have been committed. Run 'canon plan' to see where the database stands", { cause: e });
+      throw new ApplyFailedError(
+        `lost the connection to ${db.label} while committing (${lost.reason}): the apply may ` +
+          "or may not have been committed. Run 'canon plan' to see where the database stands",
+        { cause: e },
+      );
     }
     if (lost) {
       const during = phase === 'planning' ? '' : ` during ${phase}`;
-      throw new ApplyFailedError(`lost the connection to ${db.label}${during}: ${lost.reason}; nothing was changed`,
-        { cause: e });
+      throw new ApplyFailedError(`lost the connection to ${db.label}${during}: ${lost.reason}; nothing was changed`, {
+        cause: e,
+      });
     }
     // Deferred checks (references) run at COMMIT; a failure there rolls everything back too.
     if (phase === 'committing') {
-      throw new ApplyFailedError(`committing failed: ${databaseMessage(e)}; the transaction was rolled back and `
-        + 'nothing was changed', { cause: e });
+      throw new ApplyFailedError(
+        `committing failed: ${databaseMessage(e)}; the transaction was rolled back and ` + 'nothing was changed',
+        { cause: e },
+      );
     }
     throw e;
   }

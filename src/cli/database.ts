@@ -1,6 +1,6 @@
 import { configFileName, loadConfig } from '../config/config.ts';
+import { type Database, openDatabase, parseDatabaseSpec } from '../db/open.ts';
 import { hasErrors } from '../diagnostics/diagnostic.ts';
-import { openDatabase, parseDatabaseSpec, type Database } from '../db/open.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
 import { formatDiagnostic } from '../render/diagnostics.ts';
 import { styleFor } from '../render/style.ts';
@@ -30,7 +30,11 @@ export function schemaOptionsFor(values: { dir?: string; 'no-embeddings'?: boole
     for (const d of diagnostics) io.stderr.write(formatDiagnostic(d, style) + '\n');
     if (hasErrors(diagnostics)) throw new UsageError(`canon: ${configFileName} has errors; nothing was done`);
   }
-  return { embeddings: config.embeddings.enabled && !values['no-embeddings'], dimensions: config.embeddings.dimensions, tenancy: config.tenancy };
+  return {
+    embeddings: config.embeddings.enabled && !values['no-embeddings'],
+    dimensions: config.embeddings.dimensions,
+    tenancy: config.tenancy,
+  };
 }
 
 /** Opens `--database`; `limits` bound every statement on every connection (plan and apply set them per session too). */

@@ -1,10 +1,10 @@
+import { ApplyFailedError, ApplyLockTimeoutError, ApplyRefusedError } from '../apply/errors.ts';
 import { DatabaseError } from '../db/database-error.ts';
 import { DatabaseLockedError } from '../db/lock.ts';
 import { SchemaAnnotationError } from '../kinds/catalog.ts';
 import { DestructiveChangeError } from '../migrate/errors.ts';
-import { ApplyFailedError, ApplyLockTimeoutError, ApplyRefusedError } from '../apply/errors.ts';
 import type { Command } from './commands/command.ts';
-import { exitCodes, UsageError, type CliIO } from './io.ts';
+import { type CliIO, exitCodes, UsageError } from './io.ts';
 import { withoutDatabaseSecrets } from './secrets.ts';
 
 interface CommandEntry {
@@ -58,7 +58,9 @@ const overview = () => `Usage: canon <command> [options]
 Canon compiles a registry of AI assets written as YAML into PostgreSQL.
 
 Commands:
-${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`).join('\n')}
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`)
+  .join('\n')}
 
 Run 'canon <command> --help' for a command's options.
 `;
@@ -72,7 +74,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
   const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!entry) {
-    io.stderr.write(`canon: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}. See 'canon --help'.\n`);
+    io.stderr.write(
+      `canon: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}. See 'canon --help'.\n`,
+    );
     return exitCodes.error;
   }
   try {
@@ -92,7 +96,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(`canon: invalid schema: ${e.message}\n`);
       return exitCodes.error;
     }
-    if (e instanceof DatabaseError || e instanceof DatabaseLockedError || e instanceof DestructiveChangeError || e instanceof ApplyRefusedError || e instanceof ApplyFailedError || e instanceof ApplyLockTimeoutError) {
+    if (
+      e instanceof DatabaseError ||
+      e instanceof DatabaseLockedError ||
+      e instanceof DestructiveChangeError ||
+      e instanceof ApplyRefusedError ||
+      e instanceof ApplyFailedError ||
+      e instanceof ApplyLockTimeoutError
+    ) {
       io.stderr.write(`canon ${name}: ${e.message}\n`);
       return exitCodes.error;
     }

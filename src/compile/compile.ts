@@ -1,13 +1,13 @@
 import type { QuerySqlToken } from 'slonik';
 import { sql } from '../db/sql.ts';
-import { id, integerLiteral, typeSql, type Fragment } from '../migrate/fragments.ts';
+import { type Fragment, id, integerLiteral, typeSql } from '../migrate/fragments.ts';
 import type { DesiredSchema } from '../migrate/model.ts';
-import { hasChanges, type AssetChange, type Plan } from '../plan/model.ts';
+import { type AssetChange, hasChanges, type Plan } from '../plan/model.ts';
 import { contentHash } from '../plan/normalize.ts';
 import { dependencyOrder, type KindShape, type RelationShape, type ShapeColumn } from '../plan/shape.ts';
 import type { AssetState } from '../plan/state.ts';
-import { uuidV5 } from '../resolve/uuid.ts';
 import type { Row } from '../resolve/graph.ts';
+import { uuidV5 } from '../resolve/uuid.ts';
 
 /** The advisory lock every apply takes, so two applies to one database run one after the other. */
 export const applyLockKey = 4_242_424_242;
@@ -34,7 +34,10 @@ export interface CompileOptions {
 
 const q = (fragment: Fragment) => sql.unsafe`${fragment}`;
 const recordset = (rows: Row[], columns: { column: string; type: ShapeColumn['type'] }[]) =>
-  sql.fragment`json_to_recordset(${sql.json(rows as never)}) AS x(${sql.join(columns.map((c) => sql.fragment`${id(c.column)} ${typeSql(c.type)}`), sql.fragment`, `)})`;
+  sql.fragment`json_to_recordset(${sql.json(rows as never)}) AS x(${sql.join(
+    columns.map((c) => sql.fragment`${id(c.column)} ${typeSql(c.type)}`),
+    sql.fragment`, `,
+  )})`;
 
 /** The apply's id, derived from the plan so `--format sql` shows exactly what apply runs. */
 export const applyIdOf = (plan: Plan) => uuidV5(`apply/${plan.planHash}`);
@@ -44,7 +47,11 @@ const withoutNulls = (row: Row) => Object.fromEntries(Object.entries(row).filter
 /** What entity_versions keeps of an asset: its content as the diff saw it (NULL columns left out, to keep it small). */
 const versionData = (state: AssetState) => ({
   columns: withoutNulls(state.columns),
-  relations: Object.fromEntries(Object.entries(state.relations).filter(([, e]) => Object.keys(e).length > 0).map(([t, e]) => [t, Object.values(e).map(withoutNulls)])),
+  relations: Object.fromEntries(
+    Object.entries(state.relations)
+      .filter(([, e]) => Object.keys(e).length > 0)
+      .map(([t, e]) => [t, Object.values(e).map(withoutNulls)]),
+  ),
 });
 
 /**
@@ -57,13 +64,20 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
   const out: CompiledStatement[] = [];
   const applyId = applyIdOf(plan);
   out.push(
-    { purpose: 'session limits', query: q(sql.fragment`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true), set_config('lock_timeout', ${String(options.lockTimeoutMs)}, true)`), rows: 0 },
+    {
+      purpose: 'session limits',
+      query: q(
+        sql.fragment`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true), set_config('lock_timeout', ${String(options.lockTimeoutMs)}, true)`,
+      ),
+      rows: 0,
+    },
     { purpose: 'check references at commit', query: q(sql.fragment`SET CONSTRAINTS ALL DEFERRED`), rows: 0 },
   );
   for (const statement of options.ddl) out.push({ purpose: 'schema', query: q(statement), rows: 0 });
   out.push({
     purpose: 'record the apply',
-    query: q(sql.fragment`INSERT INTO canon_applies (id, plan_hash, git_commit, creates, updates, deletes, schema_changes, canon_version, applied_by)
+    query:
+      q(sql.fragment`INSERT INTO canon_applies (id, plan_hash, git_commit, creates, updates, deletes, schema_changes, canon_version, applied_by)
       VALUES (${applyId}, ${plan.planHash}, ${plan.gitCommit}, ${integerLiteral(plan.summary.create)}, ${integerLiteral(plan.summary.update)}, ${integerLiteral(plan.summary.delete)}, ${integerLiteral(plan.schema.length)}, ${options.canonVersion}, current_user)
       ON CONFLICT (id) DO NOTHING`),
     rows: 1,
@@ -75,7 +89,8 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
     if (changes.length === 0) continue;
     const assets = changes.map(({ kind, id, tenant, uuid, source }) => ({ kind, id, tenant, uuid, source }));
     out.push({ ...upsertCore(shape, changes), assets });
-    for (const rel of shape.relations) out.push(...relationStatements(rel, changes, options.schema).map((s) => ({ ...s, assets })));
+    for (const rel of shape.relations)
+      out.push(...relationStatements(rel, changes, options.schema).map((s) => ({ ...s, assets })));
   }
   const deletes = plan.changes.filter((c) => c.action === 'delete');
   for (const shape of [...ordered].reverse()) {
@@ -84,33 +99,75 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
     const t = id(shape.table);
     const list = sql.array(ids, 'uuid');
     if (plan.deleteMode === 'hard') {
-      out.push({ purpose: `delete ${shape.table}`, query: q(sql.fragment`DELETE FROM ${t} WHERE id = ANY(${list})`), rows: ids.length });
-      out.push({ purpose: 'forget deleted rows', query: q(sql.fragment`DELETE FROM canon_managed_rows WHERE table_name = ${shape.table} AND row_id = ANY(${list})`), rows: ids.length });
+      out.push({
+        purpose: `delete ${shape.table}`,
+        query: q(sql.fragment`DELETE FROM ${t} WHERE id = ANY(${list})`),
+        rows: ids.length,
+      });
+      out.push({
+        purpose: 'forget deleted rows',
+        query: q(
+          sql.fragment`DELETE FROM canon_managed_rows WHERE table_name = ${shape.table} AND row_id = ANY(${list})`,
+        ),
+        rows: ids.length,
+      });
     } else {
-      out.push({ purpose: `soft-delete ${shape.table}`, query: q(sql.fragment`UPDATE ${t} SET deleted_at = now(), updated_at = now() WHERE id = ANY(${list}) AND deleted_at IS NULL`), rows: ids.length });
+      out.push({
+        purpose: `soft-delete ${shape.table}`,
+        query: q(
+          sql.fragment`UPDATE ${t} SET deleted_at = now(), updated_at = now() WHERE id = ANY(${list}) AND deleted_at IS NULL`,
+        ),
+        rows: ids.length,
+      });
     }
   }
   if (writes.length > 0) {
-    const managed = writes.map((c) => ({ table_name: c.table, row_id: c.uuid, kind: c.kind, asset_id: c.id, tenant: c.tenant, content_hash: contentHash(c.after), apply_id: applyId }));
+    const managed = writes.map((c) => ({
+      table_name: c.table,
+      row_id: c.uuid,
+      kind: c.kind,
+      asset_id: c.id,
+      tenant: c.tenant,
+      content_hash: contentHash(c.after),
+      apply_id: applyId,
+    }));
     out.push({
       purpose: 'record managed rows',
-      query: q(sql.fragment`INSERT INTO canon_managed_rows (table_name, row_id, kind, asset_id, tenant, content_hash, apply_id)
-        SELECT x.table_name, x.row_id, x.kind, x.asset_id, x.tenant, x.content_hash, x.apply_id FROM ${recordset(managed, [
-          { column: 'table_name', type: { name: 'text' } }, { column: 'row_id', type: { name: 'uuid' } }, { column: 'kind', type: { name: 'text' } },
-          { column: 'asset_id', type: { name: 'text' } }, { column: 'tenant', type: { name: 'text' } }, { column: 'content_hash', type: { name: 'text' } }, { column: 'apply_id', type: { name: 'uuid' } },
-        ])}
+      query:
+        q(sql.fragment`INSERT INTO canon_managed_rows (table_name, row_id, kind, asset_id, tenant, content_hash, apply_id)
+        SELECT x.table_name, x.row_id, x.kind, x.asset_id, x.tenant, x.content_hash, x.apply_id FROM ${recordset(
+          managed,
+          [
+            { column: 'table_name', type: { name: 'text' } },
+            { column: 'row_id', type: { name: 'uuid' } },
+            { column: 'kind', type: { name: 'text' } },
+            { column: 'asset_id', type: { name: 'text' } },
+            { column: 'tenant', type: { name: 'text' } },
+            { column: 'content_hash', type: { name: 'text' } },
+            { column: 'apply_id', type: { name: 'uuid' } },
+          ],
+        )}
         ON CONFLICT (table_name, row_id) DO UPDATE SET kind = EXCLUDED.kind, asset_id = EXCLUDED.asset_id, tenant = EXCLUDED.tenant,
           content_hash = EXCLUDED.content_hash, apply_id = EXCLUDED.apply_id, applied_at = now()
         WHERE canon_managed_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash`),
       rows: managed.length,
     });
-    const versions = writes.map((c) => ({ entity_type: c.kind, entity_id: c.uuid, version: c.version, data: versionData(c.after!), apply_id: applyId }));
+    const versions = writes.map((c) => ({
+      entity_type: c.kind,
+      entity_id: c.uuid,
+      version: c.version,
+      data: versionData(c.after!),
+      apply_id: applyId,
+    }));
     out.push({
       purpose: 'record versions',
       query: q(sql.fragment`INSERT INTO entity_versions (entity_type, entity_id, version, data, apply_id, created_by)
         SELECT x.entity_type, x.entity_id, x.version, x.data, x.apply_id, current_user FROM ${recordset(versions, [
-          { column: 'entity_type', type: { name: 'varchar', length: 50 } }, { column: 'entity_id', type: { name: 'uuid' } }, { column: 'version', type: { name: 'integer' } },
-          { column: 'data', type: { name: 'jsonb' } }, { column: 'apply_id', type: { name: 'uuid' } },
+          { column: 'entity_type', type: { name: 'varchar', length: 50 } },
+          { column: 'entity_id', type: { name: 'uuid' } },
+          { column: 'version', type: { name: 'integer' } },
+          { column: 'data', type: { name: 'jsonb' } },
+          { column: 'apply_id', type: { name: 'uuid' } },
         ])}
         ON CONFLICT (entity_id, version) DO NOTHING`),
       rows: versions.length,
@@ -118,7 +175,9 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
   }
   out.push({
     purpose: 'finish the apply record',
-    query: q(sql.fragment`UPDATE canon_applies SET finished_at = clock_timestamp(), duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int WHERE id = ${applyId}`),
+    query: q(
+      sql.fragment`UPDATE canon_applies SET finished_at = clock_timestamp(), duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int WHERE id = ${applyId}`,
+    ),
     rows: 1,
   });
   return out;
@@ -128,15 +187,31 @@ function upsertCore(shape: KindShape, changes: AssetChange[]): CompiledStatement
   const t = id(shape.table);
   const columns = shape.columns.filter((c) => c.column !== 'id');
   const rows = changes.map((c) => ({ id: c.uuid, version: c.version, ...c.after!.columns }));
-  const all = [{ column: 'id', type: { name: 'uuid' as const } }, { column: 'version', type: { name: 'integer' as const } }, ...columns];
-  const names = sql.join(columns.map((c) => id(c.column)), sql.fragment`, `);
-  const excluded = sql.join(columns.map((c) => sql.fragment`EXCLUDED.${id(c.column)}`), sql.fragment`, `);
-  const current = sql.join(columns.map((c) => sql.fragment`${t}.${id(c.column)}`), sql.fragment`, `);
+  const all = [
+    { column: 'id', type: { name: 'uuid' as const } },
+    { column: 'version', type: { name: 'integer' as const } },
+    ...columns,
+  ];
+  const names = sql.join(
+    columns.map((c) => id(c.column)),
+    sql.fragment`, `,
+  );
+  const excluded = sql.join(
+    columns.map((c) => sql.fragment`EXCLUDED.${id(c.column)}`),
+    sql.fragment`, `,
+  );
+  const current = sql.join(
+    columns.map((c) => sql.fragment`${t}.${id(c.column)}`),
+    sql.fragment`, `,
+  );
   return {
     purpose: `upsert ${shape.table}`,
     rows: rows.length,
     query: q(sql.fragment`INSERT INTO ${t} (id, version, ${names})
-      SELECT x.id, x.version, ${sql.join(columns.map((c) => sql.fragment`x.${id(c.column)}`), sql.fragment`, `)} FROM ${recordset(rows, all)}
+      SELECT x.id, x.version, ${sql.join(
+        columns.map((c) => sql.fragment`x.${id(c.column)}`),
+        sql.fragment`, `,
+      )} FROM ${recordset(rows, all)}
       ON CONFLICT (id) DO UPDATE SET (version, deleted_at, updated_at, ${names}) = (EXCLUDED.version, NULL, now(), ${excluded})
       WHERE (${t}.version, ${t}.deleted_at IS NULL, ${current}) IS DISTINCT FROM (EXCLUDED.version, true, ${excluded})`),
   };
@@ -150,34 +225,62 @@ function relationStatements(rel: RelationShape, changes: AssetChange[], schema: 
   for (const c of changes) {
     const before = c.before?.relations[rel.table] ?? {};
     const after = c.after!.relations[rel.table] ?? {};
-    for (const [key, row] of Object.entries(before)) if (!(key in after)) removed.push({ [rel.ownerColumn]: c.uuid, ...row });
+    for (const [key, row] of Object.entries(before))
+      if (!(key in after)) removed.push({ [rel.ownerColumn]: c.uuid, ...row });
     for (const [key, row] of Object.entries(after)) {
-      if (c.adopt || JSON.stringify(before[key]) !== JSON.stringify(row)) upserts.push({ [rel.ownerColumn]: c.uuid, ...row });
+      if (c.adopt || JSON.stringify(before[key]) !== JSON.stringify(row))
+        upserts.push({ [rel.ownerColumn]: c.uuid, ...row });
     }
   }
   const out: CompiledStatement[] = [];
   const keyColumns = rel.keyColumns.map((k) => rel.columns.find((c) => c.column === k)!);
   if (removed.length > 0) {
-    const match = sql.join(keyColumns.map((c) => sql.fragment`r.${id(c.column)} IS NOT DISTINCT FROM x.${id(c.column)}`), sql.fragment` AND `);
+    const match = sql.join(
+      keyColumns.map((c) => sql.fragment`r.${id(c.column)} IS NOT DISTINCT FROM x.${id(c.column)}`),
+      sql.fragment` AND `,
+    );
     out.push({
       purpose: `remove ${rel.table} entries`,
       rows: removed.length,
-      query: q(sql.fragment`DELETE FROM ${t} AS r USING ${recordset(removed, [owner, ...keyColumns])} WHERE r.${id(rel.ownerColumn)} = x.${id(rel.ownerColumn)} AND ${match}`),
+      query: q(
+        sql.fragment`DELETE FROM ${t} AS r USING ${recordset(removed, [owner, ...keyColumns])} WHERE r.${id(rel.ownerColumn)} = x.${id(rel.ownerColumn)} AND ${match}`,
+      ),
     });
   }
   if (upserts.length > 0) {
-    const entryKey = schema.constraints.find((c) => c.kind === 'unique' && c.table === rel.table && c.columns[0] === rel.ownerColumn)!;
+    const entryKey = schema.constraints.find(
+      (c) => c.kind === 'unique' && c.table === rel.table && c.columns[0] === rel.ownerColumn,
+    )!;
     const columns = [owner, ...rel.columns];
-    const names = sql.join(columns.map((c) => id(c.column)), sql.fragment`, `);
+    const names = sql.join(
+      columns.map((c) => id(c.column)),
+      sql.fragment`, `,
+    );
     const values = rel.columns.filter((c) => !rel.keyColumns.includes(c.column));
-    const onConflict = values.length === 0
-      ? sql.fragment`DO NOTHING`
-      : sql.fragment`DO UPDATE SET (updated_at, ${sql.join(values.map((c) => id(c.column)), sql.fragment`, `)}) = (now(), ${sql.join(values.map((c) => sql.fragment`EXCLUDED.${id(c.column)}`), sql.fragment`, `)})
-          WHERE (${sql.join(values.map((c) => sql.fragment`${t}.${id(c.column)}`), sql.fragment`, `)}) IS DISTINCT FROM (${sql.join(values.map((c) => sql.fragment`EXCLUDED.${id(c.column)}`), sql.fragment`, `)})`;
+    const onConflict =
+      values.length === 0
+        ? sql.fragment`DO NOTHING`
+        : sql.fragment`DO UPDATE SET (updated_at, ${sql.join(
+            values.map((c) => id(c.column)),
+            sql.fragment`, `,
+          )}) = (now(), ${sql.join(
+            values.map((c) => sql.fragment`EXCLUDED.${id(c.column)}`),
+            sql.fragment`, `,
+          )})
+          WHERE (${sql.join(
+            values.map((c) => sql.fragment`${t}.${id(c.column)}`),
+            sql.fragment`, `,
+          )}) IS DISTINCT FROM (${sql.join(
+            values.map((c) => sql.fragment`EXCLUDED.${id(c.column)}`),
+            sql.fragment`, `,
+          )})`;
     out.push({
       purpose: `upsert ${rel.table} entries`,
       rows: upserts.length,
-      query: q(sql.fragment`INSERT INTO ${t} (${names}) SELECT ${sql.join(columns.map((c) => sql.fragment`x.${id(c.column)}`), sql.fragment`, `)} FROM ${recordset(upserts, columns)}
+      query: q(sql.fragment`INSERT INTO ${t} (${names}) SELECT ${sql.join(
+        columns.map((c) => sql.fragment`x.${id(c.column)}`),
+        sql.fragment`, `,
+      )} FROM ${recordset(upserts, columns)}
         ON CONFLICT ON CONSTRAINT ${id(entryKey.name)} ${onConflict}`),
     });
   }

@@ -1,14 +1,14 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { codes, type DiagnosticCode } from '../diagnostics/codes.ts';
-import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { type Diagnostic, error } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/suggest.ts';
+import { type ChunkSettings, defaultChunkSettings } from '../embed/chunk.ts';
 import { isMapping, locate, type SourceDocument } from '../load/document.ts';
 import { configFileName, displayPath } from '../load/load.ts';
-import { defaultLimits, parseRegistryFile, type ParseLimits } from '../load/parse.ts';
+import { defaultLimits, type ParseLimits, parseRegistryFile } from '../load/parse.ts';
 import { readSourceFile } from '../load/read.ts';
 import { defaultTenancy, type TenancyOptions } from '../policies/model.ts';
-import { defaultChunkSettings, type ChunkSettings } from '../embed/chunk.ts';
 
 export { configFileName };
 
@@ -32,17 +32,22 @@ export interface CanonConfig {
 
 export const defaultConfig: CanonConfig = {
   embeddings: {
-    enabled: true, dimensions: 1536, model: 'text-embedding-3-small',
-    provider: 'openai', baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY',
+    enabled: true,
+    dimensions: 1536,
+    model: 'text-embedding-3-small',
+    provider: 'openai',
+    baseUrl: 'https://api.openai.com/v1',
+    apiKeyEnv: 'OPENAI_API_KEY',
   },
   chunking: defaultChunkSettings,
   tenancy: defaultTenancy,
 };
 
-
 /** The settings of the registry in `dir`, read with the same limits as its asset files. */
 export function loadConfig(
-  dir: string, root = process.cwd(), limits: ParseLimits = defaultLimits,
+  dir: string,
+  root = process.cwd(),
+  limits: ParseLimits = defaultLimits,
 ): { config: CanonConfig; diagnostics: Diagnostic[] } {
   const path = join(dir, configFileName);
   if (!isPresent(path)) return { config: defaultConfig, diagnostics: [] };
@@ -68,7 +73,12 @@ export function loadConfig(
       checkKeys(doc, ['tenancy'], tenancy, ['mode', 'setting', 'claim', 'app_role'], problem);
       if (tenancy.mode !== undefined) {
         if (tenancy.mode === 'session' || tenancy.mode === 'supabase') config.tenancy.mode = tenancy.mode;
-        else problem(['tenancy', 'mode'], "tenancy.mode must be 'session' (a setting holds the tenant) or 'supabase' (the JWT's claims do)", codes.valueNotAllowed);
+        else
+          problem(
+            ['tenancy', 'mode'],
+            "tenancy.mode must be 'session' (a setting holds the tenant) or 'supabase' (the JWT's claims do)",
+            codes.valueNotAllowed,
+          );
       }
       const name = (key: 'setting' | 'claim' | 'app_role', pattern: RegExp, hint: string) => {
         const v = tenancy[key];
@@ -77,14 +87,23 @@ export function loadConfig(
         problem(['tenancy', key], `tenancy.${key} must be ${hint}`, codes.badFormat);
         return undefined;
       };
-      config.tenancy.setting = name('setting', /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/, 'a custom setting name with a dot, such as app.current_tenant_id') ?? config.tenancy.setting;
-      config.tenancy.claim = name('claim', /^[A-Za-z_][A-Za-z0-9_]*$/, 'a claim name such as tenant_id') ?? config.tenancy.claim;
-      config.tenancy.appRole = name('app_role', /^[a-z_][a-z0-9_]*$/, 'a role name such as canon_app (or authenticated on Supabase)') ?? config.tenancy.appRole;
+      config.tenancy.setting =
+        name(
+          'setting',
+          /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/,
+          'a custom setting name with a dot, such as app.current_tenant_id',
+        ) ?? config.tenancy.setting;
+      config.tenancy.claim =
+        name('claim', /^[A-Za-z_][A-Za-z0-9_]*$/, 'a claim name such as tenant_id') ?? config.tenancy.claim;
+      config.tenancy.appRole =
+        name('app_role', /^[a-z_][a-z0-9_]*$/, 'a role name such as canon_app (or authenticated on Supabase)') ??
+        config.tenancy.appRole;
     }
   }
   const embeddings = doc.value.embeddings;
   if (embeddings !== undefined) {
-    if (!isMapping(embeddings)) problem(['embeddings'], 'embeddings must be a mapping with enabled, dimensions and model');
+    if (!isMapping(embeddings))
+      problem(['embeddings'], 'embeddings must be a mapping with enabled, dimensions and model');
     else {
       const keys = ['enabled', 'dimensions', 'model', 'provider', 'base_url', 'api_key_env'];
       checkKeys(doc, ['embeddings'], embeddings, keys, problem);
@@ -94,8 +113,14 @@ export function loadConfig(
       }
       if (embeddings.dimensions !== undefined) {
         const d = embeddings.dimensions;
-        if (Number.isInteger(d) && (d as number) >= 1 && (d as number) <= 16000) config.embeddings.dimensions = d as number;
-        else problem(['embeddings', 'dimensions'], 'embeddings.dimensions must be a whole number from 1 to 16000 (pgvector’s limit)', codes.outOfRange);
+        if (Number.isInteger(d) && (d as number) >= 1 && (d as number) <= 16000)
+          config.embeddings.dimensions = d as number;
+        else
+          problem(
+            ['embeddings', 'dimensions'],
+            'embeddings.dimensions must be a whole number from 1 to 16000 (pgvector’s limit)',
+            codes.outOfRange,
+          );
       }
       if (embeddings.model !== undefined) {
         if (typeof embeddings.model === 'string' && embeddings.model !== '') config.embeddings.model = embeddings.model;
@@ -112,9 +137,20 @@ export function loadConfig(
   return { config, diagnostics };
 }
 
-function checkKeys(_doc: SourceDocument, at: string[], value: Record<string, unknown>, allowed: string[], problem: (path: (string | number)[], message: string, code?: DiagnosticCode) => void) {
+function checkKeys(
+  _doc: SourceDocument,
+  at: string[],
+  value: Record<string, unknown>,
+  allowed: string[],
+  problem: (path: (string | number)[], message: string, code?: DiagnosticCode) => void,
+) {
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) problem([...at, key], `unknown setting '${key}' in ${configFileName}.${didYouMean(key, allowed) || ` Known: ${allowed.join(', ')}.`}`, codes.unknownField);
+    if (!allowed.includes(key))
+      problem(
+        [...at, key],
+        `unknown setting '${key}' in ${configFileName}.${didYouMean(key, allowed) || ` Known: ${allowed.join(', ')}.`}`,
+        codes.unknownField,
+      );
   }
 }
 
@@ -143,7 +179,11 @@ function readProviderSettings(raw: Record<string, unknown>, into: EmbeddingSetti
   }
   if (raw.base_url !== undefined) {
     let url: URL | undefined;
-    try { url = typeof raw.base_url === 'string' ? new URL(raw.base_url) : undefined; } catch { /* reported below */ }
+    try {
+      url = typeof raw.base_url === 'string' ? new URL(raw.base_url) : undefined;
+    } catch {
+      /* reported below */
+    }
     if (url && (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password) {
       into.baseUrl = raw.base_url as string;
     } else {
@@ -168,7 +208,11 @@ function readChunking(doc: SourceDocument, raw: Record<string, unknown>, into: C
   if (raw.max_tokens !== undefined) {
     if (whole(raw.max_tokens) && raw.max_tokens >= 16 && raw.max_tokens <= 8192) into.maxTokens = raw.max_tokens;
     else {
-      problem(['chunking', 'max_tokens'], 'chunking.max_tokens must be a whole number from 16 to 8192', codes.outOfRange);
+      problem(
+        ['chunking', 'max_tokens'],
+        'chunking.max_tokens must be a whole number from 16 to 8192',
+        codes.outOfRange,
+      );
     }
   }
   // An overlap left at its default follows a smaller budget down rather than failing.

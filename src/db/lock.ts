@@ -30,20 +30,32 @@ export function lockDataDirectory(dataDir: string, purpose: string): () => void 
       return () => {
         if (released) return;
         released = true;
-        try { unlinkSync(lockFile); } catch { /* already gone */ }
+        try {
+          unlinkSync(lockFile);
+        } catch {
+          /* already gone */
+        }
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       let holder: { pid?: number; purpose?: string; since?: string } = {};
-      try { holder = JSON.parse(readFileSync(lockFile, 'utf8')); } catch { /* half-written: treat as stale */ }
+      try {
+        holder = JSON.parse(readFileSync(lockFile, 'utf8'));
+      } catch {
+        /* half-written: treat as stale */
+      }
       if (holder.pid !== undefined && isAlive(holder.pid)) {
         throw new DatabaseLockedError(
-          `the embedded database ${dataDir} is in use by process ${holder.pid} `
-            + `(${holder.purpose ?? 'canon'}, since ${holder.since ?? '?'}); `
-            + 'wait for it to finish, or use --database memory: for a throwaway database',
+          `the embedded database ${dataDir} is in use by process ${holder.pid} ` +
+            `(${holder.purpose ?? 'canon'}, since ${holder.since ?? '?'}); ` +
+            'wait for it to finish, or use --database memory: for a throwaway database',
         );
       }
-      try { unlinkSync(lockFile); } catch { /* raced with another taker */ }
+      try {
+        unlinkSync(lockFile);
+      } catch {
+        /* raced with another taker */
+      }
     }
   }
   throw new DatabaseLockedError(`could not lock ${lockFile}; another canon process is starting at the same time`);

@@ -1,12 +1,12 @@
+import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { createPool, type DatabasePool } from 'slonik';
-import { join, resolve } from 'node:path';
 import { DatabaseError, describeConnectionError } from './errors.ts';
 import { lockDataDirectory } from './lock.ts';
+import { createServerDriverFactory, type ServerSession } from './pg-driver.ts';
 import { createPgliteDriverFactory } from './pglite-driver.ts';
 import { connectionSecrets, hideSecrets, redactDatabaseUrl, redactUnknownSpec, unusableUrlReason } from './redact.ts';
-import { createServerDriverFactory, type ServerSession } from './pg-driver.ts';
 import { sql } from './sql.ts';
 
 export type Backend = 'pglite' | 'postgres';
@@ -24,9 +24,7 @@ export interface Database {
 
 export const defaultDataDirectory = join('.canon', 'db');
 
-export type DatabaseSpec =
-  | { backend: 'pglite'; dataDir: string | null }
-  | { backend: 'postgres'; url: string };
+export type DatabaseSpec = { backend: 'pglite'; dataDir: string | null } | { backend: 'postgres'; url: string };
 
 /** `--database` (or DATABASE_URL) → what to open. No spec: the embedded database under .canon/. */
 export function parseDatabaseSpec(option: string | undefined, env: NodeJS.ProcessEnv = process.env): DatabaseSpec {
@@ -42,8 +40,10 @@ export function parseDatabaseSpec(option: string | undefined, env: NodeJS.Proces
     const unusable = unusableUrlReason(spec);
     // Not quoted: the part that does not parse may well be the password.
     if (unusable) {
-      throw new DatabaseError(`${unusable}; it is not shown, as it may hold a password. Percent-encode @ : / ? # % `
-        + 'in the user name and password (%40 %3A %2F %3F %23 %25)');
+      throw new DatabaseError(
+        `${unusable}; it is not shown, as it may hold a password. Percent-encode @ : / ? # % ` +
+          'in the user name and password (%40 %3A %2F %3F %23 %25)',
+      );
     }
     return { backend: 'postgres', url: spec };
   }
@@ -95,9 +95,8 @@ export async function openDatabase(spec: DatabaseSpec, options: OpenOptions = {}
 
 async function openEmbedded(dataDir: string | null, options: OpenOptions): Promise<Database> {
   const label = dataDir === null ? 'memory:' : dataDir;
-  const unlock = dataDir === null || options.pglite
-    ? () => {}
-    : lockDataDirectory(resolve(dataDir), options.purpose ?? 'canon');
+  const unlock =
+    dataDir === null || options.pglite ? () => {} : lockDataDirectory(resolve(dataDir), options.purpose ?? 'canon');
   let db: PGlite;
   try {
     db = options.pglite ?? (await PGlite.create(dataDir ?? undefined, { extensions: { vector } }));

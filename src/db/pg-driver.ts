@@ -1,6 +1,6 @@
+import { Readable } from 'node:stream';
 import { createDriverFactory, type DriverFactory, type DriverTypeParser } from '@slonik/driver';
 import pg from 'pg';
-import { Readable } from 'node:stream';
 import { ConnectionLostError, DatabaseError } from './errors.ts';
 
 /** How Canon talks to a PostgreSQL server, beyond what the URL says. */
@@ -18,8 +18,16 @@ export interface ServerSession {
 
 /** Connection-level failures, in pg's words: the socket or the session is gone, not the statement. */
 const lostCodes = new Set([
-  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', // the socket
-  '57P01', '57P02', '57P03', '25P03', '57P05', // the server ended the session (shutdown, idle timeouts)
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH', // the socket
+  '57P01',
+  '57P02',
+  '57P03',
+  '25P03',
+  '57P05', // the server ended the session (shutdown, idle timeouts)
 ]);
 
 function asLost(error: Error & { code?: string }): Error {
@@ -32,7 +40,11 @@ function asLost(error: Error & { code?: string }): Error {
 
 /** TLS per sslmode: slonik's values (disable, no-verify, require), and verify-ca/verify-full as require. */
 const tlsBySslmode: Record<string, pg.ClientConfig['ssl']> = {
-  disable: false, 'no-verify': { rejectUnauthorized: false }, require: true, 'verify-ca': true, 'verify-full': true,
+  disable: false,
+  'no-verify': { rejectUnauthorized: false },
+  require: true,
+  'verify-ca': true,
+  'verify-full': true,
 };
 
 /** The URL's parts as slonik's own driver reads them (same parameters). */
@@ -65,8 +77,8 @@ function clientConfig(url: string): pg.ClientConfig {
 export function createServerDriverFactory(url: string, session: ServerSession): DriverFactory {
   const keepAliveSeconds = Math.max(1, Math.round(session.keepAliveIdleMs / 1000));
   const base = clientConfig(url);
-  const serverKeepAlive = `-c tcp_keepalives_idle=${keepAliveSeconds} -c tcp_keepalives_interval=10`
-    + ' -c tcp_keepalives_count=3';
+  const serverKeepAlive =
+    `-c tcp_keepalives_idle=${keepAliveSeconds} -c tcp_keepalives_interval=10` + ' -c tcp_keepalives_count=3';
   const config: pg.ClientConfig = {
     ...base,
     options: [base.options, serverKeepAlive].filter(Boolean).join(' '),
@@ -89,7 +101,9 @@ export function createServerDriverFactory(url: string, session: ServerSession): 
           return lost;
         };
         // After a deliberate drop the query itself reports it; pg's own "terminated" event would race it.
-        client.on('error', (error) => { if (!lost) clientEventEmitter.emit('error', asLost(error)); });
+        client.on('error', (error) => {
+          if (!lost) clientEventEmitter.emit('error', asLost(error));
+        });
         client.on('notice', (notice) => {
           if (notice.message) clientEventEmitter.emit('notice', { message: notice.message });
         });
@@ -160,14 +174,19 @@ async function endPromptly(client: pg.Client): Promise<void> {
 /** Slonik's type parsers (int8 → number, timestamps …) by oid, exactly as the PGlite driver installs them. */
 async function typeOverrides(config: pg.ClientConfig, parsers: readonly DriverTypeParser[], queryTimeoutMs: number) {
   const client = new pg.Client(config);
-  await client.connect().catch((error: Error) => { throw asLost(error); });
+  await client.connect().catch((error: Error) => {
+    throw asLost(error);
+  });
   // Silent past the limit: destroying the socket fails the query, and end() returns at once.
   const silence = setTimeout(() => client.connection.stream.destroy(), queryTimeoutMs);
   let rows: { oid: number; typname: string }[];
   try {
     const names = parsers.map((p) => p.name);
-    ({ rows } = await client.query('SELECT oid, typname FROM pg_type WHERE typname = ANY($1::text[])', [names])
-      .catch((error: Error) => { throw asLost(error); }));
+    ({ rows } = await client
+      .query('SELECT oid, typname FROM pg_type WHERE typname = ANY($1::text[])', [names])
+      .catch((error: Error) => {
+        throw asLost(error);
+      }));
   } finally {
     clearTimeout(silence);
     await endPromptly(client);

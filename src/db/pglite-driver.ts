@@ -1,8 +1,8 @@
+import { Readable } from 'node:stream';
 import type { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { createDriverFactory, type DriverFactory, type DriverTypeParser } from '@slonik/driver';
 import pg from 'pg';
-import { Readable } from 'node:stream';
 
 /**
  * A slonik driver that runs node-postgres in-process on a PGlite instance (PGlite's own
@@ -17,7 +17,10 @@ export function createPgliteDriverFactory(db: PGlite): DriverFactory {
       createPoolClient: async ({ clientEventEmitter }) => {
         const client = new pg.Client({ ...(config as object), types: { getTypeParser } } as pg.ClientConfig);
         client.on('error', (error) => clientEventEmitter.emit('error', error));
-        client.on('notice', (notice) => notice.message && clientEventEmitter.emit('notice', { message: notice.message }));
+        client.on(
+          'notice',
+          (notice) => notice.message && clientEventEmitter.emit('notice', { message: notice.message }),
+        );
         return {
           connect: async () => {
             await client.connect();
@@ -57,7 +60,10 @@ export function createPgliteDriverFactory(db: PGlite): DriverFactory {
 async function typeOverrides(config: unknown, parsers: readonly DriverTypeParser[]) {
   const client = new pg.Client(config as pg.ClientConfig);
   await client.connect();
-  const { rows } = await client.query<{ oid: number; typname: string }>('SELECT oid, typname FROM pg_type WHERE typname = ANY($1::text[])', [parsers.map((p) => p.name)]);
+  const { rows } = await client.query<{ oid: number; typname: string }>(
+    'SELECT oid, typname FROM pg_type WHERE typname = ANY($1::text[])',
+    [parsers.map((p) => p.name)],
+  );
   await client.end();
   const byOid = new Map<number, (value: string) => unknown>();
   for (const parser of parsers) {

@@ -8,17 +8,54 @@
 
 /** libpq connection parameters whose value may be shown. */
 const shownParameters = new Set([
-  'host', 'hostaddr', 'port', 'dbname', 'user', 'connect_timeout', 'client_encoding', 'application_name',
-  'fallback_application_name', 'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count',
-  'tcp_user_timeout', 'replication', 'gssencmode', 'sslmode', 'requiressl', 'sslnegotiation', 'sslcompression',
-  'sslcertmode', 'sslsni', 'ssl_min_protocol_version', 'ssl_max_protocol_version', 'target_session_attrs',
-  'load_balance_hosts', 'channel_binding', 'require_auth', 'schema',
+  'host',
+  'hostaddr',
+  'port',
+  'dbname',
+  'user',
+  'connect_timeout',
+  'client_encoding',
+  'application_name',
+  'fallback_application_name',
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'tcp_user_timeout',
+  'replication',
+  'gssencmode',
+  'sslmode',
+  'requiressl',
+  'sslnegotiation',
+  'sslcompression',
+  'sslcertmode',
+  'sslsni',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
+  'target_session_attrs',
+  'load_balance_hosts',
+  'channel_binding',
+  'require_auth',
+  'schema',
 ]);
 
 /** libpq connection parameters that are (or point at) secrets: named, with their value hidden. */
 const hiddenParameters = new Set([
-  'password', 'passfile', 'sslpassword', 'sslkey', 'sslcert', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslkeylogfile',
-  'options', 'service', 'krbsrvname', 'gsslib', 'gssdelegation', 'requirepeer',
+  'password',
+  'passfile',
+  'sslpassword',
+  'sslkey',
+  'sslcert',
+  'sslrootcert',
+  'sslcrl',
+  'sslcrldir',
+  'sslkeylogfile',
+  'options',
+  'service',
+  'krbsrvname',
+  'gsslib',
+  'gssdelegation',
+  'requirepeer',
 ]);
 
 const hidden = '***';
@@ -36,11 +73,15 @@ function parse(url: string): URL | undefined {
 /** The query's `name=value` pieces as written (so a value is shown exactly as the user typed it). */
 function queryPieces(search: string): { name: string; raw: string; rawValue: string }[] {
   if (search.length <= 1) return [];
-  return search.slice(1).split('&').filter((p) => p !== '').map((raw) => {
-    const equals = raw.indexOf('=');
-    const name = decodeQuery(equals < 0 ? raw : raw.slice(0, equals));
-    return { name, raw, rawValue: equals < 0 ? '' : raw.slice(equals + 1) };
-  });
+  return search
+    .slice(1)
+    .split('&')
+    .filter((p) => p !== '')
+    .map((raw) => {
+      const equals = raw.indexOf('=');
+      const name = decodeQuery(equals < 0 ? raw : raw.slice(0, equals));
+      return { name, raw, rawValue: equals < 0 ? '' : raw.slice(equals + 1) };
+    });
 }
 
 function decode(text: string): string {
@@ -71,7 +112,8 @@ export function redactDatabaseUrl(spec: string): string {
   const password = url.password !== '' ? `:${hidden}` : '';
   const user = url.username !== '' || password !== '' ? `${url.username}${password}@` : '';
   const query = queryPieces(url.search).flatMap((p) =>
-    shownParameters.has(p.name) ? [p.raw] : hiddenParameters.has(p.name) ? [`${p.name}=${hidden}`] : []);
+    shownParameters.has(p.name) ? [p.raw] : hiddenParameters.has(p.name) ? [`${p.name}=${hidden}`] : [],
+  );
   // `postgres://` URLs have an authority even when the host is empty (a Unix socket in ?host=).
   const authority = url.href.startsWith(`${url.protocol}//`) ? `//${user}${url.host}` : '';
   return `${url.protocol}${authority}${url.pathname}${query.length > 0 ? `?${query.join('&')}` : ''}`;

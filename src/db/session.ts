@@ -16,18 +16,25 @@ export async function setSessionLimits(db: CommonQueryMethods, limits: SessionLi
 }
 
 const holder = z.object({
-  relname: z.string(), pid: z.number(), application_name: z.string().nullable(), usename: z.string().nullable(),
+  relname: z.string(),
+  pid: z.number(),
+  application_name: z.string().nullable(),
+  usename: z.string().nullable(),
 });
 
 /** Who holds an ACCESS EXCLUSIVE lock on a table of Canon's schema (the lock that stops reads), for a message. */
 export async function exclusiveLockHolder(db: CommonQueryMethods): Promise<string | undefined> {
-  const who = await db.maybeOne(sql.type(holder)`
+  const who = await db
+    .maybeOne(sql.type(holder)`
     SELECT c.relname, a.pid, a.application_name, a.usename
     FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_stat_activity a ON a.pid = l.pid
     WHERE l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
       AND c.relnamespace = to_regnamespace(current_schema())
-    ORDER BY c.relname LIMIT 1`).catch(() => null);
+    ORDER BY c.relname LIMIT 1`)
+    .catch(() => null);
   if (!who) return undefined;
-  return `table ${who.relname} is locked by process ${who.pid} (${who.application_name || 'unknown application'}, `
-    + `user ${who.usename ?? '?'})`;
+  return (
+    `table ${who.relname} is locked by process ${who.pid} (${who.application_name || 'unknown application'}, ` +
+    `user ${who.usename ?? '?'})`
+  );
 }

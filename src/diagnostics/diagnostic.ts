@@ -20,12 +20,19 @@ export function diagnostic(severity: Severity, code: DiagnosticCode, at: SourceP
   return { severity, code, file: at.file, line: at.line, column: at.column, message };
 }
 
-export const error = (code: DiagnosticCode, at: SourcePosition, message: string) => diagnostic('error', code, at, message);
-export const warning = (code: DiagnosticCode, at: SourcePosition, message: string) => diagnostic('warning', code, at, message);
+export const error = (code: DiagnosticCode, at: SourcePosition, message: string) =>
+  diagnostic('error', code, at, message);
+export const warning = (code: DiagnosticCode, at: SourcePosition, message: string) =>
+  diagnostic('warning', code, at, message);
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   if (a.file !== b.file) return a.file < b.file ? -1 : 1;
-  return a.line - b.line || a.column - b.column || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+  return (
+    a.line - b.line ||
+    a.column - b.column ||
+    (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) ||
+    (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
+  );
 }
 
 /** Sorted by file and position, with exact repeats removed (two stages may notice the same thing). */

@@ -1,4 +1,4 @@
-import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { type Diagnostic, error } from '../diagnostics/diagnostic.ts';
 import { locate } from '../load/document.ts';
 import type { KindedDocument } from '../validate/validate.ts';
 import { readSourceText } from './source.ts';

@@ -1,14 +1,19 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chunkDocument, chunkerVersion, type Chunk, type ChunkSettings } from './chunk.ts';
+import { type Chunk, type ChunkSettings, chunkDocument, chunkerVersion } from './chunk.ts';
 import type { DocumentFormat } from './formats.ts';
 
 /**
  * Chunks of a text, from the CLI's cache when this exact text was chunked before with these settings
  * by this chunker: a plan of an unchanged registry then never builds the tokenizer (about a second).
  */
-export function cachedChunks(cacheDir: string | undefined, text: string, format: DocumentFormat, settings: ChunkSettings): Chunk[] {
+export function cachedChunks(
+  cacheDir: string | undefined,
+  text: string,
+  format: DocumentFormat,
+  settings: ChunkSettings,
+): Chunk[] {
   if (!cacheDir) return chunkDocument(text, format, settings);
   const key = createHash('sha256')
     .update(`${chunkerVersion}\n${format}\n${settings.maxTokens}/${settings.overlap}\n`)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sectionsOf, type Block, type DocumentFormat } from './formats.ts';
+import { type Block, type DocumentFormat, sectionsOf } from './formats.ts';
 import { countTokens } from './tokenizer.ts';
 
 /**

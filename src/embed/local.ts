@@ -1,5 +1,5 @@
 import type { EmbeddingSettings } from '../config/config.ts';
-import { ProviderError, type EmbeddingProvider } from './provider.ts';
+import { type EmbeddingProvider, ProviderError } from './provider.ts';
 import { ProviderSetupError } from './providers.ts';
 
 /** The Universal Sentence Encoder lite makes vectors of this size, whatever the settings say. */

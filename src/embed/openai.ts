@@ -1,4 +1,4 @@
-import { parseRetryAfter, ProviderError, type EmbeddingProvider } from './provider.ts';
+import { type EmbeddingProvider, ProviderError, parseRetryAfter } from './provider.ts';
 
 export interface OpenAiOptions {
   baseUrl: string;

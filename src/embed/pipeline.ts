@@ -8,7 +8,7 @@ import type { SchemaOptions } from '../migrate/model.ts';
 import type { Plan } from '../plan/model.ts';
 import type { RegistryGraph } from '../resolve/graph.ts';
 import { compileChunks } from './compile.ts';
-import { planChunks, type ChunkPlan } from './plan.ts';
+import { type ChunkPlan, planChunks } from './plan.ts';
 import { summarizeChunks } from './summary.ts';
 
 /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { sql } from '../db/sql.ts';
 import type { KindCatalog, KindModel } from '../kinds/model.ts';
 import type { TenancyOptions } from '../policies/model.ts';
-import { ProviderError, type EmbeddingProvider } from './provider.ts';
+import { type EmbeddingProvider, ProviderError } from './provider.ts';
 
 export interface SearchOptions {
   query: string;

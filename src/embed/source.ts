@@ -1,9 +1,9 @@
-import { openSync, closeSync, fstatSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, sep } from 'node:path';
 import { codes, type DiagnosticCode } from '../diagnostics/codes.ts';
 import type { ChunksModel } from '../kinds/model.ts';
 import { firstInvalidUtf8 } from '../load/utf8.ts';
-import { FormatError, sectionsOf, type DocumentFormat } from './formats.ts';
+import { type DocumentFormat, FormatError, sectionsOf } from './formats.ts';
 
 /** A knowledge file over this size is refused: chunk it into several sources. */
 export const maxSourceFileBytes = 16 * 1024 * 1024;

@@ -14,7 +14,8 @@ let encoder: Tiktoken | undefined;
 function encoderOf(): Tiktoken {
   if (!encoder) {
     const ranks = createRequire(import.meta.url)('js-tiktoken/ranks/cl100k_base') as
-      TiktokenBPE | { default: TiktokenBPE };
+      | TiktokenBPE
+      | { default: TiktokenBPE };
     encoder = new Tiktoken('default' in ranks ? ranks.default : ranks);
   }
   return encoder;

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DatabasePool } from 'slonik';
 import { embeddingInput } from './chunk.ts';
-import { ProviderError, type EmbeddingProvider } from './provider.ts';
-import { claimBatch, completeJobs, nextClaimableIn, releaseJobs, retryOrFail, type LeasedJob } from './queue.ts';
+import { type EmbeddingProvider, ProviderError } from './provider.ts';
+import { claimBatch, completeJobs, type LeasedJob, nextClaimableIn, releaseJobs, retryOrFail } from './queue.ts';
 
 export interface WorkerOptions {
   provider: EmbeddingProvider;

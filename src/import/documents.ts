@@ -42,8 +42,14 @@ export function importDocuments(catalog: KindCatalog, source: ImportSource, filt
       const uuid = String(row.id);
       const label = source.labels.get(uuid)!;
       const skip = (reason: string) => result.skipped.push({ kind: model.kind, id: label.id, reason });
-      if (row.deleted_at !== null && row.deleted_at !== undefined) { skip('soft-deleted (deleted_at is set)'); continue; }
-      if (!filter.all && source.managed.has(uuid)) { skip('already managed by Canon (use --all)'); continue; }
+      if (row.deleted_at !== null && row.deleted_at !== undefined) {
+        skip('soft-deleted (deleted_at is set)');
+        continue;
+      }
+      if (!filter.all && source.managed.has(uuid)) {
+        skip('already managed by Canon (use --all)');
+        continue;
+      }
       if (filter.tenants && !filter.tenants.includes(label.tenant ?? 'platform')) continue;
       const value = documentOf(model, row, source, result, label.id);
       const folder = label.tenant === null ? 'platform' : `tenants/${label.tenant}`;
@@ -66,13 +72,18 @@ function documentOf(model: KindModel, row: Row, source: ImportSource, result: Im
   };
   for (const property of model.properties) {
     if (property === 'kind' || property === 'id') continue;
-    if (property === 'uuid') { doc.uuid = String(row.id); continue; }
+    if (property === 'uuid') {
+      doc.uuid = String(row.id);
+      continue;
+    }
     const column = model.columns.find((c) => c.property === property);
     const ref = model.references.find((r) => r.property === property);
     const relation = model.relations.find((r) => r.property === property);
     if (column) setValue(doc, property, columnValue(column, row[column.column]), column.default);
     else if (ref && ref.many) {
-      const ids = Array.isArray(row[ref.column]) ? (row[ref.column] as unknown[]).map((u) => reference(u, property)) : [];
+      const ids = Array.isArray(row[ref.column])
+        ? (row[ref.column] as unknown[]).map((u) => reference(u, property))
+        : [];
       const present = ids.filter((i): i is string => i !== null);
       if (present.length > 0) doc[property] = present;
     } else if (ref) {
@@ -95,7 +106,8 @@ function relationItems(relation: RelationModel, rows: Row[], reference: (uuid: u
       const target = reference(row[ref.column]);
       if (target !== null) item[ref.property] = target;
     }
-    for (const column of relation.columns) setValue(item, column.property, columnValue(column, row[column.column]), column.default);
+    for (const column of relation.columns)
+      setValue(item, column.property, columnValue(column, row[column.column]), column.default);
     return item;
   });
   const keyOf = (item: Record<string, unknown>) => stableJson(relation.key.map((k) => item[k] ?? null));
@@ -109,7 +121,12 @@ function relationItems(relation: RelationModel, rows: Row[], reference: (uuid: u
 /** A column's value as authored: text exactly as stored, everything else in the plan's canonical form. */
 function columnValue(column: ColumnModel, value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'string' && (column.type.name === 'text' || column.type.name === 'varchar') && !column.type.array) return value;
+  if (
+    typeof value === 'string' &&
+    (column.type.name === 'text' || column.type.name === 'varchar') &&
+    !column.type.array
+  )
+    return value;
   return normalizeValue(value, column.type);
 }
 

@@ -1,7 +1,7 @@
 import type { Database } from '../db/open.ts';
 import { sql } from '../db/sql.ts';
 import type { KindCatalog } from '../kinds/model.ts';
-import { importDocuments, type ImportFilter, type ImportResult } from './documents.ts';
+import { type ImportFilter, type ImportResult, importDocuments } from './documents.ts';
 import { readImportSource } from './read.ts';
 import { writeImport } from './write.ts';
 
@@ -13,7 +13,12 @@ export interface ImportOutcome extends ImportResult {
  * `canon import`: the database's asset rows → YAML under `out`. Reads in one READ ONLY transaction,
  * so it sees one consistent snapshot and can never write the database it reads.
  */
-export async function importRegistry(db: Database, catalog: KindCatalog, out: string, filter: ImportFilter): Promise<ImportOutcome> {
+export async function importRegistry(
+  db: Database,
+  catalog: KindCatalog,
+  out: string,
+  filter: ImportFilter,
+): Promise<ImportOutcome> {
   const source = await db.pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`SET TRANSACTION READ ONLY`);
     return readImportSource(tx, catalog);

@@ -47,7 +47,10 @@ export async function readImportSource(db: CommonQueryMethods, catalog: KindCata
   }
   const tenantKind = catalog.tenantKind?.kind;
   const tenantIds = new Map(
-    (source.rows.get(tenantKind ?? '') ?? []).map((r) => [String(r.id), String(r[idColumnOf(catalog.kinds.get(tenantKind!)!)])]),
+    (source.rows.get(tenantKind ?? '') ?? []).map((r) => [
+      String(r.id),
+      String(r[idColumnOf(catalog.kinds.get(tenantKind!)!)]),
+    ]),
   );
   for (const model of models) {
     const tenantColumn = tenantColumnOf(model);
@@ -67,7 +70,9 @@ export async function readImportSource(db: CommonQueryMethods, catalog: KindCata
     }
   }
   if (await tableExists(db, 'canon_managed_rows')) {
-    const managed = await db.anyFirst(sql.type(z.object({ row_id: z.string() }))`SELECT row_id FROM canon_managed_rows`);
+    const managed = await db.anyFirst(
+      sql.type(z.object({ row_id: z.string() }))`SELECT row_id FROM canon_managed_rows`,
+    );
     for (const id of managed) source.managed.add(id);
   }
   return source;

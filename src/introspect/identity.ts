@@ -13,5 +13,7 @@ export async function readDatabaseId(db: CommonQueryMethods): Promise<string> {
   const row = await db.one(sql.type(identity)`
     SELECT system_identifier::text AS system, current_database() AS database, current_schema() AS schema
     FROM pg_control_system()`);
-  return createHash('sha256').update(`canon database ${row.system} ${row.database} ${row.schema ?? ''}`).digest('hex');
+  return createHash('sha256')
+    .update(`canon database ${row.system} ${row.database} ${row.schema ?? ''}`)
+    .digest('hex');
 }

@@ -2,9 +2,9 @@ import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.ts';
 import type { LiveSchema } from '../migrate/live.ts';
-import type { Row } from '../resolve/graph.ts';
-import { buildState, type AssetState } from '../plan/state.ts';
 import type { KindShape } from '../plan/shape.ts';
+import { type AssetState, buildState } from '../plan/state.ts';
+import type { Row } from '../resolve/graph.ts';
 
 /** A row Canon manages, read back into the registry's shape. */
 export interface LiveAsset {
@@ -56,7 +56,10 @@ const managedRow = z.object({ row_id: z.string(), asset_id: z.string(), tenant: 
  * table has are read, so a plan can be made before pending schema changes are applied.
  */
 export async function readLiveRegistry(
-  db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema, wanted: WantedRow[],
+  db: CommonQueryMethods,
+  shapes: Iterable<KindShape>,
+  live: LiveSchema,
+  wanted: WantedRow[],
 ): Promise<LiveRegistry> {
   const { assets, unmanagedRows } = await readLive(db, shapes, live, wanted);
   return { assets, unmanaged: unmanagedRows };
@@ -73,7 +76,10 @@ export function clashingRows(snapshot: LiveSnapshot, wanted: readonly WantedRow[
   const ids = new Map<string, Set<string>>();
   for (const w of wanted) {
     if (snapshot.managedIds.get(w.table)?.has(w.uuid)) continue;
-    if (!uuids.has(w.table)) { uuids.set(w.table, new Set()); ids.set(w.table, new Set()); }
+    if (!uuids.has(w.table)) {
+      uuids.set(w.table, new Set());
+      ids.set(w.table, new Set());
+    }
     uuids.get(w.table)!.add(w.uuid);
     ids.get(w.table)!.add(w.id);
   }
@@ -81,7 +87,10 @@ export function clashingRows(snapshot: LiveSnapshot, wanted: readonly WantedRow[
 }
 
 async function readLive(
-  db: CommonQueryMethods, shapes: Iterable<KindShape>, live: LiveSchema, wanted: WantedRow[] | 'all',
+  db: CommonQueryMethods,
+  shapes: Iterable<KindShape>,
+  live: LiveSchema,
+  wanted: WantedRow[] | 'all',
 ): Promise<LiveSnapshot> {
   const result: LiveSnapshot = { assets: new Map(), unmanagedRows: [], managedIds: new Map() };
   if (!live.tables.has('canon_managed_rows')) return result;
@@ -91,10 +100,28 @@ async function readLive(
     const has = (c: string) => table.columns.has(c);
     const columns = shape.columns.map((c) => c.column).filter(has);
     const t = sql.identifier([shape.table]);
-    const managed = new Map((await db.any(sql.type(managedRow)`SELECT row_id, asset_id, tenant FROM canon_managed_rows WHERE table_name = ${shape.table}`)).map((m) => [m.row_id, m]));
+    const managed = new Map(
+      (
+        await db.any(
+          sql.type(
+            managedRow,
+          )`SELECT row_id, asset_id, tenant FROM canon_managed_rows WHERE table_name = ${shape.table}`,
+        )
+      ).map((m) => [m.row_id, m]),
+    );
     result.managedIds.set(shape.table, new Set(managed.keys()));
-    const rows = managed.size === 0 ? [] : await db.any(sql.unsafe`
-      SELECT id, version, deleted_at IS NOT NULL AS deleted ${columns.length ? sql.fragment`, ${sql.join(columns.map((c) => sql.identifier([c])), sql.fragment`, `)}` : sql.fragment``}
+    const rows =
+      managed.size === 0
+        ? []
+        : await db.any(sql.unsafe`
+      SELECT id, version, deleted_at IS NOT NULL AS deleted ${
+        columns.length
+          ? sql.fragment`, ${sql.join(
+              columns.map((c) => sql.identifier([c])),
+              sql.fragment`, `,
+            )}`
+          : sql.fragment``
+      }
       FROM ${t} WHERE id IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
     const relationRows = new Map<string, Map<string, Row[]>>();
     for (const rel of shape.relations) {
@@ -104,7 +131,14 @@ async function readLive(
       if (!relTable || managed.size === 0) continue;
       const relColumns = rel.columns.map((c) => c.column).filter((c) => relTable.columns.has(c));
       const found = await db.any(sql.unsafe`
-        SELECT ${sql.identifier([rel.ownerColumn])} AS canon_owner ${relColumns.length ? sql.fragment`, ${sql.join(relColumns.map((c) => sql.identifier([c])), sql.fragment`, `)}` : sql.fragment``}
+        SELECT ${sql.identifier([rel.ownerColumn])} AS canon_owner ${
+          relColumns.length
+            ? sql.fragment`, ${sql.join(
+                relColumns.map((c) => sql.identifier([c])),
+                sql.fragment`, `,
+              )}`
+            : sql.fragment``
+        }
         FROM ${sql.identifier([rel.table])}
         WHERE ${sql.identifier([rel.ownerColumn])} IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
       for (const r of found as Row[]) {
@@ -129,7 +163,10 @@ async function readLive(
     const tenantColumn = has('tenant_id') ? sql.fragment`tenant_id` : sql.fragment`NULL::uuid`;
     const versionColumn = has('version') ? sql.fragment`version` : sql.fragment`0`;
     const unmanagedRow = z.object({
-      id: z.string(), unique_id: z.string(), tenant_id: z.string().nullable(), version: z.number(),
+      id: z.string(),
+      unique_id: z.string(),
+      tenant_id: z.string().nullable(),
+      version: z.number(),
     });
     let clashes: readonly z.infer<typeof unmanagedRow>[];
     if (wanted === 'all') {
@@ -141,7 +178,13 @@ async function readLive(
       if (candidates.length === 0) continue;
       clashes = await db.any(sql.type(unmanagedRow)`
         SELECT id, unique_id, ${tenantColumn} AS tenant_id, ${versionColumn} AS version FROM ${t}
-        WHERE (id = ANY(${sql.array(candidates.map((c) => c.uuid), 'uuid')}) OR unique_id = ANY(${sql.array(candidates.map((c) => c.id), 'text')}))
+        WHERE (id = ANY(${sql.array(
+          candidates.map((c) => c.uuid),
+          'uuid',
+        )}) OR unique_id = ANY(${sql.array(
+          candidates.map((c) => c.id),
+          'text',
+        )}))
           AND id NOT IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
     }
     for (const c of clashes) {

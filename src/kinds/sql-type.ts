@@ -6,7 +6,10 @@ export type SqlType =
   | { name: 'varchar'; length: number; array?: boolean }
   | { name: 'numeric'; precision: number; scale: number; array?: boolean }
   | { name: 'vector'; dimensions: number; array?: boolean }
-  | { name: 'text' | 'jsonb' | 'boolean' | 'integer' | 'bigint' | 'date' | 'uuid' | 'timestamptz' | 'tsvector'; array?: boolean };
+  | {
+      name: 'text' | 'jsonb' | 'boolean' | 'integer' | 'bigint' | 'date' | 'uuid' | 'timestamptz' | 'tsvector';
+      array?: boolean;
+    };
 
 const simple = new Set(['text', 'jsonb', 'boolean', 'integer', 'bigint', 'date', 'uuid', 'timestamptz', 'tsvector']);
 
@@ -18,7 +21,8 @@ export function parseSqlType(text: string): SqlType | undefined {
   const array = brackets ? { array: true } : {};
   const n = (s: string | undefined) => (s === undefined ? undefined : Number(s));
   if (name === 'varchar' && a && !b && n(a)! > 0 && n(a)! <= 10_485_760) return { name, length: n(a)!, ...array };
-  if (name === 'numeric' && a && b && n(a)! >= 1 && n(a)! <= 1000 && n(b)! <= n(a)!) return { name, precision: n(a)!, scale: n(b)!, ...array };
+  if (name === 'numeric' && a && b && n(a)! >= 1 && n(a)! <= 1000 && n(b)! <= n(a)!)
+    return { name, precision: n(a)!, scale: n(b)!, ...array };
   if (name === 'vector' && a && !b && n(a)! >= 1 && n(a)! <= 16_000) return { name, dimensions: n(a)!, ...array };
   if (!a && simple.has(name!)) return { name: name as 'text', ...array };
   return undefined;
@@ -28,11 +32,20 @@ export function parseSqlType(text: string): SqlType | undefined {
 export function formatSqlType(type: SqlType): string {
   let base: string;
   switch (type.name) {
-    case 'varchar': base = `character varying(${type.length})`; break;
-    case 'numeric': base = `numeric(${type.precision},${type.scale})`; break;
-    case 'vector': base = `vector(${type.dimensions})`; break;
-    case 'timestamptz': base = 'timestamp with time zone'; break;
-    default: base = type.name;
+    case 'varchar':
+      base = `character varying(${type.length})`;
+      break;
+    case 'numeric':
+      base = `numeric(${type.precision},${type.scale})`;
+      break;
+    case 'vector':
+      base = `vector(${type.dimensions})`;
+      break;
+    case 'timestamptz':
+      base = 'timestamp with time zone';
+      break;
+    default:
+      base = type.name;
   }
   return type.array ? `${base}[]` : base;
 }
@@ -46,7 +59,9 @@ export function isWidening(from: SqlType, to: SqlType): boolean {
   if (from.name === 'varchar' && to.name === 'varchar') return to.length >= from.length;
   if (from.name === 'varchar' && to.name === 'text') return true;
   if (from.name === 'integer' && to.name === 'bigint') return true;
-  if ((from.name === 'integer' || from.name === 'bigint') && to.name === 'numeric') return to.precision - to.scale >= (from.name === 'integer' ? 10 : 19);
-  if (from.name === 'numeric' && to.name === 'numeric') return to.scale >= from.scale && to.precision - to.scale >= from.precision - from.scale;
+  if ((from.name === 'integer' || from.name === 'bigint') && to.name === 'numeric')
+    return to.precision - to.scale >= (from.name === 'integer' ? 10 : 19);
+  if (from.name === 'numeric' && to.name === 'numeric')
+    return to.scale >= from.scale && to.precision - to.scale >= from.precision - from.scale;
   return false;
 }

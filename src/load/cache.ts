@@ -13,7 +13,10 @@ const onDisk = (bytes: number) => Math.ceil(bytes / block) * block;
 const staleTemporaryMs = 60 * 60 * 1000;
 const usageFile = 'usage.json';
 
-interface Usage { bytes: number; floor: number }
+interface Usage {
+  bytes: number;
+  floor: number;
+}
 const isSize = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
 
 /**
@@ -36,11 +39,21 @@ export class ParseCache {
   private readonly used = new Set<string>();
   private writtenBytes = 0;
 
-  constructor(private readonly dir: string, private readonly maxBytes = defaultCacheMaxBytes) {}
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes = defaultCacheMaxBytes,
+  ) {}
 
   private pathOf(file: string, bytes: Uint8Array, limits: ParseLimits): string {
-    const key = createHash('sha256').update(ParseCache.version).update('\0').update(file).update('\0')
-      .update(JSON.stringify(limits)).update('\0').update(bytes).digest('hex');
+    const key = createHash('sha256')
+      .update(ParseCache.version)
+      .update('\0')
+      .update(file)
+      .update('\0')
+      .update(JSON.stringify(limits))
+      .update('\0')
+      .update(bytes)
+      .digest('hex');
     return join(this.dir, key.slice(0, 2), `${key}.json`);
   }
 
@@ -105,7 +118,11 @@ export class ParseCache {
       for (const name of readdirSync(join(this.dir, shard.name))) {
         const path = join(this.dir, shard.name, name);
         let stats;
-        try { stats = statSync(path); } catch { continue; /* removed by a concurrent run */ }
+        try {
+          stats = statSync(path);
+        } catch {
+          continue; /* removed by a concurrent run */
+        }
         const bytes = Math.max(stats.blocks * 512, onDisk(stats.size));
         total += bytes;
         if (this.used.has(path)) continue;
@@ -119,7 +136,9 @@ export class ParseCache {
       try {
         unlinkSync(entry.path);
         total -= entry.bytes;
-      } catch { /* removed by a concurrent run */ }
+      } catch {
+        /* removed by a concurrent run */
+      }
     }
     return total;
   }
@@ -129,7 +148,9 @@ export class ParseCache {
     try {
       const { bytes, floor } = JSON.parse(readFileSync(join(this.dir, usageFile), 'utf8')) as Partial<Usage>;
       if (isSize(bytes) && isSize(floor)) return { bytes, floor };
-    } catch { /* no record, or a damaged one */ }
+    } catch {
+      /* no record, or a damaged one */
+    }
     return { bytes: Infinity, floor: 0 };
   }
 

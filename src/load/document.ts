@@ -26,7 +26,8 @@ export const pointerSegment = (key: string | number) => String(key).replace(/~/g
 export const pointerOf = (path: ValuePath) => path.map((p) => `/${pointerSegment(p)}`).join('');
 
 /** A YAML mapping as a JS value: an object that is not a list. */
-export const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The position of the node at `path` (its key when `at` is 'key' and it has one). A path below an alias

@@ -1,13 +1,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { codes } from '../diagnostics/codes.ts';
-import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { type Diagnostic, error } from '../diagnostics/diagnostic.ts';
 import type { SourceDocument } from './document.ts';
 
 /** The registry's settings file at its root; not an asset (read by src/config). */
 export const configFileName = 'canon.yaml';
+
 import { ParseCache } from './cache.ts';
-import { defaultLimits, parseRegistryFile, type ParsedFile, type ParseLimits } from './parse.ts';
+import { defaultLimits, type ParsedFile, type ParseLimits, parseRegistryFile } from './parse.ts';
 import { describeFsError, readSourceFile } from './read.ts';
 
 export interface LoadedRegistry {
@@ -37,7 +38,9 @@ const isRegistryFile = (name: string) => name.endsWith('.yaml') || name.endsWith
  */
 export function listRegistryFiles(
   dir: string,
-  unreadable: (folder: string, e: unknown) => void = (_, e) => { throw e; },
+  unreadable: (folder: string, e: unknown) => void = (_, e) => {
+    throw e;
+  },
 ): string[] {
   const found: string[] = [];
   const stack = [dir];
@@ -54,14 +57,16 @@ export function listRegistryFiles(
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const path = join(current, entry.name);
       if (entry.isDirectory()) stack.push(path);
-      else if (entry.isFile() && isRegistryFile(entry.name) && !(current === dir && entry.name === configFileName)) found.push(path);
+      else if (entry.isFile() && isRegistryFile(entry.name) && !(current === dir && entry.name === configFileName))
+        found.push(path);
     }
   }
   return found.sort();
 }
 
 /** Diagnostics name files as the user would type them: relative to the working directory, with `/`. */
-export const displayPath = (path: string, root = process.cwd()) => (relative(root, path) || basename(path)).split(sep).join('/');
+export const displayPath = (path: string, root = process.cwd()) =>
+  (relative(root, path) || basename(path)).split(sep).join('/');
 
 /** Stage 1: files → documents with source positions. */
 export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegistry {

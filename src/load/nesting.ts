@@ -21,7 +21,8 @@ export function nestingEstimate(text: string, stopAt: number): { depth: number; 
       if (content === '' || indent > blockScalarParent) continue;
       blockScalarParent = -1;
     }
-    if (flow === 0 && quote === null && /(^|[:-]\s+|^-\s+)[|>][-+0-9]*\s*(#.*)?$/.test(content)) blockScalarParent = indent;
+    if (flow === 0 && quote === null && /(^|[:-]\s+|^-\s+)[|>][-+0-9]*\s*(#.*)?$/.test(content))
+      blockScalarParent = indent;
     if (flow === 0 && quote === null) {
       if (content === '' || content.startsWith('#')) continue;
       while (indents.length > 0 && indents[indents.length - 1]! >= indent) indents.pop();
@@ -36,17 +37,25 @@ export function nestingEstimate(text: string, stopAt: number): { depth: number; 
         continue;
       }
       if (c === '#' && (i === 0 || content[i - 1] === ' ')) break;
-      if (flow > 0 && (c === '"' || c === "'")) { quote = c; continue; }
+      if (flow > 0 && (c === '"' || c === "'")) {
+        quote = c;
+        continue;
+      }
       if (valueStart && (c === '-' || c === '?') && (content[i + 1] === ' ' || i + 1 === content.length)) {
         compact++;
-        if (indents.length + compact + flow > stopAt) return { depth: indents.length + compact + flow, offset: lineStart + indent + i };
+        if (indents.length + compact + flow > stopAt)
+          return { depth: indents.length + compact + flow, offset: lineStart + indent + i };
         continue;
       }
       if (c === ' ') continue;
-      if ((c === '[' || c === '{') && (flow > 0 || valueStart)) { flow++; valueStart = false; }
-      else if ((c === ']' || c === '}') && flow > 0) flow--;
-      else if (c === ':' && content[i + 1] === ' ' && flow === 0) { valueStart = true; continue; }
-      else if (flow === 0) valueStart = false;
+      if ((c === '[' || c === '{') && (flow > 0 || valueStart)) {
+        flow++;
+        valueStart = false;
+      } else if ((c === ']' || c === '}') && flow > 0) flow--;
+      else if (c === ':' && content[i + 1] === ' ' && flow === 0) {
+        valueStart = true;
+        continue;
+      } else if (flow === 0) valueStart = false;
       const depth = indents.length + compact + flow;
       if (depth > stopAt) return { depth, offset: lineStart + indent + i };
     }

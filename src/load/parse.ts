@@ -1,7 +1,7 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { codes } from '../diagnostics/codes.ts';
-import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { pointerSegment, type PositionIndex, type SourceDocument } from './document.ts';
+import { type Diagnostic, error, warning } from '../diagnostics/diagnostic.ts';
+import { type PositionIndex, pointerSegment, type SourceDocument } from './document.ts';
 import { nestingEstimate } from './nesting.ts';
 import { firstInvalidUtf8, lineColumnOfByte } from './utf8.ts';
 
@@ -29,22 +29,47 @@ export function parseRegistryFile(file: string, bytes: Uint8Array, limits: Parse
   const diagnostics: Diagnostic[] = [];
   const at = (line: number, column: number) => ({ file, line, column });
   if (bytes.length > limits.maxFileBytes) {
-    return { documents: [], diagnostics: [error(codes.fileTooLarge, at(1, 1), `file is ${bytes.length} bytes, over the limit of ${limits.maxFileBytes}; split it into several files`)] };
+    return {
+      documents: [],
+      diagnostics: [
+        error(
+          codes.fileTooLarge,
+          at(1, 1),
+          `file is ${bytes.length} bytes, over the limit of ${limits.maxFileBytes}; split it into several files`,
+        ),
+      ],
+    };
   }
   const bad = firstInvalidUtf8(bytes);
   if (bad >= 0) {
     const { line, column } = lineColumnOfByte(bytes, bad);
     const hex = bytes[bad]!.toString(16).padStart(2, '0');
-    return { documents: [], diagnostics: [error(codes.notUtf8, at(line, column), `byte 0x${hex} is not valid UTF-8; save the file as UTF-8`)] };
+    return {
+      documents: [],
+      diagnostics: [error(codes.notUtf8, at(line, column), `byte 0x${hex} is not valid UTF-8; save the file as UTF-8`)],
+    };
   }
   let text = new TextDecoder('utf-8').decode(bytes);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') return { documents: [], diagnostics: [warning(codes.emptyFile, at(1, 1), 'file is empty; remove it or add an asset')] };
+  if (text.trim() === '')
+    return {
+      documents: [],
+      diagnostics: [warning(codes.emptyFile, at(1, 1), 'file is empty; remove it or add an asset')],
+    };
 
   const tooDeep = nestingEstimate(text, limits.maxDepth);
   if (tooDeep.depth > limits.maxDepth) {
     const [line, column] = lineColumnOfText(text, tooDeep.offset);
-    return { documents: [], diagnostics: [error(codes.nestingTooDeep, at(line, column), `nested more than ${limits.maxDepth} levels deep; flatten this value`)] };
+    return {
+      documents: [],
+      diagnostics: [
+        error(
+          codes.nestingTooDeep,
+          at(line, column),
+          `nested more than ${limits.maxDepth} levels deep; flatten this value`,
+        ),
+      ],
+    };
   }
   const lineCounter = new LineCounter();
   const position = (offset: number): [number, number] => {
@@ -71,7 +96,9 @@ export function parseRegistryFile(file: string, bytes: Uint8Array, limits: Parse
     }
     if (!isMap(doc.contents)) {
       const [line, column] = doc.contents.range ? position(doc.contents.range[0]) : docStart;
-      diagnostics.push(error(codes.notAMapping, at(line, column), 'a registry document must be a mapping with kind, id and name'));
+      diagnostics.push(
+        error(codes.notAMapping, at(line, column), 'a registry document must be a mapping with kind, id and name'),
+      );
       return;
     }
     const positions: PositionIndex = {};
@@ -83,9 +110,10 @@ export function parseRegistryFile(file: string, bytes: Uint8Array, limits: Parse
     try {
       value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
     } catch (e) {
-      const message = e instanceof ReferenceError && /alias/i.test(e.message)
-        ? `aliases expand too much (over ${limits.maxAliasCount} expansions); write the values out instead of nesting aliases`
-        : `cannot read this document: ${(e as Error).message}`;
+      const message =
+        e instanceof ReferenceError && /alias/i.test(e.message)
+          ? `aliases expand too much (over ${limits.maxAliasCount} expansions); write the values out instead of nesting aliases`
+          : `cannot read this document: ${(e as Error).message}`;
       diagnostics.push(error(codes.aliasExpansion, at(...docStart), message));
       return;
     }
@@ -94,16 +122,24 @@ export function parseRegistryFile(file: string, bytes: Uint8Array, limits: Parse
   return { documents, diagnostics };
 }
 
-interface WalkProblem { code: (typeof codes)[keyof typeof codes]; line: number; column: number; message: string }
+interface WalkProblem {
+  code: (typeof codes)[keyof typeof codes];
+  line: number;
+  column: number;
+  message: string;
+}
 
 /**
  * PostgreSQL's text and jsonb cannot store U+0000, however YAML spells it (`\0`, `\x00`, `\u0000`, a raw
  * byte): without this check such a value passes validate and plan, then fails apply naming no asset.
  */
 const nulProblem = (where: 'key' | 'string', [line, column]: [number, number]): WalkProblem => ({
-  code: codes.nulCharacter, line, column,
-  message: `this ${where} holds the character U+0000 (NUL), which PostgreSQL text and jsonb cannot store; `
-    + 'remove it (YAML writes it as \\0, \\x00, \\u0000 or a raw zero byte)',
+  code: codes.nulCharacter,
+  line,
+  column,
+  message:
+    `this ${where} holds the character U+0000 (NUL), which PostgreSQL text and jsonb cannot store; ` +
+    'remove it (YAML writes it as \\0, \\x00, \\u0000 or a raw zero byte)',
 });
 
 /**
@@ -112,11 +148,16 @@ const nulProblem = (where: 'key' | 'string', [line, column]: [number, number]): 
  * other problems and references are still checked). Iterative, so depth cannot overflow the stack.
  */
 function indexPositions(
-  root: Node, positions: PositionIndex, position: (offset: number) => [number, number], maxDepth: number,
+  root: Node,
+  positions: PositionIndex,
+  position: (offset: number) => [number, number],
+  maxDepth: number,
   nulStrings: WalkProblem[],
 ): WalkProblem[] {
   const problems: WalkProblem[] = [];
-  const stack: { node: Node; pointer: string; depth: number; key: [number, number] }[] = [{ node: root, pointer: '', depth: 1, key: [0, 0] }];
+  const stack: { node: Node; pointer: string; depth: number; key: [number, number] }[] = [
+    { node: root, pointer: '', depth: 1, key: [0, 0] },
+  ];
   while (stack.length > 0) {
     const { node, pointer, depth, key } = stack.pop()!;
     const start = node.range ? position(node.range[0]) : ([1, 1] as [number, number]);
@@ -126,7 +167,12 @@ function indexPositions(
       nulStrings.push(nulProblem('string', start));
     }
     if ((isMap(node) || isSeq(node)) && depth > maxDepth) {
-      problems.push({ code: codes.nestingTooDeep, line: start[0], column: start[1], message: `nested more than ${maxDepth} levels deep; flatten this value` });
+      problems.push({
+        code: codes.nestingTooDeep,
+        line: start[0],
+        column: start[1],
+        message: `nested more than ${maxDepth} levels deep; flatten this value`,
+      });
       continue;
     }
     if (isMap(node)) {
@@ -136,11 +182,21 @@ function indexPositions(
         const keyText = isScalar(keyNode) ? String(keyNode.value) : null;
         const keyPosition = keyNode?.range ? position(keyNode.range[0]) : start;
         if (keyText === null) {
-          problems.push({ code: codes.yamlSyntax, line: keyPosition[0], column: keyPosition[1], message: 'mapping keys must be plain strings' });
+          problems.push({
+            code: codes.yamlSyntax,
+            line: keyPosition[0],
+            column: keyPosition[1],
+            message: 'mapping keys must be plain strings',
+          });
           continue;
         }
         if (forbiddenKeys.has(keyText)) {
-          problems.push({ code: codes.forbiddenKey, line: keyPosition[0], column: keyPosition[1], message: `the key '${keyText}' is not allowed; rename it` });
+          problems.push({
+            code: codes.forbiddenKey,
+            line: keyPosition[0],
+            column: keyPosition[1],
+            message: `the key '${keyText}' is not allowed; rename it`,
+          });
           continue;
         }
         if (keyText.includes('\0')) nulStrings.push(nulProblem('key', keyPosition));

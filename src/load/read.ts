@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { codes } from '../diagnostics/codes.ts';
-import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { type Diagnostic, error } from '../diagnostics/diagnostic.ts';
 import type { ParseLimits } from './parse.ts';
 
 export type ReadOutcome = { bytes: Uint8Array; problem?: undefined } | { bytes?: undefined; problem: Diagnostic };
@@ -28,7 +28,7 @@ export function describeFsError(e: unknown): string {
     ENOSPC: 'no space left on the device',
     EROFS: 'the file system is read-only',
   };
-  return code && words[code] ? `${words[code]} (${code})` : code ?? (e as Error).message;
+  return code && words[code] ? `${words[code]} (${code})` : (code ?? (e as Error).message);
 }
 
 /**

@@ -21,13 +21,25 @@ export class SchemaBuilder {
     this.names.add(name);
     return name;
   }
-  table(spec: TableSpec) { this.schema.tables.push(spec); }
-  constraint(spec: ConstraintSpec) { this.schema.constraints.push(spec); }
+  table(spec: TableSpec) {
+    this.schema.tables.push(spec);
+  }
+  constraint(spec: ConstraintSpec) {
+    this.schema.constraints.push(spec);
+  }
   index(spec: Omit<IndexSpec, 'unique' | 'nullsNotDistinct' | 'method'> & Partial<IndexSpec>) {
     this.schema.indexes.push({ method: 'btree', unique: false, nullsNotDistinct: false, ...spec });
   }
   foreignKey(table: string, column: string, refTable: string, onDelete: OnDelete) {
-    this.constraint({ kind: 'foreignKey', name: this.name([table, column], 'fkey'), table, columns: [column], refTable, refColumns: ['id'], onDelete });
+    this.constraint({
+      kind: 'foreignKey',
+      name: this.name([table, column], 'fkey'),
+      table,
+      columns: [column],
+      refTable,
+      refColumns: ['id'],
+      onDelete,
+    });
     this.index({ name: this.name([table, column], 'idx'), table, columns: [{ column }] });
   }
 }
@@ -37,4 +49,3 @@ function hash(text: string): string {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
   return (h >>> 0).toString(16).padStart(8, '0');
 }
-

@@ -8,10 +8,21 @@ const columnSpec = (c: ColumnModel): ColumnSpec => ({
   name: c.column,
   type: c.type,
   notNull: c.required,
-  ...(c.default === undefined ? {} : { default: typeof c.default === 'boolean' ? { kind: 'boolean', value: c.default } : { kind: 'integer', value: c.default } }),
+  ...(c.default === undefined
+    ? {}
+    : {
+        default:
+          typeof c.default === 'boolean'
+            ? { kind: 'boolean', value: c.default }
+            : { kind: 'integer', value: c.default },
+      }),
 });
 
-const referenceSpec = (r: ReferenceModel): ColumnSpec => ({ name: r.column, type: r.many ? { name: 'uuid', array: true } : uuid, notNull: r.required });
+const referenceSpec = (r: ReferenceModel): ColumnSpec => ({
+  name: r.column,
+  type: r.many ? { name: 'uuid', array: true } : uuid,
+  notNull: r.required,
+});
 
 /**
  * Compiles the kind catalog into the registry's database schema. Every table, column, constraint
@@ -54,26 +65,61 @@ function coreTable(b: SchemaBuilder, model: KindModel, tableOf: (kind: string) =
   // tenants the same id, the second never fires for shared rows (NULL tenant_id is distinct from
   // NULL). One key per tenant with NULLS NOT DISTINCT says what is meant.
   const idColumnName = model.columns.find((c) => c.property === 'id')!.column;
-  b.constraint({ kind: 'unique', name: b.name([t, idColumnName], 'key'), table: t, columns: tenantRef ? [idColumnName, tenantRef.column] : [idColumnName], nullsNotDistinct: true });
+  b.constraint({
+    kind: 'unique',
+    name: b.name([t, idColumnName], 'key'),
+    table: t,
+    columns: tenantRef ? [idColumnName, tenantRef.column] : [idColumnName],
+    nullsNotDistinct: true,
+  });
   for (const c of model.columns) {
-    if (c.enum) b.constraint({ kind: 'check', name: b.name([t, c.column], 'check'), table: t, check: { kind: 'in', column: c.column, values: c.enum } });
+    if (c.enum)
+      b.constraint({
+        kind: 'check',
+        name: b.name([t, c.column], 'check'),
+        table: t,
+        check: { kind: 'in', column: c.column, values: c.enum },
+      });
     else if (c.required && c.type.name !== 'boolean' && (c.type.name === 'varchar' || c.type.name === 'text')) {
-      b.constraint({ kind: 'check', name: b.name([t, c.column], 'not_empty'), table: t, check: { kind: 'nonEmpty', column: c.column } });
+      b.constraint({
+        kind: 'check',
+        name: b.name([t, c.column], 'not_empty'),
+        table: t,
+        check: { kind: 'nonEmpty', column: c.column },
+      });
     }
     // The seed's global `code UNIQUE` collides across tenants; codes are unique within a tenant.
     if (c.unique === 'tenant') {
-      b.index({ name: b.name([t, c.column, 'tenant'], 'key'), table: t, columns: [{ column: c.column }, ...(tenantRef ? [{ column: tenantRef.column }] : [])], unique: true, nullsNotDistinct: true, where: { kind: 'isNotNull', column: c.column } });
+      b.index({
+        name: b.name([t, c.column, 'tenant'], 'key'),
+        table: t,
+        columns: [{ column: c.column }, ...(tenantRef ? [{ column: tenantRef.column }] : [])],
+        unique: true,
+        nullsNotDistinct: true,
+        where: { kind: 'isNotNull', column: c.column },
+      });
     }
   }
   for (const r of model.references) {
     if (r.many) continue;
     const onDelete: OnDelete = r.onDelete ?? (r.property === 'tenant' ? 'restrict' : 'set null');
     if (r.property !== 'tenant') b.foreignKey(t, r.column, tableOf(r.target), onDelete);
-    else b.constraint({ kind: 'foreignKey', name: b.name([t, r.column], 'fkey'), table: t, columns: [r.column], refTable: tableOf(r.target), refColumns: ['id'], onDelete });
+    else
+      b.constraint({
+        kind: 'foreignKey',
+        name: b.name([t, r.column], 'fkey'),
+        table: t,
+        columns: [r.column],
+        refTable: tableOf(r.target),
+        refColumns: ['id'],
+        onDelete,
+      });
   }
   // Not partial: row-level security filters on tenant_id for every row, deleted or not.
-  if (tenantRef) b.index({ name: b.name([t, tenantRef.column], 'idx'), table: t, columns: [{ column: tenantRef.column }] });
-  if (model.search.length > 0) b.index({ name: b.name([t, 'search'], 'idx'), table: t, method: 'gin', columns: [{ column: 'search_vector' }] });
+  if (tenantRef)
+    b.index({ name: b.name([t, tenantRef.column], 'idx'), table: t, columns: [{ column: tenantRef.column }] });
+  if (model.search.length > 0)
+    b.index({ name: b.name([t, 'search'], 'idx'), table: t, method: 'gin', columns: [{ column: 'search_vector' }] });
 }
 
 function relationTable(b: SchemaBuilder, owner: KindModel, relation: RelationModel, tableOf: (kind: string) => string) {
@@ -82,17 +128,52 @@ function relationTable(b: SchemaBuilder, owner: KindModel, relation: RelationMod
   for (const c of relation.columns) columns.push(columnSpec(c));
   for (const r of relation.references) columns.push(referenceSpec(r));
   columns.push(...timestamps);
-  b.table({ name: t, columns, primaryKey: ['id'], purpose: relation.polymorphic ? `${relation.property} of every kind` : `${owner.kind}.${relation.property}` });
-  const keyColumns = relation.key.map((k) => relation.references.find((r) => r.property === k)?.column ?? relation.columns.find((c) => c.property === k)!.column);
-  b.constraint({ kind: 'unique', name: b.name([t, 'entry'], 'key'), table: t, columns: [relation.ownerColumn, ...keyColumns], nullsNotDistinct: true });
+  b.table({
+    name: t,
+    columns,
+    primaryKey: ['id'],
+    purpose: relation.polymorphic ? `${relation.property} of every kind` : `${owner.kind}.${relation.property}`,
+  });
+  const keyColumns = relation.key.map(
+    (k) =>
+      relation.references.find((r) => r.property === k)?.column ??
+      relation.columns.find((c) => c.property === k)!.column,
+  );
+  b.constraint({
+    kind: 'unique',
+    name: b.name([t, 'entry'], 'key'),
+    table: t,
+    columns: [relation.ownerColumn, ...keyColumns],
+    nullsNotDistinct: true,
+  });
   // A polymorphic owner (asset_sharing.asset_id) may be a row of any kind's table: no foreign key;
   // ids are unique across kinds (UUID v5 of kind, tenant and id), so one column is enough.
-  if (!relation.polymorphic) b.constraint({ kind: 'foreignKey', name: b.name([t, relation.ownerColumn], 'fkey'), table: t, columns: [relation.ownerColumn], refTable: owner.table, refColumns: ['id'], onDelete: 'cascade' });
+  if (!relation.polymorphic)
+    b.constraint({
+      kind: 'foreignKey',
+      name: b.name([t, relation.ownerColumn], 'fkey'),
+      table: t,
+      columns: [relation.ownerColumn],
+      refTable: owner.table,
+      refColumns: ['id'],
+      onDelete: 'cascade',
+    });
   for (const r of relation.references) {
-    b.foreignKey(t, r.column, tableOf(r.target), relation.key.includes(r.property) || r.required ? 'cascade' : 'set null');
+    b.foreignKey(
+      t,
+      r.column,
+      tableOf(r.target),
+      relation.key.includes(r.property) || r.required ? 'cascade' : 'set null',
+    );
   }
   for (const c of relation.columns) {
-    if (c.enum) b.constraint({ kind: 'check', name: b.name([t, c.column], 'check'), table: t, check: { kind: 'in', column: c.column, values: c.enum } });
+    if (c.enum)
+      b.constraint({
+        kind: 'check',
+        name: b.name([t, c.column], 'check'),
+        table: t,
+        check: { kind: 'in', column: c.column, values: c.enum },
+      });
   }
 }
 
@@ -109,16 +190,38 @@ function chunksTable(b: SchemaBuilder, model: KindModel, options: SchemaOptions)
     { name: 'metadata', type: { name: 'jsonb' }, notNull: false },
     { name: 'token_count', type: { name: 'integer' }, notNull: false },
     { name: 'embedding_model', type: { name: 'varchar', length: 100 }, notNull: false },
-    ...(options.embeddings ? [{ name: 'embedding', type: { name: 'vector', dimensions: options.dimensions } as SqlType, notNull: false }] : []),
+    ...(options.embeddings
+      ? [{ name: 'embedding', type: { name: 'vector', dimensions: options.dimensions } as SqlType, notNull: false }]
+      : []),
     { name: 'search_vector', type: { name: 'tsvector' }, notNull: false, searchOf: ['content'] },
     { name: 'created_at', type: timestamptz, notNull: true, default: { kind: 'now' } },
   ];
   b.table({ name: t, columns, primaryKey: ['id'], purpose: `text chunks of ${model.kind} assets, with embeddings` });
-  b.constraint({ kind: 'unique', name: b.name([t, owner, 'chunk_index'], 'key'), table: t, columns: [owner, 'chunk_index'], nullsNotDistinct: false });
-  b.constraint({ kind: 'foreignKey', name: b.name([t, owner], 'fkey'), table: t, columns: [owner], refTable: model.table, refColumns: ['id'], onDelete: 'cascade' });
+  b.constraint({
+    kind: 'unique',
+    name: b.name([t, owner, 'chunk_index'], 'key'),
+    table: t,
+    columns: [owner, 'chunk_index'],
+    nullsNotDistinct: false,
+  });
+  b.constraint({
+    kind: 'foreignKey',
+    name: b.name([t, owner], 'fkey'),
+    table: t,
+    columns: [owner],
+    refTable: model.table,
+    refColumns: ['id'],
+    onDelete: 'cascade',
+  });
   // HNSW rather than the seed's ivfflat: ivfflat built on an empty table learns its lists from no
   // data and recalls poorly until rebuilt; HNSW needs no training and stays good as rows arrive.
-  if (options.embeddings) b.index({ name: b.name([t, 'embedding'], 'idx'), table: t, method: 'hnsw', columns: [{ column: 'embedding', opclass: 'vector_cosine_ops' }] });
+  if (options.embeddings)
+    b.index({
+      name: b.name([t, 'embedding'], 'idx'),
+      table: t,
+      method: 'hnsw',
+      columns: [{ column: 'embedding', opclass: 'vector_cosine_ops' }],
+    });
   b.index({ name: b.name([t, 'search'], 'idx'), table: t, method: 'gin', columns: [{ column: 'search_vector' }] });
   // Apply takes a vector over from any row holding the same text (a moved paragraph is not re-embedded).
   b.index({ name: b.name([t, 'content_hash'], 'idx'), table: t, columns: [{ column: 'content_hash' }] });
@@ -127,7 +230,8 @@ function chunksTable(b: SchemaBuilder, model: KindModel, options: SchemaOptions)
 /** Counts per row of every relation owned by the kind and every relation of other kinds that references it. */
 function countsView(catalog: KindCatalog, model: KindModel): CountsViewSpec {
   const counts: CountsViewSpec['counts'] = [];
-  for (const relation of model.relations) counts.push({ alias: `${relation.property}_count`, table: relation.table, column: relation.ownerColumn });
+  for (const relation of model.relations)
+    counts.push({ alias: `${relation.property}_count`, table: relation.table, column: relation.ownerColumn });
   for (const other of catalog.kinds.values()) {
     if (other === model) continue;
     for (const relation of other.relations) {

@@ -1,7 +1,17 @@
 import { sql } from '../db/sql.ts';
 import { createPolicyStatement, guardFunction, qualified } from '../policies/render.ts';
 import type { SchemaChange } from './changes.ts';
-import { columnDefinition, constraintDefinition, createIndexStatement, createViewStatement, defaultSql, id, sqlText, typeSql, type Fragment } from './fragments.ts';
+import {
+  columnDefinition,
+  constraintDefinition,
+  createIndexStatement,
+  createViewStatement,
+  defaultSql,
+  type Fragment,
+  id,
+  sqlText,
+  typeSql,
+} from './fragments.ts';
 
 type Emitter<K extends SchemaChange['kind']> = (change: Extract<SchemaChange, { kind: K }>) => Fragment[];
 
@@ -13,7 +23,9 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
   createTable: ({ table, comment: text, columnComments }) => [
     sql.fragment`CREATE TABLE ${id(table.name)} (${sql.join([...table.columns.map(columnDefinition), sql.fragment`PRIMARY KEY (${sql.join(table.primaryKey.map(id), sql.fragment`, `)})`], sql.fragment`, `)})`,
     comment(sql.fragment`TABLE ${id(table.name)}`, text),
-    ...Object.entries(columnComments).map(([column, note]) => comment(sql.fragment`COLUMN ${id(table.name)}.${id(column)}`, note)),
+    ...Object.entries(columnComments).map(([column, note]) =>
+      comment(sql.fragment`COLUMN ${id(table.name)}.${id(column)}`, note),
+    ),
   ],
   addColumn: (c) => [
     sql.fragment`ALTER TABLE ${id(c.table)} ADD COLUMN ${columnDefinition(c.column)}`,
@@ -24,10 +36,14 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
     sql.fragment`ALTER TABLE ${id(c.table)} ADD COLUMN ${columnDefinition(c.column)}`,
     comment(sql.fragment`COLUMN ${id(c.table)}.${id(c.column.name)}`, c.comment),
   ],
-  alterColumnType: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column.name)} TYPE ${typeSql(c.column.type)} USING ${id(c.column.name)}::${typeSql(c.column.type)}`],
+  alterColumnType: (c) => [
+    sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column.name)} TYPE ${typeSql(c.column.type)} USING ${id(c.column.name)}::${typeSql(c.column.type)}`,
+  ],
   setNotNull: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column)} SET NOT NULL`],
   dropNotNull: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column)} DROP NOT NULL`],
-  setDefault: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column.name)} SET DEFAULT ${defaultSql(c.column.default!)}`],
+  setDefault: (c) => [
+    sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column.name)} SET DEFAULT ${defaultSql(c.column.default!)}`,
+  ],
   dropDefault: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column)} DROP DEFAULT`],
   dropColumn: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} DROP COLUMN ${id(c.column)}`],
   dropConstraint: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} DROP CONSTRAINT ${id(c.name)}`],
@@ -36,7 +52,10 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
     comment(sql.fragment`CONSTRAINT ${id(constraint.name)} ON ${id(constraint.table)}`, text),
   ],
   dropIndex: (c) => [sql.fragment`DROP INDEX ${id(c.name)}`],
-  createIndex: ({ index, comment: text }) => [createIndexStatement(index), comment(sql.fragment`INDEX ${id(index.name)}`, text)],
+  createIndex: ({ index, comment: text }) => [
+    createIndexStatement(index),
+    comment(sql.fragment`INDEX ${id(index.name)}`, text),
+  ],
   dropView: (c) => [sql.fragment`DROP MATERIALIZED VIEW ${id(c.name)}`],
   createView: ({ view, comment: text }) => [
     createViewStatement(view),
@@ -46,7 +65,9 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
   dropTable: (c) => [sql.fragment`DROP TABLE ${id(c.table)}`],
   // Roles are cluster-wide: another database's migration may create the same role at the same moment,
   // so losing that race is not an error.
-  createRole: (c) => [sql.fragment`DO ${sql.literalValue(sqlText(sql.fragment`BEGIN CREATE ROLE ${id(c.role)} NOLOGIN NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END`))}`],
+  createRole: (c) => [
+    sql.fragment`DO ${sql.literalValue(sqlText(sql.fragment`BEGIN CREATE ROLE ${id(c.role)} NOLOGIN NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END`))}`,
+  ],
   grantSchemaUsage: (c) => [sql.fragment`GRANT USAGE ON SCHEMA ${id(c.schema)} TO ${id(c.role)}`],
   createFunction: ({ spec, names, appRole, revokeFrom, comment: text }) => {
     const args = spec.args.length ? sql.join(spec.args.map(argType), sql.fragment`, `) : sql.fragment``;
@@ -63,10 +84,15 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
   },
   enableRls: (c) => {
     const table = sql.identifier([c.schema, c.table]);
-    return [sql.fragment`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`, sql.fragment`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`];
+    return [
+      sql.fragment`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`,
+      sql.fragment`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`,
+    ];
   },
   createPolicy: (c) => [
-    ...(c.replaces ? [sql.fragment`DROP POLICY IF EXISTS ${id(c.spec.name)} ON ${qualified(c.names, c.spec.table)}`] : []),
+    ...(c.replaces
+      ? [sql.fragment`DROP POLICY IF EXISTS ${id(c.spec.name)} ON ${qualified(c.names, c.spec.table)}`]
+      : []),
     createPolicyStatement(c.spec, c.names),
     comment(sql.fragment`POLICY ${id(c.spec.name)} ON ${qualified(c.names, c.spec.table)}`, c.comment),
   ],
@@ -89,7 +115,9 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
   dropTrigger: (c) => [sql.fragment`DROP TRIGGER ${id(c.name)} ON ${sql.identifier([c.schema, c.table])}`],
   setPrivileges: ({ role, privileges: p, schema }) => {
     const table = sql.identifier([schema, p.table]);
-    const whole = [p.select && sql.fragment`SELECT`, p.delete && sql.fragment`DELETE`].filter((f): f is ReturnType<typeof sql.fragment> => Boolean(f));
+    const whole = [p.select && sql.fragment`SELECT`, p.delete && sql.fragment`DELETE`].filter(
+      (f): f is ReturnType<typeof sql.fragment> => Boolean(f),
+    );
     const columns = (list: string[]) => sql.join(list.map(id), sql.fragment`, `);
     return [
       sql.fragment`REVOKE ALL ON ${table} FROM PUBLIC, ${id(role)}`,

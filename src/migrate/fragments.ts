@@ -2,20 +2,43 @@ import type { SqlToken } from 'slonik';
 
 /** Any composable piece of SQL: a fragment, an identifier, a list … */
 export type Fragment = ReturnType<typeof sql.fragment> | SqlToken;
+
 import { sql } from '../db/sql.ts';
 import type { SqlType } from '../kinds/sql-type.ts';
-import type { CheckSpec, ColumnSpec, ConstraintSpec, CountsViewSpec, DefaultSpec, IndexSpec, OnDelete } from './model.ts';
+import type {
+  CheckSpec,
+  ColumnSpec,
+  ConstraintSpec,
+  CountsViewSpec,
+  DefaultSpec,
+  IndexSpec,
+  OnDelete,
+} from './model.ts';
 
 /**
  * DDL cannot take bind parameters, and slonik accepts SQL text only from template literals. Type
  * modifiers such as varchar(100) are therefore written digit by digit from literal fragments: every
  * byte of every statement still comes from a template literal, an identifier or an escaped literal.
  */
-const digits = [sql.fragment`0`, sql.fragment`1`, sql.fragment`2`, sql.fragment`3`, sql.fragment`4`, sql.fragment`5`, sql.fragment`6`, sql.fragment`7`, sql.fragment`8`, sql.fragment`9`];
+const digits = [
+  sql.fragment`0`,
+  sql.fragment`1`,
+  sql.fragment`2`,
+  sql.fragment`3`,
+  sql.fragment`4`,
+  sql.fragment`5`,
+  sql.fragment`6`,
+  sql.fragment`7`,
+  sql.fragment`8`,
+  sql.fragment`9`,
+];
 
 export function integerLiteral(n: number): Fragment {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${n}`);
-  return sql.join([...String(n)].map((d) => digits[Number(d)]!), sql.fragment``);
+  return sql.join(
+    [...String(n)].map((d) => digits[Number(d)]!),
+    sql.fragment``,
+  );
 }
 
 export const id = (name: string) => sql.identifier([name]);
@@ -39,7 +62,8 @@ const baseTypes: Record<SqlType['name'], (t: SqlType) => Fragment> = {
   tsvector: () => sql.fragment`tsvector`,
 };
 
-export const typeSql = (type: SqlType) => (type.array ? sql.fragment`${baseTypes[type.name](type)}[]` : baseTypes[type.name](type));
+export const typeSql = (type: SqlType) =>
+  type.array ? sql.fragment`${baseTypes[type.name](type)}[]` : baseTypes[type.name](type);
 
 const defaults: { [K in DefaultSpec['kind']]: (d: Extract<DefaultSpec, { kind: K }>) => Fragment } = {
   boolean: (d) => (d.value ? sql.fragment`true` : sql.fragment`false`),
@@ -57,7 +81,8 @@ export function searchExpression(columns: readonly string[]): Fragment {
 }
 
 export function columnDefinition(c: ColumnSpec): Fragment {
-  if (c.searchOf) return sql.fragment`${id(c.name)} tsvector GENERATED ALWAYS AS (${searchExpression(c.searchOf)}) STORED`;
+  if (c.searchOf)
+    return sql.fragment`${id(c.name)} tsvector GENERATED ALWAYS AS (${searchExpression(c.searchOf)}) STORED`;
   const notNull = c.notNull ? sql.fragment` NOT NULL` : sql.fragment``;
   const dflt = c.default ? sql.fragment` DEFAULT ${defaultSql(c.default)}` : sql.fragment``;
   return sql.fragment`${id(c.name)} ${typeSql(c.type)}${notNull}${dflt}`;
@@ -70,14 +95,20 @@ const onDeleteSql: Record<OnDelete, Fragment> = {
 };
 
 const checks: { [K in CheckSpec['kind']]: (c: Extract<CheckSpec, { kind: K }>) => Fragment } = {
-  in: (c) => sql.fragment`CHECK (${id(c.column)} IN (${sql.join(c.values.map((v) => sql.literalValue(v)), sql.fragment`, `)}))`,
+  in: (c) =>
+    sql.fragment`CHECK (${id(c.column)} IN (${sql.join(
+      c.values.map((v) => sql.literalValue(v)),
+      sql.fragment`, `,
+    )}))`,
   nonEmpty: (c) => sql.fragment`CHECK (length(${id(c.column)}) > 0)`,
 };
 
 export function constraintDefinition(c: ConstraintSpec): Fragment {
   switch (c.kind) {
     case 'unique':
-      return c.nullsNotDistinct ? sql.fragment`UNIQUE NULLS NOT DISTINCT (${ids(c.columns)})` : sql.fragment`UNIQUE (${ids(c.columns)})`;
+      return c.nullsNotDistinct
+        ? sql.fragment`UNIQUE NULLS NOT DISTINCT (${ids(c.columns)})`
+        : sql.fragment`UNIQUE (${ids(c.columns)})`;
     case 'foreignKey':
       // Deferrable, so apply can write a whole registry in any order and have references checked at commit.
       return sql.fragment`FOREIGN KEY (${ids(c.columns)}) REFERENCES ${id(c.refTable)} (${ids(c.refColumns)}) ${onDeleteSql[c.onDelete]} DEFERRABLE INITIALLY IMMEDIATE`;
@@ -86,19 +117,34 @@ export function constraintDefinition(c: ConstraintSpec): Fragment {
   }
 }
 
-const methods: Record<IndexSpec['method'], Fragment> = { btree: sql.fragment`btree`, gin: sql.fragment`gin`, hnsw: sql.fragment`hnsw` };
+const methods: Record<IndexSpec['method'], Fragment> = {
+  btree: sql.fragment`btree`,
+  gin: sql.fragment`gin`,
+  hnsw: sql.fragment`hnsw`,
+};
 
 export function createIndexStatement(i: IndexSpec): Fragment {
   const unique = i.unique ? sql.fragment`UNIQUE ` : sql.fragment``;
-  const columns = sql.join(i.columns.map((c) => (c.opclass === 'vector_cosine_ops' ? sql.fragment`${id(c.column)} vector_cosine_ops` : id(c.column))), sql.fragment`, `);
+  const columns = sql.join(
+    i.columns.map((c) =>
+      c.opclass === 'vector_cosine_ops' ? sql.fragment`${id(c.column)} vector_cosine_ops` : id(c.column),
+    ),
+    sql.fragment`, `,
+  );
   const nulls = i.nullsNotDistinct ? sql.fragment` NULLS NOT DISTINCT` : sql.fragment``;
-  const where = !i.where ? sql.fragment`` : i.where.kind === 'isNull' ? sql.fragment` WHERE ${id(i.where.column)} IS NULL` : sql.fragment` WHERE ${id(i.where.column)} IS NOT NULL`;
+  const where = !i.where
+    ? sql.fragment``
+    : i.where.kind === 'isNull'
+      ? sql.fragment` WHERE ${id(i.where.column)} IS NULL`
+      : sql.fragment` WHERE ${id(i.where.column)} IS NOT NULL`;
   return sql.fragment`CREATE ${unique}INDEX ${id(i.name)} ON ${id(i.table)} USING ${methods[i.method]} (${columns})${nulls}${where}`;
 }
 
 /** The seed's persona_analytics, with one scalar subquery per count instead of joins that multiply rows. */
 export function createViewStatement(view: CountsViewSpec): Fragment {
-  const counts = view.counts.map((c) => sql.fragment`(SELECT count(*)::int FROM ${id(c.table)} r WHERE r.${id(c.column)} = b.id) AS ${id(c.alias)}`);
+  const counts = view.counts.map(
+    (c) => sql.fragment`(SELECT count(*)::int FROM ${id(c.table)} r WHERE r.${id(c.column)} = b.id) AS ${id(c.alias)}`,
+  );
   const select = counts.length ? sql.fragment`, ${sql.join(counts, sql.fragment`, `)}` : sql.fragment``;
   return sql.fragment`CREATE MATERIALIZED VIEW ${id(view.name)} AS SELECT b.id, b.${id(view.base.label)} AS name${select} FROM ${id(view.base.table)} b WHERE b.deleted_at IS NULL`;
 }

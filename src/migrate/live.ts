@@ -39,9 +39,17 @@ export async function introspect(pool: CommonQueryMethods): Promise<LiveSchema> 
     SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`);
-  const columns = await pool.any(sql.type(z.object({
-    table: z.string(), name: z.string(), type: z.string(), not_null: z.boolean(), default_text: z.string().nullable(), generated: z.string(), comment: z.string().nullable(),
-  }))`
+  const columns = await pool.any(sql.type(
+    z.object({
+      table: z.string(),
+      name: z.string(),
+      type: z.string(),
+      not_null: z.boolean(),
+      default_text: z.string().nullable(),
+      generated: z.string(),
+      comment: z.string().nullable(),
+    }),
+  )`
     SELECT c.relname AS table, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
            CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_text, a.attgenerated::text AS generated,
            col_description(c.oid, a.attnum) AS comment
@@ -51,11 +59,15 @@ export async function introspect(pool: CommonQueryMethods): Promise<LiveSchema> 
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
     ORDER BY c.relname, a.attnum`);
-  const constraints = await pool.any(sql.type(z.object({ name: z.string(), table: z.string(), comment: z.string().nullable() }))`
+  const constraints = await pool.any(sql.type(
+    z.object({ name: z.string(), table: z.string(), comment: z.string().nullable() }),
+  )`
     SELECT con.conname AS name, c.relname AS table, obj_description(con.oid, 'pg_constraint') AS comment
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = current_schema() AND con.contype IN ('u', 'f', 'c', 'p')`);
-  const indexes = await pool.any(sql.type(z.object({ name: z.string(), table: z.string(), comment: z.string().nullable() }))`
+  const indexes = await pool.any(sql.type(
+    z.object({ name: z.string(), table: z.string(), comment: z.string().nullable() }),
+  )`
     SELECT ic.relname AS name, c.relname AS table, obj_description(ic.oid, 'pg_class') AS comment
     FROM pg_index i
     JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -68,7 +80,9 @@ export async function introspect(pool: CommonQueryMethods): Promise<LiveSchema> 
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = current_schema() AND c.relkind = 'm'`);
   const extensions = await pool.anyFirst(sql.type(z.object({ extname: z.string() }))`SELECT extname FROM pg_extension`);
-  const available = await pool.anyFirst(sql.type(z.object({ name: z.string() }))`SELECT name FROM pg_available_extensions`);
+  const available = await pool.anyFirst(
+    sql.type(z.object({ name: z.string() }))`SELECT name FROM pg_available_extensions`,
+  );
 
   const live: LiveSchema = {
     extensions: new Set(extensions),
@@ -80,7 +94,13 @@ export async function introspect(pool: CommonQueryMethods): Promise<LiveSchema> 
   };
   for (const c of columns) {
     live.tables.get(c.table)?.columns.set(c.name, {
-      name: c.name, formattedType: c.type, type: parseFormattedType(c.type), notNull: c.not_null, defaultText: c.default_text, generated: c.generated !== '', comment: c.comment,
+      name: c.name,
+      formattedType: c.type,
+      type: parseFormattedType(c.type),
+      notNull: c.not_null,
+      defaultText: c.default_text,
+      generated: c.generated !== '',
+      comment: c.comment,
     });
   }
   return live;

@@ -4,16 +4,16 @@ import { DatabaseError, databaseMessage } from '../db/errors.ts';
 import type { Database } from '../db/open.ts';
 import { sql } from '../db/sql.ts';
 import type { KindCatalog } from '../kinds/model.ts';
-import type { SchemaChange } from './changes.ts';
-import { desiredSchema } from './desired.ts';
-import { diffSchema, order, type DataProbe } from './diff.ts';
 import { desiredRls } from '../policies/desired.ts';
 import { diffRls, functionsOf, rlsNames } from '../policies/diff.ts';
 import { recordFingerprintsStatements } from '../policies/fingerprints.ts';
 import { introspectRls } from '../policies/live.ts';
 import { defaultTenancy } from '../policies/model.ts';
+import type { SchemaChange } from './changes.ts';
+import { desiredSchema } from './desired.ts';
+import { type DataProbe, diffSchema, order } from './diff.ts';
 import { statementsFor } from './emit.ts';
-import { sqlText, type Fragment } from './fragments.ts';
+import { type Fragment, sqlText } from './fragments.ts';
 import { introspect, type LiveSchema } from './live.ts';
 import type { DesiredSchema, SchemaOptions } from './model.ts';
 
@@ -38,13 +38,25 @@ const count = z.object({ n: z.number() });
 
 export function probeOf(pool: CommonQueryMethods): DataProbe {
   return {
-    nullCount: (table, column) => pool.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM ${sql.identifier([table])} WHERE ${sql.identifier([column])} IS NULL`),
-    rowCount: (table) => pool.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${sql.identifier([table])} LIMIT 1) t`),
+    nullCount: (table, column) =>
+      pool.oneFirst(
+        sql.type(
+          count,
+        )`SELECT count(*)::int AS n FROM ${sql.identifier([table])} WHERE ${sql.identifier([column])} IS NULL`,
+      ),
+    rowCount: (table) =>
+      pool.oneFirst(
+        sql.type(count)`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${sql.identifier([table])} LIMIT 1) t`,
+      ),
   };
 }
 
 /** Introspects the live catalog and computes the DDL that brings it to the schema compiled from schemas/. */
-export async function planMigration(db: Pick<Database, 'label'> & { pool: CommonQueryMethods }, catalog: KindCatalog, options: SchemaOptions): Promise<MigrationPlan> {
+export async function planMigration(
+  db: Pick<Database, 'label'> & { pool: CommonQueryMethods },
+  catalog: KindCatalog,
+  options: SchemaOptions,
+): Promise<MigrationPlan> {
   const live = await introspect(db.pool);
   if (options.embeddings && !live.extensions.has('vector') && !live.availableExtensions.has('vector')) {
     throw new DatabaseError(
@@ -63,10 +75,14 @@ export async function planMigration(db: Pick<Database, 'label'> & { pool: Common
   };
   const rls = await introspectRls(db.pool, tenancy.appRole, scope);
   if (!rls.canonBypassesRls) {
-    throw new DatabaseError(`Canon must connect to ${db.label} as a role that bypasses row-level security (a superuser, or one with BYPASSRLS, such as postgres); applications use the role ${tenancy.appRole}`);
+    throw new DatabaseError(
+      `Canon must connect to ${db.label} as a role that bypasses row-level security (a superuser, or one with BYPASSRLS, such as postgres); applications use the role ${tenancy.appRole}`,
+    );
   }
   if (rls.role.bypassesRls) {
-    throw new DatabaseError(`the application role ${tenancy.appRole} bypasses row-level security, so no policy would protect tenants from each other; use a role without SUPERUSER and BYPASSRLS (tenancy.app_role in canon.yaml)`);
+    throw new DatabaseError(
+      `the application role ${tenancy.appRole} bypasses row-level security, so no policy would protect tenants from each other; use a role without SUPERUSER and BYPASSRLS (tenancy.app_role in canon.yaml)`,
+    );
   }
   const schemaChanges = await diffSchema(desired, live, probeOf(db.pool));
   const policyChanges = diffRls(rlsSpec, rls, names, desired, new Set(live.tables.keys()));
@@ -78,9 +94,15 @@ export async function planMigration(db: Pick<Database, 'label'> & { pool: Common
 }
 
 /** Runs the plan's statements in one transaction: all of them or none. */
-export async function applyMigration(db: Database, plan: MigrationPlan, options: { allowDestructive: boolean }): Promise<void> {
+export async function applyMigration(
+  db: Database,
+  plan: MigrationPlan,
+  options: { allowDestructive: boolean },
+): Promise<void> {
   if (plan.destructive.length > 0 && !options.allowDestructive) {
-    throw new DestructiveChangeError(`refusing ${plan.destructive.length} destructive schema change(s); review them and pass --allow-destructive to apply`);
+    throw new DestructiveChangeError(
+      `refusing ${plan.destructive.length} destructive schema change(s); review them and pass --allow-destructive to apply`,
+    );
   }
   if (plan.statements.length === 0) return;
   await db.pool.transaction(async (tx) => {
@@ -88,7 +110,10 @@ export async function applyMigration(db: Database, plan: MigrationPlan, options:
       try {
         await tx.query(sql.unsafe`${statement}`);
       } catch (e) {
-        throw new DatabaseError(`schema statement ${i + 1} of ${plan.statements.length} failed: ${databaseMessage(e)}; the transaction was rolled back and nothing was changed`, { cause: e });
+        throw new DatabaseError(
+          `schema statement ${i + 1} of ${plan.statements.length} failed: ${databaseMessage(e)}; the transaction was rolled back and nothing was changed`,
+          { cause: e },
+        );
       }
     }
   });

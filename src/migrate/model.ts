@@ -34,7 +34,15 @@ export type CheckSpec = { kind: 'in'; column: string; values: string[] } | { kin
 
 export type ConstraintSpec =
   | { kind: 'unique'; name: string; table: string; columns: string[]; nullsNotDistinct: boolean }
-  | { kind: 'foreignKey'; name: string; table: string; columns: string[]; refTable: string; refColumns: string[]; onDelete: OnDelete }
+  | {
+      kind: 'foreignKey';
+      name: string;
+      table: string;
+      columns: string[];
+      refTable: string;
+      refColumns: string[];
+      onDelete: OnDelete;
+    }
   | { kind: 'check'; name: string; table: string; check: CheckSpec };
 
 export interface IndexSpec {

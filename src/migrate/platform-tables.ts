@@ -1,4 +1,4 @@
-import { idColumn, timestamptz, uuid, type SchemaBuilder } from './builder.ts';
+import { idColumn, type SchemaBuilder, timestamptz, uuid } from './builder.ts';
 
 /**
  * Tables that belong to the platform rather than to one kind: version history and Canon's own
@@ -22,7 +22,13 @@ export function platformTables(b: SchemaBuilder) {
     primaryKey: ['id'],
     purpose: 'every version of every asset, written by apply',
   });
-  b.constraint({ kind: 'unique', name: 'entity_versions_entity_version_key', table: 'entity_versions', columns: ['entity_id', 'version'], nullsNotDistinct: false });
+  b.constraint({
+    kind: 'unique',
+    name: 'entity_versions_entity_version_key',
+    table: 'entity_versions',
+    columns: ['entity_id', 'version'],
+    nullsNotDistinct: false,
+  });
 
   b.table({
     name: 'canon_applies',
@@ -59,7 +65,15 @@ export function platformTables(b: SchemaBuilder) {
     primaryKey: ['table_name', 'row_id'],
     purpose: 'rows Canon owns (only these may be updated or deleted by apply), with their content hash',
   });
-  b.constraint({ kind: 'foreignKey', name: 'canon_managed_rows_apply_id_fkey', table: 'canon_managed_rows', columns: ['apply_id'], refTable: 'canon_applies', refColumns: ['id'], onDelete: 'set null' });
+  b.constraint({
+    kind: 'foreignKey',
+    name: 'canon_managed_rows_apply_id_fkey',
+    table: 'canon_managed_rows',
+    columns: ['apply_id'],
+    refTable: 'canon_applies',
+    refColumns: ['id'],
+    onDelete: 'set null',
+  });
 
   embeddingJobsTable(b);
 
@@ -108,15 +122,21 @@ function embeddingJobsTable(b: SchemaBuilder) {
     purpose: 'embedding jobs: one per chunk text, model and dimensions, leased by canon embed workers',
   });
   b.constraint({
-    kind: 'unique', name: 'canon_embedding_jobs_key', table: 'canon_embedding_jobs',
-    columns: ['chunk_table', 'chunk_id', 'content_hash', 'model', 'dimensions'], nullsNotDistinct: false,
+    kind: 'unique',
+    name: 'canon_embedding_jobs_key',
+    table: 'canon_embedding_jobs',
+    columns: ['chunk_table', 'chunk_id', 'content_hash', 'model', 'dimensions'],
+    nullsNotDistinct: false,
   });
   b.constraint({
-    kind: 'check', name: 'canon_embedding_jobs_state_check', table: 'canon_embedding_jobs',
+    kind: 'check',
+    name: 'canon_embedding_jobs_state_check',
+    table: 'canon_embedding_jobs',
     check: { kind: 'in', column: 'state', values: ['queued', 'leased', 'done', 'failed'] },
   });
   b.index({
-    name: 'canon_embedding_jobs_claim_idx', table: 'canon_embedding_jobs',
+    name: 'canon_embedding_jobs_claim_idx',
+    table: 'canon_embedding_jobs',
     columns: [{ column: 'state' }, { column: 'run_after' }],
   });
 }

@@ -1,8 +1,8 @@
 import { loadConfig } from '../config/config.ts';
+import { type Diagnostic, sortDiagnostics } from '../diagnostics/diagnostic.ts';
 import { checkSourceTexts } from '../embed/check-sources.ts';
-import { sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog } from '../kinds/model.ts';
-import { loadRegistry, type LoadOptions } from '../load/load.ts';
+import { type LoadOptions, loadRegistry } from '../load/load.ts';
 import type { RegistryGraph } from '../resolve/graph.ts';
 import { resolveRegistry } from '../resolve/resolve.ts';
 import type { Validators } from '../validate/ajv.ts';
@@ -17,7 +17,11 @@ export interface CheckResult {
 }
 
 /** The front half of the compiler: load → validate → resolve, every stage's diagnostics sorted together. */
-export function checkRegistry(dir: string, catalog: KindCatalog, options: LoadOptions & { validators?: Validators } = {}): CheckResult {
+export function checkRegistry(
+  dir: string,
+  catalog: KindCatalog,
+  options: LoadOptions & { validators?: Validators } = {},
+): CheckResult {
   const t0 = performance.now();
   const loaded = loadRegistry(dir, options);
   const t1 = performance.now();
@@ -26,13 +30,15 @@ export function checkRegistry(dir: string, catalog: KindCatalog, options: LoadOp
   const resolved = resolveRegistry(validated, catalog);
   const t3 = performance.now();
   // The settings file is checked with the registry: a mistake there would otherwise surface only when a database is opened.
-  const settings = loaded.files > 0 || loaded.documents.length > 0
-    ? loadConfig(dir, options.root, options.limits).diagnostics
-    : [];
+  const settings =
+    loaded.files > 0 || loaded.documents.length > 0 ? loadConfig(dir, options.root, options.limits).diagnostics : [];
   return {
     graph: resolved.graph,
     diagnostics: sortDiagnostics([
-      ...loaded.diagnostics, ...validated.diagnostics, ...resolved.diagnostics, ...settings,
+      ...loaded.diagnostics,
+      ...validated.diagnostics,
+      ...resolved.diagnostics,
+      ...settings,
       ...checkSourceTexts(validated.documents, dir),
     ]),
     files: loaded.files,

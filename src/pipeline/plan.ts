@@ -1,23 +1,23 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { computedOnRead } from '../plan/canonical.ts';
 import type { DatabasePool, DatabasePoolConnection } from 'slonik';
+import { type CompiledStatement, compilePlan } from '../compile/compile.ts';
 import { describeQueryError, errorCode } from '../db/errors.ts';
 import { exclusiveLockHolder, setSessionLimits } from '../db/session.ts';
-import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { compilePlan, type CompiledStatement } from '../compile/compile.ts';
+import { type Diagnostic, hasErrors } from '../diagnostics/diagnostic.ts';
+import { planKnowledge, withKnowledgeStatements } from '../embed/pipeline.ts';
 import { readDatabaseId } from '../introspect/identity.ts';
 import { readLiveRegistry } from '../introspect/rows.ts';
 import type { KindCatalog } from '../kinds/model.ts';
-import { planMigration, type MigrationPlan } from '../migrate/migrate.ts';
+import { type MigrationPlan, planMigration } from '../migrate/migrate.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
+import { computedOnRead } from '../plan/canonical.ts';
 import type { DeleteMode, Plan } from '../plan/model.ts';
 import { computePlan } from '../plan/plan.ts';
 import { shapesOf } from '../plan/shape.ts';
-import { checkRegistry } from './check.ts';
-import { planKnowledge, withKnowledgeStatements } from '../embed/pipeline.ts';
-import { canonVersion } from './version.ts';
 import type { Validators } from '../validate/ajv.ts';
+import { checkRegistry } from './check.ts';
+import { canonVersion } from './version.ts';
 
 export interface PlanOptions {
   dir: string;
@@ -36,13 +36,29 @@ export interface PlanOptions {
 
 export type PlanOutcome =
   | { ok: false; diagnostics: Diagnostic[] }
-  | { ok: true; diagnostics: Diagnostic[]; plan: Plan; migration: MigrationPlan; statements: CompiledStatement[]; timings: Record<string, number> };
+  | {
+      ok: true;
+      diagnostics: Diagnostic[];
+      plan: Plan;
+      migration: MigrationPlan;
+      statements: CompiledStatement[];
+      timings: Record<string, number>;
+    };
 
 /** The registry's git commit (with -dirty when its files have uncommitted edits), or null outside git. */
 export function gitCommitOf(dir: string): string | null {
   try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', '.'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', '.'], {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== '';
     return dirty ? `${head}-dirty` : head;
   } catch {
     return null;
@@ -58,7 +74,8 @@ export function bindToDatabase(plan: Plan, databaseId: string): Plan {
   const unboundHash = () => (unbound?.get ? unbound.get.call(plan) : unbound?.value) as string;
   plan.databaseId = databaseId;
   computedOnRead(plan, 'planHash', () =>
-    createHash('sha256').update(`${unboundHash()} database ${databaseId}`).digest('hex'));
+    createHash('sha256').update(`${unboundHash()} database ${databaseId}`).digest('hex'),
+  );
   return plan;
 }
 
@@ -68,11 +85,15 @@ export function bindToDatabase(plan: Plan, databaseId: string): Plan {
  * never inside a transaction. Writes nothing.
  */
 export async function planRegistry(
-  db: { pool: DatabasePool | DatabasePoolConnection; label: string }, options: PlanOptions,
+  db: { pool: DatabasePool | DatabasePoolConnection; label: string },
+  options: PlanOptions,
 ): Promise<PlanOutcome> {
   const timings: Record<string, number> = {};
   let t = performance.now();
-  const lap = (name: string) => { timings[name] = performance.now() - t; t = performance.now(); };
+  const lap = (name: string) => {
+    timings[name] = performance.now() - t;
+    t = performance.now();
+  };
   options.onStage?.('Reading the registry');
   const { cacheDir, validators } = options;
   const checked = checkRegistry(options.dir, options.catalog, { cacheDir, validators });
@@ -86,7 +107,9 @@ export async function planRegistry(
       const migration = await planMigration({ pool: connection, label: db.label }, options.catalog, options.schema);
       lap('schema');
       const wanted = checked.graph.assets.map((a) => ({
-        table: options.catalog.kinds.get(a.kind)!.table, uuid: a.uuid, id: a.id,
+        table: options.catalog.kinds.get(a.kind)!.table,
+        uuid: a.uuid,
+        id: a.id,
       }));
       const live = await readLiveRegistry(connection, shapes.values(), migration.live, wanted);
       lap('introspect');
@@ -98,20 +121,41 @@ export async function planRegistry(
   };
   const shapes = shapesOf(options.catalog);
   const { databaseId, migration, live } = 'connect' in db.pool ? await db.pool.connect(read) : await read(db.pool);
-  const plan = bindToDatabase(computePlan({
-    shapes, graph: checked.graph, live, schema: migration.changes, database: db.label, deleteMode: options.deleteMode,
-    gitCommit: gitCommitOf(options.dir),
-  }), databaseId);
+  const plan = bindToDatabase(
+    computePlan({
+      shapes,
+      graph: checked.graph,
+      live,
+      schema: migration.changes,
+      database: db.label,
+      deleteMode: options.deleteMode,
+      gitCommit: gitCommitOf(options.dir),
+    }),
+    databaseId,
+  );
   lap('diff');
   const knowledge = await planKnowledge(db.pool, plan, {
-    graph: checked.graph, catalog: options.catalog, live: migration.live, dir: options.dir, schema: options.schema,
+    graph: checked.graph,
+    catalog: options.catalog,
+    live: migration.live,
+    dir: options.dir,
+    schema: options.schema,
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
   });
   lap('chunks');
-  const statements = withKnowledgeStatements(compilePlan(plan, {
-    shapes, schema: migration.desired, ddl: migration.statements, canonVersion,
-    statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs,
-  }), knowledge, plan, options.schema);
+  const statements = withKnowledgeStatements(
+    compilePlan(plan, {
+      shapes,
+      schema: migration.desired,
+      ddl: migration.statements,
+      canonVersion,
+      statementTimeoutMs: options.statementTimeoutMs,
+      lockTimeoutMs: options.lockTimeoutMs,
+    }),
+    knowledge,
+    plan,
+    options.schema,
+  );
   lap('compile');
   return { ok: true, diagnostics: [...checked.diagnostics, ...plan.diagnostics], plan, migration, statements, timings };
 }

@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommonQueryMethods } from 'slonik';
 import { loadConfig } from '../config/config.ts';
-import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { clashingRows, readLiveSnapshot, type LiveSnapshot } from '../introspect/rows.ts';
+import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.ts';
+import { readDatabaseId } from '../introspect/identity.ts';
+import { clashingRows, type LiveSnapshot, readLiveSnapshot } from '../introspect/rows.ts';
 import type { KindCatalog } from '../kinds/model.ts';
-import type { SourceDocument } from '../load/document.ts';
 import { ParseCache } from '../load/cache.ts';
+import type { SourceDocument } from '../load/document.ts';
 import { checkDirectory, displayPath, listRegistryFiles, readRegistryFile } from '../load/load.ts';
 import { defaultLimits, type ParseLimits } from '../load/parse.ts';
-import { planMigration, type MigrationPlan } from '../migrate/migrate.ts';
+import { type MigrationPlan, planMigration } from '../migrate/migrate.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
 import { StateCache } from '../plan/canonical.ts';
 import type { DeleteMode, Plan } from '../plan/model.ts';
@@ -18,9 +19,8 @@ import { shapesOf } from '../plan/shape.ts';
 import type { RegistryGraph } from '../resolve/graph.ts';
 import { IncrementalResolver } from '../resolve/incremental.ts';
 import { compileValidators, type Validators } from '../validate/ajv.ts';
-import { validateRegistry, type KindedDocument } from '../validate/validate.ts';
+import { type KindedDocument, validateRegistry } from '../validate/validate.ts';
 import { bindToDatabase, gitCommitOf } from './plan.ts';
-import { readDatabaseId } from '../introspect/identity.ts';
 
 export interface PlanSessionOptions {
   dir: string;
@@ -117,7 +117,12 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
 
   function update(changedPaths?: readonly string[]): SessionResult {
     let t = performance.now();
-    const lap = () => { const now = performance.now(); const ms = now - t; t = now; return ms; };
+    const lap = () => {
+      const now = performance.now();
+      const ms = now - t;
+      t = now;
+      return ms;
+    };
     const missing = checkDirectory(dir, root);
     const listed = missing ? [] : listRegistryFiles(dir);
     const changed = changedPaths ? new Set(changedPaths.map((p) => resolve(p))) : null;
@@ -144,7 +149,10 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
     const settings = listed.length > 0 || documents > 0 ? loadConfig(dir, root).diagnostics : [];
     const fileDiagnostics = states.flatMap((s) => s.diagnostics);
     const diagnostics = sortDiagnostics([
-      ...(missing ? [missing] : []), ...fileDiagnostics, ...resolved.diagnostics, ...settings,
+      ...(missing ? [missing] : []),
+      ...fileDiagnostics,
+      ...resolved.diagnostics,
+      ...settings,
     ]);
     const resolveMs = lap();
 
@@ -155,15 +163,31 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
         resolved.graph.assets.map((a) => ({ table: shapes.get(a.kind)!.table, uuid: a.uuid, id: a.id }));
       const unmanaged = snapshot.unmanagedRows.length === 0 ? [] : clashingRows(snapshot, wanted());
       const registry = { assets: snapshot.assets, unmanaged };
-      plan = bindToDatabase(computePlan({
-        shapes, graph: resolved.graph, live: registry, schema: live.migration.changes, database: live.label,
-        deleteMode: options.deleteMode, gitCommit,
-      }, cache), live.databaseId);
+      plan = bindToDatabase(
+        computePlan(
+          {
+            shapes,
+            graph: resolved.graph,
+            live: registry,
+            schema: live.migration.changes,
+            database: live.label,
+            deleteMode: options.deleteMode,
+            gitCommit,
+          },
+          cache,
+        ),
+        live.databaseId,
+      );
     }
     const planMs = lap();
     return {
-      diagnostics, graph: resolved.graph, files: listed.length, documents, plan,
-      parsedFiles, resolvedAssets: resolver.lastResolved,
+      diagnostics,
+      graph: resolved.graph,
+      files: listed.length,
+      documents,
+      plan,
+      parsedFiles,
+      resolvedAssets: resolver.lastResolved,
       timings: { readMs, resolveMs, planMs },
     };
   }

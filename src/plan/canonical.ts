@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LiveRegistry } from '../introspect/rows.ts';
 import type { ResolvedAsset } from '../resolve/graph.ts';
 import type { KindShape } from './shape.ts';
-import { desiredState, stateText, type AssetState } from './state.ts';
+import { type AssetState, desiredState, stateText } from './state.ts';
 
 /** An asset's canonical state with its canonical text: two states are equal exactly when their texts are. */
 export interface CanonicalState {

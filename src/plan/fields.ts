@@ -8,7 +8,6 @@ import type { AssetState } from './state.ts';
 /** Database id → the id an author wrote, for messages and plans. */
 export type Labeler = (uuid: string) => string;
 
-
 function authored(value: unknown, column: ShapeColumn, label: Labeler): unknown {
   if (!column.target || value === null) return value;
   return Array.isArray(value) ? value.map((v) => label(String(v))) : label(String(value));
@@ -26,7 +25,14 @@ function jsonChanges(path: string, before: unknown, after: unknown, out: FieldCh
   out.push({ path, before, after });
 }
 
-function columnChanges(prefix: string, columns: readonly ShapeColumn[], before: Row | undefined, after: Row | undefined, label: Labeler, out: FieldChange[]) {
+function columnChanges(
+  prefix: string,
+  columns: readonly ShapeColumn[],
+  before: Row | undefined,
+  after: Row | undefined,
+  label: Labeler,
+  out: FieldChange[],
+) {
   for (const c of columns) {
     const b = before ? authored(before[c.column] ?? null, c, label) : null;
     const a = after ? authored(after[c.column] ?? null, c, label) : null;
@@ -38,8 +44,11 @@ function columnChanges(prefix: string, columns: readonly ShapeColumn[], before: 
 /** An entry of a relation as the author wrote it: `{prompt: literature-summary, usage: task}`. */
 export function authoredEntry(rel: RelationShape, row: Row, label: Labeler): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const keyFirst = [...rel.columns].sort((a, b) => Number(!rel.keyColumns.includes(a.column)) - Number(!rel.keyColumns.includes(b.column)));
-  for (const c of keyFirst) if (row[c.column] !== null && row[c.column] !== undefined) out[c.property] = authored(row[c.column], c, label);
+  const keyFirst = [...rel.columns].sort(
+    (a, b) => Number(!rel.keyColumns.includes(a.column)) - Number(!rel.keyColumns.includes(b.column)),
+  );
+  for (const c of keyFirst)
+    if (row[c.column] !== null && row[c.column] !== undefined) out[c.property] = authored(row[c.column], c, label);
   return out;
 }
 
@@ -47,19 +56,40 @@ const entryLabel = (rel: RelationShape, row: Row, label: Labeler) =>
   rel.keyColumns.map((k) => authored(row[k] ?? null, rel.columns.find((c) => c.column === k)!, label)).join(',');
 
 /** Every difference between two states of one asset, field by field and entry by entry. */
-export function fieldChanges(shape: KindShape, before: AssetState | undefined, after: AssetState | undefined, label: Labeler): FieldChange[] {
+export function fieldChanges(
+  shape: KindShape,
+  before: AssetState | undefined,
+  after: AssetState | undefined,
+  label: Labeler,
+): FieldChange[] {
   const out: FieldChange[] = [];
   columnChanges('', shape.columns, before?.columns, after?.columns, label, out);
   for (const rel of shape.relations) {
     const b = before?.relations[rel.table] ?? {};
     const a = after?.relations[rel.table] ?? {};
-    const entries = [...new Set([...Object.keys(b), ...Object.keys(a)])].map((key) => ({ key, name: entryLabel(rel, (a[key] ?? b[key])!, label) }));
+    const entries = [...new Set([...Object.keys(b), ...Object.keys(a)])].map((key) => ({
+      key,
+      name: entryLabel(rel, (a[key] ?? b[key])!, label),
+    }));
     for (const { key, name } of entries.sort((x, y) => x.name.localeCompare(y.name))) {
       const rb = b[key];
       const ra = a[key];
       const path = `${rel.property}[${name}]`;
-      if (!rb || !ra) out.push({ path, before: rb ? authoredEntry(rel, rb, label) : null, after: ra ? authoredEntry(rel, ra, label) : null });
-      else columnChanges(`${path}.`, rel.columns.filter((c) => !rel.keyColumns.includes(c.column)), rb, ra, label, out);
+      if (!rb || !ra)
+        out.push({
+          path,
+          before: rb ? authoredEntry(rel, rb, label) : null,
+          after: ra ? authoredEntry(rel, ra, label) : null,
+        });
+      else
+        columnChanges(
+          `${path}.`,
+          rel.columns.filter((c) => !rel.keyColumns.includes(c.column)),
+          rb,
+          ra,
+          label,
+          out,
+        );
     }
   }
   return out;

@@ -1,7 +1,7 @@
 import type { Diagnostic, SourcePosition } from '../diagnostics/diagnostic.ts';
+import { type KnowledgeSummary, knowledgeChanges } from '../embed/summary.ts';
 import type { SchemaChange } from '../migrate/changes.ts';
 import type { AssetState } from './state.ts';
-import { knowledgeChanges, type KnowledgeSummary } from '../embed/summary.ts';
 
 export type ChangeAction = 'create' | 'update' | 'delete';
 

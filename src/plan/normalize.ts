@@ -43,7 +43,11 @@ export function normalizeValue(value: unknown, type: SqlType): unknown {
 export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -55,7 +59,7 @@ const isScalar = (v: unknown) => v === null || typeof v === 'string' || typeof v
 
 /** `stableJson` of a list, without copying it when its items are scalars (nothing to sort). */
 export const stableJsonList = (values: unknown[]) =>
-  (values.every(isScalar) ? JSON.stringify(values) : stableJson(values));
+  values.every(isScalar) ? JSON.stringify(values) : stableJson(values);
 
 export const sameValue = (a: unknown, b: unknown) => stableJson(a) === stableJson(b);
 

@@ -1,12 +1,12 @@
 import { codes } from '../diagnostics/codes.ts';
-import { error, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { type Diagnostic, error, sortDiagnostics } from '../diagnostics/diagnostic.ts';
 import type { LiveRegistry } from '../introspect/rows.ts';
 import { describeSchemaChange, type SchemaChange } from '../migrate/changes.ts';
 import type { RegistryGraph, ResolvedAsset } from '../resolve/graph.ts';
+import { computedOnRead, hashSortedLines, StateCache } from './canonical.ts';
 import { fieldChanges, type Labeler } from './fields.ts';
 import type { AssetChange, DeleteMode, Plan } from './model.ts';
 import { dependencyOrder, type KindShape } from './shape.ts';
-import { computedOnRead, hashSortedLines, StateCache } from './canonical.ts';
 
 export interface PlanInputs {
   /** The registry's git commit, or how to ask for it when first read (asking git costs more than planning an edit). */
@@ -39,30 +39,88 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
       unchanged++;
       continue;
     }
-    const base = { kind: asset.kind, id: asset.id, tenant: asset.tenant, uuid: asset.uuid, table: shape.table, source: asset.source, after };
+    const base = {
+      kind: asset.kind,
+      id: asset.id,
+      tenant: asset.tenant,
+      uuid: asset.uuid,
+      table: shape.table,
+      source: asset.source,
+      after,
+    };
     if (!current) {
-      const clash = live.unmanaged.find((u) => u.table === shape.table && (u.uuid === asset.uuid || (u.uniqueId === asset.id && u.tenantUuid === ((asset.row.tenant_id as string | undefined) ?? null))));
+      const clash = live.unmanaged.find(
+        (u) =>
+          u.table === shape.table &&
+          (u.uuid === asset.uuid ||
+            (u.uniqueId === asset.id && u.tenantUuid === ((asset.row.tenant_id as string | undefined) ?? null))),
+      );
       if (clash && !(clash.uuid === asset.uuid && asset.explicitUuid)) {
-        diagnostics.push(clash.uuid === asset.uuid
-          ? error(codes.unmanagedRowExists, asset.source, `${shape.table} already has a row with id ${asset.uuid} that Canon does not manage; set uuid: ${asset.uuid} on this asset to take it over`)
-          : error(codes.unmanagedIdTaken, asset.source, `${shape.table} already has a row '${asset.id}'${asset.tenant ? ` of tenant '${asset.tenant}'` : ''} (id ${clash.uuid}) that Canon does not manage; set uuid: ${clash.uuid} on this asset to take it over, or rename it`));
+        diagnostics.push(
+          clash.uuid === asset.uuid
+            ? error(
+                codes.unmanagedRowExists,
+                asset.source,
+                `${shape.table} already has a row with id ${asset.uuid} that Canon does not manage; set uuid: ${asset.uuid} on this asset to take it over`,
+              )
+            : error(
+                codes.unmanagedIdTaken,
+                asset.source,
+                `${shape.table} already has a row '${asset.id}'${asset.tenant ? ` of tenant '${asset.tenant}'` : ''} (id ${clash.uuid}) that Canon does not manage; set uuid: ${clash.uuid} on this asset to take it over, or rename it`,
+              ),
+        );
         continue;
       }
       const adopt = clash !== undefined;
-      changes.push({ ...base, action: adopt ? 'update' : 'create', fields: fieldChanges(shape, undefined, after, label), version: adopt ? clash.version + 1 : 1, ...(adopt ? { adopt } : {}) });
+      changes.push({
+        ...base,
+        action: adopt ? 'update' : 'create',
+        fields: fieldChanges(shape, undefined, after, label),
+        version: adopt ? clash.version + 1 : 1,
+        ...(adopt ? { adopt } : {}),
+      });
     } else if (current.deleted) {
-      changes.push({ ...base, action: 'update', before: current.state, fields: [{ path: 'deleted_at', before: 'deleted', after: null }, ...fieldChanges(shape, current.state, after, label)], version: current.version + 1, restore: true });
+      changes.push({
+        ...base,
+        action: 'update',
+        before: current.state,
+        fields: [
+          { path: 'deleted_at', before: 'deleted', after: null },
+          ...fieldChanges(shape, current.state, after, label),
+        ],
+        version: current.version + 1,
+        restore: true,
+      });
     } else {
-      changes.push({ ...base, action: 'update', before: current.state, fields: fieldChanges(shape, current.state, after, label), version: current.version + 1 });
+      changes.push({
+        ...base,
+        action: 'update',
+        before: current.state,
+        fields: fieldChanges(shape, current.state, after, label),
+        version: current.version + 1,
+      });
     }
   }
   for (const current of live.assets.values()) {
     if (graph.byUuid.has(current.state.uuid) || current.deleted) continue;
     const s = current.state;
-    changes.push({ action: 'delete', kind: s.kind, id: s.id, tenant: s.tenant, uuid: s.uuid, table: current.table, source: null, fields: [], version: current.version, before: s });
+    changes.push({
+      action: 'delete',
+      kind: s.kind,
+      id: s.id,
+      tenant: s.tenant,
+      uuid: s.uuid,
+      table: current.table,
+      source: null,
+      fields: [],
+      version: current.version,
+      before: s,
+    });
   }
   const rank = (c: AssetChange) => (c.action === 'delete' ? 1_000 - order.get(c.kind)! : order.get(c.kind)!);
-  changes.sort((a, b) => rank(a) - rank(b) || (a.tenant ?? '').localeCompare(b.tenant ?? '') || a.id.localeCompare(b.id));
+  changes.sort(
+    (a, b) => rank(a) - rank(b) || (a.tenant ?? '').localeCompare(b.tenant ?? '') || a.id.localeCompare(b.id),
+  );
 
   const summary = {
     create: changes.filter((c) => c.action === 'create').length,
@@ -71,8 +129,17 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
     unchanged,
   };
   const plan: Plan = {
-    formatVersion: '1', database: input.database, deleteMode: input.deleteMode, gitCommit: null, schema: input.schema,
-    changes, summary, registryHash: '', liveHash: '', planHash: '', diagnostics: sortDiagnostics(diagnostics),
+    formatVersion: '1',
+    database: input.database,
+    deleteMode: input.deleteMode,
+    gitCommit: null,
+    schema: input.schema,
+    changes,
+    summary,
+    registryHash: '',
+    liveHash: '',
+    planHash: '',
+    diagnostics: sortDiagnostics(diagnostics),
   };
   // Each hash is sha256 over sorted lines of the texts built above. Hashing all of them costs more
   // than planning an edit, so they are computed when first read (rendering JSON, compiling, applying),
@@ -82,28 +149,38 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
   else plan.gitCommit = gitCommit;
   const desiredOf = (asset: ResolvedAsset) => cache.desiredOf(shapes.get(asset.kind)!, asset);
   const textOfChange = (c: AssetChange) => (c.after ? desiredOf(graph.byUuid.get(c.uuid)!).text : '');
-  computedOnRead(plan, 'registryHash', () => hashSortedLines(graph.assets.map((asset) => {
-    const { state: s, text } = desiredOf(asset);
-    return { head: `${s.uuid} ${s.tenant} ${s.id} `, tail: text };
-  })));
-  computedOnRead(plan, 'liveHash', () => cache.liveHashOf(live, () => hashSortedLines([
-    ...[...live.assets.values()].map((a) => ({
-      head: `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} `,
-      tail: cache.textOf(a.state),
-    })),
-    ...live.unmanaged.map((u) => ({ head: `unmanaged ${JSON.stringify(u)}`, tail: '' })),
-  ])));
+  computedOnRead(plan, 'registryHash', () =>
+    hashSortedLines(
+      graph.assets.map((asset) => {
+        const { state: s, text } = desiredOf(asset);
+        return { head: `${s.uuid} ${s.tenant} ${s.id} `, tail: text };
+      }),
+    ),
+  );
+  computedOnRead(plan, 'liveHash', () =>
+    cache.liveHashOf(live, () =>
+      hashSortedLines([
+        ...[...live.assets.values()].map((a) => ({
+          head: `${a.state.uuid} ${a.version} ${a.deleted} ${a.state.tenant} ${a.state.id} `,
+          tail: cache.textOf(a.state),
+        })),
+        ...live.unmanaged.map((u) => ({ head: `unmanaged ${JSON.stringify(u)}`, tail: '' })),
+      ]),
+    ),
+  );
   // Not the git commit: a pull request's reviewed plan is applied on the merge commit, whose id always differs.
-  computedOnRead(plan, 'planHash', () => hashSortedLines([
-    { head: `settings ${input.deleteMode} ${plan.registryHash} ${plan.liveHash}`, tail: '' },
-    ...input.schema.map((c, i) => ({
-      head: `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`,
-      tail: '',
-    })),
-    ...changes.map((c) => ({
-      head: `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} `,
-      tail: textOfChange(c),
-    })),
-  ]));
+  computedOnRead(plan, 'planHash', () =>
+    hashSortedLines([
+      { head: `settings ${input.deleteMode} ${plan.registryHash} ${plan.liveHash}`, tail: '' },
+      ...input.schema.map((c, i) => ({
+        head: `schema ${String(i).padStart(6, '0')} ${describeSchemaChange(c)}`,
+        tail: '',
+      })),
+      ...changes.map((c) => ({
+        head: `change ${c.action} ${c.uuid} ${c.version} ${c.restore ?? false} ${c.adopt ?? false} `,
+        tail: textOfChange(c),
+      })),
+    ]),
+  );
   return plan;
 }

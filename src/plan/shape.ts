@@ -32,12 +32,27 @@ const uuidType: SqlType = { name: 'uuid' };
 
 export function shapeOf(model: KindModel): KindShape {
   const columns: ShapeColumn[] = [
-    ...model.columns.map((c) => ({ column: c.column, property: c.property, type: c.type, ...(c.default === undefined ? {} : { default: c.default }) })),
-    ...model.references.map((r) => ({ column: r.column, property: r.property, type: r.many ? { ...uuidType, array: true } : uuidType, target: r.target })),
+    ...model.columns.map((c) => ({
+      column: c.column,
+      property: c.property,
+      type: c.type,
+      ...(c.default === undefined ? {} : { default: c.default }),
+    })),
+    ...model.references.map((r) => ({
+      column: r.column,
+      property: r.property,
+      type: r.many ? { ...uuidType, array: true } : uuidType,
+      target: r.target,
+    })),
   ];
   const relations = model.relations.map((rel) => {
     const relColumns: ShapeColumn[] = [
-      ...rel.columns.map((c) => ({ column: c.column, property: c.property, type: c.type, ...(c.default === undefined ? {} : { default: c.default }) })),
+      ...rel.columns.map((c) => ({
+        column: c.column,
+        property: c.property,
+        type: c.type,
+        ...(c.default === undefined ? {} : { default: c.default }),
+      })),
       ...rel.references.map((r) => ({ column: r.column, property: r.property, type: uuidType, target: r.target })),
     ];
     const keyColumns = rel.key.map((k) => relColumns.find((c) => c.property === k)!.column);

@@ -29,8 +29,19 @@ function normalizeRow(row: Row, columns: readonly ShapeColumn[], fillDefaults: b
 export const entryKey = (row: Row, keyColumns: readonly string[]) =>
   stableJsonList(keyColumns.map((k) => row[k] ?? null));
 
-export function buildState(shape: KindShape, identity: { uuid: string; id: string; tenant: string | null }, row: Row, relations: Record<string, Row[]>, fromRegistry: boolean): AssetState {
-  const state: AssetState = { kind: shape.kind, ...identity, columns: normalizeRow(row, shape.columns, fromRegistry), relations: {} };
+export function buildState(
+  shape: KindShape,
+  identity: { uuid: string; id: string; tenant: string | null },
+  row: Row,
+  relations: Record<string, Row[]>,
+  fromRegistry: boolean,
+): AssetState {
+  const state: AssetState = {
+    kind: shape.kind,
+    ...identity,
+    columns: normalizeRow(row, shape.columns, fromRegistry),
+    relations: {},
+  };
   for (const rel of shape.relations) {
     const entries: Record<string, Row> = {};
     for (const r of relations[rel.table] ?? []) {
@@ -51,9 +62,16 @@ export const desiredState = (shape: KindShape, asset: ResolvedAsset): AssetState
  * columns follow the shape's order, so only relation entries need sorting. Equal content, equal text.
  */
 export function stateText(state: AssetState): string {
-  const relations = Object.keys(state.relations).sort().map((table) => {
-    const entries = state.relations[table]!;
-    return [table, Object.keys(entries).sort().map((k) => [k, entries[k]])];
-  });
+  const relations = Object.keys(state.relations)
+    .sort()
+    .map((table) => {
+      const entries = state.relations[table]!;
+      return [
+        table,
+        Object.keys(entries)
+          .sort()
+          .map((k) => [k, entries[k]]),
+      ];
+    });
   return JSON.stringify([state.columns, relations]);
 }

@@ -2,7 +2,10 @@ import type { KindCatalog, KindModel, RelationModel } from '../kinds/model.ts';
 import type { DesiredSchema } from '../migrate/model.ts';
 import type { Condition, OwnerColumnsGuard, PolicySpec, RlsSpec, TablePrivileges, TenancyOptions } from './model.ts';
 
-const or = (...items: (Condition | false | undefined)[]): Condition => ({ kind: 'or', items: items.filter((c): c is Condition => Boolean(c)) });
+const or = (...items: (Condition | false | undefined)[]): Condition => ({
+  kind: 'or',
+  items: items.filter((c): c is Condition => Boolean(c)),
+});
 const and = (...items: Condition[]): Condition => ({ kind: 'and', items });
 
 /**
@@ -26,10 +29,16 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
   const tenantKind = catalog.tenantKind?.kind;
   const tenantScoped = [...catalog.kinds.values()].filter((k) => k.tenancy === 'tenant');
   const assetTables = [...catalog.kinds.values()].map((k) => k.table).sort();
-  const policy = (table: string, command: PolicySpec['command'], spec: Omit<PolicySpec, 'name' | 'table' | 'command'>) =>
-    policies.push({ name: `canon_${command}`, table, command, ...spec });
+  const policy = (
+    table: string,
+    command: PolicySpec['command'],
+    spec: Omit<PolicySpec, 'name' | 'table' | 'command'>,
+  ) => policies.push({ name: `canon_${command}`, table, command, ...spec });
   const columnsOf = (table: string) => schema.tables.find((t) => t.name === table)!.columns;
-  const writable = (table: string) => columnsOf(table).filter((c) => !c.searchOf).map((c) => c.name);
+  const writable = (table: string) =>
+    columnsOf(table)
+      .filter((c) => !c.searchOf)
+      .map((c) => c.name);
   const grant: Granter = (table, write, immutable, options = {}) =>
     privileges.push({
       table,
@@ -43,23 +52,49 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
   for (const model of catalog.kinds.values()) {
     if (model.tenancy === 'global') {
       const isTenants = model.kind === tenantKind;
-      policy(model.table, 'select', isTenants
-        ? { using: { kind: 'inTenantLineage', column: 'id' }, grants: ['own', 'ancestors'] }
-        : { using: { kind: 'always' }, grants: ['everyone'] });
+      policy(
+        model.table,
+        'select',
+        isTenants
+          ? { using: { kind: 'inTenantLineage', column: 'id' }, grants: ['own', 'ancestors'] }
+          : { using: { kind: 'always' }, grants: ['everyone'] },
+      );
       grant(model.table, false, []);
       continue;
     }
     const tenantColumn = model.references.find((r) => r.property === 'tenant')!.column;
-    const shareable = Boolean(catalog.sharingProperty && model.relations.some((r) => r.property === catalog.sharingProperty));
+    const shareable = Boolean(
+      catalog.sharingProperty && model.relations.some((r) => r.property === catalog.sharingProperty),
+    );
     const shared = (permission: 'can_view' | 'can_edit' | 'can_delete'): Condition | undefined =>
       shareable ? { kind: 'sharedWithMe', idColumn: 'id', permission } : undefined;
     const hasPublic = model.columns.some((c) => c.column === 'is_public');
     policy(model.table, 'select', {
-      using: or({ kind: 'isNull', column: tenantColumn }, hasPublic && { kind: 'isTrue', column: 'is_public' }, { kind: 'inTenantLineage', column: tenantColumn }, shared('can_view')),
-      grants: ['platform', ...(hasPublic ? ['public' as const] : []), 'own', 'ancestors', ...(shared('can_view') ? ['shared-view' as const] : [])],
+      using: or(
+        { kind: 'isNull', column: tenantColumn },
+        hasPublic && { kind: 'isTrue', column: 'is_public' },
+        { kind: 'inTenantLineage', column: tenantColumn },
+        shared('can_view'),
+      ),
+      grants: [
+        'platform',
+        ...(hasPublic ? ['public' as const] : []),
+        'own',
+        'ancestors',
+        ...(shared('can_view') ? ['shared-view' as const] : []),
+      ],
     });
-    const refs = referencesVisible(catalog, model.references.filter((r) => r.property !== 'tenant' && !r.many).map((r) => ({ column: r.column, target: r.target })), model.kind);
-    policy(model.table, 'insert', { withCheck: and({ kind: 'isCurrentTenant', column: tenantColumn }, ...refs), grants: ['own'] });
+    const refs = referencesVisible(
+      catalog,
+      model.references
+        .filter((r) => r.property !== 'tenant' && !r.many)
+        .map((r) => ({ column: r.column, target: r.target })),
+      model.kind,
+    );
+    policy(model.table, 'insert', {
+      withCheck: and({ kind: 'isCurrentTenant', column: tenantColumn }, ...refs),
+      grants: ['own'],
+    });
     const editable = or({ kind: 'isCurrentTenant', column: tenantColumn }, shared('can_edit'), shared('can_delete'));
     policy(model.table, 'update', {
       using: editable,
@@ -91,7 +126,10 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
     const sharedWith = sharingRelation.references.find((r) => sharingRelation.key.includes(r.property))!.column;
     // Not a subquery on the asset tables: their policies read asset_sharing, which would recurse.
     const owned: Condition = { kind: 'assetOwnedByMe', column: sharingRelation.ownerColumn };
-    policy(sharingRelation.table, 'select', { using: or({ kind: 'isCurrentTenant', column: sharedWith }, owned), grants: ['shared-with-me', 'owned-asset'] });
+    policy(sharingRelation.table, 'select', {
+      using: or({ kind: 'isCurrentTenant', column: sharedWith }, owned),
+      grants: ['shared-with-me', 'owned-asset'],
+    });
     // Only with a tenant the sharer can see: the foreign key to tenants is checked past row-level
     // security, so sharing with any tenant id would tell, by failing or not, whether that tenant
     // exists. Sharing across unrelated tenants is the platform's to arrange, in the registry.
@@ -109,26 +147,56 @@ export function desiredRls(catalog: KindCatalog, schema: DesiredSchema, tenancy:
   }
   // Versions of an asset are visible wherever the asset is; only Canon writes them.
   if (schema.tables.some((t) => t.name === 'entity_versions')) {
-    policy('entity_versions', 'select', { using: { kind: 'anyRow', tables: assetTables, column: 'entity_id' }, grants: ['visible-parent'] });
+    policy('entity_versions', 'select', {
+      using: { kind: 'anyRow', tables: assetTables, column: 'entity_id' },
+      grants: ['visible-parent'],
+    });
     grant('entity_versions', false, []);
   }
-  const visibility = tenantScoped.map((k) => ({ table: k.table, condition: policies.find((p) => p.table === k.table && p.command === 'select')!.using! }));
+  const visibility = tenantScoped.map((k) => ({
+    table: k.table,
+    condition: policies.find((p) => p.table === k.table && p.command === 'select')!.using!,
+  }));
   return { tables: schema.tables.map((t) => t.name).sort(), visibility, policies, privileges, guards, tenancy };
 }
 
-type PolicyAdder = (table: string, command: PolicySpec['command'], spec: Omit<PolicySpec, 'name' | 'table' | 'command'>) => void;
+type PolicyAdder = (
+  table: string,
+  command: PolicySpec['command'],
+  spec: Omit<PolicySpec, 'name' | 'table' | 'command'>,
+) => void;
 type Granter = (table: string, write: boolean, immutable: string[], options?: { delete?: boolean }) => void;
 
-function childPolicies(policy: PolicyAdder, grant: Granter, owner: KindModel, table: string, ownerColumn: string, relation: RelationModel | undefined, catalog: KindCatalog) {
+function childPolicies(
+  policy: PolicyAdder,
+  grant: Granter,
+  owner: KindModel,
+  table: string,
+  ownerColumn: string,
+  relation: RelationModel | undefined,
+  catalog: KindCatalog,
+) {
   const tenantColumn = owner.references.find((r) => r.property === 'tenant')!.column;
   const shareable = catalog.sharingProperty && owner.relations.some((r) => r.property === catalog.sharingProperty);
   const visible: Condition = { kind: 'parentRow', table: owner.table, column: ownerColumn };
   const editable: Condition = {
-    kind: 'parentRow', table: owner.table, column: ownerColumn,
-    where: or({ kind: 'isCurrentTenant', column: tenantColumn }, shareable ? { kind: 'sharedWithMe', idColumn: 'id', permission: 'can_edit' } : undefined),
+    kind: 'parentRow',
+    table: owner.table,
+    column: ownerColumn,
+    where: or(
+      { kind: 'isCurrentTenant', column: tenantColumn },
+      shareable ? { kind: 'sharedWithMe', idColumn: 'id', permission: 'can_edit' } : undefined,
+    ),
   };
-  const audience = relation?.audience ? relation.references.find((r) => r.property === relation.audience)!.column : undefined;
-  const refs = referencesVisible(catalog, (relation?.references ?? []).filter((r) => r.property !== relation?.audience).map((r) => ({ column: r.column, target: r.target })));
+  const audience = relation?.audience
+    ? relation.references.find((r) => r.property === relation.audience)!.column
+    : undefined;
+  const refs = referencesVisible(
+    catalog,
+    (relation?.references ?? [])
+      .filter((r) => r.property !== relation?.audience)
+      .map((r) => ({ column: r.column, target: r.target })),
+  );
   if (audience) {
     // A tenant's own configuration of an asset it can see.
     const mine = and({ kind: 'isCurrentTenant', column: audience }, visible);
@@ -152,11 +220,20 @@ function childPolicies(policy: PolicyAdder, grant: Granter, owner: KindModel, ta
  * a mapping to another tenant's private asset would succeed, and its success or failure would reveal
  * that the asset exists.
  */
-function referencesVisible(catalog: KindCatalog, refs: { column: string; target: string }[], ownKind?: string): Condition[] {
+function referencesVisible(
+  catalog: KindCatalog,
+  refs: { column: string; target: string }[],
+  ownKind?: string,
+): Condition[] {
   return refs
     .filter((r) => catalog.kinds.get(r.target)!.tenancy === 'tenant')
-    .map((r) => or({ kind: 'isNull', column: r.column }, r.target === ownKind
-      // A policy may not query its own table (a parent agent): ask canon_asset_visible() instead.
-      ? { kind: 'assetVisible', column: r.column }
-      : { kind: 'parentRow', table: catalog.kinds.get(r.target)!.table, column: r.column }));
+    .map((r) =>
+      or(
+        { kind: 'isNull', column: r.column },
+        r.target === ownKind
+          ? // A policy may not query its own table (a parent agent): ask canon_asset_visible() instead.
+            { kind: 'assetVisible', column: r.column }
+          : { kind: 'parentRow', table: catalog.kinds.get(r.target)!.table, column: r.column },
+      ),
+    );
 }

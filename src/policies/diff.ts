@@ -6,7 +6,7 @@ import type { DesiredSchema } from '../migrate/model.ts';
 import { drifted } from './fingerprints.ts';
 import type { LiveRls } from './live.ts';
 import type { Grant, RlsSpec, TablePrivileges } from './model.ts';
-import { createPolicyStatement, rlsFunctions, type RlsNames } from './render.ts';
+import { createPolicyStatement, type RlsNames, rlsFunctions } from './render.ts';
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -34,7 +34,8 @@ export function rlsNames(catalog: KindCatalog, schema: string): RlsNames {
     }
   }
   const tenantKind = catalog.tenantKind;
-  if (tenantKind?.parent) names.tenants = { table: catalog.kinds.get(tenantKind.kind)!.table, parentColumn: tenantKind.parent.column };
+  if (tenantKind?.parent)
+    names.tenants = { table: catalog.kinds.get(tenantKind.kind)!.table, parentColumn: tenantKind.parent.column };
   return names;
 }
 
@@ -44,15 +45,28 @@ export function rlsNames(catalog: KindCatalog, schema: string): RlsNames {
  * flagged as drift, and policies on Canon's tables that Canon did not create are dropped (permissive
  * policies are OR-ed: a foreign `USING (true)` would open the table).
  */
-export function diffRls(spec: RlsSpec, live: LiveRls, catalogNames: RlsNames, schema: DesiredSchema, liveTables: ReadonlySet<string>): SchemaChange[] {
+export function diffRls(
+  spec: RlsSpec,
+  live: LiveRls,
+  catalogNames: RlsNames,
+  schema: DesiredSchema,
+  liveTables: ReadonlySet<string>,
+): SchemaChange[] {
   const changes: SchemaChange[] = [];
   const names: RlsNames = { ...catalogNames, visibility: spec.visibility };
   const { appRole } = spec.tenancy;
   const f = live.fingerprints;
-  const flags = (widens: boolean, drift: boolean) => ({ destructive: false as const, policy: true as const, widens, drift });
-  if (!live.role.exists) changes.push({ kind: 'createRole', role: appRole, destructive: false, policy: true, widens: false });
+  const flags = (widens: boolean, drift: boolean) => ({
+    destructive: false as const,
+    policy: true as const,
+    widens,
+    drift,
+  });
+  if (!live.role.exists)
+    changes.push({ kind: 'createRole', role: appRole, destructive: false, policy: true, widens: false });
   const existing = spec.tables.some((t) => liveTables.has(t));
-  if (!live.role.schemaUsage) changes.push({ kind: 'grantSchemaUsage', role: appRole, schema: live.schema, ...flags(existing, false) });
+  if (!live.role.schemaUsage)
+    changes.push({ kind: 'grantSchemaUsage', role: appRole, schema: live.schema, ...flags(existing, false) });
 
   for (const fn of functionsOf(spec, names)) {
     const comment = `canon:${hash(sqlText(fn.statement))}`;
@@ -62,7 +76,15 @@ export function diffRls(spec: RlsSpec, live: LiveRls, catalogNames: RlsNames, sc
     const missing = wantedExecutors.filter((r) => !current?.executors.includes(r));
     const drift = drifted(f, `function:${fn.name}`);
     if (current?.comment === comment && extra.length === 0 && missing.length === 0 && !drift) continue;
-    changes.push({ kind: 'createFunction', spec: fn, names, appRole, revokeFrom: extra, comment, ...flags(false, drift && current !== undefined) });
+    changes.push({
+      kind: 'createFunction',
+      spec: fn,
+      names,
+      appRole,
+      revokeFrom: extra,
+      comment,
+      ...flags(false, drift && current !== undefined),
+    });
   }
   for (const table of spec.tables) {
     const drift = drifted(f, `table:${table}`);
@@ -82,14 +104,27 @@ export function diffRls(spec: RlsSpec, live: LiveRls, catalogNames: RlsNames, sc
     const before = current ? grantsOf(current.comment) : new Set<string>();
     // A new policy on a table that already exists, or one that grants something the old did not, widens access.
     const widens = liveTables.has(p.table) && (!before || p.grants.some((g) => !before.has(g)));
-    changes.push({ kind: 'createPolicy', spec: p, names, comment, replaces: current !== undefined, ...flags(widens, drift) });
+    changes.push({
+      kind: 'createPolicy',
+      spec: p,
+      names,
+      comment,
+      replaces: current !== undefined,
+      ...flags(widens, drift),
+    });
   }
   const canonTables = new Set(schema.tables.map((t) => t.name));
   for (const [key, current] of live.policies) {
     if (wanted.has(key) || !canonTables.has(current.table)) continue;
     // Canon's own policy no longer wanted, or someone else's on Canon's table (drift).
     const foreign = !current.comment?.startsWith('canon:');
-    changes.push({ kind: 'dropPolicy', table: current.table, name: current.name, schema: live.schema, ...flags(false, foreign || drifted(f, `policy:${key}`)) });
+    changes.push({
+      kind: 'dropPolicy',
+      table: current.table,
+      name: current.name,
+      schema: live.schema,
+      ...flags(false, foreign || drifted(f, `policy:${key}`)),
+    });
   }
 
   const wantedTriggers = new Set<string>();
@@ -100,11 +135,25 @@ export function diffRls(spec: RlsSpec, live: LiveRls, catalogNames: RlsNames, sc
     const current = live.triggers.get(key);
     const drift = drifted(f, `trigger:${key}`);
     if (current?.comment === comment && !drift) continue;
-    changes.push({ kind: 'createTrigger', guard, names, name: guardTriggerName, comment, replaces: current !== undefined, ...flags(false, drift) });
+    changes.push({
+      kind: 'createTrigger',
+      guard,
+      names,
+      name: guardTriggerName,
+      comment,
+      replaces: current !== undefined,
+      ...flags(false, drift),
+    });
   }
   for (const [key, current] of live.triggers) {
     if (wantedTriggers.has(key) || !canonTables.has(current.table) || !current.comment?.startsWith('canon:')) continue;
-    changes.push({ kind: 'dropTrigger', table: current.table, name: current.name, schema: live.schema, ...flags(false, false) });
+    changes.push({
+      kind: 'dropTrigger',
+      table: current.table,
+      name: current.name,
+      schema: live.schema,
+      ...flags(false, false),
+    });
   }
 
   for (const wantedPrivileges of spec.privileges) {
@@ -113,17 +162,30 @@ export function diffRls(spec: RlsSpec, live: LiveRls, catalogNames: RlsNames, sc
     const drift = liveTables.has(table) && drifted(f, `table:${table}`);
     if (current && samePrivileges(current, wantedPrivileges) && !drift) continue;
     const widens = (!current || wider(wantedPrivileges, current)) && liveTables.has(table);
-    changes.push({ kind: 'setPrivileges', role: appRole, privileges: wantedPrivileges, schema: live.schema, ...flags(widens, drift) });
+    changes.push({
+      kind: 'setPrivileges',
+      role: appRole,
+      privileges: wantedPrivileges,
+      schema: live.schema,
+      ...flags(widens, drift),
+    });
   }
   // Tables the application must not read at all (bookkeeping): any privilege it holds there is revoked.
   for (const table of spec.tables) {
     if (spec.privileges.some((p) => p.table === table)) continue;
     const current = live.role.privileges.get(table);
     const drift = liveTables.has(table) && drifted(f, `table:${table}`);
-    const holds = current && (current.select || current.insert.length > 0 || current.delete || current.update.length > 0);
+    const holds =
+      current && (current.select || current.insert.length > 0 || current.delete || current.update.length > 0);
     if (!holds && !drift) continue;
     const none: TablePrivileges = { table, select: false, insert: [], delete: false, update: [] };
-    changes.push({ kind: 'setPrivileges', role: appRole, privileges: none, schema: live.schema, ...flags(false, drift) });
+    changes.push({
+      kind: 'setPrivileges',
+      role: appRole,
+      privileges: none,
+      schema: live.schema,
+      ...flags(false, drift),
+    });
   }
   return changes;
 }

@@ -1,7 +1,7 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.ts';
-import { readFingerprints, type FingerprintScope, type Fingerprints } from './fingerprints.ts';
+import { type FingerprintScope, type Fingerprints, readFingerprints } from './fingerprints.ts';
 import type { TablePrivileges } from './model.ts';
 
 /** The live row-level-security state of the current schema. */
@@ -21,7 +21,13 @@ export interface LiveRls {
   fingerprints: Fingerprints;
 }
 
-const privilegeRow = z.object({ table: z.string(), s: z.boolean(), i: z.array(z.string()), d: z.boolean(), u: z.array(z.string()) });
+const privilegeRow = z.object({
+  table: z.string(),
+  s: z.boolean(),
+  i: z.array(z.string()),
+  d: z.boolean(),
+  u: z.array(z.string()),
+});
 
 export async function introspectRls(
   db: CommonQueryMethods,
@@ -32,23 +38,33 @@ export async function introspectRls(
   const forced = await db.anyFirst(sql.type(z.object({ relname: z.string() }))`
     SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relrowsecurity AND c.relforcerowsecurity`);
-  const policies = await db.any(sql.type(z.object({ table: z.string(), name: z.string(), comment: z.string().nullable() }))`
+  const policies = await db.any(sql.type(
+    z.object({ table: z.string(), name: z.string(), comment: z.string().nullable() }),
+  )`
     SELECT c.relname AS table, pol.polname AS name, obj_description(pol.oid, 'pg_policy') AS comment
     FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = current_schema()`);
   // Grantee 0 is PUBLIC.
-  const functions = await db.any(sql.type(z.object({ name: z.string(), comment: z.string().nullable(), executors: z.array(z.string()) }))`
+  const functions = await db.any(sql.type(
+    z.object({ name: z.string(), comment: z.string().nullable(), executors: z.array(z.string()) }),
+  )`
     SELECT p.proname AS name, obj_description(p.oid, 'pg_proc') AS comment,
       array(SELECT DISTINCT (CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END)::text
             FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
             WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner ORDER BY 1) AS executors
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = current_schema() AND p.proname = ANY(${sql.array(scope.functions, 'text')})`);
-  const triggers = await db.any(sql.type(z.object({ table: z.string(), name: z.string(), comment: z.string().nullable() }))`
+  const triggers = await db.any(sql.type(
+    z.object({ table: z.string(), name: z.string(), comment: z.string().nullable() }),
+  )`
     SELECT c.relname AS table, t.tgname AS name, obj_description(t.oid, 'pg_trigger') AS comment
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = current_schema() AND NOT t.tgisinternal`);
-  const canonBypassesRls = await db.oneFirst(sql.type(z.object({ b: z.boolean() }))`SELECT rolsuper OR rolbypassrls AS b FROM pg_roles WHERE rolname = current_user`);
+  const canonBypassesRls = await db.oneFirst(
+    sql.type(
+      z.object({ b: z.boolean() }),
+    )`SELECT rolsuper OR rolbypassrls AS b FROM pg_roles WHERE rolname = current_user`,
+  );
   const role = await db.maybeOne(sql.type(z.object({ bypass: z.boolean(), usage: z.boolean() }))`
     SELECT rolsuper OR rolbypassrls AS bypass, has_schema_privilege(rolname, current_schema(), 'USAGE') AS usage FROM pg_roles WHERE rolname = ${appRole}`);
   const privileges = new Map<string, TablePrivileges>();
@@ -62,7 +78,8 @@ export async function introspectRls(
         has_table_privilege(${appRole}, c.oid, 'DELETE') AS d, ${columns('UPDATE')} AS u
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`);
-    for (const r of rows) privileges.set(r.table, { table: r.table, select: r.s, insert: r.i, delete: r.d, update: r.u });
+    for (const r of rows)
+      privileges.set(r.table, { table: r.table, select: r.s, insert: r.i, delete: r.d, update: r.u });
   }
   return {
     schema,

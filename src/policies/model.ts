@@ -27,8 +27,19 @@ export type PolicyCommand = 'select' | 'insert' | 'update' | 'delete';
 
 /** What a policy lets a tenant reach, for plans to tell widening from narrowing. */
 export type Grant =
-  | 'everyone' | 'platform' | 'public' | 'own' | 'ancestors' | 'shared-view' | 'shared-edit' | 'shared-delete'
-  | 'visible-parent' | 'editable-parent' | 'own-overrides' | 'owned-asset' | 'shared-with-me';
+  | 'everyone'
+  | 'platform'
+  | 'public'
+  | 'own'
+  | 'ancestors'
+  | 'shared-view'
+  | 'shared-edit'
+  | 'shared-delete'
+  | 'visible-parent'
+  | 'editable-parent'
+  | 'own-overrides'
+  | 'owned-asset'
+  | 'shared-with-me';
 
 export interface PolicySpec {
   name: string;
@@ -78,7 +89,12 @@ export interface TenancyOptions {
   appRole: string;
 }
 
-export const defaultTenancy: TenancyOptions = { mode: 'session', setting: 'app.current_tenant_id', claim: 'tenant_id', appRole: 'canon_app' };
+export const defaultTenancy: TenancyOptions = {
+  mode: 'session',
+  setting: 'app.current_tenant_id',
+  claim: 'tenant_id',
+  appRole: 'canon_app',
+};
 
 export interface RlsSpec {
   /** Every table Canon creates: ENABLE and FORCE ROW LEVEL SECURITY. */

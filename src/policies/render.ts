@@ -1,5 +1,5 @@
 import { sql } from '../db/sql.ts';
-import { sqlText, type Fragment } from '../migrate/fragments.ts';
+import { type Fragment, sqlText } from '../migrate/fragments.ts';
 import type { Condition, PolicySpec, TenancyOptions } from './model.ts';
 
 /** Names the rendered SQL needs from the catalog. */
@@ -35,8 +35,7 @@ export const assetVisibleFunction = 'canon_asset_visible';
 export const guardFunction = 'canon_guard_owner_columns';
 
 /** `schema.name`: how every object Canon made is named in SQL it writes. */
-export const qualified = (names: Pick<RlsNames, 'schema'>, name: string) =>
-  sql.identifier([names.schema, name]);
+export const qualified = (names: Pick<RlsNames, 'schema'>, name: string) => sql.identifier([names.schema, name]);
 
 // `(SELECT f())` rather than `f()`: PostgreSQL evaluates it once per statement (an initplan), not per row.
 const currentTenant = (n: RlsNames) => sql.fragment`(SELECT ${qualified(n, currentTenantFunction)}())`;
@@ -50,17 +49,24 @@ type Renderer<K extends Condition['kind']> = (
 ) => Fragment;
 
 const column = (alias: Fragment, name: string) => sql.fragment`${alias}.${sql.identifier([name])}`;
-const joined = (items: Fragment[], separator: ReturnType<typeof sql.fragment>) => sql.fragment`(${sql.join(items, separator)})`;
+const joined = (items: Fragment[], separator: ReturnType<typeof sql.fragment>) =>
+  sql.fragment`(${sql.join(items, separator)})`;
 
 const renderers: { [K in Condition['kind']]: Renderer<K> } = {
   or: (c, alias, names, depth) =>
     c.items.length === 0
       ? sql.fragment`false`
-      : joined(c.items.map((i) => conditionSql(i, alias, names, depth)), sql.fragment` OR `),
+      : joined(
+          c.items.map((i) => conditionSql(i, alias, names, depth)),
+          sql.fragment` OR `,
+        ),
   and: (c, alias, names, depth) =>
     c.items.length === 0
       ? sql.fragment`true`
-      : joined(c.items.map((i) => conditionSql(i, alias, names, depth)), sql.fragment` AND `),
+      : joined(
+          c.items.map((i) => conditionSql(i, alias, names, depth)),
+          sql.fragment` AND `,
+        ),
   isNull: (c, alias) => sql.fragment`${column(alias, c.column)} IS NULL`,
   isTrue: (c, alias) => sql.fragment`${column(alias, c.column)} IS TRUE`,
   always: () => sql.fragment`true`,
@@ -195,7 +201,9 @@ export function assetVisibleStatement(names: RlsNames): Fragment {
     (v) => sql.fragment`EXISTS (SELECT 1 FROM ${qualified(names, v.table)} p
       WHERE p.id = asset AND ${conditionSql(v.condition, p, names, 1)})`,
   );
-  const query = checks.length ? sql.fragment`SELECT ${sql.join(checks, sql.fragment` OR `)}` : sql.fragment`SELECT false`;
+  const query = checks.length
+    ? sql.fragment`SELECT ${sql.join(checks, sql.fragment` OR `)}`
+    : sql.fragment`SELECT false`;
   return definer(names, assetVisibleFunction, sql.fragment`asset uuid`, sql.fragment`boolean`, query);
 }
 
@@ -244,7 +252,12 @@ export function guardStatement(names: RlsNames): Fragment {
 /** Every function the policies and guards need, for this catalog. */
 export function rlsFunctions(tenancy: TenancyOptions, names: RlsNames, guards: boolean): FunctionSpec[] {
   return [
-    { name: currentTenantFunction, args: [], statement: currentTenantStatement(tenancy, names), calledByPolicies: true },
+    {
+      name: currentTenantFunction,
+      args: [],
+      statement: currentTenantStatement(tenancy, names),
+      calledByPolicies: true,
+    },
     ...(names.tenants
       ? [{ name: lineageFunction, args: [], statement: lineageStatement(names), calledByPolicies: true }]
       : []),
@@ -252,9 +265,18 @@ export function rlsFunctions(tenancy: TenancyOptions, names: RlsNames, guards: b
       ? [{ name: ownsAssetFunction, args: ['uuid'], statement: ownsAssetStatement(names), calledByPolicies: true }]
       : []),
     ...(names.sharing
-      ? [{ name: sharedWithMeFunction, args: ['text'], statement: sharedWithMeStatement(names), calledByPolicies: true }]
+      ? [
+          {
+            name: sharedWithMeFunction,
+            args: ['text'],
+            statement: sharedWithMeStatement(names),
+            calledByPolicies: true,
+          },
+        ]
       : []),
     { name: assetVisibleFunction, args: ['uuid'], statement: assetVisibleStatement(names), calledByPolicies: true },
-    ...(guards && names.sharing ? [{ name: guardFunction, args: [], statement: guardStatement(names), calledByPolicies: false }] : []),
+    ...(guards && names.sharing
+      ? [{ name: guardFunction, args: [], statement: guardStatement(names), calledByPolicies: false }]
+      : []),
   ];
 }

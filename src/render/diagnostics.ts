@@ -21,22 +21,44 @@ export function summarize(diagnostics: readonly Diagnostic[], files: number, ass
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export function renderValidationText(diagnostics: readonly Diagnostic[], summary: ValidationSummary, style: Style): string {
+export function renderValidationText(
+  diagnostics: readonly Diagnostic[],
+  summary: ValidationSummary,
+  style: Style,
+): string {
   const lines = diagnostics.map((d) => formatDiagnostic(d, style));
   const counted = `${plural(summary.assets, 'asset')} in ${plural(summary.files, 'file')}`;
-  if (summary.errors > 0) lines.push(style.red(`✗ ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')} (${counted})`));
-  else lines.push(style.green(`✓ ${counted} valid`) + (summary.warnings > 0 ? style.yellow(`, ${plural(summary.warnings, 'warning')}`) : ''));
+  if (summary.errors > 0)
+    lines.push(style.red(`✗ ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')} (${counted})`));
+  else
+    lines.push(
+      style.green(`✓ ${counted} valid`) +
+        (summary.warnings > 0 ? style.yellow(`, ${plural(summary.warnings, 'warning')}`) : ''),
+    );
   return lines.join('\n') + '\n';
 }
 
 /** Machine output: versioned, so scripts can rely on its shape. */
 export function renderValidationJson(diagnostics: readonly Diagnostic[], summary: ValidationSummary): string {
-  return JSON.stringify({
-    format_version: '1',
-    valid: summary.errors === 0,
-    summary,
-    diagnostics: diagnostics.map(({ file, line, column, severity, code, message }) => ({ file, line, column, severity, code, message })),
-  }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      {
+        format_version: '1',
+        valid: summary.errors === 0,
+        summary,
+        diagnostics: diagnostics.map(({ file, line, column, severity, code, message }) => ({
+          file,
+          line,
+          column,
+          severity,
+          code,
+          message,
+        })),
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 /** Diagnostics that stop a plan or an apply: every one of them, then what did not happen. */

@@ -49,20 +49,27 @@ function repositoryPath(file: string, paths: GithubPaths): string {
 
 export const diagnosticCommand = (d: Diagnostic, paths: GithubPaths) =>
   workflowCommand(d.severity, d.message, {
-    file: repositoryPath(d.file, paths), line: d.line, col: d.column, title: `Canon ${d.code}`,
+    file: repositoryPath(d.file, paths),
+    line: d.line,
+    col: d.column,
+    title: `Canon ${d.code}`,
   });
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** `canon validate --format github`: one annotation per diagnostic, then the summary as a plain log line. */
 export function renderValidationGithub(
-  diagnostics: readonly Diagnostic[], summary: ValidationSummary, paths: GithubPaths,
+  diagnostics: readonly Diagnostic[],
+  summary: ValidationSummary,
+  paths: GithubPaths,
 ): string {
   const lines = diagnostics.map((d) => diagnosticCommand(d, paths));
   const counted = `${plural(summary.assets, 'asset')} in ${plural(summary.files, 'file')}`;
-  lines.push(summary.errors > 0
-    ? `✗ ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')} (${counted})`
-    : `✓ ${counted} valid${summary.warnings > 0 ? `, ${plural(summary.warnings, 'warning')}` : ''}`);
+  lines.push(
+    summary.errors > 0
+      ? `✗ ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')} (${counted})`
+      : `✓ ${counted} valid${summary.warnings > 0 ? `, ${plural(summary.warnings, 'warning')}` : ''}`,
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -82,7 +89,10 @@ export function verbatim(text: string, token = randomBytes(16).toString('hex')):
  * line that defines it (capped), then the text plan folded in a log group.
  */
 export function renderPlanGithub(
-  plan: Plan, planText: string, paths: GithubPaths, diagnostics: readonly Diagnostic[] = [],
+  plan: Plan,
+  planText: string,
+  paths: GithubPaths,
+  diagnostics: readonly Diagnostic[] = [],
 ): string {
   const out = diagnostics.map((d) => diagnosticCommand(d, paths));
   for (const risk of risksOf(plan)) {
@@ -93,17 +103,21 @@ export function renderPlanGithub(
   }
   const located = plan.changes.filter((c) => c.source);
   for (const c of located.slice(0, maxChangeNotices)) {
-    const verb = c.action === 'create' ? 'created'
-      : c.restore ? 'restored'
-      : c.adopt ? 'taken over and updated'
-      : 'updated';
+    const verb =
+      c.action === 'create' ? 'created' : c.restore ? 'restored' : c.adopt ? 'taken over and updated' : 'updated';
     const fields = c.fields.map((f) => f.path);
-    const what = fields.length > 0 && c.action === 'update'
-      ? `: ${fields.slice(0, 8).join(', ')}${fields.length > 8 ? ', …' : ''}`
-      : '';
-    out.push(workflowCommand('notice', `${assetTitle(c)} will be ${verb}${what}`, {
-      file: repositoryPath(c.source!.file, paths), line: c.source!.line, col: c.source!.column, title: 'Canon plan',
-    }));
+    const what =
+      fields.length > 0 && c.action === 'update'
+        ? `: ${fields.slice(0, 8).join(', ')}${fields.length > 8 ? ', …' : ''}`
+        : '';
+    out.push(
+      workflowCommand('notice', `${assetTitle(c)} will be ${verb}${what}`, {
+        file: repositoryPath(c.source!.file, paths),
+        line: c.source!.line,
+        col: c.source!.column,
+        title: 'Canon plan',
+      }),
+    );
   }
   if (located.length > maxChangeNotices) {
     const rest = located.length - maxChangeNotices;
@@ -112,10 +126,12 @@ export function renderPlanGithub(
   }
   const s = plan.summary;
   const changed = plan.schema.length > 0 || plan.changes.length > 0;
-  out.push(changed
-    ? `Canon plan (${plan.database}): ${s.create} to create, ${s.update} to update, ${s.delete} to delete, `
-      + `${s.unchanged} unchanged, ${plural(plan.schema.length, 'schema and policy change')}.`
-    : `No changes: ${plan.database} matches the registry (${plural(s.unchanged, 'asset')}).`);
+  out.push(
+    changed
+      ? `Canon plan (${plan.database}): ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ` +
+          `${s.unchanged} unchanged, ${plural(plan.schema.length, 'schema and policy change')}.`
+      : `No changes: ${plan.database} matches the registry (${plural(s.unchanged, 'asset')}).`,
+  );
   if (!changed) return out.join('\n') + '\n';
   return `${out.join('\n')}\n::group::The plan\n${verbatim(planText)}::endgroup::\n`;
 }

@@ -6,8 +6,21 @@
  */
 const userInfoPassword = /\b([a-z][a-z0-9+.-]*:\/\/[^\s"'`/:@]*):[^\s"'`]*@/gi;
 const secretNames = [
-  'password', 'passwd', 'pwd', 'sslpassword', 'secret', 'client_secret', 'token', 'access_token', 'refresh_token',
-  'api[_-]?key', 'apikey', 'key', 'sig', 'signature', 'auth',
+  'password',
+  'passwd',
+  'pwd',
+  'sslpassword',
+  'secret',
+  'client_secret',
+  'token',
+  'access_token',
+  'refresh_token',
+  'api[_-]?key',
+  'apikey',
+  'key',
+  'sig',
+  'signature',
+  'auth',
 ];
 const secretParameter = new RegExp(`([?&;](?:${secretNames.join('|')})=)[^&#\\s"'\`]+`, 'gi');
 

@@ -10,9 +10,23 @@ export interface Style {
 
 const wrap = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
 
-export const colorStyle: Style = { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), cyan: wrap(36, 39) };
+export const colorStyle: Style = {
+  bold: wrap(1, 22),
+  dim: wrap(2, 22),
+  red: wrap(31, 39),
+  yellow: wrap(33, 39),
+  green: wrap(32, 39),
+  cyan: wrap(36, 39),
+};
 const identity = (text: string) => text;
-export const plainStyle: Style = { bold: identity, dim: identity, red: identity, yellow: identity, green: identity, cyan: identity };
+export const plainStyle: Style = {
+  bold: identity,
+  dim: identity,
+  red: identity,
+  yellow: identity,
+  green: identity,
+  cyan: identity,
+};
 
 /** https://no-color.org: any non-empty NO_COLOR disables color; FORCE_COLOR enables it off a TTY. */
 export function styleFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Style {

@@ -22,16 +22,22 @@ export function findCycles<Where>(edges: readonly Edge<Where>[]): { nodes: strin
   for (const start of [...out.keys()].sort()) {
     if (index.has(start)) continue;
     const work: { node: string; next: number }[] = [{ node: start, next: 0 }];
-    index.set(start, counter); low.set(start, counter); counter++;
-    stack.push(start); onStack.add(start);
+    index.set(start, counter);
+    low.set(start, counter);
+    counter++;
+    stack.push(start);
+    onStack.add(start);
     while (work.length > 0) {
       const frame = work[work.length - 1]!;
       const successors = out.get(frame.node) ?? [];
       if (frame.next < successors.length) {
         const to = successors[frame.next++]!.to;
         if (!index.has(to)) {
-          index.set(to, counter); low.set(to, counter); counter++;
-          stack.push(to); onStack.add(to);
+          index.set(to, counter);
+          low.set(to, counter);
+          counter++;
+          stack.push(to);
+          onStack.add(to);
           work.push({ node: to, next: 0 });
         } else if (onStack.has(to)) low.set(frame.node, Math.min(low.get(frame.node)!, index.get(to)!));
         continue;
@@ -42,7 +48,11 @@ export function findCycles<Where>(edges: readonly Edge<Where>[]): { nodes: strin
       if (low.get(frame.node) === index.get(frame.node)) {
         const component: string[] = [];
         let member: string;
-        do { member = stack.pop()!; onStack.delete(member); component.push(member); } while (member !== frame.node);
+        do {
+          member = stack.pop()!;
+          onStack.delete(member);
+          component.push(member);
+        } while (member !== frame.node);
         const selfLoop = (out.get(frame.node) ?? []).some((e) => e.to === frame.node);
         if (component.length > 1 || selfLoop) components.push(component);
       }
@@ -51,7 +61,10 @@ export function findCycles<Where>(edges: readonly Edge<Where>[]): { nodes: strin
   return components.map((component) => cycleWithin(new Set(component), out));
 }
 
-function cycleWithin<Where>(members: Set<string>, out: Map<string, Edge<Where>[]>): { nodes: string[]; closing: Edge<Where> } {
+function cycleWithin<Where>(
+  members: Set<string>,
+  out: Map<string, Edge<Where>[]>,
+): { nodes: string[]; closing: Edge<Where> } {
   const start = [...members].sort()[0]!;
   const path = [start];
   const seen = new Set([start]);

@@ -2,9 +2,14 @@ import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { locate } from '../load/document.ts';
 import type { KindedDocument } from '../validate/validate.ts';
-import { AssetIndex, indexedAssetOf, type IndexedAsset, type Lookup } from './index.ts';
+import { AssetIndex, type IndexedAsset, indexedAssetOf, type Lookup } from './index.ts';
 import {
-  finishResolution, identityKey, resolveEntry, withoutDuplicates, type EntryResolution, type ResolvedRegistry,
+  type EntryResolution,
+  finishResolution,
+  identityKey,
+  type ResolvedRegistry,
+  resolveEntry,
+  withoutDuplicates,
 } from './resolve.ts';
 import { isPublic, sharedWithOf, TenantScope } from './scope.ts';
 
@@ -150,11 +155,13 @@ export class IncrementalResolver {
   /** What looking up this id can answer, as text (equal texts, equal answers and messages); the kinds that carry it. */
   private meaningOf(id: string): { text: string; kinds: string[] } {
     const entries = this.index!.withId(id);
-    const text = JSON.stringify(entries.map((e) => {
-      const at = locate(e.document.doc, ['id']);
-      const visibility = [isPublic(e.document), sharedWithOf(this.catalog, e.document)];
-      return [e.document.model.kind, e.tenant, e.uuid, visibility, at.file, at.line, at.column];
-    }));
+    const text = JSON.stringify(
+      entries.map((e) => {
+        const at = locate(e.document.doc, ['id']);
+        const visibility = [isPublic(e.document), sharedWithOf(this.catalog, e.document)];
+        return [e.document.model.kind, e.tenant, e.uuid, visibility, at.file, at.line, at.column];
+      }),
+    );
     return { text, kinds: entries.map((e) => e.document.model.kind) };
   }
 

@@ -1,6 +1,6 @@
 import type { KindCatalog } from '../kinds/model.ts';
 import type { KindedDocument } from '../validate/validate.ts';
-import { isPublic, sharedWithOf, tenantOf, type TenantScope } from './scope.ts';
+import { isPublic, sharedWithOf, type TenantScope, tenantOf } from './scope.ts';
 import { assetUuid } from './uuid.ts';
 
 export interface IndexedAsset {
@@ -75,14 +75,19 @@ export class AssetIndex {
       const hit = sameKind.find((a) => a.tenant === tenant);
       if (hit) return { found: hit };
     }
-    const published = sameKind.find((a) => isPublic(a.document) || (viewer !== null && sharedWithOf(this.catalog, a.document).includes(viewer)));
+    const published = sameKind.find(
+      (a) => isPublic(a.document) || (viewer !== null && sharedWithOf(this.catalog, a.document).includes(viewer)),
+    );
     if (published) return { found: published };
     if (sameKind[0]) return { privateTo: sameKind[0] };
     const other = (this.byId.get(id) ?? []).find((a) => a.document.model.kind !== kind);
     if (other) return { otherKind: other };
     const visible = [...(this.byKindAndId.get(kind)?.values() ?? [])]
       .flat()
-      .filter((a) => global || this.scope.canSee(viewer, a.tenant, isPublic(a.document), sharedWithOf(this.catalog, a.document)))
+      .filter(
+        (a) =>
+          global || this.scope.canSee(viewer, a.tenant, isPublic(a.document), sharedWithOf(this.catalog, a.document)),
+      )
       .map((a) => a.document.value.id);
     return { missing: true, candidates: visible };
   }

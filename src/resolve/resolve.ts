@@ -1,10 +1,10 @@
 import { codes } from '../diagnostics/codes.ts';
-import { error, type Diagnostic, type SourcePosition } from '../diagnostics/diagnostic.ts';
+import { type Diagnostic, error, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/suggest.ts';
 import type { KindCatalog, ReferenceModel, RelationModel } from '../kinds/model.ts';
 import { isMapping, locate, type ValuePath } from '../load/document.ts';
 import type { KindedDocument, ValidatedRegistry } from '../validate/validate.ts';
-import { findCycles, type Edge } from './cycles.ts';
+import { type Edge, findCycles } from './cycles.ts';
 import type { RegistryGraph, ResolvedAsset, Row } from './graph.ts';
 import { AssetIndex, type IndexedAsset, type Lookup } from './index.ts';
 import { TenantScope } from './scope.ts';
@@ -15,7 +15,11 @@ export interface ResolvedRegistry {
   diagnostics: Diagnostic[];
 }
 
-interface CycleSite { at: SourcePosition; kind: string; property: string }
+interface CycleSite {
+  at: SourcePosition;
+  kind: string;
+  property: string;
+}
 
 const article = (kind: string) => `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}`;
 const describeOwner = (tenant: string | null) => (tenant === null ? 'the platform registry' : `tenant '${tenant}'`);
@@ -38,7 +42,13 @@ export function resolveRegistry(validated: ValidatedRegistry, catalog: KindCatal
   const scope = new TenantScope(catalog, validated.documents);
   const index = new AssetIndex(catalog, scope);
   const entries = indexAll(validated.documents, index, diagnostics);
-  return finishResolution(catalog, scope, entries, entries.map((entry) => resolveEntry(entry, index)), diagnostics);
+  return finishResolution(
+    catalog,
+    scope,
+    entries,
+    entries.map((entry) => resolveEntry(entry, index)),
+    diagnostics,
+  );
 }
 
 /** One asset's references, relation rows and row, as the resolver sees them. */
@@ -63,8 +73,7 @@ export function resolveEntry(entry: IndexedAsset, index: Lookups): EntryResoluti
     const raw = value[ref.property];
     if (ref.many && Array.isArray(raw)) {
       row[ref.column] = raw.map((id, i) => reference(ref, String(id), [ref.property, i]) ?? null);
-    }
-    else if (typeof raw === 'string') row[ref.column] = reference(ref, raw, [ref.property]) ?? null;
+    } else if (typeof raw === 'string') row[ref.column] = reference(ref, raw, [ref.property]) ?? null;
   }
   const relations: Record<string, Row[]> = {};
   for (const relation of model.relations) {
@@ -73,15 +82,24 @@ export function resolveEntry(entry: IndexedAsset, index: Lookups): EntryResoluti
   // Invalid documents still get their references checked (every problem in one run), but stay out of the graph.
   if (!document.valid) return { diagnostics, edges };
   const asset: ResolvedAsset = {
-    kind: model.kind, id: value.id, tenant: entry.tenant, uuid: entry.uuid,
-    explicitUuid: typeof value.uuid === 'string', source: locate(doc, ['id']), row, relations,
+    kind: model.kind,
+    id: value.id,
+    tenant: entry.tenant,
+    uuid: entry.uuid,
+    explicitUuid: typeof value.uuid === 'string',
+    source: locate(doc, ['id']),
+    row,
+    relations,
   };
   return { asset, diagnostics, edges };
 }
 
 /** The checks that span the whole registry (tenancy rules, cycles), and the graph in document order. */
 export function finishResolution(
-  catalog: KindCatalog, scope: TenantScope, entries: readonly IndexedAsset[], resolutions: readonly EntryResolution[],
+  catalog: KindCatalog,
+  scope: TenantScope,
+  entries: readonly IndexedAsset[],
+  resolutions: readonly EntryResolution[],
   diagnostics: Diagnostic[],
 ): ResolvedRegistry {
   const assets: ResolvedAsset[] = [];
@@ -108,7 +126,10 @@ export function finishResolution(
 
 /** Every document into the index; a later duplicate (same kind, owner and id, or same uuid) is reported, left out. */
 export function indexAll(documents: readonly KindedDocument[], index: AssetIndex, diagnostics: Diagnostic[]) {
-  return withoutDuplicates(documents.map((document) => index.add(document)), diagnostics);
+  return withoutDuplicates(
+    documents.map((document) => index.add(document)),
+    diagnostics,
+  );
 }
 
 /** What makes two assets the same one: kind, owner and id. */
@@ -144,29 +165,56 @@ export function withoutDuplicates(entries: readonly IndexedAsset[], diagnostics:
 }
 
 function resolveOne(
-  index: Lookups, ref: ReferenceModel, id: string, viewer: string | null, at: SourcePosition, diagnostics: Diagnostic[],
+  index: Lookups,
+  ref: ReferenceModel,
+  id: string,
+  viewer: string | null,
+  at: SourcePosition,
+  diagnostics: Diagnostic[],
 ): IndexedAsset | undefined {
   const result = index.lookup(ref.target, id, viewer);
   if ('found' in result) return result.found;
   if ('privateTo' in result) {
     const owner = result.privateTo;
-    diagnostics.push(error(codes.privateReference, at,
-      `${ref.target} '${id}' belongs to ${describeOwner(owner.tenant)} and is private, so ${describeOwner(viewer)} cannot use it; ${viewer ? `share it (shared_with: [${viewer}]), ` : ''}set is_public: true on it, or reference an asset of your own tenant`));
+    diagnostics.push(
+      error(
+        codes.privateReference,
+        at,
+        `${ref.target} '${id}' belongs to ${describeOwner(owner.tenant)} and is private, so ${describeOwner(viewer)} cannot use it; ${viewer ? `share it (shared_with: [${viewer}]), ` : ''}set is_public: true on it, or reference an asset of your own tenant`,
+      ),
+    );
   } else if ('otherKind' in result) {
     const other = result.otherKind.document;
     const where = locate(other.doc, ['id']);
-    diagnostics.push(error(codes.wrongKindReference, at,
-      `'${id}' is ${article(other.model.kind)} (${where.file}:${where.line}:${where.column}), but ${ref.property} expects ${article(ref.target)}`));
+    diagnostics.push(
+      error(
+        codes.wrongKindReference,
+        at,
+        `'${id}' is ${article(other.model.kind)} (${where.file}:${where.line}:${where.column}), but ${ref.property} expects ${article(ref.target)}`,
+      ),
+    );
   } else {
     const hint = didYouMean(id, result.candidates);
-    diagnostics.push(error(codes.danglingReference, at, `no ${ref.target} with id '${id}' is visible to ${describeOwner(viewer)}.${hint || ` Define it, or fix the id.`}`));
+    diagnostics.push(
+      error(
+        codes.danglingReference,
+        at,
+        `no ${ref.target} with id '${id}' is visible to ${describeOwner(viewer)}.${hint || ` Define it, or fix the id.`}`,
+      ),
+    );
   }
   return undefined;
 }
 
 type Referencer = (ref: ReferenceModel, id: string, path: ValuePath) => string | undefined;
 
-function relationRows(document: KindedDocument, relation: RelationModel, owner: IndexedAsset, reference: Referencer, diagnostics: Diagnostic[]): Row[] {
+function relationRows(
+  document: KindedDocument,
+  relation: RelationModel,
+  owner: IndexedAsset,
+  reference: Referencer,
+  diagnostics: Diagnostic[],
+): Row[] {
   const raw = document.value[relation.property];
   if (!Array.isArray(raw)) return [];
   const rows: Row[] = [];
@@ -177,7 +225,8 @@ function relationRows(document: KindedDocument, relation: RelationModel, owner: 
     if (!isMapping(item)) return;
     const path = [relation.property, i];
     const row: Row = { [relation.ownerColumn]: owner.uuid };
-    for (const column of relation.columns) if (item[column.property] !== undefined) row[column.column] = item[column.property];
+    for (const column of relation.columns)
+      if (item[column.property] !== undefined) row[column.column] = item[column.property];
     for (const ref of relation.references) {
       const id = item[ref.property];
       if (typeof id !== 'string') continue;
@@ -190,7 +239,13 @@ function relationRows(document: KindedDocument, relation: RelationModel, owner: 
     const earlier = seenKeys.get(key);
     if (earlier !== undefined) {
       const keyText = relation.key.map((k) => `${k} ${JSON.stringify(item[k] ?? null)}`).join(', ');
-      diagnostics.push(error(codes.duplicateRelationEntry, locate(document.doc, path), `${relation.property}[${i}] repeats ${relation.property}[${earlier}] (same ${keyText}); merge the two entries`));
+      diagnostics.push(
+        error(
+          codes.duplicateRelationEntry,
+          locate(document.doc, path),
+          `${relation.property}[${i}] repeats ${relation.property}[${earlier}] (same ${keyText}); merge the two entries`,
+        ),
+      );
       return;
     }
     seenKeys.set(key, i);
@@ -198,7 +253,13 @@ function relationRows(document: KindedDocument, relation: RelationModel, owner: 
       if (item[flag] !== true) continue;
       const first = trueFlags.get(flag);
       if (first !== undefined) {
-        diagnostics.push(error(codes.multiplePrimary, locate(document.doc, [...path, flag]), `only one entry of ${relation.property} may have ${flag}: true, but ${relation.property}[${first}] has it too; keep one`));
+        diagnostics.push(
+          error(
+            codes.multiplePrimary,
+            locate(document.doc, [...path, flag]),
+            `only one entry of ${relation.property} may have ${flag}: true, but ${relation.property}[${first}] has it too; keep one`,
+          ),
+        );
       } else trueFlags.set(flag, i);
     }
     rows.push(row);

@@ -39,7 +39,12 @@ export class TenantScope {
   }
 
   canSee(viewer: string | null, owner: string | null, isPublic: boolean, sharedWith: readonly string[] = []): boolean {
-    return owner === null || isPublic || this.lineage(viewer).includes(owner) || (viewer !== null && sharedWith.includes(viewer));
+    return (
+      owner === null ||
+      isPublic ||
+      this.lineage(viewer).includes(owner) ||
+      (viewer !== null && sharedWith.includes(viewer))
+    );
   }
 }
 
@@ -47,7 +52,15 @@ export class TenantScope {
 export function sharedWithOf(catalog: KindCatalog, d: KindedDocument): string[] {
   const entries = catalog.sharingProperty ? d.value[catalog.sharingProperty] : undefined;
   if (!Array.isArray(entries)) return [];
-  return entries.map((e: unknown) => (typeof e === 'string' ? e : typeof e === 'object' && e && typeof (e as { tenant?: unknown }).tenant === 'string' ? (e as { tenant: string }).tenant : null)).filter((t): t is string => t !== null);
+  return entries
+    .map((e: unknown) =>
+      typeof e === 'string'
+        ? e
+        : typeof e === 'object' && e && typeof (e as { tenant?: unknown }).tenant === 'string'
+          ? (e as { tenant: string }).tenant
+          : null,
+    )
+    .filter((t): t is string => t !== null);
 }
 
 export const tenantOf = (d: KindedDocument): string | null =>

@@ -1,5 +1,5 @@
 import { codes } from '../diagnostics/codes.ts';
-import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { type Diagnostic, error } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { isMapping, locate } from '../load/document.ts';
 import type { IndexedAsset } from './index.ts';
@@ -17,7 +17,9 @@ export function checkTenancy(catalog: KindCatalog, scope: TenantScope, entries: 
   const tenantKind = catalog.tenantKind?.kind;
   if (!tenantKind) return diagnostics;
   const tenantModel = catalog.kinds.get(tenantKind)!;
-  const tenants = new Map(entries.filter((e) => e.document.model.kind === tenantKind).map((e) => [e.document.value.id, e]));
+  const tenants = new Map(
+    entries.filter((e) => e.document.model.kind === tenantKind).map((e) => [e.document.value.id, e]),
+  );
   const valid = entries.filter((e) => e.document.valid);
 
   for (const limit of tenantModel.limits) {
@@ -26,8 +28,13 @@ export function checkTenancy(catalog: KindCatalog, scope: TenantScope, entries: 
       if (typeof max !== 'number') continue;
       const owned = valid.filter((e) => e.document.model.kind === limit.kind && e.tenant === id).length;
       if (owned > max) {
-        diagnostics.push(error(codes.limitExceeded, locate(tenant.document.doc, [limit.property]),
-          `tenant '${id}' owns ${owned} ${limit.kind} assets but ${limit.property} is ${max}; raise ${limit.property} or remove ${owned - max} of them`));
+        diagnostics.push(
+          error(
+            codes.limitExceeded,
+            locate(tenant.document.doc, [limit.property]),
+            `tenant '${id}' owns ${owned} ${limit.kind} assets but ${limit.property} is ${max}; raise ${limit.property} or remove ${owned - max} of them`,
+          ),
+        );
       }
     }
   }
@@ -49,8 +56,13 @@ export function checkTenancy(catalog: KindCatalog, scope: TenantScope, entries: 
       const check = (id: unknown, path: (string | number)[]) => {
         if (typeof id === 'string' && !allowed.list.includes(id)) {
           const inherited = allowed.from === entry.tenant ? '' : ` (inherited from tenant '${allowed.from}')`;
-          diagnostics.push(error(codes.notAllowedForTenant, locate(doc, path),
-            `${restriction.target} '${id}' is not in the ${restriction.property} of tenant '${entry.tenant}'${inherited}: ${allowed.list.join(', ') || 'none'}; add it there, or remove this reference`));
+          diagnostics.push(
+            error(
+              codes.notAllowedForTenant,
+              locate(doc, path),
+              `${restriction.target} '${id}' is not in the ${restriction.property} of tenant '${entry.tenant}'${inherited}: ${allowed.list.join(', ') || 'none'}; add it there, or remove this reference`,
+            ),
+          );
         }
       };
       for (const ref of model.references.filter((r) => r.target === restriction.target)) {
@@ -63,7 +75,8 @@ export function checkTenancy(catalog: KindCatalog, scope: TenantScope, entries: 
         const items = value[relation.property];
         if (refs.length === 0 || !Array.isArray(items)) continue;
         items.forEach((item: unknown, i: number) => {
-          if (typeof item === 'string' && relation.shorthand && refs.some((r) => r.property === relation.shorthand)) check(item, [relation.property, i]);
+          if (typeof item === 'string' && relation.shorthand && refs.some((r) => r.property === relation.shorthand))
+            check(item, [relation.property, i]);
           else if (isMapping(item)) for (const r of refs) check(item[r.property], [relation.property, i, r.property]);
         });
       }
@@ -77,12 +90,22 @@ export function checkTenancy(catalog: KindCatalog, scope: TenantScope, entries: 
       const items = value[relation.property];
       if (!Array.isArray(items)) continue;
       items.forEach((item: unknown, i: number) => {
-        const tenant = typeof item === 'string' && relation.shorthand === relation.audience ? item : isMapping(item) ? item[relation.audience!] : undefined;
+        const tenant =
+          typeof item === 'string' && relation.shorthand === relation.audience
+            ? item
+            : isMapping(item)
+              ? item[relation.audience!]
+              : undefined;
         if (typeof tenant !== 'string' || !tenants.has(tenant)) return;
         if (scope.canSee(tenant, entry.tenant, isPublic(entry.document), sharedWithOf(catalog, entry.document))) return;
         const path = typeof item === 'string' ? [relation.property, i] : [relation.property, i, relation.audience!];
-        diagnostics.push(error(codes.overrideNotVisible, locate(doc, path),
-          `tenant '${tenant}' cannot see ${model.kind} '${value.id}' (private to ${owner(entry.tenant)}), so it cannot configure it; share the asset with it (shared_with) or make it public`));
+        diagnostics.push(
+          error(
+            codes.overrideNotVisible,
+            locate(doc, path),
+            `tenant '${tenant}' cannot see ${model.kind} '${value.id}' (private to ${owner(entry.tenant)}), so it cannot configure it; share the asset with it (shared_with) or make it public`,
+          ),
+        );
       });
     }
   }

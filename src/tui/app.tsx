@@ -2,8 +2,8 @@
 // (The pragma: canon runs from any folder, where tsx would not find our tsconfig.json's jsx setting.)
 import { useInput, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import type { DevEvent, DevState } from './state.ts';
 import { keysFromInk } from './keys.ts';
+import type { DevEvent, DevState } from './state.ts';
 import { chromeLines, DevView } from './view.tsx';
 
 /** What the view needs of its controller: the state, changes to it, and a way to send events. */
@@ -13,15 +13,16 @@ export interface ViewStore {
   dispatch(event: DevEvent): void;
 }
 
+const measure = (stdout: NodeJS.WriteStream) => ({ width: stdout.columns || 100, height: stdout.rows || 30 });
+
 /** The view wired to its controller: keys in, state out, sized to the terminal and resized with it. */
 export function DevApp({ controller, colors }: { controller: ViewStore; colors: boolean }) {
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
   const { stdout } = useStdout();
-  const measure = () => ({ width: stdout.columns || 100, height: stdout.rows || 30 });
-  const [size, setSize] = useState(measure);
+  const [size, setSize] = useState(() => measure(stdout));
 
   useEffect(() => {
-    const resized = () => setSize(measure());
+    const resized = () => setSize(measure(stdout));
     stdout.on('resize', resized);
     return () => {
       stdout.off('resize', resized);

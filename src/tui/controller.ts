@@ -7,13 +7,13 @@ import { displayPath } from '../load/load.ts';
 import type { Plan } from '../plan/model.ts';
 import type { DevPlanner } from './session-adapter.ts';
 import {
-  initialState,
-  step,
   type DevEvent,
   type DevState,
   type Effect,
+  initialState,
   type ReadReason,
   type SavedFile,
+  step,
 } from './state.ts';
 import type { FileChange } from './watcher.ts';
 

@@ -36,8 +36,8 @@ export function keysFromInk(input: string, key: InkKey): KeyPress[] {
   if (key.backspace || key.delete) return [{ name: 'backspace' }];
   if (key.tab) return [{ name: 'tab' }];
   if (key.ctrl) return input === '' ? [] : [{ name: 'char', char: input, ctrl: true }];
-  return [...input].map((c): KeyPress =>
-    c === '\r' || c === '\n' ? { name: 'enter' } : { name: 'char', char: c, ctrl: false },
+  return [...input].map(
+    (c): KeyPress => (c === '\r' || c === '\n' ? { name: 'enter' } : { name: 'char', char: c, ctrl: false }),
   );
 }
 

@@ -5,7 +5,7 @@ import { assetTitle, planSummaryText } from '../render/plan/text.ts';
 import type { Style } from '../render/style.ts';
 import type { DevController } from './controller.ts';
 import { orderDiagnostics } from './rows.ts';
-import { noPlanReason, type DevState } from './state.ts';
+import { type DevState, noPlanReason } from './state.ts';
 
 const maxAssetLines = 20;
 const symbol = { create: '+', update: '~', delete: '-' } as const;

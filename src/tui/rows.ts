@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import { describeSchemaChange, isPolicyChange, type SchemaChange } from '../migrate/changes.ts';
-import { hasChanges, type AssetChange, type Plan } from '../plan/model.ts';
+import { type AssetChange, hasChanges, type Plan } from '../plan/model.ts';
 import { assetTitle, changeVerb, fieldLines, planSummaryText } from '../render/plan/text.ts';
 import { plainStyle } from '../render/style.ts';
 

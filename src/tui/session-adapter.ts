@@ -6,11 +6,11 @@ import { DatabaseError } from '../db/errors.ts';
 import type { Database } from '../db/open.ts';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog } from '../kinds/model.ts';
-import type { SchemaOptions } from '../migrate/model.ts';
 import { DestructiveChangeError } from '../migrate/migrate.ts';
-import type { DeleteMode, Plan, PlanSummary } from '../plan/model.ts';
+import type { SchemaOptions } from '../migrate/model.ts';
 import { planRegistry } from '../pipeline/plan.ts';
 import { createPlanSession, type PlanSession } from '../pipeline/session.ts';
+import type { DeleteMode, Plan, PlanSummary } from '../plan/model.ts';
 
 // The one place `canon dev` calls the plan session and apply: if their APIs move, only this file follows.
 
@@ -115,10 +115,15 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
         // exactly that plan.
         const cold = await planRegistry(db, options);
         if (!cold.ok) return { status: 'invalid', diagnostics: cold.diagnostics };
-        const same = cold.plan.registryHash === plan.registryHash && cold.plan.liveHash === plan.liveHash
-          && cold.plan.databaseId === plan.databaseId;
+        const same =
+          cold.plan.registryHash === plan.registryHash &&
+          cold.plan.liveHash === plan.liveHash &&
+          cold.plan.databaseId === plan.databaseId;
         if (!same) {
-          return { status: 'refused', message: 'the registry or the database changed since the plan on screen was made; nothing was changed' };
+          return {
+            status: 'refused',
+            message: 'the registry or the database changed since the plan on screen was made; nothing was changed',
+          };
         }
         const { planHash, registryHash, liveHash, databaseId } = cold.plan;
         const outcome = await applyRegistry(db, {

@@ -1,7 +1,7 @@
 import { hasErrors } from '../diagnostics/diagnostic.ts';
 import { hasChanges, type Plan } from '../plan/model.ts';
 import type { KeyPress } from './keys.ts';
-import { buildRows, wrapRows, type Row, type Tone } from './rows.ts';
+import { buildRows, type Row, type Tone, wrapRows } from './rows.ts';
 import type { ApplyResult, PlanView } from './session-adapter.ts';
 
 export type DbStatus =
@@ -27,7 +27,9 @@ export type ReadReason = 'start' | 'key' | 'changed' | 'applied' | 'settings';
 
 /** Why a re-plan happened: the first read, saved files, or a fresh read of the database. */
 export type Trigger =
-  { type: 'start' } | { type: 'saved'; files: SavedFile[] } | { type: 'read'; ms: number; reason: ReadReason };
+  | { type: 'start' }
+  | { type: 'saved'; files: SavedFile[] }
+  | { type: 'read'; ms: number; reason: ReadReason };
 
 export type DevEvent =
   | { type: 'replanned'; view: PlanView; trigger: Trigger; at: number }
@@ -41,7 +43,9 @@ export type DevEvent =
 
 /** Work the reducer asks for; the controller does it and reports back with events. */
 export type Effect =
-  { type: 'refresh'; reason: ReadReason } | { type: 'apply'; plan: Plan; allowDelete: boolean } | { type: 'quit' };
+  | { type: 'refresh'; reason: ReadReason }
+  | { type: 'apply'; plan: Plan; allowDelete: boolean }
+  | { type: 'quit' };
 
 export interface Line {
   text: string;

@@ -6,7 +6,7 @@ import { hasChanges } from '../plan/model.ts';
 import { planSummaryText } from '../render/plan/text.ts';
 import { keyBar, keyHelp } from './keys.ts';
 import type { Row, Tone } from './rows.ts';
-import { noPlanReason, rowsOf, type DevState, type HistoryEntry, type Line } from './state.ts';
+import { type DevState, type HistoryEntry, type Line, noPlanReason, rowsOf } from './state.ts';
 
 /** Lines around the list: header (2), two rules, status and keys (2); one more for the newest history line. */
 export const chromeLines = 7;

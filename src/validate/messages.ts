@@ -7,7 +7,8 @@ export type Segment = string | number;
 /** `industries[0].primary`: how a path reads in a message. */
 export function describePath(path: readonly Segment[]): string {
   let out = '';
-  for (const segment of path) out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+  for (const segment of path)
+    out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
   return out || 'the document';
 }
 
@@ -20,11 +21,19 @@ export function describeValue(value: unknown): string {
 }
 
 const typeNames: Record<string, string> = {
-  string: 'a string', number: 'a number', integer: 'a whole number', boolean: 'true or false', object: 'a mapping', array: 'a list', null: 'null',
+  string: 'a string',
+  number: 'a number',
+  integer: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+  null: 'null',
 };
 
 const formatHints: Record<string, string> = {
-  date: 'a date written YYYY-MM-DD', uuid: 'a UUID such as 6f1c2a9e-3b7d-4c1e-9a2f-0d5e8b7c4a31', uri: 'an absolute URL such as https://example.com/docs',
+  date: 'a date written YYYY-MM-DD',
+  uuid: 'a UUID such as 6f1c2a9e-3b7d-4c1e-9a2f-0d5e8b7c4a31',
+  uri: 'an absolute URL such as https://example.com/docs',
 };
 
 export interface Translated {
@@ -45,37 +54,76 @@ export function translate(error: ErrorObject, path: readonly Segment[]): Transla
       const allowed = Object.keys(((error.parentSchema as { properties?: object }) ?? {}).properties ?? {});
       const where = path.length === 0 ? '' : ` in ${field}`;
       const hint = didYouMean(name, allowed) || (allowed.length > 0 ? ` Allowed here: ${allowed.join(', ')}.` : '');
-      return { code: codes.unknownField, message: `unknown field '${name}'${where}.${hint}`, at: name, pointAtKey: true };
+      return {
+        code: codes.unknownField,
+        message: `unknown field '${name}'${where}.${hint}`,
+        at: name,
+        pointAtKey: true,
+      };
     }
     case 'required':
-      return { code: codes.missingField, message: `missing required field '${String(params.missingProperty)}'${path.length ? ` in ${field}` : ''}; add it` };
+      return {
+        code: codes.missingField,
+        message: `missing required field '${String(params.missingProperty)}'${path.length ? ` in ${field}` : ''}; add it`,
+      };
     case 'type': {
-      const expected = params.type === 'string,object' ? 'an id or a mapping' : String(params.type).split(',').map((t) => typeNames[t] ?? t).join(' or ');
+      const expected =
+        params.type === 'string,object'
+          ? 'an id or a mapping'
+          : String(params.type)
+              .split(',')
+              .map((t) => typeNames[t] ?? t)
+              .join(' or ');
       return { code: codes.wrongType, message: `${field} must be ${expected}, not ${describeValue(error.data)}` };
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
       const hint = typeof error.data === 'string' ? didYouMean(error.data, allowed) : '';
-      return { code: codes.valueNotAllowed, message: `${field} cannot be ${describeValue(error.data)}.${hint} Allowed: ${allowed.join(', ')}.` };
+      return {
+        code: codes.valueNotAllowed,
+        message: `${field} cannot be ${describeValue(error.data)}.${hint} Allowed: ${allowed.join(', ')}.`,
+      };
     }
     case 'const':
-      return { code: codes.valueNotAllowed, message: `${field} must be ${JSON.stringify(params.allowedValue)}, not ${describeValue(error.data)}` };
+      return {
+        code: codes.valueNotAllowed,
+        message: `${field} must be ${JSON.stringify(params.allowedValue)}, not ${describeValue(error.data)}`,
+      };
     case 'maxLength':
-      return { code: codes.outOfRange, message: `${field} is ${(error.data as string).length} characters long; the limit is ${String(params.limit)}` };
+      return {
+        code: codes.outOfRange,
+        message: `${field} is ${(error.data as string).length} characters long; the limit is ${String(params.limit)}`,
+      };
     case 'minLength':
       return { code: codes.outOfRange, message: `${field} must not be empty` };
-    case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum': {
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
       const bound = error.keyword.endsWith('inimum') ? 'at least' : 'at most';
-      return { code: codes.outOfRange, message: `${field} must be ${bound} ${String(params.limit)}, not ${String(error.data)}` };
+      return {
+        code: codes.outOfRange,
+        message: `${field} must be ${bound} ${String(params.limit)}, not ${String(error.data)}`,
+      };
     }
-    case 'minItems': case 'maxItems':
+    case 'minItems':
+    case 'maxItems':
       return { code: codes.outOfRange, message: `${field} ${error.message ?? 'has the wrong number of items'}` };
     case 'uniqueItems':
-      return { code: codes.duplicateRelationEntry, message: `${field} lists the same value twice (items ${String(params.j)} and ${String(params.i)}); remove one` };
+      return {
+        code: codes.duplicateRelationEntry,
+        message: `${field} lists the same value twice (items ${String(params.j)} and ${String(params.i)}); remove one`,
+      };
     case 'pattern':
-      return { code: codes.badFormat, message: `${field} cannot be ${describeValue(error.data)}: an id uses lowercase letters, digits, '.', '_' and '-', and starts with a letter or digit` };
+      return {
+        code: codes.badFormat,
+        message: `${field} cannot be ${describeValue(error.data)}: an id uses lowercase letters, digits, '.', '_' and '-', and starts with a letter or digit`,
+      };
     case 'format':
-      return { code: codes.badFormat, message: `${field} must be ${formatHints[String(params.format)] ?? String(params.format)}, not ${describeValue(error.data)}` };
+      return {
+        code: codes.badFormat,
+        message: `${field} must be ${formatHints[String(params.format)] ?? String(params.format)}, not ${describeValue(error.data)}`,
+      };
     default:
       return { code: codes.schemaViolation, message: `${field} ${error.message ?? 'is not valid'}` };
   }

@@ -1,12 +1,12 @@
 import type { ErrorObject } from 'ajv';
 import { codes } from '../diagnostics/codes.ts';
-import { error, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { type Diagnostic, error } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/suggest.ts';
 import type { KindCatalog, KindModel } from '../kinds/model.ts';
 import { isMapping, locate, type SourceDocument } from '../load/document.ts';
 import type { LoadedRegistry } from '../load/load.ts';
 import { compileValidators, type Validators } from './ajv.ts';
-import { translate, type Segment } from './messages.ts';
+import { type Segment, translate } from './messages.ts';
 
 export type AssetValue = Record<string, unknown> & { kind: string; id: string };
 
@@ -35,7 +35,9 @@ function validatorsOf(catalog: KindCatalog): Validators {
 
 /** Stage 2: documents → documents checked against their kind's JSON Schema. */
 export function validateRegistry(
-  loaded: LoadedRegistry, catalog: KindCatalog, validators: Validators = validatorsOf(catalog),
+  loaded: LoadedRegistry,
+  catalog: KindCatalog,
+  validators: Validators = validatorsOf(catalog),
 ): ValidatedRegistry {
   const documents: KindedDocument[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -44,19 +46,28 @@ export function validateRegistry(
     if (!isMapping(doc.value)) continue;
     const kind = doc.value.kind;
     if (kind === undefined) {
-      diagnostics.push(error(codes.missingKind, locate(doc, []), `missing 'kind'; add one of: ${kindNames.join(', ')}`));
+      diagnostics.push(
+        error(codes.missingKind, locate(doc, []), `missing 'kind'; add one of: ${kindNames.join(', ')}`),
+      );
       continue;
     }
     const model = typeof kind === 'string' ? catalog.kinds.get(kind) : undefined;
     if (!model) {
       const hint = typeof kind === 'string' ? didYouMean(kind, kindNames) : '';
-      diagnostics.push(error(codes.unknownKind, locate(doc, ['kind']), `unknown kind ${JSON.stringify(kind)}.${hint || ` Known kinds: ${kindNames.join(', ')}.`}`));
+      diagnostics.push(
+        error(
+          codes.unknownKind,
+          locate(doc, ['kind']),
+          `unknown kind ${JSON.stringify(kind)}.${hint || ` Known kinds: ${kindNames.join(', ')}.`}`,
+        ),
+      );
       continue;
     }
     const validate = validators.get(model.kind)!;
     const valid = validate(doc.value) === true;
     if (!valid) diagnostics.push(...relevantErrors(validate.errors ?? []).map((e) => toDiagnostic(doc, e)));
-    if (typeof doc.value.id === 'string' && doc.value.id !== '') documents.push({ doc, model, value: doc.value as AssetValue, valid });
+    if (typeof doc.value.id === 'string' && doc.value.id !== '')
+      documents.push({ doc, model, value: doc.value as AssetValue, valid });
   }
   return { documents, diagnostics };
 }

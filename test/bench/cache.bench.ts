@@ -16,8 +16,9 @@ function writeRegistry(dir: string, variant: number) {
   for (let i = 0; i < files; i++) {
     const folder = join(dir, `f${Math.floor(i / 1000)}`);
     if (i % 1000 === 0) mkdirSync(folder, { recursive: true });
-    const text = `kind: Tool\nid: tool-${i}\nname: Tool ${i}\ntool_category: api\n`
-      + `endpoint_url: https://api.example.com/${i}\n`;
+    const text =
+      `kind: Tool\nid: tool-${i}\nname: Tool ${i}\ntool_category: api\n` +
+      `endpoint_url: https://api.example.com/${i}\n`;
     writeFileSync(join(folder, `tool-${i}.yaml`), `${text}# variant ${variant}\n`);
   }
 }

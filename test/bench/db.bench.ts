@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, parseDatabaseSpec, type DatabaseSpec } from '../../src/db/open.ts';
+import { type DatabaseSpec, openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { applyMigration, planMigration } from '../../src/migrate/migrate.ts';
@@ -31,11 +31,20 @@ async function measure(label: string, spec: DatabaseSpec, embeddings: boolean, r
     noop.push(performance.now() - t);
   }
   await db.close();
-  rows.push([label, open, `${create} (${plan.changes.length} changes, ${plan.statements.length} statements)`, `${Math.round(Math.min(...noop))}`]);
+  rows.push([
+    label,
+    open,
+    `${create} (${plan.changes.length} changes, ${plan.statements.length} statements)`,
+    `${Math.round(Math.min(...noop))}`,
+  ]);
 }
 
 await measure('PGlite, in memory', { backend: 'pglite', dataDir: null }, true);
-await measure('PGlite, data folder', { backend: 'pglite', dataDir: join(mkdtempSync(join(tmpdir(), 'canon-bench-')), 'db') }, true);
+await measure(
+  'PGlite, data folder',
+  { backend: 'pglite', dataDir: join(mkdtempSync(join(tmpdir(), 'canon-bench-')), 'db') },
+  true,
+);
 const server = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 try {
   const spec = parseDatabaseSpec(server);
@@ -63,7 +72,13 @@ const cli = (args: string[]) => {
 };
 console.log('\n| CLI (whole process) | wall ms |');
 console.log('|---|---:|');
-console.log(`| canon migrate, new data folder (PGlite cold start + schema) | ${cli(['migrate', '--database', `pglite:${dir}`])} |`);
-console.log(`| canon migrate, up to date (PGlite reopen + no-op) | ${cli(['migrate', '--database', `pglite:${dir}`])} |`);
-console.log(`| canon migrate --database memory: --dry-run | ${cli(['migrate', '--database', 'memory:', '--dry-run'])} |`);
+console.log(
+  `| canon migrate, new data folder (PGlite cold start + schema) | ${cli(['migrate', '--database', `pglite:${dir}`])} |`,
+);
+console.log(
+  `| canon migrate, up to date (PGlite reopen + no-op) | ${cli(['migrate', '--database', `pglite:${dir}`])} |`,
+);
+console.log(
+  `| canon migrate --database memory: --dry-run | ${cli(['migrate', '--database', 'memory:', '--dry-run'])} |`,
+);
 console.log(`| canon validate (example registry) | ${cli(['validate'])} |`);

@@ -11,12 +11,12 @@ import { applyRegistry } from '../../src/apply/apply.ts';
 import { defaultConfig } from '../../src/config/config.ts';
 import { openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
-import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { localProvider } from '../../src/embed/local.ts';
 import { openAiProvider } from '../../src/embed/openai.ts';
 import type { EmbeddingProvider } from '../../src/embed/provider.ts';
-import { runWorker } from '../../src/embed/worker.ts';
 import { claimBatch, completeJobs } from '../../src/embed/queue.ts';
+import { runWorker } from '../../src/embed/worker.ts';
+import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { startFakeEmbeddings } from '../support/fake-embeddings.ts';
 
 const chunks = Number(process.env.BENCH_CHUNKS ?? 10_000);

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { applyRegistry } from '../../src/apply/apply.ts';
-import { openDatabase, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { applyMigration, planMigration } from '../../src/migrate/migrate.ts';
 import { checkRegistry } from '../../src/pipeline/check.ts';
-import { planRegistry, type PlanOptions } from '../../src/pipeline/plan.ts';
+import { type PlanOptions, planRegistry } from '../../src/pipeline/plan.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
 import { copyReferencePglite, copyReferenceServer, perRowReference, rowsOf } from './references.ts';
 import { writeSyntheticRegistry } from './synthetic.ts';
@@ -23,7 +23,11 @@ const perRowLimit = Number(process.env.BENCH_PER_ROW_LIMIT ?? 10_000);
 const catalog = loadKindCatalog('schemas');
 const shapes = shapesOf(catalog);
 
-interface Fresh { db: Database; url?: string; drop(): Promise<void> }
+interface Fresh {
+  db: Database;
+  url?: string;
+  drop(): Promise<void>;
+}
 
 async function fresh(backend: string): Promise<Fresh> {
   if (backend === 'pglite') {
@@ -37,7 +41,8 @@ async function fresh(backend: string): Promise<Fresh> {
   url.pathname = `/${name}`;
   const db = await openDatabase({ backend: 'postgres', url: url.toString() });
   return {
-    db, url: url.toString(),
+    db,
+    url: url.toString(),
     async drop() {
       await db.close();
       await admin.pool.query(sql.unsafe`DROP DATABASE ${sql.identifier([name])} WITH (FORCE)`);
@@ -52,7 +57,11 @@ async function rowsWritten(db: Database): Promise<number> {
   return db.pool.connect(async (c) => {
     await c.query(sql.unsafe`SELECT pg_stat_clear_snapshot()`);
     if (db.backend === 'pglite') await c.query(sql.unsafe`SELECT pg_stat_force_next_flush()`);
-    return c.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::int AS n FROM pg_stat_user_tables`);
+    return c.oneFirst(
+      sql.type(
+        z.object({ n: z.number() }),
+      )`SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::int AS n FROM pg_stat_user_tables`,
+    );
   });
 }
 
@@ -65,7 +74,9 @@ const time = async <T>(f: () => Promise<T> | T): Promise<[T, number]> => {
 function editOnePercent(dir: string, assets: number): number {
   let budget = Math.max(1, Math.round(assets / 100));
   const wanted = budget;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.yaml'))
+    .sort()) {
     if (budget === 0) break;
     let text = readFileSync(join(dir, f), 'utf8');
     text = text.replace(/Line 1: follow the standard/g, (m) => {
@@ -87,9 +98,21 @@ for (const size of sizes) {
   for (const backend of wantedBackends) {
     const embeddings = backend === 'pglite';
     let f: Fresh;
-    try { f = await fresh(backend); } catch (e) { console.log(`${backend} skipped: ${(e as Error).message}`); continue; }
+    try {
+      f = await fresh(backend);
+    } catch (e) {
+      console.log(`${backend} skipped: ${(e as Error).message}`);
+      continue;
+    }
     const options: PlanOptions & { allowDelete: boolean; allowDestructive: boolean } = {
-      dir, catalog, schema: { embeddings, dimensions: 1536 }, deleteMode: 'soft', statementTimeoutMs: 600_000, lockTimeoutMs: 30_000, allowDelete: false, allowDestructive: false,
+      dir,
+      catalog,
+      schema: { embeddings, dimensions: 1536 },
+      deleteMode: 'soft',
+      statementTimeoutMs: 600_000,
+      lockTimeoutMs: 30_000,
+      allowDelete: false,
+      allowDestructive: false,
     };
     try {
       const [, planEmptyMs] = await time(() => planRegistry(f.db, options));
@@ -105,7 +128,16 @@ for (const size of sizes) {
       const edited = editOnePercent(dir, size);
       const [editApply, editApplyMs] = await time(() => applyRegistry(f.db, options));
       const editChanges = editApply.status === 'applied' ? editApply.plan.summary.update : 0;
-      results.push([String(size), backend, validateMs.toFixed(0), planEmptyMs.toFixed(0), `${freshApplyMs.toFixed(0)} (${executeMs.toFixed(0)} writing)`, `${noopPlanMs.toFixed(0)} (${noopChanges} changes)`, `${noopApplyMs.toFixed(0)} (${written} rows written)`, `${editApplyMs.toFixed(0)} (${editChanges}/${edited} edited)`]);
+      results.push([
+        String(size),
+        backend,
+        validateMs.toFixed(0),
+        planEmptyMs.toFixed(0),
+        `${freshApplyMs.toFixed(0)} (${executeMs.toFixed(0)} writing)`,
+        `${noopPlanMs.toFixed(0)} (${noopChanges} changes)`,
+        `${noopApplyMs.toFixed(0)} (${written} rows written)`,
+        `${editApplyMs.toFixed(0)} (${editChanges}/${edited} edited)`,
+      ]);
       // References, into a fresh schema holding nothing.
       const g = await fresh(backend);
       try {
@@ -114,7 +146,9 @@ for (const size of sizes) {
         if (!outcome.ok) throw new Error('synthetic registry invalid');
         const rows = rowsOf(outcome.plan, shapes);
         const rowCount = [...rows.values()].reduce((n, t) => n + t.rows.length, 0);
-        const [, copyMs] = await time(() => (g.db.pglite ? copyReferencePglite(g.db.pglite, rows) : copyReferenceServer(g.url!, rows)));
+        const [, copyMs] = await time(() =>
+          g.db.pglite ? copyReferencePglite(g.db.pglite, rows) : copyReferenceServer(g.url!, rows),
+        );
         let perRow = 'skipped';
         if (size <= perRowLimit) {
           const h = await fresh(backend);
@@ -122,17 +156,31 @@ for (const size of sizes) {
             await applyMigration(h.db, await planMigration(h.db, catalog, options.schema), { allowDestructive: false });
             const [, perRowMs] = await time(() => perRowReference(h.db, rows));
             perRow = perRowMs.toFixed(0);
-          } finally { await h.drop(); }
+          } finally {
+            await h.drop();
+          }
         }
-        references.push([String(size), backend, String(rowCount), executeMs.toFixed(0), copyMs.toFixed(0), (executeMs / copyMs).toFixed(2), perRow]);
-      } finally { await g.drop(); }
+        references.push([
+          String(size),
+          backend,
+          String(rowCount),
+          executeMs.toFixed(0),
+          copyMs.toFixed(0),
+          (executeMs / copyMs).toFixed(2),
+          perRow,
+        ]);
+      } finally {
+        await g.drop();
+      }
     } finally {
       await f.drop();
     }
   }
 }
 
-console.log('\n| assets | backend | validate ms | plan vs empty ms | fresh apply ms | no-op plan ms | no-op apply ms | 1 % edit apply ms |');
+console.log(
+  '\n| assets | backend | validate ms | plan vs empty ms | fresh apply ms | no-op plan ms | no-op apply ms | 1 % edit apply ms |',
+);
 console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
 for (const r of results) console.log(`| ${r.join(' | ')} |`);
 console.log('\n| assets | backend | rows | apply writing ms | COPY ms | apply / COPY | one upsert per row ms |');

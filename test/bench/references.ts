@@ -1,8 +1,8 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import type { Plan } from '../../src/plan/model.ts';
@@ -22,17 +22,24 @@ export interface TableRows {
 export function rowsOf(plan: Plan, shapes: ReadonlyMap<string, KindShape>): Map<string, TableRows> {
   const tables = new Map<string, TableRows>();
   const push = (table: string, columns: KindShape['columns'], key: string[], row: Row) => {
-    const entry = tables.get(table) ?? { rows: [], jsonb: jsonbOf(columns), uuidArrays: new Set(columns.filter((c) => c.type.name === 'uuid' && c.type.array).map((c) => c.column)), key };
+    const entry = tables.get(table) ?? {
+      rows: [],
+      jsonb: jsonbOf(columns),
+      uuidArrays: new Set(columns.filter((c) => c.type.name === 'uuid' && c.type.array).map((c) => c.column)),
+      key,
+    };
     entry.rows.push(row);
     tables.set(table, entry);
   };
-  const jsonbOf = (columns: KindShape['columns']) => new Set(columns.filter((c) => c.type.name === 'jsonb').map((c) => c.column));
+  const jsonbOf = (columns: KindShape['columns']) =>
+    new Set(columns.filter((c) => c.type.name === 'jsonb').map((c) => c.column));
   for (const c of plan.changes) {
     if (!c.after) continue;
     const shape = shapes.get(c.kind)!;
     push(shape.table, shape.columns, ['id'], { id: c.uuid, version: c.version, ...c.after.columns });
     for (const rel of shape.relations) {
-      for (const row of Object.values(c.after.relations[rel.table] ?? {})) push(rel.table, rel.columns, [rel.ownerColumn, ...rel.keyColumns], { [rel.ownerColumn]: c.uuid, ...row });
+      for (const row of Object.values(c.after.relations[rel.table] ?? {}))
+        push(rel.table, rel.columns, [rel.ownerColumn, ...rel.keyColumns], { [rel.ownerColumn]: c.uuid, ...row });
     }
   }
   return tables;
@@ -46,7 +53,8 @@ const csvField = (v: unknown, json: boolean): string => {
   if (v === null || v === undefined) return '';
   let text: string;
   if (json) text = JSON.stringify(v);
-  else if (Array.isArray(v)) text = `{${v.map((x) => `"${String(x).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+  else if (Array.isArray(v))
+    text = `{${v.map((x) => `"${String(x).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
   else if (typeof v === 'object') text = JSON.stringify(v);
   else text = String(v);
   return `"${text.replace(/"/g, '""')}"`;
@@ -66,7 +74,11 @@ export async function copyReferencePglite(pglite: PGlite, tables: Map<string, Ta
   for (const [table, t] of tables) {
     const columns = Object.keys(t.rows[0]!);
     const blob = new Blob([csv(t, columns)]);
-    await pglite.query(`COPY ${quote(table)} (${columns.map(quote).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob });
+    await pglite.query(
+      `COPY ${quote(table)} (${columns.map(quote).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`,
+      [],
+      { blob },
+    );
   }
   await pglite.query('COMMIT');
 }
@@ -79,7 +91,9 @@ export async function copyReferenceServer(url: string, tables: Map<string, Table
     await client.query('SET CONSTRAINTS ALL DEFERRED');
     for (const [table, t] of tables) {
       const columns = Object.keys(t.rows[0]!);
-      const stream = client.query(copyFrom(`COPY ${quote(table)} (${columns.map(quote).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
+      const stream = client.query(
+        copyFrom(`COPY ${quote(table)} (${columns.map(quote).join(', ')}) FROM STDIN WITH (FORMAT csv)`),
+      );
       await pipeline(Readable.from([csv(t, columns)]), stream);
     }
     await client.query('COMMIT');
@@ -104,9 +118,18 @@ export async function perRowReference(db: Database, tables: Map<string, TableRow
           return v as string | number | boolean;
         });
         const update = columns.filter((c) => !key.includes(c));
-        await tx.query(sql.unsafe`INSERT INTO ${sql.identifier([table])} (${sql.join(columns.map((c) => sql.identifier([c])), sql.fragment`, `)})
+        await tx.query(sql.unsafe`INSERT INTO ${sql.identifier([table])} (${sql.join(
+          columns.map((c) => sql.identifier([c])),
+          sql.fragment`, `,
+        )})
           VALUES (${sql.join(values, sql.fragment`, `)})
-          ON CONFLICT (${sql.join(key.map((c) => sql.identifier([c])), sql.fragment`, `)}) DO UPDATE SET ${sql.join(update.map((c) => sql.fragment`${sql.identifier([c])} = EXCLUDED.${sql.identifier([c])}`), sql.fragment`, `)}`);
+          ON CONFLICT (${sql.join(
+            key.map((c) => sql.identifier([c])),
+            sql.fragment`, `,
+          )}) DO UPDATE SET ${sql.join(
+            update.map((c) => sql.fragment`${sql.identifier([c])} = EXCLUDED.${sql.identifier([c])}`),
+            sql.fragment`, `,
+          )}`);
       }
     }
   });

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyRegistry } from '../../src/apply/apply.ts';
-import { openDatabase, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { readLiveRegistry } from '../../src/introspect/rows.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
@@ -77,8 +77,14 @@ try {
   await applyMigration(db, await planMigration(db, catalog, schema), { allowDestructive: false });
   let t = performance.now();
   const applied = await applyRegistry(db, {
-    dir, catalog, schema, deleteMode: 'soft', statementTimeoutMs: 600_000, lockTimeoutMs: 30_000,
-    allowDelete: false, allowDestructive: false,
+    dir,
+    catalog,
+    schema,
+    deleteMode: 'soft',
+    statementTimeoutMs: 600_000,
+    lockTimeoutMs: 30_000,
+    allowDelete: false,
+    allowDestructive: false,
   });
   const applyMs = performance.now() - t;
   if (applied.status !== 'applied') throw new Error(`apply: ${applied.status}`);
@@ -92,7 +98,9 @@ try {
   const firstMs = performance.now() - t;
   if (first.plan?.summary.unchanged !== first.graph.assets.length) throw new Error('the applied registry has changes');
 
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   const totals: number[] = [];
   // CPU time next to wall time: on a machine shared with other work, the gap is time spent waiting for a core.
   const cpuTimes: number[] = [];
@@ -132,18 +140,27 @@ try {
     t = performance.now();
     const checked = checkRegistry(dir, catalog, { validators, cacheDir });
     const plan = computePlan({
-      shapes, graph: checked.graph, live, schema: migration.changes, database: db.label, deleteMode: 'soft',
+      shapes,
+      graph: checked.graph,
+      live,
+      schema: migration.changes,
+      database: db.label,
+      deleteMode: 'soft',
       gitCommit: gitCommitOf(dir),
     });
     void plan.planHash;
     full.push(performance.now() - t);
   }
 
-  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   const size = `${first.graph.assets.length} assets in ${written.files} files`;
   console.log(`\nre-plan after one saved file: ${size}, ${backend} (${db.label})`);
-  console.log(`apply ${applyMs.toFixed(0)} ms; session.refreshLive ${refreshMs.toFixed(0)} ms;`
-    + ` first session.update (reads and plans everything) ${firstMs.toFixed(0)} ms`);
+  console.log(
+    `apply ${applyMs.toFixed(0)} ms; session.refreshLive ${refreshMs.toFixed(0)} ms;` +
+      ` first session.update (reads and plans everything) ${firstMs.toFixed(0)} ms`,
+  );
   console.log(`after ${edits} edits the plan has ${updates} updates; load average ${load}\n`);
   console.log('| measure | n | median | p90 | max | unit |');
   console.log('|---|---:|---:|---:|---:|---|');

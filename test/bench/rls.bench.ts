@@ -3,7 +3,7 @@
 // bypasses RLS, with and without the equivalent hand-written tenant filter. Prints a table.
 import pg from 'pg';
 import { z } from 'zod';
-import { openDatabase, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { applyMigration, planMigration } from '../../src/migrate/migrate.ts';
@@ -14,9 +14,15 @@ const runs = Number(process.env.BENCH_RUNS ?? 7);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function seed(db: Database) {
-  await applyMigration(db, await planMigration(db, catalog, { embeddings: false, dimensions: 3 }), { allowDestructive: false });
-  await db.pool.query(sql.unsafe`INSERT INTO tenants (id, unique_id, name) VALUES (gen_random_uuid(), 'a', 'A'), (gen_random_uuid(), 'b', 'B')`);
-  await db.pool.query(sql.unsafe`INSERT INTO tenants (id, unique_id, name, parent_tenant_id) SELECT gen_random_uuid(), 'c', 'C', id FROM tenants WHERE unique_id = 'a'`);
+  await applyMigration(db, await planMigration(db, catalog, { embeddings: false, dimensions: 3 }), {
+    allowDestructive: false,
+  });
+  await db.pool.query(
+    sql.unsafe`INSERT INTO tenants (id, unique_id, name) VALUES (gen_random_uuid(), 'a', 'A'), (gen_random_uuid(), 'b', 'B')`,
+  );
+  await db.pool.query(
+    sql.unsafe`INSERT INTO tenants (id, unique_id, name, parent_tenant_id) SELECT gen_random_uuid(), 'c', 'C', id FROM tenants WHERE unique_id = 'a'`,
+  );
   // 10,000 prompts: a quarter each for the platform and tenants a, b and c (a's child); 1 in 10 of b's shared with a.
   await db.pool.query(sql.unsafe`
     INSERT INTO prompts (unique_id, name, content, tenant_id, is_public)
@@ -29,18 +35,25 @@ async function seed(db: Database) {
   await db.pool.query(sql.unsafe`ANALYZE`);
 }
 
-async function timed(db: Database, asApp: boolean, tenant: string, query: (tx: any) => Promise<unknown>): Promise<number> {
+async function timed(
+  db: Database,
+  asApp: boolean,
+  tenant: string,
+  query: (tx: any) => Promise<unknown>,
+): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
-    samples.push(await db.pool.transaction(async (tx) => {
-      if (asApp) {
-        await tx.query(sql.unsafe`SELECT set_config('role', 'canon_app', true)`);
-        await tx.query(sql.unsafe`SELECT set_config('app.current_tenant_id', ${tenant}, true)`);
-      }
-      const t = performance.now();
-      await query(tx);
-      return performance.now() - t;
-    }));
+    samples.push(
+      await db.pool.transaction(async (tx) => {
+        if (asApp) {
+          await tx.query(sql.unsafe`SELECT set_config('role', 'canon_app', true)`);
+          await tx.query(sql.unsafe`SELECT set_config('app.current_tenant_id', ${tenant}, true)`);
+        }
+        const t = performance.now();
+        await query(tx);
+        return performance.now() - t;
+      }),
+    );
   }
   return median(samples);
 }
@@ -52,29 +65,43 @@ for (const backend of ['pglite', 'postgres'] as const) {
   if (backend === 'pglite') db = await openDatabase({ backend: 'pglite', dataDir: null });
   else {
     const admin = await openDatabase({ backend: 'postgres', url: serverUrl }).catch(() => null);
-    if (!admin) { console.log('server skipped'); continue; }
+    if (!admin) {
+      console.log('server skipped');
+      continue;
+    }
     const name = `canon_rls_bench_${Date.now()}`;
     await admin.pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([name])}`);
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
     db = await openDatabase({ backend: 'postgres', url: url.toString() });
-    drop = async () => { await admin.pool.query(sql.unsafe`DROP DATABASE ${sql.identifier([name])} WITH (FORCE)`); await admin.close(); };
+    drop = async () => {
+      await admin.pool.query(sql.unsafe`DROP DATABASE ${sql.identifier([name])} WITH (FORCE)`);
+      await admin.close();
+    };
   }
   try {
     await seed(db);
-    const a = await db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`SELECT id FROM tenants WHERE unique_id = 'a'`);
+    const a = await db.pool.oneFirst(
+      sql.type(z.object({ id: z.string() }))`SELECT id FROM tenants WHERE unique_id = 'a'`,
+    );
     const all = sql.unsafe`SELECT id, name FROM prompts`;
     const filtered = sql.unsafe`SELECT p.id, p.name FROM prompts p WHERE p.tenant_id IS NULL OR p.is_public OR p.tenant_id = ${a}
       OR EXISTS (SELECT 1 FROM asset_sharing s WHERE s.asset_id = p.id AND s.shared_with_tenant_id = ${a} AND s.can_view)`;
-    const count = async (q: typeof all, app: boolean) => db.pool.transaction(async (tx) => {
-      if (app) { await tx.query(sql.unsafe`SELECT set_config('role', 'canon_app', true)`); await tx.query(sql.unsafe`SELECT set_config('app.current_tenant_id', ${a}, true)`); }
-      return (await tx.any(q)).length;
-    });
+    const count = async (q: typeof all, app: boolean) =>
+      db.pool.transaction(async (tx) => {
+        if (app) {
+          await tx.query(sql.unsafe`SELECT set_config('role', 'canon_app', true)`);
+          await tx.query(sql.unsafe`SELECT set_config('app.current_tenant_id', ${a}, true)`);
+        }
+        return (await tx.any(q)).length;
+      });
     const scanAll = await timed(db, false, a, (tx) => tx.any(all));
     const scanFiltered = await timed(db, false, a, (tx) => tx.any(filtered));
     const scanRls = await timed(db, true, a, (tx) => tx.any(all));
-    const ids = Array.from({ length: 1000 }, (_, i) => `prompt-${(i * 7) % 10000 + 1}`);
-    const lookups = async (tx: any) => { for (const id of ids) await tx.maybeOne(sql.unsafe`SELECT id, name FROM prompts WHERE unique_id = ${id} LIMIT 1`); };
+    const ids = Array.from({ length: 1000 }, (_, i) => `prompt-${((i * 7) % 10000) + 1}`);
+    const lookups = async (tx: any) => {
+      for (const id of ids) await tx.maybeOne(sql.unsafe`SELECT id, name FROM prompts WHERE unique_id = ${id} LIMIT 1`);
+    };
     const lookupBypass = await timed(db, false, a, lookups);
     const lookupRls = await timed(db, true, a, lookups);
     // The same lookups as a named prepared statement, as most drivers and ORMs send them: the plan
@@ -89,9 +116,17 @@ for (const backend of ['pglite', 'postgres'] as const) {
         const samples: number[] = [];
         for (let r = 0; r < runs; r++) {
           await c.query('BEGIN');
-          if (asApp) { await c.query("SELECT set_config('role', 'canon_app', true)"); await c.query("SELECT set_config('app.current_tenant_id', $1, true)", [a]); }
+          if (asApp) {
+            await c.query("SELECT set_config('role', 'canon_app', true)");
+            await c.query("SELECT set_config('app.current_tenant_id', $1, true)", [a]);
+          }
           const t = performance.now();
-          for (const uid of ids) await c.query({ name: `lookup_${asApp}`, text: 'SELECT id, name FROM prompts WHERE unique_id = $1 LIMIT 1', values: [uid] });
+          for (const uid of ids)
+            await c.query({
+              name: `lookup_${asApp}`,
+              text: 'SELECT id, name FROM prompts WHERE unique_id = $1 LIMIT 1',
+              values: [uid],
+            });
           samples.push(performance.now() - t);
           await c.query('ROLLBACK');
         }
@@ -102,14 +137,25 @@ for (const backend of ['pglite', 'postgres'] as const) {
       const rlsPrepared = await measure(true);
       prepared = `${bypassPrepared.toFixed(3)} / ${rlsPrepared.toFixed(3)} (${(rlsPrepared / bypassPrepared).toFixed(2)}×)`;
     }
-    rows.push([backend, `${await count(all, false)} / ${await count(filtered, false)} / ${await count(all, true)}`,
-      scanAll.toFixed(1), scanFiltered.toFixed(1), scanRls.toFixed(1), `${(scanRls / scanFiltered).toFixed(2)}×`,
-      (lookupBypass / 1000).toFixed(3), (lookupRls / 1000).toFixed(3), `${(lookupRls / lookupBypass).toFixed(2)}×`, prepared]);
+    rows.push([
+      backend,
+      `${await count(all, false)} / ${await count(filtered, false)} / ${await count(all, true)}`,
+      scanAll.toFixed(1),
+      scanFiltered.toFixed(1),
+      scanRls.toFixed(1),
+      `${(scanRls / scanFiltered).toFixed(2)}×`,
+      (lookupBypass / 1000).toFixed(3),
+      (lookupRls / 1000).toFixed(3),
+      `${(lookupRls / lookupBypass).toFixed(2)}×`,
+      prepared,
+    ]);
   } finally {
     await db.close();
     await drop();
   }
 }
-console.log('| backend | rows (all / filtered / RLS) | SELECT all, bypass ms | hand filter, bypass ms | SELECT as tenant, RLS ms | RLS / hand filter | lookup bypass ms | lookup RLS ms | RLS / bypass | prepared lookup bypass / RLS ms |');
+console.log(
+  '| backend | rows (all / filtered / RLS) | SELECT all, bypass ms | hand filter, bypass ms | SELECT as tenant, RLS ms | RLS / hand filter | lookup bypass ms | lookup RLS ms | RLS / bypass | prepared lookup bypass / RLS ms |',
+);
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);

@@ -24,7 +24,11 @@ const emptyCaches = () => {
   rmSync(userCache, { recursive: true, force: true });
 };
 
-interface Case { name: string; args: string[]; before?: () => void }
+interface Case {
+  name: string;
+  args: string[];
+  before?: () => void;
+}
 const cases: Case[] = [
   { name: 'node -e 0', args: ['-e', '0'] },
   { name: 'canon --help', args: [bin, '--help'] },

@@ -23,17 +23,24 @@ for (const size of sizes) {
   for (let i = 0; i < runs; i++) {
     const result = checkRegistry(dir, catalog, { validators });
     const total = result.timings.loadMs + result.timings.validateMs + result.timings.resolveMs;
-    if (total < bestTotal) { bestTotal = total; best = result; }
+    if (total < bestTotal) {
+      bestTotal = total;
+      best = result;
+    }
   }
   const t = best!.timings;
   const errors = best!.diagnostics.filter((d) => d.severity === 'error');
-  console.log(`| ${best!.graph.assets.length} | ${written.files} | ${t.loadMs.toFixed(0)} | ${t.validateMs.toFixed(0)} | ${t.resolveMs.toFixed(0)} | ${bestTotal.toFixed(0)} | ${Math.round(best!.graph.assets.length / (bestTotal / 1000))} | ${errors.length} |`);
+  console.log(
+    `| ${best!.graph.assets.length} | ${written.files} | ${t.loadMs.toFixed(0)} | ${t.validateMs.toFixed(0)} | ${t.resolveMs.toFixed(0)} | ${bestTotal.toFixed(0)} | ${Math.round(best!.graph.assets.length / (bestTotal / 1000))} | ${errors.length} |`,
+  );
   // The same registry again with the parse cache warm (what the CLI does on a second run).
   const cacheDir = mkdtempSync(join(tmpdir(), 'canon-bench-cache-'));
   checkRegistry(dir, catalog, { validators, cacheDir });
   const warm = checkRegistry(dir, catalog, { validators, cacheDir });
   const w = warm.timings;
   const warmTotal = w.loadMs + w.validateMs + w.resolveMs;
-  console.log(`| ${warm.graph.assets.length} (cache warm) | ${written.files} | ${w.loadMs.toFixed(0)} | ${w.validateMs.toFixed(0)} | ${w.resolveMs.toFixed(0)} | ${warmTotal.toFixed(0)} | ${Math.round(warm.graph.assets.length / (warmTotal / 1000))} | ${warm.diagnostics.filter((d) => d.severity === 'error').length} |`);
+  console.log(
+    `| ${warm.graph.assets.length} (cache warm) | ${written.files} | ${w.loadMs.toFixed(0)} | ${w.validateMs.toFixed(0)} | ${w.resolveMs.toFixed(0)} | ${warmTotal.toFixed(0)} | ${Math.round(warm.graph.assets.length / (warmTotal / 1000))} | ${warm.diagnostics.filter((d) => d.severity === 'error').length} |`,
+  );
   if (errors.length > 0) console.log('first error:', errors[0]);
 }

@@ -1,10 +1,10 @@
 import type { QuerySqlToken } from 'slonik';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApplyRefusedError } from '../../src/apply/apply.ts';
-import { openDatabase, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import type { Plan } from '../../src/plan/model.ts';
-import { backends, type Backend } from '../support/databases.ts';
+import { type Backend, backends } from '../support/databases.ts';
 import { apply, copyRegistry, edit } from '../support/registry.ts';
 
 /** A second session on the same database: PGlite has one session, used directly; the server gets a new connection. */

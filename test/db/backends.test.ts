@@ -12,7 +12,10 @@ import { tempDir } from '../support/temp.ts';
 describe('database specs', () => {
   it('defaults to the embedded database, and reads memory:, pglite: and postgres URLs', () => {
     expect(parseDatabaseSpec(undefined, {})).toEqual({ backend: 'pglite', dataDir: join('.canon', 'db') });
-    expect(parseDatabaseSpec(undefined, { DATABASE_URL: 'postgres://u@h/d' })).toEqual({ backend: 'postgres', url: 'postgres://u@h/d' });
+    expect(parseDatabaseSpec(undefined, { DATABASE_URL: 'postgres://u@h/d' })).toEqual({
+      backend: 'postgres',
+      url: 'postgres://u@h/d',
+    });
     expect(parseDatabaseSpec('memory:', {})).toEqual({ backend: 'pglite', dataDir: null });
     expect(parseDatabaseSpec('pglite:/tmp/x', {})).toEqual({ backend: 'pglite', dataDir: '/tmp/x' });
     expect(() => parseDatabaseSpec('mysql://u:secret@h/d', {})).toThrow("unknown database 'mysql://u:***@h/d'");
@@ -41,7 +44,9 @@ describe('the embedded database', () => {
       await expect(second).rejects.toThrow(`the embedded database ${dir} is in use`);
       const other = canonProcess(['migrate', '--database', `pglite:${dir}`]);
       expect(other.status).toBe(1);
-      expect(other.stderr).toMatch(new RegExp(`^canon migrate: the embedded database .* is in use by process ${process.pid} \\(test holder`));
+      expect(other.stderr).toMatch(
+        new RegExp(`^canon migrate: the embedded database .* is in use by process ${process.pid} \\(test holder`),
+      );
       expect(other.stderr).not.toMatch(/\n\s+at /);
     } finally {
       await holder.close();
@@ -52,12 +57,21 @@ describe('the embedded database', () => {
 
   it('takes over the lock of a process that died without releasing it', async () => {
     const dir = join(tempDir('canon-db-'), 'db');
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `
       import('./src/db/open.ts').then(async ({ openDatabase }) => {
         await openDatabase({ backend: 'pglite', dataDir: ${JSON.stringify(dir)} });
         process.stdout.write('locked\\n');
         setInterval(() => {}, 1000);
-      });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      });`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     await expect(openDatabase({ backend: 'pglite', dataDir: dir })).rejects.toThrow(DatabaseLockedError);
     child.kill('SIGKILL');
@@ -71,18 +85,53 @@ describe('the embedded database', () => {
 describe('PostgreSQL servers', () => {
   it('reports a refused connection in one line', async () => {
     await expect(openDatabase(parseDatabaseSpec('postgres://postgres@127.0.0.1:1/test'))).rejects.toThrow(
-      new DatabaseError('connection refused by postgres://postgres@127.0.0.1:1/test: is PostgreSQL running and listening there?'),
+      new DatabaseError(
+        'connection refused by postgres://postgres@127.0.0.1:1/test: is PostgreSQL running and listening there?',
+      ),
     );
     const result = await canon(['migrate', '--database', 'postgres://postgres:hunter2@127.0.0.1:1/test']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toBe('canon migrate: connection refused by postgres://postgres:***@127.0.0.1:1/test: is PostgreSQL running and listening there?\n');
+    expect(result.stderr).toBe(
+      'canon migrate: connection refused by postgres://postgres:***@127.0.0.1:1/test: is PostgreSQL running and listening there?\n',
+    );
   });
 
-  it.runIf(testServerUrl)('reports an unknown database, an unknown role and a TLS mismatch in one line each', async () => {
-    const url = new URL(testServerUrl!);
-    const variant = (edit: (u: URL) => void) => { const u = new URL(url); edit(u); return u.toString(); };
-    await expect(openDatabase(parseDatabaseSpec(variant((u) => { u.pathname = '/canon_no_such_db'; })))).rejects.toThrow(/^database does not exist at .*: create it/);
-    await expect(openDatabase(parseDatabaseSpec(variant((u) => { u.username = 'canon_no_such_role'; })))).rejects.toThrow(/refused the login|authentication failed/);
-    await expect(openDatabase(parseDatabaseSpec(variant((u) => { u.search = '?sslmode=require'; })))).rejects.toThrow(/^TLS failed connecting to .*adjust sslmode/);
-  });
+  it.runIf(testServerUrl)(
+    'reports an unknown database, an unknown role and a TLS mismatch in one line each',
+    async () => {
+      const url = new URL(testServerUrl!);
+      const variant = (edit: (u: URL) => void) => {
+        const u = new URL(url);
+        edit(u);
+        return u.toString();
+      };
+      await expect(
+        openDatabase(
+          parseDatabaseSpec(
+            variant((u) => {
+              u.pathname = '/canon_no_such_db';
+            }),
+          ),
+        ),
+      ).rejects.toThrow(/^database does not exist at .*: create it/);
+      await expect(
+        openDatabase(
+          parseDatabaseSpec(
+            variant((u) => {
+              u.username = 'canon_no_such_role';
+            }),
+          ),
+        ),
+      ).rejects.toThrow(/refused the login|authentication failed/);
+      await expect(
+        openDatabase(
+          parseDatabaseSpec(
+            variant((u) => {
+              u.search = '?sslmode=require';
+            }),
+          ),
+        ),
+      ).rejects.toThrow(/^TLS failed connecting to .*adjust sslmode/);
+    },
+  );
 });

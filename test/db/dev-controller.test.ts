@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, parseDatabaseSpec, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { hasChanges } from '../../src/plan/model.ts';
 import type { DevState } from '../../src/tui/state.ts';
@@ -209,7 +209,7 @@ describe.runIf(testServerUrl)('canon dev against a PostgreSQL server', () => {
     const admin = await openDatabase(parseDatabaseSpec(testServerUrl));
     try {
       // The view's pool reconnects on its own between a kill and the rename: repeat until the rename wins.
-      for (let moved = false; !moved;) {
+      for (let moved = false; !moved; ) {
         await admin.pool.query(
           sql.unsafe`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${name}`,
         );

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { runDev, type DevOptions } from '../../src/tui/run.ts';
+import { type DevOptions, runDev } from '../../src/tui/run.ts';
 import { catalog, copyRegistry, edit } from '../support/registry.ts';
 
 // Without a terminal (a pipe, a log, CI=true) `canon dev` prints one block per change to stdout.

@@ -1,12 +1,12 @@
-import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/open.ts';
+import { z } from 'zod';
+import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { openAiProvider } from '../../src/embed/openai.ts';
 import { claimBatch, completeJobs, queueStatus, retryFailedJobs } from '../../src/embed/queue.ts';
-import { runWorker, WorkerStoppedError, type WorkerOptions } from '../../src/embed/worker.ts';
+import { runWorker, type WorkerOptions, WorkerStoppedError } from '../../src/embed/worker.ts';
 import { backends } from '../support/databases.ts';
-import { startFakeEmbeddings, type FakeEmbeddings } from '../support/fake-embeddings.ts';
+import { type FakeEmbeddings, startFakeEmbeddings } from '../support/fake-embeddings.ts';
 import { knowledgeRegistry } from '../support/knowledge-fixture.ts';
 import { apply, plan } from '../support/registry.ts';
 
@@ -255,8 +255,7 @@ for (const backend of backends) {
       await apply(db, dir, backend.vector);
       if (!backend.vector) {
         // No pgvector here, so apply enqueued nothing: enqueue a job per chunk as apply would.
-        await db.pool
-          .query(sql.unsafe`INSERT INTO canon_embedding_jobs (chunk_table, chunk_id, content_hash, model, dimensions, token_count, state)
+        await db.pool.query(sql.unsafe`INSERT INTO canon_embedding_jobs (chunk_table, chunk_id, content_hash, model, dimensions, token_count, state)
           SELECT 'knowledge_chunks', id, content_hash, ${target.model}, ${target.dimensions}, token_count, 'queued' FROM knowledge_chunks`);
       }
       const total = await db.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM canon_embedding_jobs`);

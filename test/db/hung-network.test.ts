@@ -1,4 +1,4 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
@@ -23,23 +23,30 @@ async function startFreezingProxy(target: URL, marker: string) {
       upstream.write(chunk);
       if (chunk.includes(marker)) frozen = true;
     });
-    upstream.on('data', (chunk: Buffer) => { if (!frozen) client.write(chunk); });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!frozen) client.write(chunk);
+    });
     // A dead link carries no FIN either way.
-    client.on('end', () => { if (!frozen) upstream.end(); });
-    upstream.on('end', () => { if (!frozen) client.end(); });
+    client.on('end', () => {
+      if (!frozen) upstream.end();
+    });
+    upstream.on('end', () => {
+      if (!frozen) client.end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
     port,
-    get frozen() { return frozen; },
+    get frozen() {
+      return frozen;
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
-
 
 const responseTime = (db: Database) =>
   db.pool.oneFirst(sql.unsafe`SELECT avg_response_time_ms FROM tools WHERE unique_id = 'pubmed-search'`);
@@ -61,17 +68,31 @@ describe.runIf(server)('a network that hangs mid-apply', () => {
       url.host = `127.0.0.1:${proxy.port}`;
       url.pathname = `/${name}`;
       const result = await runCli([
-        'apply', '--dir', dir, '--database', url.toString(), '--no-embeddings', '--auto-approve',
-        '--statement-timeout', '2s', '--format', 'json',
+        'apply',
+        '--dir',
+        dir,
+        '--database',
+        url.toString(),
+        '--no-embeddings',
+        '--auto-approve',
+        '--statement-timeout',
+        '2s',
+        '--format',
+        'json',
       ]);
       expect(proxy.frozen).toBe(true);
-      expect(result.stderr).toMatch(new RegExp('^canon apply: lost the connection to postgres://\\S+ '
-        + 'during statement \\d+ of \\d+ '
-        + '\\(record the apply\\): no answer from the server for 4 s; nothing was changed\n$'));
+      expect(result.stderr).toMatch(
+        new RegExp(
+          '^canon apply: lost the connection to postgres://\\S+ ' +
+            'during statement \\d+ of \\d+ ' +
+            '\\(record the apply\\): no answer from the server for 4 s; nothing was changed\n$',
+        ),
+      );
       expect(result.status).toBe(1);
       expect(result.stdout).toBe('');
       // The server ends the session left idle in its transaction (after one statement timeout), releasing its locks.
-      const lingering = async () => db.pool.oneFirst(sql.unsafe`
+      const lingering = async () =>
+        db.pool.oneFirst(sql.unsafe`
         SELECT count(*)::int FROM pg_stat_activity WHERE datname = ${name} AND application_name = 'canon apply'`);
       for (let i = 0; i < 100 && (await lingering()) > 0; i++) await new Promise((r) => setTimeout(r, 200));
       expect(await lingering()).toBe(0);

@@ -22,7 +22,9 @@ describe('canon import, as a user runs it', () => {
 
     const none = cli(['import', '--database', db, '--out', join(root, 'none')]);
     expect(none.status).toBe(0);
-    expect(none.stdout).toMatch(/^Imported 0 assets from .* into 0 files under .*; skipped \d+ already managed by Canon \(use --all\)\.\n$/);
+    expect(none.stdout).toMatch(
+      /^Imported 0 assets from .* into 0 files under .*; skipped \d+ already managed by Canon \(use --all\)\.\n$/,
+    );
 
     const out = join(root, 'all');
     const all = cli(['import', '--database', db, '--out', out, '--all', '--format', 'json']);

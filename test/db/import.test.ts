@@ -70,16 +70,23 @@ for (const backend of backends) {
           SELECT 'console-written', 'Written in the console', E'Line one\nline two\n', id FROM tenants WHERE unique_id = 'acme-pharma'`);
         const out = tempDir();
         const outcome = await importRegistry(db, catalog, out, { all: false });
-        expect(outcome.documents.map((d) => [d.file, d.id])).toEqual([['tenants/acme-pharma/prompts.yaml', 'console-written']]);
+        expect(outcome.documents.map((d) => [d.file, d.id])).toEqual([
+          ['tenants/acme-pharma/prompts.yaml', 'console-written'],
+        ]);
         const text = readFileSync(join(out, 'tenants/acme-pharma/prompts.yaml'), 'utf8');
         expect(text).toContain('content: |\n  Line one\n  line two\n');
         expect(text).toMatch(/uuid: [0-9a-f-]{36}/);
 
-        copyFileSync(join(out, 'tenants/acme-pharma/prompts.yaml'), join(registry, 'tenants/acme-pharma/imported-prompts.yaml'));
+        copyFileSync(
+          join(out, 'tenants/acme-pharma/prompts.yaml'),
+          join(registry, 'tenants/acme-pharma/imported-prompts.yaml'),
+        );
         // The plan does not read an unmanaged row's content, so it lists the fields it will write; the
         // proof that taking the row over changes nothing is the row itself, before and after.
         const adopted = (await plan(db, registry, backend.vector)).plan;
-        expect(adopted.changes.map((c) => [c.action, c.id, 'adopt' in c && c.adopt])).toEqual([['update', 'console-written', true]]);
+        expect(adopted.changes.map((c) => [c.action, c.id, 'adopt' in c && c.adopt])).toEqual([
+          ['update', 'console-written', true],
+        ]);
         const row = sql.unsafe`SELECT id, unique_id, name, content, tenant_id, is_active, is_public FROM prompts WHERE unique_id = 'console-written'`;
         const before = await db.pool.one(row);
         await apply(db, registry, backend.vector);

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { knowledgeLines } from '../../src/embed/summary.ts';

@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defaultConfig } from '../../src/config/config.ts';
 import { sql } from '../../src/db/sql.ts';
 import { localProvider } from '../../src/embed/local.ts';
 import { searchRegistry } from '../../src/embed/search.ts';
 import { runWorker } from '../../src/embed/worker.ts';
-import { defaultConfig } from '../../src/config/config.ts';
 import { defaultTenancy } from '../../src/policies/model.ts';
 import { backends } from '../support/databases.ts';
 import { knowledgeRegistry } from '../support/knowledge-fixture.ts';

@@ -1,7 +1,7 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
@@ -50,7 +50,8 @@ for (const backend of backends) {
           expect(live.get(column.column)?.type, `${model.table}.${column.column}`).toBe(formatSqlType(column.type));
           expect(live.get(column.column)?.not_null, `${model.table}.${column.column} NOT NULL`).toBe(column.required);
         }
-        for (const relation of model.relations) expect((await columnsOf(db, relation.table)).map((c) => c.name)).toContain(relation.ownerColumn);
+        for (const relation of model.relations)
+          expect((await columnsOf(db, relation.table)).map((c) => c.name)).toContain(relation.ownerColumn);
       }
       const again = await planMigration(db, catalog, options);
       expect(again.changes).toEqual([]);
@@ -58,25 +59,45 @@ for (const backend of backends) {
 
     it('keeps unique_id unique per tenant, shared rows included (NULLS NOT DISTINCT)', async () => {
       db = await backend.openPrepared('migrated', migrated);
-      const tenant = await db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`INSERT INTO tenants (unique_id, name) VALUES ('acme', 'Acme') RETURNING id`);
+      const tenant = await db.pool.oneFirst(
+        sql.type(
+          z.object({ id: z.string() }),
+        )`INSERT INTO tenants (unique_id, name) VALUES ('acme', 'Acme') RETURNING id`,
+      );
       await db.pool.query(sql.unsafe`INSERT INTO prompts (unique_id, name, content) VALUES ('p', 'P', 'x')`);
-      await db.pool.query(sql.unsafe`INSERT INTO prompts (unique_id, name, content, tenant_id) VALUES ('p', 'P', 'x', ${tenant})`);
-      await expect(db.pool.query(sql.unsafe`INSERT INTO prompts (unique_id, name, content) VALUES ('p', 'P again', 'y')`)).rejects.toThrow(/unique/i);
-      await expect(db.pool.query(sql.unsafe`INSERT INTO prompts (unique_id, name, content, complexity_level) VALUES ('q', 'Q', 'x', 'medium')`)).rejects.toThrow(/check/i);
-      await db.pool.query(sql.unsafe`INSERT INTO workflows (unique_id, name, code, tenant_id) VALUES ('a', 'A', 'WF001', ${tenant})`);
+      await db.pool.query(
+        sql.unsafe`INSERT INTO prompts (unique_id, name, content, tenant_id) VALUES ('p', 'P', 'x', ${tenant})`,
+      );
+      await expect(
+        db.pool.query(sql.unsafe`INSERT INTO prompts (unique_id, name, content) VALUES ('p', 'P again', 'y')`),
+      ).rejects.toThrow(/unique/i);
+      await expect(
+        db.pool.query(
+          sql.unsafe`INSERT INTO prompts (unique_id, name, content, complexity_level) VALUES ('q', 'Q', 'x', 'medium')`,
+        ),
+      ).rejects.toThrow(/check/i);
+      await db.pool.query(
+        sql.unsafe`INSERT INTO workflows (unique_id, name, code, tenant_id) VALUES ('a', 'A', 'WF001', ${tenant})`,
+      );
       await db.pool.query(sql.unsafe`INSERT INTO workflows (unique_id, name, code) VALUES ('a', 'A', 'WF001')`);
-      await expect(db.pool.query(sql.unsafe`INSERT INTO workflows (unique_id, name, code) VALUES ('b', 'B', 'WF001')`)).rejects.toThrow(/unique/i);
+      await expect(
+        db.pool.query(sql.unsafe`INSERT INTO workflows (unique_id, name, code) VALUES ('b', 'B', 'WF001')`),
+      ).rejects.toThrow(/unique/i);
     });
 
     it('plans additive changes automatically and refuses destructive ones unless allowed', async () => {
       db = await backend.openPrepared('migrated', migrated);
       await db.pool.query(sql.unsafe`INSERT INTO tools (unique_id, name) VALUES ('t', 'T')`);
-      const changed = loadKindCatalog(schemasWith((dir) => editSchema(dir, 'Tool', (s) => {
-        s.properties.tool_type.maxLength = 80;
-        s.properties.tool_type['x-column'].type = 'varchar(80)';
-        s.properties.vendor = { type: 'string', 'x-column': { type: 'text' } };
-        delete s.properties.rate_limits;
-      })));
+      const changed = loadKindCatalog(
+        schemasWith((dir) =>
+          editSchema(dir, 'Tool', (s) => {
+            s.properties.tool_type.maxLength = 80;
+            s.properties.tool_type['x-column'].type = 'varchar(80)';
+            s.properties.vendor = { type: 'string', 'x-column': { type: 'text' } };
+            delete s.properties.rate_limits;
+          }),
+        ),
+      );
       const plan = await planMigration(db, changed, options);
       expect(plan.changes.map((c) => [c.kind, c.destructive])).toEqual([
         ['addColumn', false],
@@ -98,11 +119,17 @@ for (const backend of backends) {
 
     it('treats NOT NULL over existing NULLs and type narrowing as destructive, and a failed migration changes nothing', async () => {
       db = await backend.openPrepared('migrated', migrated);
-      await db.pool.query(sql.unsafe`INSERT INTO tools (unique_id, name, tool_type) VALUES ('t', 'T', NULL), ('u', 'U', 'a-rather-long-type-name')`);
-      const changed = loadKindCatalog(schemasWith((dir) => editSchema(dir, 'Tool', (s) => {
-        s.required.push('tool_type');
-        s.properties.tool_type['x-column'].type = 'varchar(10)';
-      })));
+      await db.pool.query(
+        sql.unsafe`INSERT INTO tools (unique_id, name, tool_type) VALUES ('t', 'T', NULL), ('u', 'U', 'a-rather-long-type-name')`,
+      );
+      const changed = loadKindCatalog(
+        schemasWith((dir) =>
+          editSchema(dir, 'Tool', (s) => {
+            s.required.push('tool_type');
+            s.properties.tool_type['x-column'].type = 'varchar(10)';
+          }),
+        ),
+      );
       const plan = await planMigration(db, changed, options);
       expect(plan.destructive.map((c) => [c.kind, 'reason' in c ? c.reason : ''])).toEqual([
         ['alterColumnType', 'character varying(50) → character varying(10) may not hold every existing value'],
@@ -115,7 +142,9 @@ for (const backend of backends) {
 
     it('builds the chunk table without a vector column when embeddings are off', async () => {
       db = await backend.open();
-      await applyMigration(db, await planMigration(db, catalog, { embeddings: false, dimensions: 384 }), { allowDestructive: false });
+      await applyMigration(db, await planMigration(db, catalog, { embeddings: false, dimensions: 384 }), {
+        allowDestructive: false,
+      });
       const columns = (await columnsOf(db, 'knowledge_chunks')).map((c) => c.name);
       expect(columns).toContain('content');
       expect(columns).not.toContain('embedding');
@@ -132,21 +161,37 @@ for (const backend of backends) {
     if (backend.vector) {
       it('builds vector(dimensions from configuration) with an HNSW index that answers similarity queries', async () => {
         db = await backend.open();
-        await applyMigration(db, await planMigration(db, catalog, { embeddings: true, dimensions: 3 }), { allowDestructive: false });
+        await applyMigration(db, await planMigration(db, catalog, { embeddings: true, dimensions: 3 }), {
+          allowDestructive: false,
+        });
         const embedding = (await columnsOf(db, 'knowledge_chunks')).find((c) => c.name === 'embedding');
         expect(embedding?.type).toBe('vector(3)');
-        const source = await db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`INSERT INTO knowledge_sources (unique_id, name) VALUES ('s', 'S') RETURNING id`);
+        const source = await db.pool.oneFirst(
+          sql.type(
+            z.object({ id: z.string() }),
+          )`INSERT INTO knowledge_sources (unique_id, name) VALUES ('s', 'S') RETURNING id`,
+        );
         await db.pool.query(sql.unsafe`INSERT INTO knowledge_chunks (source_id, chunk_index, content, content_hash, embedding) VALUES
           (${source}, 0, 'near', 'h0', '[1,0,0]'), (${source}, 1, 'far', 'h1', '[0,1,0]')`);
-        const nearest = await db.pool.oneFirst(sql.type(z.object({ content: z.string() }))`SELECT content FROM knowledge_chunks ORDER BY embedding <=> '[0.9,0.1,0]' LIMIT 1`);
+        const nearest = await db.pool.oneFirst(
+          sql.type(
+            z.object({ content: z.string() }),
+          )`SELECT content FROM knowledge_chunks ORDER BY embedding <=> '[0.9,0.1,0]' LIMIT 1`,
+        );
         expect(nearest).toBe('near');
-        const method = await db.pool.oneFirst(sql.type(z.object({ amname: z.string() }))`SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.relname = 'knowledge_chunks_embedding_idx'`);
+        const method = await db.pool.oneFirst(
+          sql.type(
+            z.object({ amname: z.string() }),
+          )`SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.relname = 'knowledge_chunks_embedding_idx'`,
+        );
         expect(method).toBe('hnsw');
       });
     } else {
       it('stops with one clear line when the server has no pgvector and embeddings are on', async () => {
         db = await backend.open();
-        await expect(planMigration(db, catalog, { embeddings: true, dimensions: 384 })).rejects.toThrow(/has no pgvector extension.*--no-embeddings/);
+        await expect(planMigration(db, catalog, { embeddings: true, dimensions: 384 })).rejects.toThrow(
+          /has no pgvector extension.*--no-embeddings/,
+        );
       });
     }
   });

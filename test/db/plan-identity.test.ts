@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApplyRefusedError } from '../../src/apply/apply.ts';
-import { openDatabase, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import type { Plan } from '../../src/plan/model.ts';
 import { runCli } from '../support/cli.ts';
-import { backends, type Backend } from '../support/databases.ts';
+import { type Backend, backends } from '../support/databases.ts';
 import { apply, copyRegistry, edit, plan } from '../support/registry.ts';
 
 const cli = runCli;
@@ -33,23 +33,33 @@ async function twins(backend: Backend, dir: string, planB: (db: Database) => Pro
     url.pathname = `/${String(await db.pool.oneFirst(sql.unsafe`SELECT current_database()`))}`;
     specs.push(url.toString());
   }
-  return { specs, theirs: await planB(dbs[1]!), close: async () => { for (const db of dbs) await db.close(); } };
+  return {
+    specs,
+    theirs: await planB(dbs[1]!),
+    close: async () => {
+      for (const db of dbs) await db.close();
+    },
+  };
 }
 
-const forgedRefusal = 'the saved plan does not match its plan_hash here: the file was edited, or made for another '
-  + "database; nothing was changed. Run 'canon plan' again";
+const forgedRefusal =
+  'the saved plan does not match its plan_hash here: the file was edited, or made for another ' +
+  "database; nothing was changed. Run 'canon plan' again";
 
 for (const backend of backends) {
   describe(`a saved plan is bound to its database, on ${backend.name}`, () => {
     const vec = backend.vector;
     const opened: Database[] = [];
-    afterEach(async () => { for (const db of opened.splice(0)) await db.close(); });
+    afterEach(async () => {
+      for (const db of opened.splice(0)) await db.close();
+    });
 
     it('refuses a plan made against an identical twin database', async () => {
       const dir = copyRegistry();
       // Test PGlite databases start as copies of one data folder, which PostgreSQL itself takes for the
       // same database (same system identifier): a twin made by initdb is what this test needs.
-      const twin = () => (backend.name === 'pglite' ? openDatabase({ backend: 'pglite', dataDir: null }) : backend.open());
+      const twin = () =>
+        backend.name === 'pglite' ? openDatabase({ backend: 'pglite', dataDir: null }) : backend.open();
       const [a, b] = [await backend.open(), await twin()];
       opened.push(a, b);
       await apply(a, dir, vec);
@@ -61,15 +71,19 @@ for (const backend of backends) {
       expect(planA.liveHash).toBe(planB.liveHash);
       expect(planA.databaseId).not.toBe(planB.databaseId);
       await expect(apply(b, dir, vec, { saved: planA })).rejects.toThrow(
-        new ApplyRefusedError(`the saved plan was made for another database, not ${b.label}; nothing was changed. `
-          + "Run 'canon plan' against this database and review its plan"),
+        new ApplyRefusedError(
+          `the saved plan was made for another database, not ${b.label}; nothing was changed. ` +
+            "Run 'canon plan' against this database and review its plan",
+        ),
       );
       // Claiming the twin's identity does not help: the plan's hash covers the identity it was made with.
       await expect(apply(b, dir, vec, { saved: { ...planA, databaseId: planB.databaseId! } })).rejects.toThrow(
         forgedRefusal,
       );
-      expect(await b.pool.oneFirst(sql.unsafe`
-        SELECT avg_response_time_ms FROM tools WHERE unique_id = 'pubmed-search'`)).toBe(450);
+      expect(
+        await b.pool.oneFirst(sql.unsafe`
+        SELECT avg_response_time_ms FROM tools WHERE unique_id = 'pubmed-search'`),
+      ).toBe(450);
       await expect(apply(b, dir, vec, { saved: planB })).resolves.toMatchObject({ status: 'applied' });
     });
 
@@ -98,8 +112,12 @@ for (const backend of backends) {
         const saved = JSON.parse(readFileSync(out, 'utf8'));
         writeFileSync(out, JSON.stringify({ ...saved, database: twin.theirs.database }, null, 2));
         const refused = await cli(['apply', out, '--dir', edited, '--database', specB, ...flags]);
-        expect(refused.stderr).toMatch(new RegExp("^canon apply: the saved plan was made for another database, not .*; "
-          + "nothing was changed\\. Run 'canon plan' against this database and review its plan\n$"));
+        expect(refused.stderr).toMatch(
+          new RegExp(
+            '^canon apply: the saved plan was made for another database, not .*; ' +
+              "nothing was changed\\. Run 'canon plan' against this database and review its plan\n$",
+          ),
+        );
         expect(refused.status).toBe(1);
         const forgery = { ...saved, database: twin.theirs.database, database_id: twin.theirs.databaseId };
         writeFileSync(out, JSON.stringify(forgery, null, 2));

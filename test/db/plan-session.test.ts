@@ -6,8 +6,8 @@ import { sql } from '../../src/db/sql.ts';
 import { checkRegistry } from '../../src/pipeline/check.ts';
 import { planRegistry } from '../../src/pipeline/plan.ts';
 import { createPlanSession, type PlanSession } from '../../src/pipeline/session.ts';
-import { renderPlanJson } from '../../src/render/plan/json.ts';
 import type { Plan } from '../../src/plan/model.ts';
+import { renderPlanJson } from '../../src/render/plan/json.ts';
 
 // Knowledge chunks are planned by `canon plan` (they read the live chunks) but not yet by the session
 // that `canon dev` uses: compare everything else (the plan hash covers the chunks too).
@@ -15,6 +15,7 @@ const withoutKnowledge = (plan: Plan) => {
   const { knowledge: _knowledge, plan_hash: _hash, ...rest } = JSON.parse(renderPlanJson(plan));
   return rest;
 };
+
 import { backends } from '../support/databases.ts';
 import { apply, catalog, copyRegistry, edit, options } from '../support/registry.ts';
 
@@ -69,10 +70,13 @@ for (const backend of backends) {
       expect(changed).toEqual([['update', 'literature-summary', ['complexity_level']]]);
 
       mkdirSync(join(dir, 'platform/more'));
-      writeFileSync(join(dir, 'platform/more/new.yaml'), [
-        'kind: Prompt\nid: brand-new-prompt\nname: Brand new\ncontent: Say hello.\nindustries: [biotech]\n',
-        'kind: Prompt\nid: taken-prompt\nname: Taken\ncontent: x\n',
-      ].join('---\n'));
+      writeFileSync(
+        join(dir, 'platform/more/new.yaml'),
+        [
+          'kind: Prompt\nid: brand-new-prompt\nname: Brand new\ncontent: Say hello.\nindustries: [biotech]\n',
+          'kind: Prompt\nid: taken-prompt\nname: Taken\ncontent: x\n',
+        ].join('---\n'),
+      );
       const added = await expectSameAsCold(session, dir, ['platform/more/new.yaml']);
       expect(added.plan!.summary.create).toBe(1);
       expect(added.plan!.diagnostics.map((d) => d.code)).toEqual(['CANON402']);
@@ -97,7 +101,7 @@ for (const backend of backends) {
       expect(healed.plan).not.toBeNull();
     });
 
-    it('sees rows changed behind Canon\'s back: a cold plan and a refreshed session both plan them back', async () => {
+    it("sees rows changed behind Canon's back: a cold plan and a refreshed session both plan them back", async () => {
       db = await backend.open();
       const dir = copied(copyRegistry());
       expect((await apply(db, dir, vec)).status).toBe('applied');

@@ -1,17 +1,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { main } from '../../src/cli/main.ts';
-import { openDatabase, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { openAiProvider } from '../../src/embed/openai.ts';
-import { searchRegistry, type SearchOptions } from '../../src/embed/search.ts';
+import { type SearchOptions, searchRegistry } from '../../src/embed/search.ts';
 import { runWorker } from '../../src/embed/worker.ts';
 import { defaultTenancy } from '../../src/policies/model.ts';
 import { backends } from '../support/databases.ts';
-import { startFakeEmbeddings, type FakeEmbeddings } from '../support/fake-embeddings.ts';
+import { type FakeEmbeddings, startFakeEmbeddings } from '../support/fake-embeddings.ts';
 import { editFile, knowledgeRegistry } from '../support/knowledge-fixture.ts';
 import { apply, catalog } from '../support/registry.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { runCli } from '../support/cli.ts';
 import { backends } from '../support/databases.ts';
@@ -21,8 +21,12 @@ async function whileLocked<T>(url: string, table: string, during: () => Promise<
   const holder = await openDatabase({ backend: 'postgres', url });
   let release!: () => void;
   let locked!: () => void;
-  const released = new Promise<void>((r) => { release = r; });
-  const isLocked = new Promise<void>((r) => { locked = r; });
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  const isLocked = new Promise<void>((r) => {
+    locked = r;
+  });
   const holding = holder.pool.connect(async (c) => {
     await c.query(sql.unsafe`SELECT set_config('application_name', 'schema migration', false)`);
     await c.transaction(async (tx) => {
@@ -52,8 +56,12 @@ describe.runIf(server)('--lock-timeout and --statement-timeout bound every state
       const url = await urlOf(db);
       const args = ['plan', '--dir', dir, '--database', url, '--no-embeddings', '--lock-timeout', '1s'];
       const result = await whileLocked(url, 'agents', () => cli(args));
-      expect(result.stderr).toMatch(new RegExp('^canon plan: gave up waiting for a lock after 1s \\(--lock-timeout\\): '
-        + 'table agents is locked by process \\d+ \\(schema migration, user \\w+\\); nothing was changed\n$'));
+      expect(result.stderr).toMatch(
+        new RegExp(
+          '^canon plan: gave up waiting for a lock after 1s \\(--lock-timeout\\): ' +
+            'table agents is locked by process \\d+ \\(schema migration, user \\w+\\); nothing was changed\n$',
+        ),
+      );
       expect(result.status).toBe(1);
     } finally {
       await db.close();
@@ -69,8 +77,10 @@ describe.runIf(server)('--lock-timeout and --statement-timeout bound every state
       const args = ['plan', '--dir', dir, '--database', url, '--no-embeddings'];
       args.push('--statement-timeout', '1s', '--lock-timeout', '10m');
       const result = await whileLocked(url, 'prompts', () => cli(args));
-      expect(result.stderr).toBe('canon plan: a statement ran longer than 1s (--statement-timeout) and was cancelled; '
-        + 'nothing was changed\n');
+      expect(result.stderr).toBe(
+        'canon plan: a statement ran longer than 1s (--statement-timeout) and was cancelled; ' +
+          'nothing was changed\n',
+      );
       expect(result.status).toBe(1);
     } finally {
       await db.close();
@@ -88,9 +98,13 @@ describe.runIf(server)('--lock-timeout and --statement-timeout bound every state
       const args = ['apply', '--dir', dir, '--database', url, '--no-embeddings', '--auto-approve'];
       args.push('--lock-timeout', '1s');
       const result = await whileLocked(url, 'tools', () => cli(args));
-      expect(result.stderr).toMatch(new RegExp('^canon apply: gave up waiting for a lock after 1s '
-        + '\\(--lock-timeout\\): '
-        + 'table tools is locked by process \\d+ \\(schema migration, user \\w+\\); nothing was changed\n$'));
+      expect(result.stderr).toMatch(
+        new RegExp(
+          '^canon apply: gave up waiting for a lock after 1s ' +
+            '\\(--lock-timeout\\): ' +
+            'table tools is locked by process \\d+ \\(schema migration, user \\w+\\); nothing was changed\n$',
+        ),
+      );
       expect(result.status).toBe(1);
       expect(await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM canon_applies`)).toBe(applies);
       expect(await responseTime(db)).toBe(450);

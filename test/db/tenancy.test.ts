@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { renderPlanJson } from '../../src/render/plan/json.ts';
@@ -11,7 +11,12 @@ import { tenantUuid, uuidOf, writeTenancyRegistry } from '../support/tenancy-fix
 const knowledge = catalog.kinds.get('KnowledgeSource')!;
 
 /** Runs `query` as the application role; `settings` are set for the transaction only. */
-async function asRole<T>(db: Database, role: string, settings: Record<string, string>, query: (tx: any) => Promise<T>): Promise<T> {
+async function asRole<T>(
+  db: Database,
+  role: string,
+  settings: Record<string, string>,
+  query: (tx: any) => Promise<T>,
+): Promise<T> {
   return db.pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`SELECT set_config('role', ${role}, true)`);
     for (const [k, v] of Object.entries(settings)) await tx.query(sql.unsafe`SELECT set_config(${k}, ${v}, true)`);
@@ -26,20 +31,32 @@ describe('vector search across tenants (PGlite, pgvector)', () => {
   it("never returns another tenant's private chunks, however close they are", async () => {
     const db = await pglite.open();
     try {
-      const result = await apply(db, writeTenancyRegistry(catalog), true, { schema: { embeddings: true, dimensions: 3 } });
+      const result = await apply(db, writeTenancyRegistry(catalog), true, {
+        schema: { embeddings: true, dimensions: 3 },
+      });
       expect(result.status).toBe('applied');
       const chunk = (situation: 'own' | 'otherPrivate' | 'public', vector: string) =>
-        db.pool.query(sql.unsafe`INSERT INTO knowledge_chunks (source_id, chunk_index, content, content_hash, embedding) VALUES (${uuidOf(knowledge, situation)}, 0, ${situation}, ${situation}, ${vector}::vector)`);
+        db.pool.query(
+          sql.unsafe`INSERT INTO knowledge_chunks (source_id, chunk_index, content, content_hash, embedding) VALUES (${uuidOf(knowledge, situation)}, 0, ${situation}, ${situation}, ${vector}::vector)`,
+        );
       await chunk('own', '[1,0,0]');
       await chunk('otherPrivate', '[0.99,0.01,0]');
       await chunk('public', '[0,1,0]');
-      const nearest = (tenant: string) => asRole(db, 'canon_app', { 'app.current_tenant_id': tenantUuid(catalog, tenant) }, (tx) =>
-        tx.anyFirst(sql.type(z.object({ content: z.string() }))`SELECT content FROM knowledge_chunks ORDER BY embedding <=> '[1,0,0]'::vector LIMIT 10`));
+      const nearest = (tenant: string) =>
+        asRole(db, 'canon_app', { 'app.current_tenant_id': tenantUuid(catalog, tenant) }, (tx) =>
+          tx.anyFirst(
+            sql.type(
+              z.object({ content: z.string() }),
+            )`SELECT content FROM knowledge_chunks ORDER BY embedding <=> '[1,0,0]'::vector LIMIT 10`,
+          ),
+        );
       // a owns 'own'; b's private chunk is the nearer match for b's own vector, but a never sees it.
       expect(await nearest('a')).toEqual(['own', 'public']);
       // p is a's parent: a parent does not see its child tenants' private assets.
       expect(await nearest('p')).toEqual(['public']);
-      const all = await db.pool.anyFirst(sql.unsafe`SELECT content FROM knowledge_chunks ORDER BY embedding <=> '[1,0,0]'::vector`);
+      const all = await db.pool.anyFirst(
+        sql.unsafe`SELECT content FROM knowledge_chunks ORDER BY embedding <=> '[1,0,0]'::vector`,
+      );
       expect(all).toEqual(['own', 'otherPrivate', 'public']);
     } finally {
       await db.close();
@@ -59,15 +76,26 @@ for (const backend of backends) {
         const widened = (await plan(db, dir, backend.vector)).plan;
         expect(widened.schema.map((c) => [c.kind, 'widens' in c && c.widens])).toEqual([['createPolicy', true]]);
         const json = JSON.parse(renderPlanJson(widened));
-        expect(json.policy_changes).toEqual([expect.objectContaining({ action: 'createPolicy', table: 'prompts', policy: 'canon_select', widens_access: true })]);
+        expect(json.policy_changes).toEqual([
+          expect.objectContaining({
+            action: 'createPolicy',
+            table: 'prompts',
+            policy: 'canon_select',
+            widens_access: true,
+          }),
+        ]);
         expect(json.schema_changes).toEqual([]);
         const widening = '**1 policy change widens what tenants can access**: create policy canon_select on prompts';
         expect(renderPlanMarkdown(widened)).toContain(widening);
         // A live policy that granted more than Canon wants: replacing it narrows access, and is not flagged.
         await apply(db, dir, backend.vector);
-        await db.pool.query(sql.unsafe`COMMENT ON POLICY canon_update ON prompts IS 'canon:0000000000000000 grants=everyone,own,shared-delete,shared-edit'`);
+        await db.pool.query(
+          sql.unsafe`COMMENT ON POLICY canon_update ON prompts IS 'canon:0000000000000000 grants=everyone,own,shared-delete,shared-edit'`,
+        );
         const narrowed = (await plan(db, dir, backend.vector)).plan;
-        expect(narrowed.schema.map((c) => [c.kind, 'replaces' in c && c.replaces, 'widens' in c && c.widens])).toEqual([['createPolicy', true, false]]);
+        expect(narrowed.schema.map((c) => [c.kind, 'replaces' in c && c.replaces, 'widens' in c && c.widens])).toEqual([
+          ['createPolicy', true, false],
+        ]);
       } finally {
         await db.close();
       }
@@ -82,14 +110,31 @@ describe('Supabase mode: the tenant comes from the JWT claims', () => {
       try {
         // Supabase's own auth.jwt(), as it defines it: the request's claims from a setting.
         await db.pool.query(sql.unsafe`CREATE SCHEMA auth`);
-        await db.pool.query(sql.unsafe`CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE RETURN coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb`);
-        const tenancy = { mode: 'supabase' as const, setting: 'app.current_tenant_id', claim: 'tenant_id', appRole: 'canon_authenticated' };
-        const result = await apply(db, writeTenancyRegistry(catalog), false, { schema: { embeddings: false, dimensions: 3, tenancy } });
+        await db.pool.query(
+          sql.unsafe`CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE RETURN coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb`,
+        );
+        const tenancy = {
+          mode: 'supabase' as const,
+          setting: 'app.current_tenant_id',
+          claim: 'tenant_id',
+          appRole: 'canon_authenticated',
+        };
+        const result = await apply(db, writeTenancyRegistry(catalog), false, {
+          schema: { embeddings: false, dimensions: 3, tenancy },
+        });
         expect(result.status).toBe('applied');
         const prompts = catalog.kinds.get('Prompt')!;
-        const visible = (claims: Record<string, string>): Promise<string[]> => asRole(db, tenancy.appRole, { 'request.jwt.claims': JSON.stringify(claims) }, (tx) =>
-          tx.anyFirst(sql.type(z.object({ id: z.string() }))`SELECT id FROM prompts WHERE id = ANY(${sql.array([uuidOf(prompts, 'own'), uuidOf(prompts, 'otherPrivate'), uuidOf(prompts, 'public')], 'uuid')}) ORDER BY unique_id`));
-        expect((await visible({ tenant_id: tenantUuid(catalog, 'a') })).sort()).toEqual([uuidOf(prompts, 'own'), uuidOf(prompts, 'public')].sort());
+        const visible = (claims: Record<string, string>): Promise<string[]> =>
+          asRole(db, tenancy.appRole, { 'request.jwt.claims': JSON.stringify(claims) }, (tx) =>
+            tx.anyFirst(
+              sql.type(
+                z.object({ id: z.string() }),
+              )`SELECT id FROM prompts WHERE id = ANY(${sql.array([uuidOf(prompts, 'own'), uuidOf(prompts, 'otherPrivate'), uuidOf(prompts, 'public')], 'uuid')}) ORDER BY unique_id`,
+            ),
+          );
+        expect((await visible({ tenant_id: tenantUuid(catalog, 'a') })).sort()).toEqual(
+          [uuidOf(prompts, 'own'), uuidOf(prompts, 'public')].sort(),
+        );
         expect(await visible({})).toEqual([uuidOf(prompts, 'public')]);
       } finally {
         await db.close();
@@ -108,16 +153,17 @@ describe('references to assets a tenant cannot see', () => {
         const prompt = catalog.kinds.get('Prompt')!;
         const workflow = catalog.kinds.get('Workflow')!;
         const a = tenantUuid(catalog, 'a');
-        const attempt = (statement: ReturnType<typeof sql.unsafe>) => asRole(db, 'canon_app', { 'app.current_tenant_id': a }, async (tx) => {
-          await tx.query(sql.unsafe`SAVEPOINT probe`);
-          try {
-            await tx.query(statement);
-            return 'written';
-          } catch (e) {
-            await tx.query(sql.unsafe`ROLLBACK TO SAVEPOINT probe`);
-            return /row-level security/.test(String((e as Error).message)) ? 'denied' : String((e as Error).message);
-          }
-        });
+        const attempt = (statement: ReturnType<typeof sql.unsafe>) =>
+          asRole(db, 'canon_app', { 'app.current_tenant_id': a }, async (tx) => {
+            await tx.query(sql.unsafe`SAVEPOINT probe`);
+            try {
+              await tx.query(statement);
+              return 'written';
+            } catch (e) {
+              await tx.query(sql.unsafe`ROLLBACK TO SAVEPOINT probe`);
+              return /row-level security/.test(String((e as Error).message)) ? 'denied' : String((e as Error).message);
+            }
+          });
         const link = (target: 'otherPrivate' | 'published') =>
           sql.unsafe`INSERT INTO agent_prompts (agent_id, prompt_id) VALUES (${uuidOf(agent, 'own')}, ${uuidOf(prompt, target)})`;
         expect(await attempt(link('otherPrivate'))).toBe('denied');

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chunkDocument, type Chunk } from '../../src/embed/chunk.ts';
+import { type Chunk, chunkDocument } from '../../src/embed/chunk.ts';
 import type { DocumentFormat } from '../../src/embed/formats.ts';
 import { countTokens } from '../../src/embed/tokenizer.ts';
 
@@ -26,13 +26,7 @@ describe('chunker golden cases', () => {
       max_tokens: number;
       overlap: number;
     };
-    const input = readFileSync(
-      join(
-        dir,
-        readdirSync(dir).find((f) => f.startsWith('input.'))!,
-      ),
-      'utf8',
-    );
+    const input = readFileSync(join(dir, readdirSync(dir).find((f) => f.startsWith('input.'))!), 'utf8');
     const chunks = chunkDocument(input, settings.format, { maxTokens: settings.max_tokens, overlap: settings.overlap });
 
     it(`${name}: chunks as expected.txt`, () => {

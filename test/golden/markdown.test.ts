@@ -1,15 +1,15 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { PGlite } from '@electric-sql/pglite';
 import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyRegistry } from '../../src/apply/apply.ts';
-import { openDatabase, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase } from '../../src/db/open.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
-import { applyMigration, planMigration } from '../../src/migrate/migrate.ts';
 import { displayPath } from '../../src/load/load.ts';
-import type { DeleteMode } from '../../src/plan/model.ts';
+import { applyMigration, planMigration } from '../../src/migrate/migrate.ts';
 import { planRegistry } from '../../src/pipeline/plan.ts';
+import type { DeleteMode } from '../../src/plan/model.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
 import { writeSyntheticRegistry } from '../bench/synthetic.ts';
 import { catalog, options } from '../support/registry.ts';
@@ -20,7 +20,11 @@ import { catalog, options } from '../support/registry.ts';
 const casesDir = join(import.meta.dirname, 'markdown');
 
 type SchemaEdits = Record<string, Record<string, unknown>>;
-interface Case { deleteMode?: DeleteMode; before?: SchemaEdits; after?: SchemaEdits }
+interface Case {
+  deleteMode?: DeleteMode;
+  before?: SchemaEdits;
+  after?: SchemaEdits;
+}
 
 /** The repository's schemas with extra properties on some kinds, in a folder of their own. */
 function schemasWith(edits: SchemaEdits = {}): string {
@@ -54,7 +58,10 @@ async function planMarkdown(before: string, after: string, spec: Case) {
   try {
     const beforeCatalog = loadKindCatalog(schemasWith(spec.before));
     const applied = await applyRegistry(db, {
-      ...options(before, false), catalog: beforeCatalog, allowDelete: true, allowDestructive: true,
+      ...options(before, false),
+      catalog: beforeCatalog,
+      allowDelete: true,
+      allowDestructive: true,
     });
     expect(applied.status).toBe('applied');
     const afterCatalog = loadKindCatalog(schemasWith(spec.after));
@@ -92,7 +99,9 @@ function riskBlockOf(markdown: string): string[] {
 }
 
 describe('the pull-request comment, golden', () => {
-  for (const name of readdirSync(casesDir).filter((n) => existsSync(join(casesDir, n, 'before'))).sort()) {
+  for (const name of readdirSync(casesDir)
+    .filter((n) => existsSync(join(casesDir, n, 'before')))
+    .sort()) {
     it(name, async () => {
       const dir = join(casesDir, name);
       const caseFile = join(dir, 'case.json');
@@ -105,8 +114,9 @@ describe('the pull-request comment, golden', () => {
 
   it('no changes: one short visible line under the marker', () => {
     const text = readFileSync(join(casesDir, 'no-changes', 'expected.md'), 'utf8');
-    expect(visibleLines(text))
-      .toEqual(['**Canon plan** for `memory:` · schema `public`: no changes (3 assets match the registry).']);
+    expect(visibleLines(text)).toEqual([
+      '**Canon plan** for `memory:` · schema `public`: no changes (3 assets match the registry).',
+    ]);
   });
 
   it('a small update has no risk block', () => {
@@ -117,8 +127,10 @@ describe('the pull-request comment, golden', () => {
 
   it('risks come first: hard deletes, the destructive schema change and the widening policy change', () => {
     const block = riskBlockOf(readFileSync(join(casesDir, 'risks', 'expected.md'), 'utf8')).join('\n');
-    expect(block).toContain('**2 assets will be hard-deleted (rows and relation rows removed for good)**: '
-      + 'Tool retired-tool; Prompt old-summary (tenant acme) — apply needs `--allow-delete`');
+    expect(block).toContain(
+      '**2 assets will be hard-deleted (rows and relation rows removed for good)**: ' +
+        'Tool retired-tool; Prompt old-summary (tenant acme) — apply needs `--allow-delete`',
+    );
     expect(block).toContain('**1 destructive schema change can lose data**: drop column tools.legacy_code (');
     expect(block).toContain(') — apply needs `--allow-destructive`');
     expect(block).toMatch(/policy changes? widens? what tenants can access\*\*: .*grant select, insert .* on tools to/);
@@ -142,7 +154,8 @@ describe('the pull-request comment, golden', () => {
     for (const file of files.slice(-2)) rmSync(join(after, file));
     for (const file of files.slice(0, -2)) {
       const text = readFileSync(join(after, file), 'utf8');
-      const edited = text.replaceAll('Line 1:', 'Line one:')
+      const edited = text
+        .replaceAll('Line 1:', 'Line one:')
         .replaceAll('reliability_score: 0.95', 'reliability_score: 0.97')
         .replaceAll('- b\n', '- c\n');
       writeFileSync(join(after, file), edited);

@@ -7,8 +7,8 @@ import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
 import { renderPlanSql } from '../../src/render/plan/sql.ts';
 import { renderPlanText } from '../../src/render/plan/text.ts';
 import { plainStyle } from '../../src/render/style.ts';
-import { apply, plan } from '../support/registry.ts';
 import { backends } from '../support/databases.ts';
+import { apply, plan } from '../support/registry.ts';
 
 // One folder per case: before/ is applied to a fresh embedded database, after/ is planned against it,
 // and each renderer's output is compared with expected.{txt,md,json,sql}. Hashes and the git commit
@@ -26,10 +26,16 @@ describe('plan renderers, golden', () => {
         const outcome = await plan(db, join(dir, 'after'), false);
         const p = outcome.plan;
         const scrub = (text: string) => {
-          let out = text.replaceAll(p.planHash, '<plan-hash>').replaceAll(p.registryHash, '<registry-hash>').replaceAll(p.liveHash, '<live-hash>').replaceAll(applyIdOf(p), '<apply-id>');
+          let out = text
+            .replaceAll(p.planHash, '<plan-hash>')
+            .replaceAll(p.registryHash, '<registry-hash>')
+            .replaceAll(p.liveHash, '<live-hash>')
+            .replaceAll(applyIdOf(p), '<apply-id>');
           if (p.gitCommit) out = out.replaceAll(p.gitCommit, '<git-commit>');
           if (p.databaseId) out = out.replaceAll(p.databaseId, '<database-id>');
-          return out.replaceAll(join(dir, 'after'), '<registry>').replaceAll(`test/golden/plan/${name}/after`, '<registry>');
+          return out
+            .replaceAll(join(dir, 'after'), '<registry>')
+            .replaceAll(`test/golden/plan/${name}/after`, '<registry>');
         };
         const outputs = {
           'expected.txt': renderPlanText(p, plainStyle),

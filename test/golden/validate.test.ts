@@ -18,9 +18,15 @@ describe('validate golden cases', () => {
   for (const name of readdirSync(casesDir).sort()) {
     it(name, () => {
       const dir = join(casesDir, name);
-      const limits = existsSync(join(dir, 'case.json')) ? { ...defaultLimits, ...JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) } : defaultLimits;
+      const limits = existsSync(join(dir, 'case.json'))
+        ? { ...defaultLimits, ...JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) }
+        : defaultLimits;
       const result = checkRegistry(join(dir, 'registry'), catalog, { root: dir, limits, validators });
-      const actual = renderValidationText(result.diagnostics, summarize(result.diagnostics, result.files, result.graph.assets.length), plainStyle);
+      const actual = renderValidationText(
+        result.diagnostics,
+        summarize(result.diagnostics, result.files, result.graph.assets.length),
+        plainStyle,
+      );
       const expectedFile = join(dir, 'expected.txt');
       if (process.env.UPDATE_GOLDEN) writeFileSync(expectedFile, actual);
       expect(actual).toBe(readFileSync(expectedFile, 'utf8'));

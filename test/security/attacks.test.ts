@@ -34,7 +34,11 @@ const columnOf = (m: KindModel, property: string) => m.columns.find((c) => c.pro
 type Outcome = { ok: true; rows: number } | { ok: false; code: string; message: string };
 
 /** Runs one statement as tenant a and reports what an attacker would observe. */
-async function observe(db: Database, statement: ReturnType<typeof sql.unsafe>, setup?: ReturnType<typeof sql.unsafe>[]) {
+async function observe(
+  db: Database,
+  statement: ReturnType<typeof sql.unsafe>,
+  setup?: ReturnType<typeof sql.unsafe>[],
+) {
   return asApplication<Outcome>(db, a(), undefined, async (tx) => {
     for (const s of setup ?? []) await tx.query(s);
     try {
@@ -64,9 +68,15 @@ for (const backend of backends) {
       const functions = () => functionsOf(rls, rlsNames(catalog, schemaName));
 
       it('pin search_path to Canon schema with pg_temp last, and none is executable by PUBLIC', async () => {
-        const rows = await db.pool.any(sql.type(z.object({
-          name: z.string(), config: z.array(z.string()).nullable(), definer: z.boolean(), public: z.boolean(), app: z.boolean(),
-        }))`
+        const rows = await db.pool.any(sql.type(
+          z.object({
+            name: z.string(),
+            config: z.array(z.string()).nullable(),
+            definer: z.boolean(),
+            public: z.boolean(),
+            app: z.boolean(),
+          }),
+        )`
           SELECT p.proname AS name, p.proconfig::text[] AS config, p.prosecdef AS definer,
             EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
                     WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE') AS public,
@@ -88,7 +98,9 @@ for (const backend of backends) {
         await db.pool.query(sql.unsafe`CREATE ROLE ${id(stranger)} NOLOGIN`);
         try {
           for (const fn of functions().filter((f) => f.args.length <= 1)) {
-            const args = fn.args.length ? sql.fragment`${fn.args[0] === 'uuid' ? randomUUID() : 'can_view'}` : sql.fragment``;
+            const args = fn.args.length
+              ? sql.fragment`${fn.args[0] === 'uuid' ? randomUUID() : 'can_view'}`
+              : sql.fragment``;
             const outcome = await db.pool
               .transaction(async (tx) => {
                 await tx.query(sql.unsafe`SELECT set_config('role', ${stranger}, true)`);
@@ -104,10 +116,12 @@ for (const backend of backends) {
         }
       });
 
-      it('answer only about the current tenant: another tenant\'s private asset looks like no asset at all', async () => {
+      it("answer only about the current tenant: another tenant's private asset looks like no asset at all", async () => {
         for (const model of assetKinds) {
           const ask = (uuid: string) =>
-            asApplication(db, a(), undefined, (tx) => tx.oneFirst(sql.unsafe`SELECT ${q('canon_owns_asset')}(${uuid})`));
+            asApplication(db, a(), undefined, (tx) =>
+              tx.oneFirst(sql.unsafe`SELECT ${q('canon_owns_asset')}(${uuid})`),
+            );
           expect(await ask(uuidOf(model, 'otherPrivate')), model.table).toBe(false);
           expect(await ask(randomUUID()), model.table).toBe(false);
           expect(await ask(uuidOf(model, 'own')), model.table).toBe(true);
@@ -117,7 +131,7 @@ for (const backend of backends) {
 
     describe('pg_temp shadowing', () => {
       it.each(assetKinds.map((m) => [m.table, m] as const))(
-        'a temp table named %s cannot forge ownership to share another tenant\'s private asset',
+        "a temp table named %s cannot forge ownership to share another tenant's private asset",
         async (_table, model) => {
           const victim = uuidOf(model, 'otherPrivate');
           const forged = [
@@ -162,10 +176,18 @@ for (const backend of backends) {
         '%s: an asset id taken by another tenant is free for mine (ids are unique per tenant)',
         async (_table, model) => {
           const required = model.columns.filter((c) => c.required && c.property !== 'id' && c.property !== 'name');
-          const columns = [columnOf(model, 'id'), columnOf(model, 'name'), tenantColumn(model), ...required.map((c) => c.column)];
+          const columns = [
+            columnOf(model, 'id'),
+            columnOf(model, 'name'),
+            tenantColumn(model),
+            ...required.map((c) => c.column),
+          ];
           const values = [`${model.kind.toLowerCase()}-b-private`, 'Probe', a(), ...required.map((c) => sampleFor(c))];
           const insert = sql.unsafe`INSERT INTO ${q(model.table)} (${sql.join(columns.map(id), sql.fragment`, `)})
-            VALUES (${sql.join(values.map((v) => sql.fragment`${v as string}`), sql.fragment`, `)})`;
+            VALUES (${sql.join(
+              values.map((v) => sql.fragment`${v as string}`),
+              sql.fragment`, `,
+            )})`;
           expect(await observe(db, insert)).toEqual({ ok: true, rows: 1 });
         },
       );
@@ -185,28 +207,35 @@ for (const backend of backends) {
 
     describe('privilege-widening updates', () => {
       const guarded = rls.guards.map((g) => [g.table, g] as const);
-      it.each(guarded)('%s: edit rights on a shared asset cover content, not visibility or lifecycle', async (table, guard) => {
-        const model = assetKinds.find((m) => m.table === table)!;
-        const row = sql.fragment`id = ${uuidOf(model, 'sharedEdit')}`;
-        const set = (assignment: ReturnType<typeof sql.fragment>) => sql.unsafe`UPDATE ${q(table)} SET ${assignment} WHERE ${row}`;
-        const name = id(columnOf(model, 'name'));
-        expect(await observe(db, set(sql.fragment`${name} = 'edited by a'`))).toEqual({ ok: true, rows: 1 });
-        for (const column of guard.ownerOnly) {
-          const change = column === guard.tenantColumn
-            ? sql.fragment`${id(column)} = ${a()}`
-            : column === 'version' ? sql.fragment`version = version + 1` : sql.fragment`${id(column)} = NOT ${id(column)}`;
-          expect(await observe(db, set(change)), column).toMatchObject({ ok: false, code: '42501' });
-        }
-        // Shared can_edit without can_delete: no soft delete either.
-        expect(await observe(db, set(sql.fragment`deleted_at = now()`))).toMatchObject({ ok: false, code: '42501' });
-        // The owner may do all of it.
-        const own = sql.unsafe`UPDATE ${q(table)} SET is_public = true, deleted_at = now(), version = version + 1
+      it.each(guarded)(
+        '%s: edit rights on a shared asset cover content, not visibility or lifecycle',
+        async (table, guard) => {
+          const model = assetKinds.find((m) => m.table === table)!;
+          const row = sql.fragment`id = ${uuidOf(model, 'sharedEdit')}`;
+          const set = (assignment: ReturnType<typeof sql.fragment>) =>
+            sql.unsafe`UPDATE ${q(table)} SET ${assignment} WHERE ${row}`;
+          const name = id(columnOf(model, 'name'));
+          expect(await observe(db, set(sql.fragment`${name} = 'edited by a'`))).toEqual({ ok: true, rows: 1 });
+          for (const column of guard.ownerOnly) {
+            const change =
+              column === guard.tenantColumn
+                ? sql.fragment`${id(column)} = ${a()}`
+                : column === 'version'
+                  ? sql.fragment`version = version + 1`
+                  : sql.fragment`${id(column)} = NOT ${id(column)}`;
+            expect(await observe(db, set(change)), column).toMatchObject({ ok: false, code: '42501' });
+          }
+          // Shared can_edit without can_delete: no soft delete either.
+          expect(await observe(db, set(sql.fragment`deleted_at = now()`))).toMatchObject({ ok: false, code: '42501' });
+          // The owner may do all of it.
+          const own = sql.unsafe`UPDATE ${q(table)} SET is_public = true, deleted_at = now(), version = version + 1
           WHERE id = ${uuidOf(model, 'own')}`;
-        expect(await observe(db, own)).toEqual({ ok: true, rows: 1 });
-      });
+          expect(await observe(db, own)).toEqual({ ok: true, rows: 1 });
+        },
+      );
 
       it.each(assetKinds.map((m) => [m.table]))(
-        '%s: no hard delete, so no ON DELETE action writes another tenant\'s rows',
+        "%s: no hard delete, so no ON DELETE action writes another tenant's rows",
         async (table) => {
           const model = assetKinds.find((m) => m.table === table)!;
           const outcome = await observe(db, sql.unsafe`DELETE FROM ${q(table)} WHERE id = ${uuidOf(model, 'own')}`);
@@ -219,5 +248,9 @@ for (const backend of backends) {
 
 function sampleFor(c: KindModel['columns'][number]): unknown {
   if (c.enum?.length) return c.enum[0];
-  return ({ varchar: 'x', text: 'x', integer: 1, bigint: 1, numeric: 0, boolean: true } as Record<string, unknown>)[c.type.name] ?? 'x';
+  return (
+    ({ varchar: 'x', text: 'x', integer: 1, bigint: 1, numeric: 0, boolean: true } as Record<string, unknown>)[
+      c.type.name
+    ] ?? 'x'
+  );
 }

@@ -14,18 +14,42 @@ import { apply, copyRegistry, plan } from '../support/registry.ts';
  * repair, flagged as drift in every format, and gone after apply.
  */
 const tampers: { name: string; statement: ReturnType<typeof sql.unsafe>; kind: string }[] = [
-  { name: 'ALTER POLICY … USING (true)', statement: sql.unsafe`ALTER POLICY canon_select ON agents USING (true)`, kind: 'createPolicy' },
-  { name: 'a foreign permissive policy', statement: sql.unsafe`CREATE POLICY leak ON agents FOR SELECT USING (true)`, kind: 'dropPolicy' },
+  {
+    name: 'ALTER POLICY … USING (true)',
+    statement: sql.unsafe`ALTER POLICY canon_select ON agents USING (true)`,
+    kind: 'createPolicy',
+  },
+  {
+    name: 'a foreign permissive policy',
+    statement: sql.unsafe`CREATE POLICY leak ON agents FOR SELECT USING (true)`,
+    kind: 'dropPolicy',
+  },
   {
     name: 'a rewritten helper body',
     statement: sql.unsafe`CREATE OR REPLACE FUNCTION canon_tenant_lineage() RETURNS uuid[] LANGUAGE plpgsql STABLE
       SECURITY DEFINER SET search_path = public, pg_temp AS 'BEGIN RETURN ARRAY(SELECT id FROM public.tenants); END'`,
     kind: 'createFunction',
   },
-  { name: 'EXECUTE granted to PUBLIC', statement: sql.unsafe`GRANT EXECUTE ON FUNCTION canon_owns_asset(uuid) TO PUBLIC`, kind: 'createFunction' },
-  { name: 'NO FORCE ROW LEVEL SECURITY', statement: sql.unsafe`ALTER TABLE agents NO FORCE ROW LEVEL SECURITY`, kind: 'enableRls' },
-  { name: 'a disabled guard trigger', statement: sql.unsafe`ALTER TABLE agents DISABLE TRIGGER canon_guard_owner_columns`, kind: 'createTrigger' },
-  { name: 'privileges granted by hand', statement: sql.unsafe`GRANT ALL ON agents TO canon_app`, kind: 'setPrivileges' },
+  {
+    name: 'EXECUTE granted to PUBLIC',
+    statement: sql.unsafe`GRANT EXECUTE ON FUNCTION canon_owns_asset(uuid) TO PUBLIC`,
+    kind: 'createFunction',
+  },
+  {
+    name: 'NO FORCE ROW LEVEL SECURITY',
+    statement: sql.unsafe`ALTER TABLE agents NO FORCE ROW LEVEL SECURITY`,
+    kind: 'enableRls',
+  },
+  {
+    name: 'a disabled guard trigger',
+    statement: sql.unsafe`ALTER TABLE agents DISABLE TRIGGER canon_guard_owner_columns`,
+    kind: 'createTrigger',
+  },
+  {
+    name: 'privileges granted by hand',
+    statement: sql.unsafe`GRANT ALL ON agents TO canon_app`,
+    kind: 'setPrivileges',
+  },
 ];
 
 for (const backend of backends) {
@@ -50,7 +74,9 @@ for (const backend of backends) {
         expect(repairs.map((c) => c.kind)).toContain(tamper.kind);
         expect(drifted.schema.every((c) => 'policy' in c)).toBe(true);
         const json = JSON.parse(renderPlanJson(drifted));
-        expect(json.policy_changes.filter((c: { drift: boolean }) => c.drift).map((c: { action: string }) => c.action)).toContain(tamper.kind);
+        expect(
+          json.policy_changes.filter((c: { drift: boolean }) => c.drift).map((c: { action: string }) => c.action),
+        ).toContain(tamper.kind);
         expect(renderPlanText(drifted, plainStyle)).toContain('drift: changed outside Canon');
         expect(renderPlanMarkdown(drifted)).toMatch(/changed outside Canon \(drift\)/);
 

@@ -1,15 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { openDatabase, parseDatabaseSpec, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
+import { cliPath } from '../support/built-cli.ts';
 import { testServerUrl } from '../support/databases.ts';
 import { copyRegistry, edit } from '../support/registry.ts';
-import { cliPath } from '../support/built-cli.ts';
 
 // Distinctive passwords: if any output of any command contains one of these fragments, a secret leaked.
 const userPassword = `UsrPw${randomBytes(4).toString('hex')}`;
@@ -17,12 +17,18 @@ const queryPassword = `QryPw${randomBytes(4).toString('hex')}`;
 const keyPassword = `KeyPw${randomBytes(4).toString('hex')}`;
 const fragments = [userPassword, queryPassword, keyPassword, 'UsrPw', 'QryPw', 'KeyPw'];
 
-interface Captured { label: string; text: string }
+interface Captured {
+  label: string;
+  text: string;
+}
 const captured: Captured[] = [];
 
 /** Runs the CLI in-process, keeping everything it writes: stdout, stderr, prompts, and --out files. */
 async function run(
-  label: string, args: string[], env: NodeJS.ProcessEnv = {}, options: { tty?: boolean; answer?: string } = {},
+  label: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { tty?: boolean; answer?: string } = {},
 ) {
   let stdout = '';
   let stderr = '';
@@ -31,7 +37,12 @@ async function run(
     stderr: { write: (t: string) => (stderr += t), isTTY: options.tty ?? false },
     env: { NO_COLOR: '1', ...env },
     ...(options.answer !== undefined
-      ? { prompt: async (question: string) => { stderr += question; return options.answer!; } }
+      ? {
+          prompt: async (question: string) => {
+            stderr += question;
+            return options.answer!;
+          },
+        }
       : {}),
   });
   captured.push({ label: `${label} stdout`, text: stdout }, { label: `${label} stderr`, text: stderr });
@@ -79,11 +90,15 @@ describe('no command prints a password from the database URL', () => {
   it('from a process, with the debug stack of an unexpected error', () => {
     const url = `postgres://postgres:${userPassword}@127.0.0.1:1/test?password=${queryPassword}`;
     const result = spawnSync(process.execPath, [cliPath, 'plan', '--database', url], {
-      encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CANON_DEBUG: '1', DATABASE_URL: '' },
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', CANON_DEBUG: '1', DATABASE_URL: '' },
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('connection refused by postgres://postgres:***@127.0.0.1:1/test?password=***');
-    expectNoSecretIn([{ label: 'stdout', text: result.stdout }, { label: 'stderr', text: result.stderr }]);
+    expectNoSecretIn([
+      { label: 'stdout', text: result.stdout },
+      { label: 'stderr', text: result.stderr },
+    ]);
   });
 
   describe.runIf(testServerUrl)('against a real server (trust auth ignores the passwords)', () => {

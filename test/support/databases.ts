@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { afterAll } from 'vitest';
-import { openDatabase, parseDatabaseSpec, type Database } from '../../src/db/open.ts';
+import { type Database, openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { serverDatabasePrefix } from './run.ts';
 
@@ -77,7 +77,13 @@ function pgliteEmptyImage(): Promise<Blob> {
 async function openPglite(image: Blob): Promise<Database> {
   const pglite = await PGlite.create({ loadDataDir: image, extensions });
   const db = await openDatabase({ backend: 'pglite', dataDir: null }, { pglite });
-  return { ...db, close: async () => { await db.close(); await pglite.close(); } };
+  return {
+    ...db,
+    close: async () => {
+      await db.close();
+      await pglite.close();
+    },
+  };
 }
 
 const pglitePrepared = onceByKey(async (prepare) => {
@@ -147,13 +153,15 @@ export const backends: Backend[] = [
     openPrepared: async (key, prepare) => openPglite(await pglitePrepared(key, prepare)),
   },
   ...(serverUrl
-    ? [{
-        name: 'postgres' as const,
-        vector: false,
-        open: async () => openServerDatabase(await createServerDatabase()),
-        openPrepared: async (key: string, prepare: Prepare) =>
-          openServerDatabase(await createServerDatabase(await serverPrepared(key, prepare))),
-      }]
+    ? [
+        {
+          name: 'postgres' as const,
+          vector: false,
+          open: async () => openServerDatabase(await createServerDatabase()),
+          openPrepared: async (key: string, prepare: Prepare) =>
+            openServerDatabase(await createServerDatabase(await serverPrepared(key, prepare))),
+        },
+      ]
     : []),
 ];
 

@@ -4,7 +4,7 @@ import { DevController } from '../../src/tui/controller.ts';
 import { char } from '../../src/tui/keys.ts';
 import { createDevPlanner } from '../../src/tui/session-adapter.ts';
 import type { DevState } from '../../src/tui/state.ts';
-import { watchRegistry, type RegistryWatcher } from '../../src/tui/watcher.ts';
+import { type RegistryWatcher, watchRegistry } from '../../src/tui/watcher.ts';
 import { catalog } from './registry.ts';
 
 /** `canon dev`'s controller on a registry copy, with the real planner and watcher (files named from its parent). */

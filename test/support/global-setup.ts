@@ -34,8 +34,10 @@ export default function setup() {
     // Tools keep caches in the temp folder (tsx's transpile cache); those are not a test's to remove.
     const leftFolders = readdirSync(temp).filter((name) => !/^tsx-/.test(name));
     if (leftFolders.length > 0) {
-      problems.push(`${leftFolders.length} temporary folder(s) left behind: ${leftFolders.join(', ')}. `
-        + 'Make them with tempDir() from test/support/temp.ts, which removes them when the file ends.');
+      problems.push(
+        `${leftFolders.length} temporary folder(s) left behind: ${leftFolders.join(', ')}. ` +
+          'Make them with tempDir() from test/support/temp.ts, which removes them when the file ends.',
+      );
     }
     rmSync(root, { recursive: true, force: true });
     if (previousTmpdir === undefined) delete process.env.TMPDIR;
@@ -43,8 +45,10 @@ export default function setup() {
 
     const leftDatabases = await dropServerDatabases(serverDatabasePrefix());
     if (leftDatabases.length > 0) {
-      problems.push(`${leftDatabases.length} server database(s) were still there after their test files ended `
-        + `(dropped now): ${leftDatabases.join(', ')}`);
+      problems.push(
+        `${leftDatabases.length} server database(s) were still there after their test files ended ` +
+          `(dropped now): ${leftDatabases.join(', ')}`,
+      );
     }
     if (problems.length > 0) {
       // Vitest reports an error thrown here but still exits 0 when every test passed.
@@ -62,7 +66,8 @@ async function dropServerDatabases(prefix: string): Promise<string[]> {
   try {
     const names = await admin.pool.anyFirst(sql.type(z.object({ datname: z.string() }))`
       SELECT datname FROM pg_database WHERE starts_with(datname, ${prefix}) ORDER BY datname`);
-    for (const name of names) await admin.pool.query(sql.unsafe`DROP DATABASE IF EXISTS ${sql.identifier([name])} WITH (FORCE)`);
+    for (const name of names)
+      await admin.pool.query(sql.unsafe`DROP DATABASE IF EXISTS ${sql.identifier([name])} WITH (FORCE)`);
     return [...names];
   } finally {
     await admin.close();

@@ -1,6 +1,6 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyRegistry, type ApplyOptions } from '../../src/apply/apply.ts';
+import { type ApplyOptions, applyRegistry } from '../../src/apply/apply.ts';
 import type { Database } from '../../src/db/open.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { planRegistry } from '../../src/pipeline/plan.ts';
@@ -26,8 +26,15 @@ export function edit(dir: string, file: string, from: string, to: string) {
 
 export function options(dir: string, embeddings: boolean, extra: Partial<ApplyOptions> = {}): ApplyOptions {
   return {
-    dir, catalog, schema: { embeddings, dimensions: 8 }, deleteMode: 'soft', statementTimeoutMs: 60_000, lockTimeoutMs: 5_000,
-    allowDelete: false, allowDestructive: false, ...extra,
+    dir,
+    catalog,
+    schema: { embeddings, dimensions: 8 },
+    deleteMode: 'soft',
+    statementTimeoutMs: 60_000,
+    lockTimeoutMs: 5_000,
+    allowDelete: false,
+    allowDestructive: false,
+    ...extra,
   };
 }
 
@@ -37,15 +44,17 @@ export async function plan(db: Database, dir: string, embeddings: boolean, extra
   return outcome;
 }
 
-export const apply = (db: Database, dir: string, embeddings: boolean, extra: Partial<ApplyOptions> = {}) => applyRegistry(db, options(dir, embeddings, extra));
+export const apply = (db: Database, dir: string, embeddings: boolean, extra: Partial<ApplyOptions> = {}) =>
+  applyRegistry(db, options(dir, embeddings, extra));
 
 /**
  * A database of its own in which the example registry is applied, as `apply(db, copyRegistry(),
  * backend.vector)` leaves a new one: the preparation runs once per test file, each test gets a copy.
  */
-export const openApplied = (backend: Backend) => backend.openPrepared('example registry applied', async (db) => {
-  const outcome = await apply(db, copyRegistry(), backend.vector);
-  if (outcome.status !== 'applied') {
-    throw new Error(`the example registry did not apply: ${outcome.diagnostics.map((d) => d.message).join('; ')}`);
-  }
-});
+export const openApplied = (backend: Backend) =>
+  backend.openPrepared('example registry applied', async (db) => {
+    const outcome = await apply(db, copyRegistry(), backend.vector);
+    if (outcome.status !== 'applied') {
+      throw new Error(`the example registry did not apply: ${outcome.diagnostics.map((d) => d.message).join('; ')}`);
+    }
+  });

@@ -17,5 +17,12 @@ export async function resolve(specifier, context, nextResolve) {
 if (isMainThread) {
   register(import.meta.url);
   const required = createRequire(import.meta.url).cache;
-  process.on('exit', () => appendFileSync(out, Object.keys(required).map((path) => `${path}\n`).join('')));
+  process.on('exit', () =>
+    appendFileSync(
+      out,
+      Object.keys(required)
+        .map((path) => `${path}\n`)
+        .join(''),
+    ),
+  );
 }

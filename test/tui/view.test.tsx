@@ -1,8 +1,7 @@
-import { render } from 'ink-testing-library';
+import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup } from 'ink-testing-library';
 import { DevApp, type ViewStore } from '../../src/tui/app.tsx';
-import { initialState, step, type DevEvent, type DevState, type Effect } from '../../src/tui/state.ts';
+import { type DevEvent, type DevState, type Effect, initialState, step } from '../../src/tui/state.ts';
 import { DevView } from '../../src/tui/view.tsx';
 import { diag, plan, samplePlan, view } from '../support/tui-fixtures.ts';
 

@@ -24,17 +24,29 @@ describe('canon CLI', () => {
   it('exits 1 and prints file:line:col diagnostics on errors', async () => {
     const { code, stdout } = await run(['validate', '--dir', 'test/golden/validate/dangling-reference/registry']);
     expect(code).toBe(1);
-    expect(stdout).toContain("test/golden/validate/dangling-reference/registry/agents.yaml:9:11: error CANON302: no Prompt with id 'literature-sumary'");
+    expect(stdout).toContain(
+      "test/golden/validate/dangling-reference/registry/agents.yaml:9:11: error CANON302: no Prompt with id 'literature-sumary'",
+    );
   });
 
   it('prints versioned JSON with --format json', async () => {
-    const { code, stdout } = await run(['validate', '--format', 'json', '--dir', 'test/golden/validate/unknown-kind/registry']);
+    const { code, stdout } = await run([
+      'validate',
+      '--format',
+      'json',
+      '--dir',
+      'test/golden/validate/unknown-kind/registry',
+    ]);
     expect(code).toBe(1);
     const json = JSON.parse(stdout);
     expect(json.format_version).toBe('1');
     expect(json.valid).toBe(false);
     expect(json.diagnostics[0]).toEqual({
-      file: 'test/golden/validate/unknown-kind/registry/kinds.yaml', line: 1, column: 7, severity: 'error', code: 'CANON202',
+      file: 'test/golden/validate/unknown-kind/registry/kinds.yaml',
+      line: 1,
+      column: 7,
+      severity: 'error',
+      code: 'CANON202',
       message: `unknown kind "Agnet". Did you mean 'Agent'?`,
     });
   });

@@ -109,7 +109,10 @@ describe('the validator cache', () => {
   it('keeps one entry per version of the schemas', async () => {
     const dir = freshDir();
     await cachedValidators(catalog, dir);
-    const changed = await cachedValidators(schemasWith((agent) => (agent.properties.display_name!.maxLength = 3)), dir);
+    const changed = await cachedValidators(
+      schemasWith((agent) => (agent.properties.display_name!.maxLength = 3)),
+      dir,
+    );
     expect(entries(dir)).toHaveLength(2);
     expect(changed.get('Agent')!({ kind: 'Agent', id: 'a', name: 'A', display_name: 'Long name' })).toBe(false);
     expect(changed.get('Agent')!.errors!.map((e) => e.keyword)).toContain('maxLength');
@@ -125,7 +128,10 @@ describe('the validator cache', () => {
     writeFileSync(join(dir, 'recent.mjs'), 'export const validators = {};');
     await cachedValidators(catalog, dir); // a hit writes nothing, so removes nothing
     expect(entries(dir).sort()).toEqual([current, 'recent.mjs', 'stale.mjs'].sort());
-    const other = await cachedValidators(schemasWith((agent) => (agent.description = 'changed')), dir); // a miss
+    const other = await cachedValidators(
+      schemasWith((agent) => (agent.description = 'changed')),
+      dir,
+    ); // a miss
     expect(other.get('Agent')).toBeTypeOf('function');
     expect(entries(dir)).toHaveLength(3);
     expect(entries(dir)).toContain(current);

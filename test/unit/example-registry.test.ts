@@ -21,10 +21,16 @@ describe('the example registry in registry/', () => {
     for (const model of catalog.kinds.values()) {
       const assets = result.graph.assets.filter((a) => a.kind === model.kind);
       for (const ref of model.references) {
-        expect(assets.some((a) => a.row[ref.column] != null), `${model.kind}.${ref.property}`).toBe(true);
+        expect(
+          assets.some((a) => a.row[ref.column] != null),
+          `${model.kind}.${ref.property}`,
+        ).toBe(true);
       }
       for (const relation of model.relations) {
-        expect(assets.some((a) => (a.relations[relation.table] ?? []).length > 0), `${model.kind}.${relation.property}`).toBe(true);
+        expect(
+          assets.some((a) => (a.relations[relation.table] ?? []).length > 0),
+          `${model.kind}.${relation.property}`,
+        ).toBe(true);
       }
     }
   });
@@ -32,12 +38,16 @@ describe('the example registry in registry/', () => {
   it('has a tenant hierarchy and tenant-private assets', () => {
     const tenants = result.graph.assets.filter((a) => a.kind === 'Tenant');
     expect(tenants.some((t) => t.row.parent_tenant_id != null)).toBe(true);
-    expect(new Set(result.graph.assets.filter((a) => a.tenant !== null).map((a) => a.tenant)).size).toBeGreaterThanOrEqual(3);
+    expect(
+      new Set(result.graph.assets.filter((a) => a.tenant !== null).map((a) => a.tenant)).size,
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it('resolves a tenant id that shadows a platform id to the tenant asset', () => {
     const acmeAgent = result.graph.assets.find((a) => a.id === 'acme-medinfo-agent')!;
-    const acmePrompt = result.graph.assets.find((a) => a.kind === 'Prompt' && a.id === 'medical-information-response' && a.tenant === 'acme-pharma')!;
+    const acmePrompt = result.graph.assets.find(
+      (a) => a.kind === 'Prompt' && a.id === 'medical-information-response' && a.tenant === 'acme-pharma',
+    )!;
     expect(acmeAgent.relations.agent_prompts).toEqual([{ agent_id: acmeAgent.uuid, prompt_id: acmePrompt.uuid }]);
   });
 });

@@ -35,8 +35,12 @@ describe('workflow commands (--format github)', () => {
     });
     expect(code).toBe(1);
     const [annotation, summary, end] = stdout.split('\n');
-    expect(annotation).toMatch(new RegExp('^::error file=reg%2Cv1%3Ax/tools\\.yaml,line=4,col=1,title=Canon CANON203'
-      + "::unknown field '50%25 off%0D%0Anow'\\. Allowed here: kind, id, "));
+    expect(annotation).toMatch(
+      new RegExp(
+        '^::error file=reg%2Cv1%3Ax/tools\\.yaml,line=4,col=1,title=Canon CANON203' +
+          "::unknown field '50%25 off%0D%0Anow'\\. Allowed here: kind, id, ",
+      ),
+    );
     expect(summary).toBe('✗ 1 error, 0 warnings (0 assets in 1 file)');
     expect(end).toBe('');
   });
@@ -44,7 +48,12 @@ describe('workflow commands (--format github)', () => {
   it('validate: warnings become ::warning, errors ::error, in file order', async () => {
     const dir = 'test/golden/validate/empty-file-and-document/registry';
     const { stdout } = await run(['validate', '--dir', dir, '--format', 'github']);
-    expect(stdout.split('\n').slice(0, 3).map((l) => l.slice(0, l.indexOf('::', 2)))).toEqual([
+    expect(
+      stdout
+        .split('\n')
+        .slice(0, 3)
+        .map((l) => l.slice(0, l.indexOf('::', 2))),
+    ).toEqual([
       `::warning file=${dir}/docs.yaml,line=5,col=1,title=Canon CANON109`,
       `::error file=${dir}/docs.yaml,line=7,col=1,title=Canon CANON110`,
       `::warning file=${dir}/empty.yaml,line=1,col=1,title=Canon CANON108`,
@@ -68,19 +77,32 @@ describe('workflow commands (--format github)', () => {
 
   it('text between stop-commands and its token is never read as a command', () => {
     const text = verbatim('  + content = "::add-mask::x"\n::error::not an annotation\n', 'abc123');
-    expect(text).toBe('::stop-commands::abc123\n  + content = "::add-mask::x"\n::error::not an annotation\n'
-      + '::abc123::\n');
+    expect(text).toBe(
+      '::stop-commands::abc123\n  + content = "::add-mask::x"\n::error::not an annotation\n' + '::abc123::\n',
+    );
   });
 
   it('plan: risks as warnings, changed assets as notices on their lines, the text plan folded and inert', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'canon-gh-plan-'));
-    writeFileSync(join(dir, 'assets.yaml'), [
-      'kind: Tool\nid: pubmed\nname: PubMed',
-      'kind: Prompt\nid: sneaky\nname: Sneaky\ncontent: |\n  ::error file=x::injected\n  ::add-mask::nothing',
-    ].join('\n---\n') + '\n');
+    writeFileSync(
+      join(dir, 'assets.yaml'),
+      [
+        'kind: Tool\nid: pubmed\nname: PubMed',
+        'kind: Prompt\nid: sneaky\nname: Sneaky\ncontent: |\n  ::error file=x::injected\n  ::add-mask::nothing',
+      ].join('\n---\n') + '\n',
+    );
     const database = `pglite:${join(dir, '.db')}`;
-    const plan = ['plan', '--dir', dir, '--database', database, '--no-embeddings', '--format', 'github',
-      '--detailed-exitcode'];
+    const plan = [
+      'plan',
+      '--dir',
+      dir,
+      '--database',
+      database,
+      '--no-embeddings',
+      '--format',
+      'github',
+      '--detailed-exitcode',
+    ];
     const { code, stdout } = await run(plan, { GITHUB_WORKSPACE: tmpdir() });
     expect(code).toBe(2);
     const lines = stdout.split('\n');
@@ -89,7 +111,8 @@ describe('workflow commands (--format github)', () => {
     expect(lines).toContain(`::notice ${at},line=2,col=5,title=Canon plan::Tool pubmed will be created`);
     expect(lines).toContain(`::notice ${at},line=6,col=5,title=Canon plan::Prompt sneaky will be created`);
     expect(lines.find((l) => l.startsWith('Canon plan ('))).toMatch(
-      /^Canon plan \(.*\.db\): 2 to create, 0 to update, 0 to delete, 0 unchanged, \d+ schema and policy changes\.$/);
+      /^Canon plan \(.*\.db\): 2 to create, 0 to update, 0 to delete, 0 unchanged, \d+ schema and policy changes\.$/,
+    );
     const group = lines.indexOf('::group::The plan');
     const stop = lines[group + 1]!.match(/^::stop-commands::([0-9a-f]{32})$/)![1];
     const resume = lines.indexOf(`::${stop}::`);
@@ -103,7 +126,9 @@ describe('workflow commands (--format github)', () => {
     writeFileSync(join(dir, 'assets.yaml'), 'kind: Tool\nid: pubmed\nname: PubMed\n');
     const deleting = await run(plan);
     expect(deleting.code).toBe(2);
-    expect(deleting.stdout.split('\n')[0]).toBe('::warning title=Canon plan::1 asset will be deleted '
-      + '(soft: deleted_at is set, the rows stay): Prompt sneaky (apply needs --allow-delete)');
+    expect(deleting.stdout.split('\n')[0]).toBe(
+      '::warning title=Canon plan::1 asset will be deleted ' +
+        '(soft: deleted_at is set, the rows stay): Prompt sneaky (apply needs --allow-delete)',
+    );
   });
 });

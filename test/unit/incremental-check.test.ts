@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkRegistry } from '../../src/pipeline/check.ts';
-import { assetUuid } from '../../src/resolve/uuid.ts';
 import { createPlanSession, type PlanSession } from '../../src/pipeline/session.ts';
+import { assetUuid } from '../../src/resolve/uuid.ts';
 import { compileValidators } from '../../src/validate/ajv.ts';
 import { catalog, copyRegistry, edit } from '../support/registry.ts';
 
@@ -13,7 +13,9 @@ const validators = compileValidators(catalog);
 // Each test edits a private copy of the example registry, removed afterwards.
 const copies: string[] = [];
 const copied = (dir: string) => (copies.push(dirname(dir)), dir);
-afterEach(() => { for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true }); });
+afterEach(() => {
+  for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 function expectSameAsCold(session: PlanSession, dir: string, changed?: string[]) {
   const warm = session.update(changed?.map((f) => join(dir, f)));
@@ -25,9 +27,15 @@ function expectSameAsCold(session: PlanSession, dir: string, changed?: string[])
   return warm;
 }
 
-const newSession = (dir: string) => createPlanSession({
-  dir, catalog, validators, schema: { embeddings: false, dimensions: 8 }, deleteMode: 'soft', gitCommit: () => null,
-});
+const newSession = (dir: string) =>
+  createPlanSession({
+    dir,
+    catalog,
+    validators,
+    schema: { embeddings: false, dimensions: 8 },
+    deleteMode: 'soft',
+    gitCommit: () => null,
+  });
 const errorsOf = (result: { diagnostics: { severity: string }[] }) =>
   result.diagnostics.filter((d) => d.severity === 'error');
 const assetsIn = (path: string) => readFileSync(path, 'utf8').match(/^kind: /gm)!.length;
@@ -128,7 +136,7 @@ describe('plan session: check results equal a cold check', () => {
     const session = newSession(dir);
     expectSameAsCold(session, dir);
     let seed = 11;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
     const files = () => listYaml(dir).filter((f) => f !== 'canon.yaml');
     const removed = new Map<string, string>();
@@ -141,12 +149,14 @@ describe('plan session: check results equal a cold check', () => {
       return [f];
     };
     const mutate = (f: string, change: (text: string) => string) =>
-      (existsSync(join(dir, f)) ? write(f, change(readFileSync(join(dir, f), 'utf8'))) : []);
+      existsSync(join(dir, f)) ? write(f, change(readFileSync(join(dir, f), 'utf8'))) : [];
     const firstId = /^(id: \S+)$/m;
     const edits: (() => string[] | undefined)[] = [
       // Rename an asset: references to it from anywhere dangle (or resolve to the new id).
-      () => mutate(pick(files()), (t) =>
-        t.replace(/^id: (\S+)$/m, (_m, id: string) => `id: ${id.endsWith('-x') ? id.slice(0, -2) : `${id}-x`}`)),
+      () =>
+        mutate(pick(files()), (t) =>
+          t.replace(/^id: (\S+)$/m, (_m, id: string) => `id: ${id.endsWith('-x') ? id.slice(0, -2) : `${id}-x`}`),
+        ),
       // Point a reference at another id, an existing one or a typo.
       () => {
         const f = pick(files());
@@ -171,10 +181,12 @@ describe('plan session: check results equal a cold check', () => {
         return [f];
       },
       // Visibility and sharing.
-      () => mutate(pick(files()), (t) =>
-        (t.includes('is_public: true')
-          ? t.replace('is_public: true', 'is_public: false')
-          : t.replace(firstId, '$1\nis_public: true'))),
+      () =>
+        mutate(pick(files()), (t) =>
+          t.includes('is_public: true')
+            ? t.replace('is_public: true', 'is_public: false')
+            : t.replace(firstId, '$1\nis_public: true'),
+        ),
       // Move an asset to another tenant, or to the platform.
       () => {
         const f = pick(files());
@@ -235,9 +247,11 @@ describe('plan session: check results equal a cold check', () => {
 
 function listYaml(dir: string, base = dir): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return listYaml(path, base);
-    return name.endsWith('.yaml') ? [relative(base, path)] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return listYaml(path, base);
+      return name.endsWith('.yaml') ? [relative(base, path)] : [];
+    });
 }

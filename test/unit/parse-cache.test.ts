@@ -32,7 +32,9 @@ it('does not cache a file whose values JSON cannot hold (.nan, .inf)', () => {
   loadRegistry(dir, { cacheDir });
   const again = loadRegistry(dir, { cacheDir });
   expect(again).toEqual(loadRegistry(dir));
-  expect(again.documents.find((d) => (d.value as { id?: string }).id === 'odd')!.value).toMatchObject({ reliability_score: NaN });
+  expect(again.documents.find((d) => (d.value as { id?: string }).id === 'odd')!.value).toMatchObject({
+    reliability_score: NaN,
+  });
 });
 
 /** The cache's entries (path → bytes on disk), leaving out its small usage record. */

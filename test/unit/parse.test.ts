@@ -26,7 +26,9 @@ describe('parseRegistryFile', () => {
   });
 
   it('does not count brackets inside quoted or block scalars as nesting', () => {
-    expect(codesOf('kind: Prompt\ncontent: "' + '['.repeat(200) + '"\nother: |\n  ' + '{'.repeat(200) + '\n')).toEqual([]);
+    expect(codesOf('kind: Prompt\ncontent: "' + '['.repeat(200) + '"\nother: |\n  ' + '{'.repeat(200) + '\n')).toEqual(
+      [],
+    );
   });
 
   it('reports the position of the first invalid UTF-8 byte', () => {

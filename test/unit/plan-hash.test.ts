@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { hashSortedLines, type HashLine } from '../../src/plan/canonical.ts';
+import { type HashLine, hashSortedLines } from '../../src/plan/canonical.ts';
 
 // The plan's registry, live and plan hashes are recorded in saved plans and apply records: hashing
 // lines as head + tail must give exactly the digest of sorting and hashing the joined strings.
@@ -12,7 +12,7 @@ const naive = (lines: string[]) => {
 
 it('hashes head + tail lines exactly as the sorted joined lines, whatever the heads share', () => {
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const alphabet = ['a', 'b', ' ', '0', 'é', '\u{1F600}', '\uD83D', '\uDE00', '\n', '~'];
   const char = () => alphabet[Math.floor(random() * alphabet.length)];
   const text = (max: number) => Array.from({ length: Math.floor(random() * max) }, char).join('');
@@ -27,6 +27,9 @@ it('hashes head + tail lines exactly as the sorted joined lines, whatever the he
 });
 
 it('keeps a surrogate pair whole when it straddles head and tail', () => {
-  const lines = [{ head: 'x \uD83D', tail: '\uDE00 rest' }, { head: 'a', tail: '' }];
+  const lines = [
+    { head: 'x \uD83D', tail: '\uDE00 rest' },
+    { head: 'a', tail: '' },
+  ];
   expect(hashSortedLines(lines)).toBe(naive(['x \u{1F600} rest', 'a']));
 });

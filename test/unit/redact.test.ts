@@ -69,10 +69,12 @@ describe('database URLs in messages', () => {
 
   it('does not echo a spec it does not understand', () => {
     expect(messageOf('mysql://u:hunter2secret@h/d')).toBe(
-      "unknown database 'mysql://u:***@h/d': use memory:, pglite:<folder> or a postgres:// URL");
+      "unknown database 'mysql://u:***@h/d': use memory:, pglite:<folder> or a postgres:// URL",
+    );
     for (const spec of ['u:hunter2secret@h/d', 'hunter2secret', 'pg:hunter2secret', 'mysql://u:1/hunter2secret@h/d']) {
       expect(messageOf(spec)).toBe(
-        'unknown database (not shown, as it may hold a password): use memory:, pglite:<folder> or a postgres:// URL');
+        'unknown database (not shown, as it may hold a password): use memory:, pglite:<folder> or a postgres:// URL',
+      );
     }
   });
 
@@ -91,7 +93,9 @@ describe('database URLs in messages', () => {
   it('scrubs the database secrets of a run from any error the CLI prints, stack included', () => {
     const url = 'postgres://u:hunter2secret@h/db?sslpassword=keypass2secret';
     const runs = [
-      [['plan', '--database', url], {}], [[`--database=${url}`], {}], [['plan'], { DATABASE_URL: url }],
+      [['plan', '--database', url], {}],
+      [[`--database=${url}`], {}],
+      [['plan'], { DATABASE_URL: url }],
     ] as const;
     for (const [args, env] of runs) {
       const e = withoutDatabaseSecrets(new Error(`driver said: ${url} and keypass2secret`), args, env) as Error;

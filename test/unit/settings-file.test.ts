@@ -4,15 +4,18 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { checkRegistry } from '../../src/pipeline/check.ts';
-import { catalog, copyRegistry } from '../support/registry.ts';
 import { cliPath } from '../support/built-cli.ts';
+import { catalog, copyRegistry } from '../support/registry.ts';
 
 // The settings file gets the registry files' limits: only regular files (after following symbolic
 // links), a size cap, UTF-8, located diagnostics. The CLI runs in a child process with a time limit
 // because, without the limits, a FIFO blocks the reading thread forever.
-const cli = (args: string[]) => spawnSync(process.execPath, [cliPath, ...args], {
-  encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' },
-});
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [cliPath, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 const validate = (dir: string) => cli(['validate', '--dir', dir]);
 const plan = (dir: string) => cli(['plan', '--dir', dir, '--database', 'memory:']);
 const located = (list: { file: string; line: number; column: number; code: string }[]) =>
@@ -84,10 +87,15 @@ describe('registry/canon.yaml is read with the limits of registry files', () => 
 
   it('reports a dangling symbolic link, located', () => {
     const dir = registryWithSettings((path) => symlinkSync(join(dirname(path), 'gone.yaml'), path));
-    expect(loadConfig(dir, dirname(dir)).diagnostics).toEqual([expect.objectContaining({
-      file: 'registry/canon.yaml', line: 1, column: 1, code: 'CANON111',
-      message: expect.stringMatching(/does not exist/),
-    })]);
+    expect(loadConfig(dir, dirname(dir)).diagnostics).toEqual([
+      expect.objectContaining({
+        file: 'registry/canon.yaml',
+        line: 1,
+        column: 1,
+        code: 'CANON111',
+        message: expect.stringMatching(/does not exist/),
+      }),
+    ]);
   });
 });
 
@@ -120,7 +128,8 @@ describe('unreadable registry folders and settings files are located diagnostics
     const unreadable = result.diagnostics.filter((d) => d.code === 'CANON111');
     expect(unreadable).toEqual([expect.objectContaining({ file: 'registry/tenants', line: 1, column: 1 })]);
     expect(unreadable[0]!.message).toBe(
-      'cannot list the folder: permission denied; check its permissions and those of the folders above it (EACCES)');
+      'cannot list the folder: permission denied; check its permissions and those of the folders above it (EACCES)',
+    );
     expect(result.graph.assets.length).toBeGreaterThan(50);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { char, type KeyPress } from '../../src/tui/keys.ts';
-import { initialState, rowsOf, step, type DevEvent, type DevState, type Effect } from '../../src/tui/state.ts';
+import { type DevEvent, type DevState, type Effect, initialState, rowsOf, step } from '../../src/tui/state.ts';
 import { change, diag, plan, samplePlan, view } from '../support/tui-fixtures.ts';
 
 // The view's behaviour without a terminal: events in, state and requested work out.

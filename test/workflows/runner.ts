@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
-import { condition, interpolate, type Contexts, type Value } from './expressions.ts';
 import { tempDir } from '../support/temp.ts';
+import { type Contexts, condition, interpolate, type Value } from './expressions.ts';
 
 /**
  * Runs a job of a shipped workflow as the GitHub runner would: every `run:` step in bash with the
@@ -13,9 +13,22 @@ import { tempDir } from '../support/temp.ts';
  * step, artifacts, pull-request comments, and the `gh` lookup of the reviewed plan.
  */
 
-export interface Comment { id: number; author: string; body: string }
-export interface PullRequest { number: number; headSha: string; mergeSha?: string }
-export interface WorkflowRun { id: number; event: string; headSha: string; artifacts: Map<string, string> }
+export interface Comment {
+  id: number;
+  author: string;
+  body: string;
+}
+export interface PullRequest {
+  number: number;
+  headSha: string;
+  mergeSha?: string;
+}
+export interface WorkflowRun {
+  id: number;
+  event: string;
+  headSha: string;
+  artifacts: Map<string, string>;
+}
 
 /** The GitHub the jobs talk to. */
 export class FakeGitHub {
@@ -23,7 +36,9 @@ export class FakeGitHub {
   pulls: PullRequest[] = [];
   runs: WorkflowRun[] = [];
   private nextId = 1000;
-  id() { return this.nextId++; }
+  id() {
+    return this.nextId++;
+  }
 }
 
 export interface Event {
@@ -33,9 +48,19 @@ export interface Event {
   pullRequest?: PullRequest;
 }
 
-export interface Annotation { level: string; properties: string; message: string }
+export interface Annotation {
+  level: string;
+  properties: string;
+  message: string;
+}
 type Outcome = 'success' | 'failure' | 'skipped';
-export interface StepResult { name: string; id?: string; outcome: Outcome; stdout: string; stderr: string }
+export interface StepResult {
+  name: string;
+  id?: string;
+  outcome: Outcome;
+  stdout: string;
+  stderr: string;
+}
 export interface JobResult {
   status: Outcome;
   steps: StepResult[];
@@ -46,8 +71,20 @@ export interface JobResult {
 }
 
 type Mapping = Record<string, unknown>;
-interface Step { id?: string; name?: string; if?: string; uses?: string; run?: string; with?: Mapping; env?: Mapping }
-interface Job { if?: string; env?: Record<string, unknown>; steps: Step[] }
+interface Step {
+  id?: string;
+  name?: string;
+  if?: string;
+  uses?: string;
+  run?: string;
+  with?: Mapping;
+  env?: Mapping;
+}
+interface Job {
+  if?: string;
+  env?: Record<string, unknown>;
+  steps: Step[];
+}
 interface WorkflowFile {
   on: { workflow_call: { inputs: Record<string, { default?: Value }> } };
   jobs: Record<string, Job>;
@@ -68,7 +105,10 @@ export function annotationsIn(output: string): Annotation[] {
       continue;
     }
     const stop = line.match(/^::stop-commands::(.+)$/);
-    if (stop) { stoppedBy = stop[1]; continue; }
+    if (stop) {
+      stoppedBy = stop[1];
+      continue;
+    }
     const m = line.match(/^::(error|warning|notice)(?: ([^:]*))?::(.*)$/);
     if (m) found.push({ level: m[1]!, properties: m[2] ?? '', message: m[3]! });
   }
@@ -120,8 +160,15 @@ export function runJob(options: JobOptions): JobResult {
   const steps: Record<string, Value> = {};
   const contexts: Contexts = {
     github: {
-      event_name: event.name, sha: event.sha, ref: event.ref, workflow: 'Registry', repository: 'acme/registry',
-      token: 'fake-token', server_url: 'https://github.example', run_id: String(run.id), workspace: options.workspace,
+      event_name: event.name,
+      sha: event.sha,
+      ref: event.ref,
+      workflow: 'Registry',
+      repository: 'acme/registry',
+      token: 'fake-token',
+      server_url: 'https://github.example',
+      run_id: String(run.id),
+      workspace: options.workspace,
       event: pull ? { pull_request: { number: pull.number, head: { sha: pull.headSha } } } : {},
     },
     inputs: { ...defaults, ...options.inputs },
@@ -140,9 +187,15 @@ export function runJob(options: JobOptions): JobResult {
     const record = (outcome: StepResult['outcome'], outputs: Record<string, string> = {}, stdout = '', stderr = '') => {
       if (step.id) steps[step.id] = { outcome, conclusion: outcome, outputs };
       result.steps.push({ name, ...(step.id ? { id: step.id } : {}), outcome, stdout, stderr });
-      if (outcome === 'failure') { contexts.status = 'failure'; result.status = 'failure'; }
+      if (outcome === 'failure') {
+        contexts.status = 'failure';
+        result.status = 'failure';
+      }
     };
-    if (!condition(step.if, contexts)) { record('skipped'); continue; }
+    if (!condition(step.if, contexts)) {
+      record('skipped');
+      continue;
+    }
     const stepEnv = { ...jobEnv, ...evaluated(step.env, contexts) };
     const inputs = evaluated(step.with, contexts);
     if (step.uses) {
@@ -162,14 +215,27 @@ export function runJob(options: JobOptions): JobResult {
     writeFileSync(outputFile, '');
     writeFileSync(summaryFile, '');
     const env = {
-      ...options.env, ...stepEnv, CI: 'true', GITHUB_ACTIONS: 'true',
-      GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: temp,
-      GITHUB_WORKSPACE: options.workspace, GITHUB_SHA: event.sha, GITHUB_REF: event.ref, GITHUB_EVENT_NAME: event.name,
-      GITHUB_REPOSITORY: 'acme/registry', GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: String(run.id),
+      ...options.env,
+      ...stepEnv,
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      RUNNER_TEMP: temp,
+      GITHUB_WORKSPACE: options.workspace,
+      GITHUB_SHA: event.sha,
+      GITHUB_REF: event.ref,
+      GITHUB_EVENT_NAME: event.name,
+      GITHUB_REPOSITORY: 'acme/registry',
+      GITHUB_SERVER_URL: 'https://github.example',
+      GITHUB_RUN_ID: String(run.id),
     };
     // How the runner runs a `shell: bash` step.
     const child = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], {
-      cwd: options.workspace, env, encoding: 'utf8', maxBuffer: 64 << 20,
+      cwd: options.workspace,
+      env,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
     });
     result.annotations.push(...annotationsIn(child.stdout));
     result.summary += readFileSync(summaryFile, 'utf8');
@@ -178,7 +244,11 @@ export function runJob(options: JobOptions): JobResult {
   return result;
 }
 
-interface ActionContext { github: FakeGitHub; run: WorkflowRun; event: Event }
+interface ActionContext {
+  github: FakeGitHub;
+  run: WorkflowRun;
+  event: Event;
+}
 
 type ActionResult = { ok: boolean; outputs: Record<string, string> };
 
@@ -189,7 +259,10 @@ function useAction(action: string, inputs: Record<string, string>, { github, run
       return { ok: true, outputs: {} };
     case 'actions/upload-artifact': {
       const dir = tempDir('canon-artifact-');
-      const paths = inputs.path!.split('\n').map((p) => p.trim()).filter(Boolean);
+      const paths = inputs
+        .path!.split('\n')
+        .map((p) => p.trim())
+        .filter(Boolean);
       for (const path of paths) {
         if (!existsSync(path)) {
           if (inputs['if-no-files-found'] === 'error') return { ok: false, outputs: {} };

@@ -6,15 +6,15 @@ import { formatDiagnostic, renderBlockingDiagnostics } from '../../render/diagno
 import { renderPlanJson } from '../../render/plan/json.ts';
 import { renderPlanText } from '../../render/plan/text.ts';
 import { styleFor } from '../../render/style.ts';
+import { cachedValidators } from '../../validate/compiled-cache.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
+import { validatorCacheDir } from '../cache-dirs.ts';
 import { openFromOptions, parseCacheDir, schemaOptionsFor } from '../database.ts';
 import { parseDuration } from '../duration.ts';
-import { exitCodes, UsageError, type CliIO } from '../io.ts';
+import { type CliIO, exitCodes, UsageError } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 import { planOptions, planOptionsHelp } from './plan.ts';
-import { validatorCacheDir } from '../cache-dirs.ts';
-import { cachedValidators } from '../../validate/compiled-cache.ts';
 
 interface SavedPlan {
   format_version: string;
@@ -30,9 +30,12 @@ function readSavedPlan(path: string): SavedPlan {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UsageError(`canon apply: cannot read the plan ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(
+      `canon apply: cannot read the plan ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
-  if (parsed.format_version !== '1' || typeof parsed.plan_hash !== 'string') throw new UsageError(`canon apply: ${path} is not a plan saved by 'canon plan --out' (format_version 1)`);
+  if (parsed.format_version !== '1' || typeof parsed.plan_hash !== 'string')
+    throw new UsageError(`canon apply: ${path} is not a plan saved by 'canon plan --out' (format_version 1)`);
   return parsed as SavedPlan;
 }
 
@@ -55,28 +58,39 @@ ${planOptionsHelp}
 
 Exit status: 0 applied or nothing to do, 1 error or refused.`,
   async run(args: string[], io: CliIO) {
-    const { values, positionals } = parseCommandArgs('apply', args, {
-      ...planOptions,
-      'auto-approve': { type: 'boolean', default: false },
-      'allow-delete': { type: 'boolean', default: false },
-      'allow-destructive': { type: 'boolean', default: false },
-      format: { type: 'string' },
-    }, true);
-    if (positionals.length > 1) throw new UsageError(`canon apply: takes at most one plan file, got ${positionals.length}.`);
+    const { values, positionals } = parseCommandArgs(
+      'apply',
+      args,
+      {
+        ...planOptions,
+        'auto-approve': { type: 'boolean', default: false },
+        'allow-delete': { type: 'boolean', default: false },
+        'allow-destructive': { type: 'boolean', default: false },
+        format: { type: 'string' },
+      },
+      true,
+    );
+    if (positionals.length > 1)
+      throw new UsageError(`canon apply: takes at most one plan file, got ${positionals.length}.`);
     const format = oneOf('apply', 'format', values.format, ['text', 'json'] as const, 'text');
     const saved = positionals[0] ? readSavedPlan(positionals[0]) : undefined;
     if (!saved && !values['auto-approve'] && !io.prompt) {
-      throw new UsageError('canon apply: no terminal to ask for confirmation; pass --auto-approve, or apply a plan saved with canon plan --out');
+      throw new UsageError(
+        'canon apply: no terminal to ask for confirmation; pass --auto-approve, or apply a plan saved with canon plan --out',
+      );
     }
     const catalog = catalogFor(values.schemas);
     const schema = schemaOptionsFor(values, io);
     const style = styleFor(io.stdout, io.env);
     const errStyle = styleFor(io.stderr, io.env);
-    const confirm = saved || values['auto-approve'] ? undefined : async (plan: Plan) => {
-      io.stdout.write(renderPlanText(plan, style));
-      const answer = await io.prompt!(`\nApply these changes to ${plan.database}? Only 'yes' will be accepted: `);
-      return answer.trim() === 'yes';
-    };
+    const confirm =
+      saved || values['auto-approve']
+        ? undefined
+        : async (plan: Plan) => {
+            io.stdout.write(renderPlanText(plan, style));
+            const answer = await io.prompt!(`\nApply these changes to ${plan.database}? Only 'yes' will be accepted: `);
+            return answer.trim() === 'yes';
+          };
     let lastProgress = 0;
     const limits = {
       statementTimeoutMs: parseDuration('apply', 'statement-timeout', values['statement-timeout'], 60_000),
@@ -85,16 +99,25 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
     const db = await openFromOptions(values, io, 'canon apply', limits);
     try {
       const outcome = await applyRegistry(db, {
-        dir: values.dir!, cacheDir: parseCacheDir, catalog, schema,
+        dir: values.dir!,
+        cacheDir: parseCacheDir,
+        catalog,
+        schema,
         validators: await cachedValidators(catalog, validatorCacheDir(io.env)),
         deleteMode: saved?.delete_mode ?? (values['hard-delete'] ? 'hard' : 'soft'),
         ...limits,
         allowDelete: values['allow-delete']!,
         allowDestructive: values['allow-destructive']!,
-        ...(saved ? { saved: {
-          planHash: saved.plan_hash, registryHash: saved.registry_hash, liveHash: saved.live_hash,
-          ...(saved.database_id ? { databaseId: saved.database_id } : {}),
-        } } : {}),
+        ...(saved
+          ? {
+              saved: {
+                planHash: saved.plan_hash,
+                registryHash: saved.registry_hash,
+                liveHash: saved.live_hash,
+                ...(saved.database_id ? { databaseId: saved.database_id } : {}),
+              },
+            }
+          : {}),
         ...(confirm ? { confirm } : {}),
         onStatement: (i, total, purpose) => {
           if (format !== 'text' || Date.now() - lastProgress < 500) return;
@@ -109,7 +132,17 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
       for (const d of outcome.diagnostics) io.stderr.write(formatDiagnostic(d, errStyle) + '\n');
       const { plan } = outcome;
       if (format === 'json') {
-        io.stdout.write(JSON.stringify({ ...JSON.parse(renderPlanJson(plan)), applied: outcome.status === 'applied', duration_ms: Math.round(outcome.durationMs) }, null, 2) + '\n');
+        io.stdout.write(
+          JSON.stringify(
+            {
+              ...JSON.parse(renderPlanJson(plan)),
+              applied: outcome.status === 'applied',
+              duration_ms: Math.round(outcome.durationMs),
+            },
+            null,
+            2,
+          ) + '\n',
+        );
         return exitCodes.ok;
       }
       if (!confirm || outcome.status === 'unchanged') io.stdout.write(renderPlanText(plan, style));
@@ -117,7 +150,11 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
         const s = plan.summary;
         const policies = plan.schema.filter(isPolicyChange).length;
         const schema = plan.schema.length - policies;
-        io.stdout.write(style.green(`\nApply complete: ${s.create} created, ${s.update} updated, ${s.delete} deleted${schema ? `, ${schema} schema changes` : ''}${policies ? `, ${policies} policy changes` : ''} (${outcome.statements} statements, ${Math.round(outcome.durationMs)} ms).`) + '\n');
+        io.stdout.write(
+          style.green(
+            `\nApply complete: ${s.create} created, ${s.update} updated, ${s.delete} deleted${schema ? `, ${schema} schema changes` : ''}${policies ? `, ${policies} policy changes` : ''} (${outcome.statements} statements, ${Math.round(outcome.durationMs)} ms).`,
+          ) + '\n',
+        );
       }
       return exitCodes.ok;
     } finally {

@@ -3,13 +3,13 @@ import { loadConfig } from '../../config/config.ts';
 import type { Database } from '../../db/open.ts';
 import { sql } from '../../db/sql.ts';
 import { ProviderSetupError, providerFor } from '../../embed/providers.ts';
-import { jobsTable, queueStatus, retryFailedJobs, type QueueStatus } from '../../embed/queue.ts';
-import { runWorker, WorkerStoppedError, type WorkerStats } from '../../embed/worker.ts';
+import { jobsTable, type QueueStatus, queueStatus, retryFailedJobs } from '../../embed/queue.ts';
+import { runWorker, type WorkerStats, WorkerStoppedError } from '../../embed/worker.ts';
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { databaseHelp, databaseOptions, openFromOptions, schemaOptionsFor } from '../database.ts';
 import { parseDuration } from '../duration.ts';
-import { exitCodes, UsageError, type CliIO } from '../io.ts';
+import { type CliIO, exitCodes, UsageError } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 
@@ -119,7 +119,7 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
           ? (s: WorkerStats) =>
               io.stderr.write(
                 `\r${bar(s.embedded + s.failed, total)} ${s.embedded} embedded, ` +
-                `${s.failed} failed, ${s.retried} retried  `,
+                  `${s.failed} failed, ${s.retried} retried  `,
               )
           : undefined;
       let stats: WorkerStats;

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { importRegistry } from '../../import/import.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { openFromOptions } from '../database.ts';
-import { exitCodes, UsageError, type CliIO } from '../io.ts';
+import { type CliIO, exitCodes, UsageError } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 
@@ -42,12 +42,16 @@ Exit status: 0 when every row read was written or skipped for a stated reason, 1
     const format = oneOf('import', 'format', values.format, ['text', 'json'] as const, 'text');
     if (!values.out) throw new UsageError(`canon import: --out <folder> is required. See 'canon import --help'.`);
     if (existsSync(values.out) && readdirSync(values.out).length > 0) {
-      throw new UsageError(`canon import: ${values.out} is not empty; import writes into an empty folder, so nothing is overwritten`);
+      throw new UsageError(
+        `canon import: ${values.out} is not empty; import writes into an empty folder, so nothing is overwritten`,
+      );
     }
     const catalog = catalogFor(values.schemas);
     for (const kind of values.kind ?? []) {
       if (!catalog.kinds.has(kind)) {
-        throw new UsageError(`canon import: unknown kind '${kind}'. Kinds: ${[...catalog.kinds.keys()].sort().join(', ')}`);
+        throw new UsageError(
+          `canon import: unknown kind '${kind}'. Kinds: ${[...catalog.kinds.keys()].sort().join(', ')}`,
+        );
       }
     }
     const db = await openFromOptions(values, io, 'canon import');
@@ -71,7 +75,9 @@ Exit status: 0 when every row read was written or skipped for a stated reason, 1
         io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       } else {
         for (const d of outcome.dangling) {
-          io.stderr.write(`canon import: ${d.kind} '${d.id}': ${d.property} points at ${d.uuid}, which no longer exists; not written\n`);
+          io.stderr.write(
+            `canon import: ${d.kind} '${d.id}': ${d.property} points at ${d.uuid}, which no longer exists; not written\n`,
+          );
         }
         const reasons = new Map<string, number>();
         for (const s of outcome.skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);

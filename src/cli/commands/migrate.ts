@@ -3,7 +3,7 @@ import { applyMigration, planMigration, statementText } from '../../migrate/migr
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { databaseHelp, databaseOptions, openFromOptions, schemaOptionsFor } from '../database.ts';
-import { exitCodes, type CliIO } from '../io.ts';
+import { type CliIO, exitCodes } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 
@@ -50,27 +50,48 @@ Exit status: 0 on success (or nothing to do), 1 on errors or refused destructive
       const ms = Math.round(performance.now() - started);
       if (format === 'sql') io.stdout.write(statementText(plan));
       else if (format === 'json') {
-        io.stdout.write(JSON.stringify({
-          format_version: '1',
-          database: db.label,
-          applied: apply,
-          changes: plan.changes.map((c) => ({ action: c.kind, description: describeSchemaChange(c), destructive: c.destructive, ...('reason' in c && c.reason ? { reason: c.reason } : {}) })),
-        }, null, 2) + '\n');
+        io.stdout.write(
+          JSON.stringify(
+            {
+              format_version: '1',
+              database: db.label,
+              applied: apply,
+              changes: plan.changes.map((c) => ({
+                action: c.kind,
+                description: describeSchemaChange(c),
+                destructive: c.destructive,
+                ...('reason' in c && c.reason ? { reason: c.reason } : {}),
+              })),
+            },
+            null,
+            2,
+          ) + '\n',
+        );
       } else {
-        if (plan.changes.length === 0) io.stdout.write(style.green(`No schema changes: ${db.label} is up to date.`) + '\n');
+        if (plan.changes.length === 0)
+          io.stdout.write(style.green(`No schema changes: ${db.label} is up to date.`) + '\n');
         else {
           io.stdout.write(`Schema changes (${db.label}):\n`);
           for (const c of plan.changes) {
             const line = describeSchemaChange(c);
             const reason = 'reason' in c && c.reason ? ` (${c.reason})` : '';
-            io.stdout.write(c.destructive ? style.red(`  ! ${line}${reason}`) + '\n' : style.green(`  + ${line}`) + '\n');
+            io.stdout.write(
+              c.destructive ? style.red(`  ! ${line}${reason}`) + '\n' : style.green(`  + ${line}`) + '\n',
+            );
           }
-          if (apply) io.stdout.write(`Applied ${plan.changes.length} changes (${plan.statements.length} statements) in ${ms} ms.\n`);
+          if (apply)
+            io.stdout.write(
+              `Applied ${plan.changes.length} changes (${plan.statements.length} statements) in ${ms} ms.\n`,
+            );
           else if (values['dry-run']) io.stdout.write('Dry run: nothing was changed.\n');
         }
       }
       if (refused) {
-        io.stderr.write(style.red(`canon migrate: refusing ${plan.destructive.length} destructive change(s); nothing was changed. Review them and pass --allow-destructive to apply.`) + '\n');
+        io.stderr.write(
+          style.red(
+            `canon migrate: refusing ${plan.destructive.length} destructive change(s); nothing was changed. Review them and pass --allow-destructive to apply.`,
+          ) + '\n',
+        );
         return exitCodes.error;
       }
       return exitCodes.ok;

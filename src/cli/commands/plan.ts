@@ -1,5 +1,5 @@
-import { hasChanges } from '../../plan/model.ts';
 import { planRegistry } from '../../pipeline/plan.ts';
+import { hasChanges } from '../../plan/model.ts';
 import { formatDiagnostic, renderBlockingDiagnostics } from '../../render/diagnostics.ts';
 import { diagnosticCommand, renderPlanGithub } from '../../render/github.ts';
 import { renderPlanJson } from '../../render/plan/json.ts';
@@ -7,15 +7,15 @@ import { renderPlanMarkdown } from '../../render/plan/markdown.ts';
 import { renderPlanSql } from '../../render/plan/sql.ts';
 import { renderPlanText } from '../../render/plan/text.ts';
 import { plainStyle, styleFor } from '../../render/style.ts';
+import { cachedValidators } from '../../validate/compiled-cache.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
+import { validatorCacheDir } from '../cache-dirs.ts';
 import { databaseHelp, databaseOptions, openFromOptions, parseCacheDir, schemaOptionsFor } from '../database.ts';
 import { parseDuration } from '../duration.ts';
-import { exitCodes, type CliIO } from '../io.ts';
+import { type CliIO, exitCodes } from '../io.ts';
 import { writeOutputFile } from '../output-file.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
-import { validatorCacheDir } from '../cache-dirs.ts';
-import { cachedValidators } from '../../validate/compiled-cache.ts';
 
 export const planOptions = {
   ...databaseOptions,
@@ -73,10 +73,16 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes, 1 error
     const db = await openFromOptions(values, io, 'canon plan', limits);
     try {
       const outcome = await planRegistry(db, {
-        dir: values.dir!, cacheDir: parseCacheDir, catalog, schema, deleteMode: values['hard-delete'] ? 'hard' : 'soft',
+        dir: values.dir!,
+        cacheDir: parseCacheDir,
+        catalog,
+        schema,
+        deleteMode: values['hard-delete'] ? 'hard' : 'soft',
         validators: await cachedValidators(catalog, validatorCacheDir(io.env)),
         // Progress only on a terminal: piped output (a PR comment, JSON) stays exactly the plan.
-        ...(io.stderr.isTTY ? { onStage: (stage: string) => io.stderr.write(styleFor(io.stderr, io.env).dim(`${stage}…`) + '\n') } : {}),
+        ...(io.stderr.isTTY
+          ? { onStage: (stage: string) => io.stderr.write(styleFor(io.stderr, io.env).dim(`${stage}…`) + '\n') }
+          : {}),
         ...limits,
       });
       const style = styleFor(io.stdout, io.env);
@@ -104,7 +110,8 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes, 1 error
         github: () => renderPlanGithub(plan, renderPlanText(plan, plainStyle), github, outcome.diagnostics),
       };
       io.stdout.write(render[format]());
-      if (values.out && format === 'text') io.stdout.write(`\nSaved the plan to ${values.out}. Apply exactly it with: canon apply ${values.out}\n`);
+      if (values.out && format === 'text')
+        io.stdout.write(`\nSaved the plan to ${values.out}. Apply exactly it with: canon apply ${values.out}\n`);
       return values['detailed-exitcode'] && hasChanges(plan) ? exitCodes.changes : exitCodes.ok;
     } finally {
       await db.close();

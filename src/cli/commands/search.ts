@@ -3,10 +3,10 @@ import { loadConfig } from '../../config/config.ts';
 import { sql } from '../../db/sql.ts';
 import { didYouMean } from '../../diagnostics/suggest.ts';
 import { ProviderSetupError, providerFor } from '../../embed/providers.ts';
-import { searchRegistry, type SearchResult } from '../../embed/search.ts';
+import { type SearchResult, searchRegistry } from '../../embed/search.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { databaseHelp, databaseOptions, openFromOptions, schemaOptionsFor } from '../database.ts';
-import { exitCodes, UsageError, type CliIO } from '../io.ts';
+import { type CliIO, exitCodes, UsageError } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { generateTypes } from '../../typegen/typegen.ts';
 import { parseCommandArgs } from '../args.ts';
-import { exitCodes, type CliIO } from '../io.ts';
+import { type CliIO, exitCodes } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 
@@ -26,7 +26,11 @@ Options:
     const generated = await generateTypes(catalogFor(values.schemas));
     if (values.check) {
       let current = '';
-      try { current = readFileSync(out, 'utf8'); } catch { /* missing counts as stale */ }
+      try {
+        current = readFileSync(out, 'utf8');
+      } catch {
+        /* missing counts as stale */
+      }
       if (current === generated) {
         io.stdout.write(`${out} is up to date\n`);
         return exitCodes.ok;

@@ -1,12 +1,12 @@
 import { hasErrors } from '../../diagnostics/diagnostic.ts';
 import { checkRegistry } from '../../pipeline/check.ts';
-import { cachedValidators } from '../../validate/compiled-cache.ts';
 import { renderValidationJson, renderValidationText, summarize } from '../../render/diagnostics.ts';
 import { renderValidationGithub } from '../../render/github.ts';
 import { styleFor } from '../../render/style.ts';
+import { cachedValidators } from '../../validate/compiled-cache.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
-import { exitCodes, type CliIO } from '../io.ts';
 import { parseCacheDir, validatorCacheDir } from '../cache-dirs.ts';
+import { type CliIO, exitCodes } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 

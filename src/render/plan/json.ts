@@ -17,7 +17,14 @@ export function planJson(plan: Plan) {
     registry_hash: plan.registryHash,
     live_hash: plan.liveHash,
     summary: plan.summary,
-    schema_changes: plan.schema.filter((c) => !isPolicyChange(c)).map((c) => ({ action: c.kind, description: describeSchemaChange(c), destructive: c.destructive, ...('reason' in c && c.reason ? { reason: c.reason } : {}) })),
+    schema_changes: plan.schema
+      .filter((c) => !isPolicyChange(c))
+      .map((c) => ({
+        action: c.kind,
+        description: describeSchemaChange(c),
+        destructive: c.destructive,
+        ...('reason' in c && c.reason ? { reason: c.reason } : {}),
+      })),
     policy_changes: plan.schema.filter(isPolicyChange).map(policyJson),
     changes: plan.changes.map((c) => ({
       action: c.action,
@@ -32,25 +39,43 @@ export function planJson(plan: Plan) {
     })),
     knowledge: plan.knowledge
       ? {
-          sources: plan.knowledge.sources, totals: plan.knowledge.totals, model: plan.knowledge.model,
-          dimensions: plan.knowledge.dimensions, embeddings_off: plan.knowledge.embeddingsOff ?? null,
+          sources: plan.knowledge.sources,
+          totals: plan.knowledge.totals,
+          model: plan.knowledge.model,
+          dimensions: plan.knowledge.dimensions,
+          embeddings_off: plan.knowledge.embeddingsOff ?? null,
         }
       : null,
-    diagnostics: plan.diagnostics.map(({ file, line, column, severity, code, message }) => ({ file, line, column, severity, code, message })),
+    diagnostics: plan.diagnostics.map(({ file, line, column, severity, code, message }) => ({
+      file,
+      line,
+      column,
+      severity,
+      code,
+      message,
+    })),
   };
 }
 
 export const renderPlanJson = (plan: Plan) => JSON.stringify(planJson(plan), null, 2) + '\n';
 
 function policyJson(c: SchemaChange) {
-  const where = c.kind === 'createPolicy' ? { table: c.spec.table, policy: c.spec.name, command: c.spec.command, grants: c.spec.grants }
-    : c.kind === 'dropPolicy' ? { table: c.table, policy: c.name }
-    : c.kind === 'enableRls' ? { table: c.table }
-    : c.kind === 'setPrivileges' ? { table: c.privileges.table, role: c.role }
-    : c.kind === 'createTrigger' ? { table: c.guard.table, trigger: c.name }
-    : c.kind === 'dropTrigger' ? { table: c.table, trigger: c.name }
-    : c.kind === 'createFunction' ? { function: c.spec.name }
-    : {};
+  const where =
+    c.kind === 'createPolicy'
+      ? { table: c.spec.table, policy: c.spec.name, command: c.spec.command, grants: c.spec.grants }
+      : c.kind === 'dropPolicy'
+        ? { table: c.table, policy: c.name }
+        : c.kind === 'enableRls'
+          ? { table: c.table }
+          : c.kind === 'setPrivileges'
+            ? { table: c.privileges.table, role: c.role }
+            : c.kind === 'createTrigger'
+              ? { table: c.guard.table, trigger: c.name }
+              : c.kind === 'dropTrigger'
+                ? { table: c.table, trigger: c.name }
+                : c.kind === 'createFunction'
+                  ? { function: c.spec.name }
+                  : {};
   return {
     action: c.kind,
     description: describeSchemaChange(c),

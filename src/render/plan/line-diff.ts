@@ -20,17 +20,22 @@ export function lineDiff(before: string, after: string): DiffLine[] {
 }
 
 function rawLineDiff(a: string[], b: string[]): DiffLine[] {
-  if (a.length * b.length > 4_000_000) return [...a.map((text) => ({ op: '-' as const, text })), ...b.map((text) => ({ op: '+' as const, text }))];
+  if (a.length * b.length > 4_000_000)
+    return [...a.map((text) => ({ op: '-' as const, text })), ...b.map((text) => ({ op: '+' as const, text }))];
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = a.length - 1; i >= 0; i--) {
-    for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    for (let j = b.length - 1; j >= 0; j--)
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   }
   const out: DiffLine[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) { out.push({ op: ' ', text: a[i]! }); i++; j++; }
-    else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) out.push({ op: '-', text: a[i++]! });
+    if (a[i] === b[j]) {
+      out.push({ op: ' ', text: a[i]! });
+      i++;
+      j++;
+    } else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) out.push({ op: '-', text: a[i++]! });
     else out.push({ op: '+', text: b[j++]! });
   }
   while (i < a.length) out.push({ op: '-', text: a[i++]! });
@@ -42,7 +47,8 @@ function rawLineDiff(a: string[], b: string[]): DiffLine[] {
 export function hunks(lines: DiffLine[], context = 2): (DiffLine | { op: '…'; text: string })[] {
   const keep = new Set<number>();
   lines.forEach((l, i) => {
-    if (l.op !== ' ') for (let k = Math.max(0, i - context); k <= Math.min(lines.length - 1, i + context); k++) keep.add(k);
+    if (l.op !== ' ')
+      for (let k = Math.max(0, i - context); k <= Math.min(lines.length - 1, i + context); k++) keep.add(k);
   });
   const out: (DiffLine | { op: '…'; text: string })[] = [];
   let skipped = 0;

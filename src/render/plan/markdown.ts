@@ -1,9 +1,9 @@
 import { knowledgeLines } from '../../embed/summary.ts';
 import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
-import { hasChanges, type AssetChange, type FieldChange, type Plan } from '../../plan/model.ts';
+import { type AssetChange, type FieldChange, hasChanges, type Plan } from '../../plan/model.ts';
 import { maskSecrets } from '../mask.ts';
 import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
-import { risksOf, type Risk } from './risks.ts';
+import { type Risk, risksOf } from './risks.ts';
 import { assetTitle, valueText } from './text.ts';
 
 /**
@@ -48,13 +48,21 @@ function capped(body: string, max: number): string {
   if (body.length <= max) return body;
   const cut = body.lastIndexOf('\n', max);
   const kept = body.slice(0, cut > 0 ? cut : max);
-  const dropped = body.slice(kept.length).split('\n').filter((l) => l !== '').length;
+  const dropped = body
+    .slice(kept.length)
+    .split('\n')
+    .filter((l) => l !== '').length;
   return `${kept}\n… ${dropped} more lines not shown`;
 }
 
 function fieldMarkdown(f: FieldChange, action: AssetChange['action']): string {
   if (isMultiline(f.before) || isMultiline(f.after)) {
-    const lines = action === 'create' ? textLines(String(f.after)).map((l) => `+ ${l}`) : hunks(lineDiff(String(f.before ?? ''), String(f.after ?? ''))).map((l) => (l.op === '…' ? `@@ ${l.text} @@` : `${l.op} ${l.text}`));
+    const lines =
+      action === 'create'
+        ? textLines(String(f.after)).map((l) => `+ ${l}`)
+        : hunks(lineDiff(String(f.before ?? ''), String(f.after ?? ''))).map((l) =>
+            l.op === '…' ? `@@ ${l.text} @@` : `${l.op} ${l.text}`,
+          );
     const body = lines.join('\n');
     const shown = capped(body, fieldBudget);
     return `\`${f.path}\`\n\n${fence(shown)}diff\n${shown.replace(/```/g, '`\u200b``')}\n\`\`\`\n`;
@@ -68,7 +76,8 @@ function details(c: AssetChange): string {
   const table = c.fields.filter((f) => !(isMultiline(f.before) || isMultiline(f.after)));
   const texts = c.fields.filter((f) => isMultiline(f.before) || isMultiline(f.after));
   const parts = [`<details><summary><code>${symbol[c.action]}</code> ${assetTitle(c)}${where}</summary>\n`];
-  const header = c.action === 'create' ? '| field | value |\n|---|---|\n' : '| field | before | after |\n|---|---|---|\n';
+  const header =
+    c.action === 'create' ? '| field | value |\n|---|---|\n' : '| field | before | after |\n|---|---|---|\n';
   if (c.action === 'delete') parts.push(`Row \`${c.uuid}\` of \`${c.table}\`, no longer in the registry.\n`);
   if (table.length > 0) parts.push(header + table.map((f) => fieldMarkdown(f, c.action)).join('\n') + '\n');
   for (const f of texts) parts.push(fieldMarkdown(f, c.action));
@@ -120,14 +129,18 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const schema = plan.schema.filter((c) => !isPolicyChange(c));
   const policies = plan.schema.filter(isPolicyChange);
   head.push(`### Canon plan for ${where}`, '');
-  head.push(`**${s.create}** to create, **${s.update}** to update, **${s.delete}** to delete, ${s.unchanged} unchanged`
-    + (schema.length ? ` · ${plural(schema.length, 'schema change')}` : '')
-    + (policies.length ? ` · ${plural(policies.length, 'policy change')}` : ''), '');
+  head.push(
+    `**${s.create}** to create, **${s.update}** to update, **${s.delete}** to delete, ${s.unchanged} unchanged` +
+      (schema.length ? ` · ${plural(schema.length, 'schema change')}` : '') +
+      (policies.length ? ` · ${plural(policies.length, 'policy change')}` : ''),
+    '',
+  );
   head.push(...riskBlock(risksOf(plan)));
   if (knowledge.length > 0) {
-    const shown = knowledge.length > 51
-      ? [...knowledge.slice(0, 50), `… ${knowledge.length - 51} more sources`, knowledge.at(-1)!]
-      : knowledge;
+    const shown =
+      knowledge.length > 51
+        ? [...knowledge.slice(0, 50), `… ${knowledge.length - 51} more sources`, knowledge.at(-1)!]
+        : knowledge;
     head.push('<details><summary>Knowledge chunks and embedding jobs</summary>\n');
     head.push(...shown.map((l) => `- ${l}`), '\n</details>\n');
   }
@@ -140,11 +153,15 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     }
     head.push('');
   }
-  for (const [title, list] of [['Schema changes', schema], ['Row-level security and privileges', policies]] as const) {
+  for (const [title, list] of [
+    ['Schema changes', schema],
+    ['Row-level security and privileges', policies],
+  ] as const) {
     if (list.length === 0) continue;
     const items = list.map((c) => {
-      const flags = `${c.destructive ? '**destructive** ' : ''}${'widens' in c && c.widens ? '**widens access** ' : ''}`
-        + `${'drift' in c && c.drift ? '**drift** ' : ''}`;
+      const flags =
+        `${c.destructive ? '**destructive** ' : ''}${'widens' in c && c.widens ? '**widens access** ' : ''}` +
+        `${'drift' in c && c.drift ? '**drift** ' : ''}`;
       return `- ${flags}${describeSchemaChange(c).replace(widensNote, '').replace(driftNote, '')}`;
     });
     head.push(`<details><summary>${title} (${list.length})</summary>\n`, ...boundedList(items, listBudget));
@@ -163,8 +180,9 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     const n = (a: AssetChange['action']) => rest.filter((c) => c.action === a).length;
     const full = options.fullPlanUrl ? `the JSON plan uploaded by [this run](${options.fullPlanUrl}), or ` : '';
     const counts = `${n('create')} create, ${n('update')} update, ${n('delete')} delete`;
-    text += `\n… ${rest.length} more changes not shown (${counts})`
-      + ` to stay under GitHub's comment size; all of them are in ${full}\`canon plan --format json\`.\n`;
+    text +=
+      `\n… ${rest.length} more changes not shown (${counts})` +
+      ` to stay under GitHub's comment size; all of them are in ${full}\`canon plan --format json\`.\n`;
   }
   return text;
 }

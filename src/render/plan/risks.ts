@@ -1,5 +1,5 @@
-import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
 import type { SchemaChange } from '../../migrate/changes.ts';
+import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
 import type { Plan } from '../../plan/model.ts';
 import { assetTitle } from './text.ts';
 
@@ -28,9 +28,10 @@ function deletes(plan: Plan): Risk | undefined {
   const n = count(deleted.length, 'asset', 'assets');
   return {
     kind: 'delete',
-    title: plan.deleteMode === 'hard'
-      ? `${n} will be hard-deleted (rows and relation rows removed for good)`
-      : `${n} will be deleted (soft: deleted_at is set, the rows stay)`,
+    title:
+      plan.deleteMode === 'hard'
+        ? `${n} will be hard-deleted (rows and relation rows removed for good)`
+        : `${n} will be deleted (soft: deleted_at is set, the rows stay)`,
     items: deleted.map((c) => assetTitle(c)),
     hint: 'apply needs --allow-delete',
   };
@@ -62,8 +63,9 @@ function policyDrift(plan: Plan): Risk | undefined {
   if (drifted.length === 0) return undefined;
   return {
     kind: 'policy-drift',
-    title: `${count(drifted.length, 'row-level security object was', 'row-level security objects were')} `
-      + `changed outside Canon (drift); the plan overwrites ${drifted.length === 1 ? 'it' : 'them'}`,
+    title:
+      `${count(drifted.length, 'row-level security object was', 'row-level security objects were')} ` +
+      `changed outside Canon (drift); the plan overwrites ${drifted.length === 1 ? 'it' : 'them'}`,
     items: drifted.map(plain),
   };
 }
@@ -73,8 +75,9 @@ function adoptions(plan: Plan): Risk | undefined {
   if (adopted.length === 0) return undefined;
   return {
     kind: 'adopt',
-    title: `${count(adopted.length, 'existing row', 'existing rows')} that Canon did not manage `
-      + `${adopted.length === 1 ? 'is' : 'are'} taken over by the registry`,
+    title:
+      `${count(adopted.length, 'existing row', 'existing rows')} that Canon did not manage ` +
+      `${adopted.length === 1 ? 'is' : 'are'} taken over by the registry`,
     items: adopted.map((c) => `${assetTitle(c)} (${c.uuid})`),
   };
 }

@@ -14,10 +14,16 @@ const literal = (value: unknown): string => {
  */
 export function renderPlanSql(statements: readonly CompiledStatement[]): string {
   if (statements.length === 0) return '-- No changes.\n';
-  const out = ['BEGIN;', `SELECT pg_advisory_xact_lock(${applyLockKey}); -- apply polls pg_try_advisory_xact_lock until --lock-timeout`];
+  const out = [
+    'BEGIN;',
+    `SELECT pg_advisory_xact_lock(${applyLockKey}); -- apply polls pg_try_advisory_xact_lock until --lock-timeout`,
+  ];
   for (const s of statements) {
     const text = s.query.sql.replace(/\$slonik_(\d+)/g, (_m, n: string) => literal(s.query.values[Number(n) - 1]));
-    out.push(`-- ${s.purpose}${s.rows ? ` (${s.rows} row${s.rows === 1 ? '' : 's'})` : ''}`, `${text.replace(/\n\s+/g, '\n  ')};`);
+    out.push(
+      `-- ${s.purpose}${s.rows ? ` (${s.rows} row${s.rows === 1 ? '' : 's'})` : ''}`,
+      `${text.replace(/\n\s+/g, '\n  ')};`,
+    );
   }
   out.push('COMMIT;');
   return out.join('\n') + '\n';

@@ -1,6 +1,6 @@
 import { knowledgeLines } from '../../embed/summary.ts';
 import { describeSchemaChange, isPolicyChange } from '../../migrate/changes.ts';
-import { hasChanges, type AssetChange, type DeleteMode, type FieldChange, type Plan } from '../../plan/model.ts';
+import { type AssetChange, type DeleteMode, type FieldChange, hasChanges, type Plan } from '../../plan/model.ts';
 import type { Style } from '../style.ts';
 import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
 
@@ -12,7 +12,8 @@ export function valueText(v: unknown, max = 120): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-export const assetTitle = (c: Pick<AssetChange, 'kind' | 'id' | 'tenant'>) => `${c.kind} ${c.id}${c.tenant ? ` (tenant ${c.tenant})` : ''}`;
+export const assetTitle = (c: Pick<AssetChange, 'kind' | 'id' | 'tenant'>) =>
+  `${c.kind} ${c.id}${c.tenant ? ` (tenant ${c.tenant})` : ''}`;
 
 /** One field's change as plan lines (indented for the text plan); `canon dev` shows the same lines. */
 export function fieldLines(f: FieldChange, action: AssetChange['action'], style: Style): string[] {
@@ -20,13 +21,29 @@ export function fieldLines(f: FieldChange, action: AssetChange['action'], style:
   if (action === 'create') {
     if (isMultiline(f.after)) {
       const lines = textLines(f.after);
-      return [color(`      + ${f.path} = <<EOT`), ...lines.slice(0, 6).map((l) => `          ${l}`), ...(lines.length > 6 ? [style.dim(`          … ${lines.length - 6} more lines`)] : []), '        EOT'];
+      return [
+        color(`      + ${f.path} = <<EOT`),
+        ...lines.slice(0, 6).map((l) => `          ${l}`),
+        ...(lines.length > 6 ? [style.dim(`          … ${lines.length - 6} more lines`)] : []),
+        '        EOT',
+      ];
     }
     return [color(`      + ${f.path} = ${valueText(f.after)}`)];
   }
   if (isMultiline(f.before) || isMultiline(f.after)) {
     const diff = hunks(lineDiff(String(f.before ?? ''), String(f.after ?? '')));
-    return [color(`      ~ ${f.path}:`), ...diff.map((l) => (l.op === '+' ? style.green(`          + ${l.text}`) : l.op === '-' ? style.red(`          - ${l.text}`) : l.op === '…' ? style.dim(`          … ${l.text}`) : `            ${l.text}`))];
+    return [
+      color(`      ~ ${f.path}:`),
+      ...diff.map((l) =>
+        l.op === '+'
+          ? style.green(`          + ${l.text}`)
+          : l.op === '-'
+            ? style.red(`          - ${l.text}`)
+            : l.op === '…'
+              ? style.dim(`          … ${l.text}`)
+              : `            ${l.text}`,
+      ),
+    ];
   }
   if (f.before === null) return [style.green(`      + ${f.path} = ${valueText(f.after)}`)];
   if (f.after === null) return [style.red(`      - ${f.path} = ${valueText(f.before)}`)];
@@ -40,7 +57,12 @@ export function renderPlanText(plan: Plan, style: Style): string {
   const policies = plan.schema.filter(isPolicyChange);
   if (schema.length > 0) {
     out.push(style.bold('Schema changes:'));
-    for (const c of schema) out.push(c.destructive ? style.red(`  ! ${describeSchemaChange(c)}${'reason' in c && c.reason ? ` (${c.reason})` : ''}`) : style.green(`  + ${describeSchemaChange(c)}`));
+    for (const c of schema)
+      out.push(
+        c.destructive
+          ? style.red(`  ! ${describeSchemaChange(c)}${'reason' in c && c.reason ? ` (${c.reason})` : ''}`)
+          : style.green(`  + ${describeSchemaChange(c)}`),
+      );
     out.push('');
   }
   if (policies.length > 0) {
@@ -63,7 +85,8 @@ export function renderPlanText(plan: Plan, style: Style): string {
   const knowledge = knowledgeLines(plan.knowledge);
   if (knowledge.length > 0 && hasChanges(plan)) out.push(...knowledge.map((line) => style.dim(line)), '');
   // With nothing to do, the knowledge total still says whether embeddings are up to date.
-  if (!hasChanges(plan)) out.push(style.green(planSummaryText(plan)), ...knowledge.slice(-1).map((line) => style.dim(line)));
+  if (!hasChanges(plan))
+    out.push(style.green(planSummaryText(plan)), ...knowledge.slice(-1).map((line) => style.dim(line)));
   else out.push(style.bold(planSummaryText(plan)));
   return out.join('\n') + '\n';
 }
@@ -85,7 +108,9 @@ export function planSummaryText(plan: Plan): string {
   const schema = plan.schema.length - policies.length;
   const widens = policies.some((c) => 'widens' in c && c.widens);
   const drift = policies.some((c) => 'drift' in c && c.drift);
-  return `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged`
-    + `${schema ? `; ${schema} schema changes` : ''}${policies.length ? `; ${policies.length} policy changes` : ''}`
-    + `${widens ? ' (some widen access)' : ''}${drift ? ' (some repair drift)' : ''}.`;
+  return (
+    `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged` +
+    `${schema ? `; ${schema} schema changes` : ''}${policies.length ? `; ${policies.length} policy changes` : ''}` +
+    `${widens ? ' (some widen access)' : ''}${drift ? ' (some repair drift)' : ''}.`
+  );
 }
