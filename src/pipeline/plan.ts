@@ -11,6 +11,7 @@ import { computePlan } from '../plan/plan.ts';
 import { shapesOf } from '../plan/shape.ts';
 import { checkRegistry } from './check.ts';
 import { planKnowledge, withKnowledgeStatements } from '../embed/pipeline.ts';
+import { withAnalyticsRefresh } from '../compile/analytics.ts';
 import { canonVersion } from './version.ts';
 
 export interface PlanOptions {
@@ -71,6 +72,7 @@ export async function planRegistry(db: { pool: CommonQueryMethods; label: string
     shapes, schema: migration.desired, ddl: migration.statements, canonVersion,
     statementTimeoutMs: options.statementTimeoutMs, lockTimeoutMs: options.lockTimeoutMs,
   }), knowledge, plan, options.schema);
+  const withRefresh = withAnalyticsRefresh(statements, plan, migration.desired);
   lap('compile');
-  return { ok: true, diagnostics: [...checked.diagnostics, ...plan.diagnostics], plan, migration, statements, timings };
+  return { ok: true, diagnostics: [...checked.diagnostics, ...plan.diagnostics], plan, migration, statements: withRefresh, timings };
 }
