@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { DatabasePool, DatabasePoolConnection } from 'slonik';
+import { withAnalyticsRefresh } from '../compile/analytics.ts';
 import { type CompiledStatement, compilePlan } from '../compile/compile.ts';
 import { describeQueryError, errorCode } from '../db/errors.ts';
 import { exclusiveLockHolder, setSessionLimits } from '../db/session.ts';
@@ -156,6 +157,14 @@ export async function planRegistry(
     plan,
     options.schema,
   );
+  const withRefresh = withAnalyticsRefresh(statements, plan, migration.desired);
   lap('compile');
-  return { ok: true, diagnostics: [...checked.diagnostics, ...plan.diagnostics], plan, migration, statements, timings };
+  return {
+    ok: true,
+    diagnostics: [...checked.diagnostics, ...plan.diagnostics],
+    plan,
+    migration,
+    statements: withRefresh,
+    timings,
+  };
 }

@@ -7,7 +7,7 @@ import { claimBatch, completeJobs, queueStatus, retryFailedJobs } from '../../sr
 import { runWorker, type WorkerOptions, WorkerStoppedError } from '../../src/embed/worker.ts';
 import { backends } from '../support/databases.ts';
 import { type FakeEmbeddings, startFakeEmbeddings } from '../support/fake-embeddings.ts';
-import { knowledgeRegistry } from '../support/knowledge-fixture.ts';
+import { editFile, knowledgeRegistry } from '../support/knowledge-fixture.ts';
 import { apply, plan } from '../support/registry.ts';
 
 const target = { model: 'fake-embed-1', dimensions: 8 };
@@ -221,6 +221,30 @@ describe(`canon embed's worker against a fake OpenAI-compatible server (${vector
         sql.type(count)`SELECT count(*)::int AS n FROM canon_embedding_jobs WHERE id = ${leased[0]!.id}`,
       ),
     ).toBe(0);
+  });
+
+  it('--watch keeps serving: jobs enqueued by a later apply are embedded, and it stops when told', async () => {
+    const { dir, chunks } = await setUp();
+    const controller = new AbortController();
+    const serving = runWorker(db.pool, workerOptions(fake, { watch: true, pollMs: 50, signal: controller.signal }));
+    for (let i = 0; i < 600 && (await embedded()) < chunks; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await embedded()).toBe(chunks);
+    // A new source arrives while the worker idles.
+    editFile(
+      dir,
+      'assets.yaml',
+      'The zircon excipient ratio',
+      'Second paragraph added.\n\n  The zircon excipient ratio',
+    );
+    const applied = await apply(db, dir, true);
+    if (applied.status !== 'applied') throw new Error('not applied');
+    const more = applied.plan.knowledge!.totals.jobs;
+    expect(more).toBeGreaterThan(0);
+    for (let i = 0; i < 600 && (await states()).queued; i++) await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    const stats = await serving;
+    expect(stats.embedded).toBe(chunks + more);
+    expect(await states()).toEqual({ done: chunks + more });
   });
 
   it('an expired lease is taken again by another worker', async () => {
