@@ -96,8 +96,8 @@ export class DevController {
 
   /** Plans the registry as it is, then reads the database. */
   start() {
-    const view = this.options.planner.replan();
-    this.dispatch({ type: 'replanned', view, trigger: { type: 'start' }, at: this.now() });
+    const view = this.guard(() => this.options.planner.replan());
+    if (view) this.dispatch({ type: 'replanned', view, trigger: { type: 'start' }, at: this.now() });
     this.run({ type: 'refresh', reason: 'start' });
     if (this.options.pollMs) this.pollTimer = setInterval(() => this.track(this.poll()), this.options.pollMs);
   }
