@@ -124,7 +124,10 @@ export class DevController {
   private takePending(): { paths: string[]; files: SavedFile[] } {
     const files = [...this.pending].map(([path, change]) => ({
       file: displayPath(resolve(path), this.root),
-      name: relative(resolve(this.options.dir), resolve(path)).split('\\').join('/') || path,
+      // Files by their path in the registry; the registry folder itself by its name.
+      name:
+        relative(resolve(this.options.dir), resolve(path)).split('\\').join('/') ||
+        displayPath(resolve(path), this.root),
       change,
     }));
     const paths = [...this.pending.keys()];
