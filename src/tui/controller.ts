@@ -96,8 +96,8 @@ export class DevController {
 
   /** Plans the registry as it is, then reads the database. */
   start() {
-    const view = this.options.planner.replan();
-    this.dispatch({ type: 'replanned', view, trigger: { type: 'start' }, at: this.now() });
+    const view = this.guard(() => this.options.planner.replan());
+    if (view) this.dispatch({ type: 'replanned', view, trigger: { type: 'start' }, at: this.now() });
     this.run({ type: 'refresh', reason: 'start' });
     if (this.options.pollMs) this.pollTimer = setInterval(() => this.track(this.poll()), this.options.pollMs);
   }
@@ -124,7 +124,10 @@ export class DevController {
   private takePending(): { paths: string[]; files: SavedFile[] } {
     const files = [...this.pending].map(([path, change]) => ({
       file: displayPath(resolve(path), this.root),
-      name: relative(resolve(this.options.dir), resolve(path)).split('\\').join('/') || path,
+      // Files by their path in the registry; the registry folder itself by its name.
+      name:
+        relative(resolve(this.options.dir), resolve(path)).split('\\').join('/') ||
+        displayPath(resolve(path), this.root),
       change,
     }));
     const paths = [...this.pending.keys()];

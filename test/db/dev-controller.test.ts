@@ -154,7 +154,11 @@ for (const backend of backends) {
       expect(gone.view!.plan).toBeNull();
       mkdirSync(dir);
       cpSync('registry', dir, { recursive: true });
-      await dev.until(same, 'the plan with the registry folder back');
+      // Watched again (chokidar lost the folder when it went): only then is the next save seen as one.
+      await dev.until(
+        (s) => same(s) && s.history.some((h) => h.text.startsWith('registry created → ')),
+        'the folder back',
+      );
 
       // canon.yaml decides the schema (here: the policies' tenant setting): a new session, a new read.
       edit(dir, 'canon.yaml', 'setting: app.current_tenant_id', 'setting: app.tenant_id');
