@@ -68,6 +68,11 @@ async function planMarkdown(before: string, after: string, spec: Case) {
     const deleteMode = spec.deleteMode ?? 'soft';
     const outcome = await planRegistry(db, { ...options(after, false), catalog: afterCatalog, deleteMode });
     if (!outcome.ok) throw new Error(outcome.diagnostics.map((d) => d.message).join('; '));
+    // Paths are made stable before rendering, not after: the comment's size budget counts them, and
+    // the temporary folder's path (relative to the working directory) differs from run to run.
+    for (const c of outcome.plan.changes) {
+      if (c.source) c.source = { ...c.source, file: c.source.file.replaceAll(displayPath(after), '<registry>') };
+    }
     const markdown = renderPlanMarkdown(outcome.plan, { schema: outcome.migration.schemaName });
     return { plan: outcome.plan, markdown: markdown.replaceAll(displayPath(after), '<registry>') };
   } finally {
