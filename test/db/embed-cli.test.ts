@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -12,6 +10,7 @@ import { cliPath } from '../support/built-cli.ts';
 import { type FakeEmbeddings, startFakeEmbeddings } from '../support/fake-embeddings.ts';
 import { knowledgeRegistry } from '../support/knowledge-fixture.ts';
 import { apply } from '../support/registry.ts';
+import { tempDir } from '../support/temp.ts';
 
 const key = 'sk-canon-test-DO-NOT-PRINT';
 const count = z.object({ n: z.number() });
@@ -42,7 +41,7 @@ describe('canon embed as a process (embedded database on disk)', () => {
   const setUp = async () => {
     fake = await startFakeEmbeddings({ dimensions: 8 });
     const dir = knowledgeRegistry({ baseUrl: fake.url });
-    const dataDir = join(mkdtempSync(join(tmpdir(), 'canon-embed-db-')), 'db');
+    const dataDir = join(tempDir('canon-embed-db-'), 'db');
     const first = await openDatabase({ backend: 'pglite', dataDir });
     const applied = await apply(first, dir, true);
     await first.close();

@@ -1,17 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliPath } from '../support/built-cli.ts';
 import { copyRegistry } from '../support/registry.ts';
+import { tempDir } from '../support/temp.ts';
 
 const cli = (args: string[]) =>
   spawnSync(process.execPath, [cliPath, ...args], {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '' },
   });
-const root = mkdtempSync(join(tmpdir(), 'canon-import-cli-'));
+const root = tempDir('canon-import-cli-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('canon import, as a user runs it', () => {

@@ -1,23 +1,13 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { importRegistry } from '../../src/import/import.ts';
 import { checkRegistry } from '../../src/pipeline/check.ts';
 import { backends } from '../support/databases.ts';
 import { apply, catalog, copyRegistry, plan } from '../support/registry.ts';
-
-const folders: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'canon-import-'));
-  folders.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
+import { tempDir } from '../support/temp.ts';
 
 const read = (dir: string, files: string[]) => files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]);
 
@@ -31,11 +21,11 @@ for (const backend of backends) {
         expect((await apply(source, registry, backend.vector)).status).toBe('applied');
         const assets = (await plan(source, registry, backend.vector)).plan.summary.unchanged;
 
-        const first = tempDir();
+        const first = tempDir('canon-import-');
         const imported = await importRegistry(source, catalog, first, { all: true });
         expect(imported.documents).toHaveLength(assets);
         expect(imported.dangling).toEqual([]);
-        const second = tempDir();
+        const second = tempDir('canon-import-');
         const again = await importRegistry(source, catalog, second, { all: true });
         expect(again.files).toEqual(imported.files);
         expect(read(second, again.files)).toEqual(read(first, imported.files));
@@ -60,7 +50,7 @@ for (const backend of backends) {
       try {
         const registry = copyRegistry();
         await apply(db, registry, backend.vector);
-        const managedOnly = await importRegistry(db, catalog, tempDir(), { all: false });
+        const managedOnly = await importRegistry(db, catalog, tempDir('canon-import-'), { all: false });
         expect(managedOnly.documents).toEqual([]);
         expect(managedOnly.skipped.every((s) => s.reason.startsWith('already managed'))).toBe(true);
 
@@ -68,7 +58,7 @@ for (const backend of backends) {
         await db.pool.query(sql.unsafe`
           INSERT INTO prompts (unique_id, name, content, tenant_id)
           SELECT 'console-written', 'Written in the console', E'Line one\nline two\n', id FROM tenants WHERE unique_id = 'acme-pharma'`);
-        const out = tempDir();
+        const out = tempDir('canon-import-');
         const outcome = await importRegistry(db, catalog, out, { all: false });
         expect(outcome.documents.map((d) => [d.file, d.id])).toEqual([
           ['tenants/acme-pharma/prompts.yaml', 'console-written'],

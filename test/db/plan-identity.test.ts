@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApplyRefusedError } from '../../src/apply/apply.ts';
@@ -9,13 +8,14 @@ import type { Plan } from '../../src/plan/model.ts';
 import { runCli } from '../support/cli.ts';
 import { type Backend, backends } from '../support/databases.ts';
 import { apply, copyRegistry, edit, plan } from '../support/registry.ts';
+import { tempDir } from '../support/temp.ts';
 
 const cli = runCli;
 
 /** Two databases with the same content: their --database specs, and the second's plan (PGlite: two data folders). */
 async function twins(backend: Backend, dir: string, planB: (db: Database) => Promise<Plan>) {
   if (backend.name === 'pglite') {
-    const dataDirs = [0, 1].map(() => join(mkdtempSync(join(tmpdir(), 'canon-twin-')), 'db'));
+    const dataDirs = [0, 1].map(() => join(tempDir('canon-twin-'), 'db'));
     let theirs: Plan | undefined;
     for (const dataDir of dataDirs) {
       const db = await openDatabase({ backend: 'pglite', dataDir });
@@ -107,7 +107,7 @@ for (const backend of backends) {
       try {
         const [specA, specB] = twin.specs as [string, string];
         const flags = vec ? [] : ['--no-embeddings'];
-        const out = join(mkdtempSync(join(tmpdir(), 'canon-plan-')), 'plan.json');
+        const out = join(tempDir('canon-plan-'), 'plan.json');
         expect((await cli(['plan', '--dir', edited, '--database', specA, ...flags, '--out', out])).status).toBe(0);
         const saved = JSON.parse(readFileSync(out, 'utf8'));
         writeFileSync(out, JSON.stringify({ ...saved, database: twin.theirs.database }, null, 2));

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { tempDir } from '../support/temp.ts';
 
 async function canon(args: string[]) {
   let stdout = '';
@@ -25,7 +25,7 @@ const git = (cwd: string, ...args: string[]) =>
 // merge (or squash) commit never has the reviewed commit's id. Same registry, same database: the
 // reviewed plan must still apply; the commit is recorded, not compared.
 it('a plan saved on a pull request applies on the merge commit when registry and database are unchanged', async () => {
-  const repo = mkdtempSync(join(tmpdir(), 'canon-merge-'));
+  const repo = tempDir('canon-merge-');
   cpSync('test/golden/markdown/small-update/after', join(repo, 'registry'), { recursive: true });
   git(repo, 'init', '-q', '-b', 'main');
   git(repo, 'add', '.');

@@ -1,5 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import type { DeleteMode } from '../../src/plan/model.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
 import { writeSyntheticRegistry } from '../bench/synthetic.ts';
 import { catalog, options } from '../support/registry.ts';
+import { tempDir } from '../support/temp.ts';
 
 // One folder per case: before/ is applied to a fresh embedded database, after/ is planned against it,
 // and the pull-request comment is compared with expected.md. A case.json may add properties to kinds'
@@ -28,7 +28,7 @@ interface Case {
 
 /** The repository's schemas with extra properties on some kinds, in a folder of their own. */
 function schemasWith(edits: SchemaEdits = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'canon-schemas-'));
+  const dir = tempDir('canon-schemas-');
   cpSync('schemas', dir, { recursive: true });
   for (const [kind, properties] of Object.entries(edits)) {
     const file = join(dir, `${kind}.schema.json`);
@@ -149,7 +149,7 @@ describe('the pull-request comment, golden', () => {
   });
 
   it('a plan of over 5,000 changes stays under 65,536 characters with its risk block whole', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'canon-md-large-'));
+    const root = tempDir('canon-md-large-');
     const before = join(root, 'before');
     const after = join(root, 'after');
     writeSyntheticRegistry(before, 5100);

@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
@@ -10,6 +9,7 @@ import { sql } from '../../src/db/sql.ts';
 import { cliPath } from '../support/built-cli.ts';
 import { testServerUrl } from '../support/databases.ts';
 import { copyRegistry, edit } from '../support/registry.ts';
+import { tempDir } from '../support/temp.ts';
 
 // Distinctive passwords: if any output of any command contains one of these fragments, a secret leaked.
 const userPassword = `UsrPw${randomBytes(4).toString('hex')}`;
@@ -122,7 +122,7 @@ describe('no command prints a password from the database URL', () => {
     it('validate, migrate, plan and apply in every format, to stdout, stderr and --out files', async () => {
       const start = captured.length;
       const dir = copyRegistry();
-      const outDir = mkdtempSync(join(tmpdir(), 'canon-secrets-'));
+      const outDir = tempDir('canon-secrets-');
       const db = ['--database', url, '--dir', dir, '--no-embeddings'];
       const env = { DATABASE_URL: url };
       const tty = { tty: true };

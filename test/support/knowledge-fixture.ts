@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../support/temp.ts';
 
 /** A paragraph of the fixture guide: distinct words per section, so search can tell them apart. */
 export const paragraphText = (section: number, i: number, topic: string) =>
@@ -25,7 +25,7 @@ export function guide(sections = 4, paragraphs = 25): string {
  * tenant's private source with inline content: quick to apply, and enough for chunking, jobs and search.
  */
 export function knowledgeRegistry(options: { model?: string; maxTokens?: number; baseUrl?: string } = {}): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'canon-knowledge-')), 'registry');
+  const dir = join(tempDir('canon-knowledge-'), 'registry');
   mkdirSync(join(dir, 'docs'), { recursive: true });
   const provider = options.baseUrl
     ? `  provider: openai\n  base_url: ${options.baseUrl}\n  api_key_env: FAKE_EMBEDDINGS_KEY\n`

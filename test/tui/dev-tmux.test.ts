@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliPath } from '../support/built-cli.ts';
+import { tempDir } from '../support/temp.ts';
 
 // The real `canon dev` in a real terminal (tmux): what a person sees, key by key. CI is unset for the
 // child: with CI set, ink draws only the final frame. A private tmux socket keeps other sessions out.
@@ -52,7 +52,7 @@ afterAll(() => {
 
 describe.skipIf(!tmuxVersion)(`canon dev in a terminal (${tmuxVersion})`, () => {
   it('shows a typo, the plan once fixed, applies after a confirmation, restores the terminal on q', async () => {
-    const project = mkdtempSync(join(tmpdir(), 'canon-dev-e2e-'));
+    const project = tempDir('canon-dev-e2e-');
     cpSync('registry', join(project, 'registry'), { recursive: true });
     const agents = join(project, 'registry/platform/agents.yaml');
     // After canon dev exits: its exit code, whether the terminal is back in canonical mode with echo, then wait.

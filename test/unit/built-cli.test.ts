@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliPath } from '../support/built-cli.ts';
+import { tempDir } from '../support/temp.ts';
 
 // The compiled CLI (dist/, rebuilt by vitest's global setup), run as a user runs it: from a folder
 // of their own, with its caches in that folder and in a user cache folder of its own.
-const scratch = mkdtempSync(join(tmpdir(), 'canon-built-cli-'));
+const scratch = tempDir('canon-built-cli-');
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const tracer = join(import.meta.dirname, '..', 'support', 'trace-loads.mjs');
 const exampleRegistry = resolve('registry');

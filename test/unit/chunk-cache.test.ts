@@ -1,13 +1,13 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chunkDocument } from '../../src/embed/chunk.ts';
 import { cachedChunks } from '../../src/embed/chunk-cache.ts';
+import { tempDir } from '../support/temp.ts';
 
 describe('chunk cache', () => {
   it('returns exactly what the chunker makes, from the cache the second time, keyed by text and settings', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'canon-chunk-cache-'));
+    const dir = tempDir('canon-chunk-cache-');
     const text = '# A\n\nOne paragraph. Another sentence.\n\n# B\n\nMore text here.';
     const settings = { maxTokens: 16, overlap: 4 };
     const first = cachedChunks(dir, text, 'markdown', settings);

@@ -1,5 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,9 +11,10 @@ import { renderValidationText, summarize } from '../../src/render/diagnostics.ts
 import { plainStyle } from '../../src/render/style.ts';
 import { compileValidators, type Validators } from '../../src/validate/ajv.ts';
 import { cachedValidators } from '../../src/validate/compiled-cache.ts';
+import { tempDir } from '../support/temp.ts';
 
 const catalog = loadKindCatalog('schemas');
-const scratch = mkdtempSync(join(tmpdir(), 'canon-validator-cache-'));
+const scratch = tempDir('canon-validator-cache-');
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 let folders = 0;
 const freshDir = () => join(scratch, `cache-${folders++}`);

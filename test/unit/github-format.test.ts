@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { escapeData, escapeProperty, verbatim } from '../../src/render/github.ts';
+import { tempDir } from '../support/temp.ts';
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
@@ -15,7 +16,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 /** A registry folder whose path and whose one mistake hold every character workflow commands escape. */
 function awkwardRegistry() {
-  const workspace = mkdtempSync(join(tmpdir(), 'canon-gh-'));
+  const workspace = tempDir('canon-gh-');
   const dir = join(workspace, 'reg,v1:x');
   mkdirSync(dir);
   writeFileSync(join(dir, 'tools.yaml'), 'kind: Tool\nid: t1\nname: T\n"50% off\\r\\nnow": 1\n');
@@ -64,7 +65,7 @@ describe('workflow commands (--format github)', () => {
     expect((await run(['validate', '--detailed-exitcode'])).code).toBe(0);
     const errors = 'test/golden/validate/empty-file-and-document/registry';
     expect((await run(['validate', '--detailed-exitcode', '--dir', errors])).code).toBe(1);
-    const dir = mkdtempSync(join(tmpdir(), 'canon-warn-'));
+    const dir = tempDir('canon-warn-');
     writeFileSync(join(dir, 'tools.yaml'), 'kind: Tool\nid: t1\nname: T\n');
     writeFileSync(join(dir, 'empty.yaml'), '');
     const warned = await run(['validate', '--detailed-exitcode', '--dir', dir]);
@@ -83,7 +84,7 @@ describe('workflow commands (--format github)', () => {
   });
 
   it('plan: risks as warnings, changed assets as notices on their lines, the text plan folded and inert', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'canon-gh-plan-'));
+    const dir = tempDir('canon-gh-plan-');
     writeFileSync(
       join(dir, 'assets.yaml'),
       [

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { tempDir } from '../support/temp.ts';
 
 async function plan(out: string) {
   let stdout = '';
@@ -16,7 +16,7 @@ async function plan(out: string) {
 }
 
 it('canon plan --out creates missing folders, and says plainly when it cannot write', async () => {
-  const base = mkdtempSync(join(tmpdir(), 'canon-out-'));
+  const base = tempDir('canon-out-');
   const out = join(base, 'plans', 'today', 'plan.json');
   const saved = await plan(out);
   expect(saved.stderr).toBe('');
