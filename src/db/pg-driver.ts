@@ -78,7 +78,10 @@ export function createServerDriverFactory(url: string, session: ServerSession): 
   const keepAliveSeconds = Math.max(1, Math.round(session.keepAliveIdleMs / 1000));
   const base = clientConfig(url);
   const serverKeepAlive =
-    `-c tcp_keepalives_idle=${keepAliveSeconds} -c tcp_keepalives_interval=10` + ' -c tcp_keepalives_count=3';
+    `-c tcp_keepalives_idle=${keepAliveSeconds} -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3` +
+    // Keepalives are not sent while the server has unacknowledged data in flight (a result it could not
+    // deliver to a hung peer): the user timeout bounds that wait too, so the session and its locks go.
+    ` -c tcp_user_timeout=${keepAliveSeconds * 1000}`;
   const config: pg.ClientConfig = {
     ...base,
     options: [base.options, serverKeepAlive].filter(Boolean).join(' '),
