@@ -32,7 +32,8 @@ it('a plan saved on a pull request applies on the merge commit when registry and
   git(repo, 'commit', '-qm', 'pull request head');
   const dir = join(repo, 'registry');
   const database = `pglite:${join(repo, '.db')}`;
-  const out = join(repo, '..', `${repo.split('/').pop()}-plan.json`);
+  // Outside the repository, so the saved plan is not part of the merge commit.
+  const out = join(tempDir('canon-merge-plan-'), 'plan.json');
   expect((await canon(['plan', '--dir', dir, '--database', database, '--no-embeddings', '--out', out])).code).toBe(0);
   const reviewed = JSON.parse(readFileSync(out, 'utf8'));
   writeFileSync(join(repo, 'README.md'), 'merged\n');
