@@ -4,27 +4,33 @@ import type { AssetChange, Plan } from '../plan/model.ts';
 import { stableJson } from '../plan/normalize.ts';
 import type { CompiledStatement } from './compile.ts';
 
-/** The tables an asset change writes: its own, and each relation table whose entries differ. */
-function tablesWritten(c: AssetChange): string[] {
-  const tables = [c.table];
-  const before = c.before?.relations ?? {};
-  const after = c.after?.relations ?? {};
-  for (const table of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    const was = stableJson(c.adopt ? {} : (before[table] ?? {}));
-    if (was !== stableJson(after[table] ?? {})) tables.push(table);
-  }
-  return tables;
+const isEmpty = (entries: Record<string, unknown> | undefined) => {
+  for (const _ in entries) return false;
+  return true;
+};
+
+/** Whether an asset change writes `table`: its own, or a relation table whose entries differ. */
+function writesTable(c: AssetChange, table: string): boolean {
+  if (c.table === table) return true;
+  const before = c.adopt ? undefined : c.before?.relations[table];
+  const after = c.after?.relations[table];
+  // Only one side has entries (a create, an adoption, a delete): no need to serialize the other.
+  if (isEmpty(before) || isEmpty(after)) return isEmpty(before) !== isEmpty(after);
+  return stableJson(before) !== stableJson(after);
 }
 
 /**
  * Counting views (persona_analytics) are refreshed at the end of an apply whose writes touch their
  * inputs (the base table or a counted relation), and only then: a refresh rewrites the whole view.
+ * Only the views' input tables are compared, and the search stops at the first change that writes one.
  */
 export function analyticsRefreshes(plan: Plan, schema: DesiredSchema): CompiledStatement[] {
   if (schema.views.length === 0 || plan.changes.length === 0) return [];
-  const written = new Set(plan.changes.flatMap(tablesWritten));
   return schema.views
-    .filter((v) => [v.base.table, ...v.counts.map((c) => c.table)].some((t) => written.has(t)))
+    .filter((v) => {
+      const inputs = [v.base.table, ...v.counts.map((c) => c.table)];
+      return plan.changes.some((c) => inputs.some((t) => writesTable(c, t)));
+    })
     .map((v) => ({
       purpose: `refresh ${v.name}`,
       rows: 0,

@@ -14,7 +14,11 @@ const json = (rows: Record<string, unknown>[]) => sql.json(rows as never);
 export function compileChunks(plan: ChunkPlan, options: { vectors: boolean; applyId: string }): CompiledStatement[] {
   const out: CompiledStatement[] = [];
   const tables = new Map<string, SourceChunks[]>();
-  for (const s of plan.sources) tables.set(s.table, [...(tables.get(s.table) ?? []), s]);
+  for (const s of plan.sources) {
+    const list = tables.get(s.table);
+    if (list) list.push(s);
+    else tables.set(s.table, [s]);
+  }
   for (const [table, sources] of [...tables].sort(([a], [b]) => a.localeCompare(b))) {
     const t = sql.identifier([table]);
     const owner = sql.identifier([sources[0]!.ownerColumn]);

@@ -5,6 +5,7 @@ import { loadConfig } from '../config/config.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import type { LiveSchema } from '../migrate/live.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
+import { derivedOnRead } from '../plan/canonical.ts';
 import type { Plan } from '../plan/model.ts';
 import type { RegistryGraph } from '../resolve/graph.ts';
 import { compileChunks } from './compile.ts';
@@ -40,7 +41,8 @@ export async function planKnowledge(
   });
   plan.knowledge = summarizeChunks(chunks);
   plan.diagnostics.push(...chunks.diagnostics);
-  plan.planHash = createHash('sha256').update(`${plan.planHash} ${chunks.hash}`).digest('hex');
+  // Lazily, like the plan's own hash: a no-op `canon plan` never reads it, and hashing 100k states costs seconds.
+  derivedOnRead(plan, 'planHash', (hash) => createHash('sha256').update(`${hash} ${chunks.hash}`).digest('hex'));
   return chunks;
 }
 
@@ -51,6 +53,8 @@ export function withKnowledgeStatements(
   plan: Plan,
   schema: SchemaOptions,
 ): CompiledStatement[] {
+  // No sources, no statements: the apply id (the plan's hash) is then not asked for.
+  if (chunks.sources.length === 0) return statements;
   const extra = compileChunks(chunks, { vectors: schema.embeddings, applyId: applyIdOf(plan) });
   if (extra.length === 0) return statements;
   return [...statements.slice(0, -1), ...extra, ...statements.slice(-1)];

@@ -12,7 +12,7 @@ import { readLiveRegistry } from '../introspect/rows.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { type MigrationPlan, planMigration } from '../migrate/migrate.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
-import { computedOnRead } from '../plan/canonical.ts';
+import { derivedOnRead } from '../plan/canonical.ts';
 import type { DeleteMode, Plan } from '../plan/model.ts';
 import { computePlan } from '../plan/plan.ts';
 import { shapesOf } from '../plan/shape.ts';
@@ -71,12 +71,8 @@ export function gitCommitOf(dir: string): string | null {
  * lazily, like the plan's own hashes: a re-plan in `canon dev` pays for hashing only when it is read.
  */
 export function bindToDatabase(plan: Plan, databaseId: string): Plan {
-  const unbound = Object.getOwnPropertyDescriptor(plan, 'planHash');
-  const unboundHash = () => (unbound?.get ? unbound.get.call(plan) : unbound?.value) as string;
   plan.databaseId = databaseId;
-  computedOnRead(plan, 'planHash', () =>
-    createHash('sha256').update(`${unboundHash()} database ${databaseId}`).digest('hex'),
-  );
+  derivedOnRead(plan, 'planHash', (hash) => createHash('sha256').update(`${hash} database ${databaseId}`).digest('hex'));
   return plan;
 }
 

@@ -79,6 +79,20 @@ export function computedOnRead<T extends object, K extends keyof T>(target: T, k
   });
 }
 
+/**
+ * Replaces a property computed on read (or a plain one) by one derived from its value, still computed
+ * only when first read: binding a plan's hash to its database or its chunks must not force the hashing.
+ */
+export function derivedOnRead<T extends object, K extends keyof T>(
+  target: T,
+  key: K,
+  derive: (previous: T[K]) => T[K],
+): void {
+  const previous = Object.getOwnPropertyDescriptor(target, key);
+  const read = () => (previous?.get ? previous.get.call(target) : previous?.value) as T[K];
+  computedOnRead(target, key, () => derive(read()));
+}
+
 /** A line of a hashed listing: a short head that orders it and a long tail (a state's text) that rarely does. */
 export interface HashLine {
   head: string;
