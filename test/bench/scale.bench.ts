@@ -53,12 +53,15 @@ function run(args: string[], expectStatus = 0): Run {
   const report = join(work, 'time.txt');
   const started = performance.now();
   const before = load();
+  // A plan of 100k creates is some 70 MB of text: read it all, as a terminal or a CI log would.
+  const options = { env, encoding: 'utf8', maxBuffer: 1 << 30 } as const;
   const result = gnuTime
-    ? spawnSync(gnuTime, ['-f', '%U %S %M', '-o', report, process.execPath, ...args], { env, encoding: 'utf8' })
-    : spawnSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 1 << 30 });
+    ? spawnSync(gnuTime, ['-f', '%U %S %M', '-o', report, process.execPath, ...args], options)
+    : spawnSync(process.execPath, args, options);
   const wallMs = performance.now() - started;
   if (result.status !== expectStatus) {
-    throw new Error(`${args.slice(1, 3).join(' ')} exited ${result.status}: ${result.stderr.slice(-2000)}`);
+    const how = result.error?.message ?? `exited ${result.status ?? result.signal}`;
+    throw new Error(`${args.slice(1, 3).join(' ')} ${how}: ${result.stderr.slice(-2000)}`);
   }
   if (!gnuTime) return { wallMs, cpuMs: Number.NaN, rssMb: Number.NaN, load: before };
   const [user, system, rssKb] = readFileSync(report, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
