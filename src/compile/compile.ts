@@ -30,6 +30,8 @@ export interface CompileOptions {
   canonVersion: string;
   statementTimeoutMs: number;
   lockTimeoutMs: number;
+  /** Assets per statement of a kind's writes: set-based, but bounded (default 5,000). */
+  writeBatch?: number;
 }
 
 const q = (fragment: Fragment) => sql.unsafe`${fragment}`;
@@ -93,12 +95,17 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
   const ordered = dependencyOrder(options.shapes);
   const writes = plan.changes.filter((c) => c.action !== 'delete');
   for (const shape of ordered) {
-    const changes = writes.filter((c) => c.kind === shape.kind);
-    if (changes.length === 0) continue;
-    const assets = changes.map(({ kind, id, tenant, uuid, source }) => ({ kind, id, tenant, uuid, source }));
-    out.push({ ...upsertCore(shape, changes), assets });
-    for (const rel of shape.relations)
-      out.push(...relationStatements(rel, changes, options.schema).map((s) => ({ ...s, assets })));
+    const ofKind = writes.filter((c) => c.kind === shape.kind);
+    // In batches: one statement's rows are one JSON text, serialized again into the driver's buffer
+    // and parsed whole by the server; at 100k assets one statement per table peaked at hundreds of MB.
+    const writeBatch = options.writeBatch ?? 5_000;
+    for (let start = 0; start < ofKind.length; start += writeBatch) {
+      const changes = ofKind.slice(start, start + writeBatch);
+      const assets = changes.map(({ kind, id, tenant, uuid, source }) => ({ kind, id, tenant, uuid, source }));
+      out.push({ ...upsertCore(shape, changes), assets });
+      for (const rel of shape.relations)
+        out.push(...relationStatements(rel, changes, options.schema).map((s) => ({ ...s, assets })));
+    }
   }
   const deletes = plan.changes.filter((c) => c.action === 'delete');
   for (const shape of [...ordered].reverse()) {
