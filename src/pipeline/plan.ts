@@ -12,7 +12,7 @@ import { readLiveRegistry } from '../introspect/rows.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { type MigrationPlan, planMigration } from '../migrate/migrate.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
-import { computedOnRead } from '../plan/canonical.ts';
+import { deriveOnRead } from '../plan/canonical.ts';
 import type { DeleteMode, Plan } from '../plan/model.ts';
 import { computePlan } from '../plan/plan.ts';
 import { shapesOf } from '../plan/shape.ts';
@@ -49,18 +49,16 @@ export type PlanOutcome =
 /** The registry's git commit (with -dirty when its files have uncommitted edits), or null outside git. */
 export function gitCommitOf(dir: string): string | null {
   try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], {
+    // One git process: porcelain v2 with --branch gives the commit id and the changed files together.
+    const status = execFileSync('git', ['status', '--porcelain=v2', '--branch', '--', '.'], {
       cwd: dir,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    const dirty =
-      execFileSync('git', ['status', '--porcelain', '--', '.'], {
-        cwd: dir,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim() !== '';
-    return dirty ? `${head}-dirty` : head;
+    });
+    const lines = status.split('\n').filter((l) => l !== '');
+    const head = /^# branch\.oid ([0-9a-f]{40,64})$/m.exec(status)?.[1];
+    if (!head) return null; // no commit yet ("(initial)")
+    return lines.some((l) => !l.startsWith('#')) ? `${head}-dirty` : head;
   } catch {
     return null;
   }
@@ -71,11 +69,9 @@ export function gitCommitOf(dir: string): string | null {
  * lazily, like the plan's own hashes: a re-plan in `canon dev` pays for hashing only when it is read.
  */
 export function bindToDatabase(plan: Plan, databaseId: string): Plan {
-  const unbound = Object.getOwnPropertyDescriptor(plan, 'planHash');
-  const unboundHash = () => (unbound?.get ? unbound.get.call(plan) : unbound?.value) as string;
   plan.databaseId = databaseId;
-  computedOnRead(plan, 'planHash', () =>
-    createHash('sha256').update(`${unboundHash()} database ${databaseId}`).digest('hex'),
+  deriveOnRead(plan, 'planHash', (unbound) =>
+    createHash('sha256').update(`${unbound} database ${databaseId}`).digest('hex'),
   );
   return plan;
 }

@@ -79,6 +79,16 @@ export function computedOnRead<T extends object, K extends keyof T>(target: T, k
   });
 }
 
+/**
+ * Re-derives a property computed on read (a plan's hash) from its earlier value, still lazily: a
+ * re-plan in `canon dev` pays for hashing only when the hash is read.
+ */
+export function deriveOnRead<T extends object, K extends keyof T>(target: T, key: K, derive: (before: T[K]) => T[K]) {
+  const before = Object.getOwnPropertyDescriptor(target, key);
+  const earlier = () => (before?.get ? before.get.call(target) : before?.value) as T[K];
+  computedOnRead(target, key, () => derive(earlier()));
+}
+
 /** A line of a hashed listing: a short head that orders it and a long tail (a state's text) that rarely does. */
 export interface HashLine {
   head: string;

@@ -8,7 +8,6 @@ import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { DestructiveChangeError } from '../migrate/migrate.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
-import { planRegistry } from '../pipeline/plan.ts';
 import { createPlanSession, type PlanSession } from '../pipeline/session.ts';
 import type { DeleteMode, Plan, PlanSummary } from '../plan/model.ts';
 
@@ -110,22 +109,9 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
           statementTimeoutMs: settings.statementTimeoutMs,
           lockTimeoutMs: settings.lockTimeoutMs,
         };
-        // The session does not plan knowledge chunks, whose hash is part of a full plan's: plan cold
-        // once, check it is the plan on screen (same registry, same database, same rows), and apply
-        // exactly that plan.
-        const cold = await planRegistry(db, options);
-        if (!cold.ok) return { status: 'invalid', diagnostics: cold.diagnostics };
-        const same =
-          cold.plan.registryHash === plan.registryHash &&
-          cold.plan.liveHash === plan.liveHash &&
-          cold.plan.databaseId === plan.databaseId;
-        if (!same) {
-          return {
-            status: 'refused',
-            message: 'the registry or the database changed since the plan on screen was made; nothing was changed',
-          };
-        }
-        const { planHash, registryHash, liveHash, databaseId } = cold.plan;
+        // The plan on screen is a full plan (knowledge included), bound to its database: apply it as a
+        // saved plan, which apply re-checks under its lock and refuses as stale if anything moved.
+        const { planHash, registryHash, liveHash, databaseId } = plan;
         const outcome = await applyRegistry(db, {
           ...options,
           allowDelete,
