@@ -4,7 +4,7 @@ import type { Database } from '../../db/open.ts';
 import { sql } from '../../db/sql.ts';
 import { ProviderSetupError, providerFor } from '../../embed/providers.ts';
 import { jobsTable, type QueueStatus, queueStatus, retryFailedJobs } from '../../embed/queue.ts';
-import { runWorker, type WorkerStats, WorkerStoppedError } from '../../embed/worker.ts';
+import { defaultKeepDoneMs, runWorker, type WorkerStats, WorkerStoppedError } from '../../embed/worker.ts';
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { databaseHelp, databaseOptions, openFromOptions, schemaOptionsFor } from '../database.ts';
@@ -41,6 +41,8 @@ ${databaseHelp}
   --lease <d>           how long a job is held before another worker may take it (default: 5m)
   --timeout <d>         limit for one provider call (default: 60s)
   --poll <d>            queue poll interval with --watch (default: 2s)
+  --keep-done <d>       remove done jobs finished longer ago than this when the queue is empty, hourly at
+                        most (default: 7d); failed jobs stay until retried
   --format text|json    output (default: text); json for --status and the run's summary
   -h, --help            show this help
 
@@ -58,6 +60,7 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
       lease: { type: 'string' },
       timeout: { type: 'string' },
       poll: { type: 'string' },
+      'keep-done': { type: 'string' },
       format: { type: 'string' },
     });
     const format = oneOf('embed', 'format', values.format, ['text', 'json'] as const, 'text');
@@ -69,6 +72,7 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
       leaseMs: parseDuration('embed', 'lease', values.lease, 300_000),
       timeoutMs: parseDuration('embed', 'timeout', values.timeout, 60_000),
       pollMs: parseDuration('embed', 'poll', values.poll, 2_000),
+      keepDoneMs: parseDuration('embed', 'keep-done', values['keep-done'], defaultKeepDoneMs),
     };
     catalogFor(values.schemas);
     const schema = schemaOptionsFor(values, io);
@@ -135,6 +139,7 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
           maxBackoffMs: 300_000,
           watch: values.watch,
           pollMs: options.pollMs,
+          keepDoneMs: options.keepDoneMs,
           signal: controller.signal,
           ...(progress ? { onProgress: progress } : {}),
         });
@@ -159,7 +164,8 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
           `Embedded ${stats.embedded} chunks (${stats.tokens.toLocaleString('en-US')} tokens) ` +
             `with ${provider.label} in ${seconds.toFixed(1)} s: ` +
             `${stats.providerCalls} provider calls, ${stats.retried} retried, ${stats.failed} failed` +
-            `${stats.stale ? `, ${stats.stale} discarded (their chunk changed)` : ''}.\n`,
+            `${stats.stale ? `, ${stats.stale} discarded (their chunk changed)` : ''}` +
+            `${stats.pruned ? `; ${stats.pruned} done jobs older than --keep-done removed` : ''}.\n`,
         );
         if (after.failed > 0)
           io.stdout.write(
