@@ -7,7 +7,7 @@ import { type Diagnostic, error } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog, KindModel } from '../kinds/model.ts';
 import type { LiveSchema } from '../migrate/live.ts';
 import type { RegistryGraph, ResolvedAsset } from '../resolve/graph.ts';
-import type { Chunk, ChunkSettings } from './chunk.ts';
+import { type Chunk, type ChunkSettings, chunkerVersion } from './chunk.ts';
 import { cachedChunks } from './chunk-cache.ts';
 import type { DocumentFormat } from './formats.ts';
 import { jobsTable } from './queue.ts';
@@ -91,6 +91,7 @@ const liveChunk = z.object({
   chunk_index: z.number(),
   content_hash: z.string(),
   embedded: z.boolean(),
+  intact: z.boolean(),
 });
 
 /** What planning chunks needs from the database, read once: `canon dev` re-plans against it on every save. */
@@ -278,16 +279,24 @@ async function liveChunks(
   const embedded = hasVector
     ? sql.fragment`(embedding IS NOT NULL AND embedding_model = ${model})`
     : sql.fragment`false`;
+  // A chunk whose text was edited in the database (not by apply) no longer matches its stored hash: it is
+  // planned as changed, so apply writes the registry's text back and its vector is made again.
+  const intact = sql.fragment`content_hash = encode(sha256(convert_to(
+    ${chunkerVersion} || E'\n' || coalesce(section_title, '') || E'\n' || content, 'UTF8')), 'hex')`;
   const rows = await db.any(sql.type(liveChunk)`
-    SELECT id, ${sql.identifier([owner])} AS owner, chunk_index, content_hash, ${embedded} AS embedded
+    SELECT id, ${sql.identifier([owner])} AS owner, chunk_index, content_hash, ${embedded} AS embedded,
+      ${intact} AS intact
     FROM ${sql.identifier([table])}
     WHERE ${sql.identifier([owner])} IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${ownerTable})`);
   const byOwner = new Map<string, LiveChunk[]>();
-  for (const r of rows)
-    byOwner.set(r.owner, [
-      ...(byOwner.get(r.owner) ?? []),
-      { id: r.id, index: r.chunk_index, hash: r.content_hash, embedded: r.embedded },
-    ]);
+  for (const r of rows) {
+    const chunk = r.intact
+      ? { id: r.id, index: r.chunk_index, hash: r.content_hash, embedded: r.embedded }
+      : { id: r.id, index: r.chunk_index, hash: `edited outside Canon: ${r.content_hash}`, embedded: false };
+    const list = byOwner.get(r.owner);
+    if (list) list.push(chunk);
+    else byOwner.set(r.owner, [chunk]);
+  }
   return byOwner;
 }
 
