@@ -45,6 +45,7 @@ export function fieldLines(f: FieldChange, action: AssetChange['action'], style:
       ),
     ];
   }
+  if (f.absent === 'after') return [style.red(`      - ${f.path} = null`)];
   if (f.before === null) return [style.green(`      + ${f.path} = ${valueText(f.after)}`)];
   if (f.after === null) return [style.red(`      - ${f.path} = ${valueText(f.before)}`)];
   return [color(`      ~ ${f.path}: ${valueText(f.before)} → ${valueText(f.after)}`)];
