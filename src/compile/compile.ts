@@ -2,6 +2,7 @@ import type { QuerySqlToken } from 'slonik';
 import { sql } from '../db/sql.ts';
 import { type Fragment, id, integerLiteral, typeSql } from '../migrate/fragments.ts';
 import type { DesiredSchema } from '../migrate/model.ts';
+import { exactJson } from '../plan/exact-json.ts';
 import { type AssetChange, hasChanges, type Plan } from '../plan/model.ts';
 import { contentHash } from '../plan/normalize.ts';
 import { dependencyOrder, type KindShape, type RelationShape, type ShapeColumn } from '../plan/shape.ts';
@@ -34,7 +35,7 @@ export interface CompileOptions {
 
 const q = (fragment: Fragment) => sql.unsafe`${fragment}`;
 const recordset = (rows: Row[], columns: { column: string; type: ShapeColumn['type'] }[]) =>
-  sql.fragment`json_to_recordset(${sql.json(rows as never)}) AS x(${sql.join(
+  sql.fragment`json_to_recordset(${exactJson(rows)}::json) AS x(${sql.join(
     columns.map((c) => sql.fragment`${id(c.column)} ${typeSql(c.type)}`),
     sql.fragment`, `,
   )})`;
