@@ -31,7 +31,7 @@ function integerText(n: number): string {
 /** JSON.stringify, with exact integers written as the numbers they are. */
 export function exactJson(value: unknown, space?: number): string {
   const text = JSON.stringify(value, null, space);
-  return text !== undefined && text.includes('\\u0000bigint:') ? text.replace(markerInJson, '$1') : text;
+  return text?.includes('\\u0000bigint:') ? text.replace(markerInJson, '$1') : text;
 }
 
 const token = /\s*(?:("(?:[^"\\]|\\.)*")|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([[\]{}:,])|(true|false|null))/y;
