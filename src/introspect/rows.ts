@@ -87,16 +87,27 @@ export function clashingRows(snapshot: LiveSnapshot, wanted: readonly WantedRow[
   return snapshot.unmanagedRows.filter((u) => uuids.get(u.table)?.has(u.uuid) || ids.get(u.table)?.has(u.uniqueId));
 }
 
-/** jsonb is read as its text, so integers beyond 2^53 stay exact (pg's JSON.parse would round them). */
-const selected = (c: ShapeColumn) =>
-  c.type.name === 'jsonb' && !c.type.array
-    ? sql.fragment`${sql.identifier([c.column])}::text AS ${sql.identifier([c.column])}`
-    : sql.identifier([c.column]);
+const isText = (c: ShapeColumn) => c.type.name === 'text' || c.type.name === 'varchar';
+
+/**
+ * jsonb is read as its text, so integers beyond 2^53 stay exact (pg's JSON.parse would round them).
+ * Text is read as JSON: PGlite decodes each value with a TextDecoder, which drops a leading U+FEFF
+ * (byte-order mark) that the column does hold; inside a JSON string it is not leading.
+ */
+function selected(c: ShapeColumn) {
+  const name = sql.identifier([c.column]);
+  if (c.type.name === 'jsonb' && !c.type.array) return sql.fragment`${name}::text AS ${name}`;
+  if (isText(c)) return sql.fragment`to_json(${name})::text AS ${name}`;
+  return name;
+}
 
 function readExactly(row: Row, columns: readonly ShapeColumn[]) {
-  for (const c of columns)
-    if (c.type.name === 'jsonb' && !c.type.array && typeof row[c.column] === 'string')
-      row[c.column] = parseExactJson(row[c.column] as string);
+  for (const c of columns) {
+    const value = row[c.column];
+    if (typeof value !== 'string') continue;
+    if (c.type.name === 'jsonb' && !c.type.array) row[c.column] = parseExactJson(value);
+    else if (isText(c)) row[c.column] = JSON.parse(value);
+  }
 }
 
 async function readLive(
