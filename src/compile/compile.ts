@@ -2,8 +2,9 @@ import type { QuerySqlToken } from 'slonik';
 import { sql } from '../db/sql.ts';
 import { type Fragment, id, integerLiteral, typeSql } from '../migrate/fragments.ts';
 import type { DesiredSchema } from '../migrate/model.ts';
+import { exactJson } from '../plan/exact-json.ts';
 import { type AssetChange, hasChanges, type Plan } from '../plan/model.ts';
-import { contentHash } from '../plan/normalize.ts';
+import { contentHash, sortKeys } from '../plan/normalize.ts';
 import { dependencyOrder, type KindShape, type RelationShape, type ShapeColumn } from '../plan/shape.ts';
 import type { AssetState } from '../plan/state.ts';
 import type { Row } from '../resolve/graph.ts';
@@ -33,8 +34,9 @@ export interface CompileOptions {
 }
 
 const q = (fragment: Fragment) => sql.unsafe`${fragment}`;
+/** Rows as one json parameter (keys sorted, integers beyond 2^53 written exactly). */
 const recordset = (rows: Row[], columns: { column: string; type: ShapeColumn['type'] }[]) =>
-  sql.fragment`json_to_recordset(${sql.json(rows as never)}) AS x(${sql.join(
+  sql.fragment`json_to_recordset(${exactJson(sortKeys(rows))}::json) AS x(${sql.join(
     columns.map((c) => sql.fragment`${id(c.column)} ${typeSql(c.type)}`),
     sql.fragment`, `,
   )})`;

@@ -163,6 +163,10 @@ function indexPositions(
     const start = node.range ? position(node.range[0]) : ([1, 1] as [number, number]);
     positions[pointer] = [start[0], start[1], key[0], key[1]];
     if (isAlias(node)) continue;
+    if (isScalar(node) && typeof node.value === 'number' && !Number.isSafeInteger(node.value)) {
+      const exact = exactInteger(node.source);
+      if (exact !== undefined) node.value = exact;
+    }
     if (isScalar(node) && typeof node.value === 'string' && node.value.includes('\0')) {
       nulStrings.push(nulProblem('string', start));
     }
@@ -212,6 +216,18 @@ function indexPositions(
     }
   }
   return problems;
+}
+
+/**
+ * An integer literal's exact value when a double cannot hold it (jsonb keeps every digit of
+ * `9007199254740993`; a double would make it ...992). The core schema's forms: decimal, 0o, 0x.
+ */
+function exactInteger(source: unknown): bigint | undefined {
+  if (typeof source !== 'string') return undefined;
+  const m = /^([-+]?)([0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/.exec(source);
+  if (!m) return undefined;
+  const magnitude = BigInt(m[2]!);
+  return m[1] === '-' ? -magnitude : magnitude;
 }
 
 function lineColumnOfText(text: string, offset: number): [number, number] {

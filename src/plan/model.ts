@@ -1,15 +1,20 @@
 import type { Diagnostic, SourcePosition } from '../diagnostics/diagnostic.ts';
 import { type KnowledgeSummary, knowledgeChanges } from '../embed/summary.ts';
 import type { SchemaChange } from '../migrate/changes.ts';
+import type { PathSegment } from './path.ts';
 import type { AssetState } from './state.ts';
 
 export type ChangeAction = 'create' | 'update' | 'delete';
 
 /** One field's change, in the author's terms: property paths, ids instead of database ids. */
 export interface FieldChange {
+  /** `segments` as printed (formatPath): keys with dots, brackets or spaces quoted. */
   path: string;
+  segments: PathSegment[];
   before: unknown;
   after: unknown;
+  /** A JSON key whose value is null that is added (absent before) or removed (absent after). */
+  absent?: 'before' | 'after';
 }
 
 /** A typed change to one asset. Rendering and SQL compilation both read this; neither recomputes it. */

@@ -1,4 +1,5 @@
 import { describeSchemaChange, isPolicyChange, type SchemaChange } from '../../migrate/changes.ts';
+import { exactJson } from '../../plan/exact-json.ts';
 import type { Plan } from '../../plan/model.ts';
 
 /**
@@ -57,7 +58,7 @@ export function planJson(plan: Plan) {
   };
 }
 
-export const renderPlanJson = (plan: Plan) => JSON.stringify(planJson(plan), null, 2) + '\n';
+export const renderPlanJson = (plan: Plan) => `${exactJson(planJson(plan), 2)}\n`;
 
 function policyJson(c: SchemaChange) {
   const where =

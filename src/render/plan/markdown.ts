@@ -68,7 +68,8 @@ function fieldMarkdown(f: FieldChange, action: AssetChange['action']): string {
     return `\`${f.path}\`\n\n${fence(shown)}diff\n${shown.replace(/```/g, '`\u200b``')}\n\`\`\`\n`;
   }
   if (action === 'create') return `| \`${cell(f.path)}\` | ${cell(valueText(f.after, 200))} |`;
-  return `| \`${cell(f.path)}\` | ${cell(valueText(f.before, 200))} | ${cell(valueText(f.after, 200))} |`;
+  const side = (v: unknown, absent: boolean) => (absent ? '(absent)' : cell(valueText(v, 200)));
+  return `| \`${cell(f.path)}\` | ${side(f.before, f.absent === 'before')} | ${side(f.after, f.absent === 'after')} |`;
 }
 
 function details(c: AssetChange): string {

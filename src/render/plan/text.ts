@@ -1,5 +1,6 @@
 import { knowledgeLines } from '../../embed/summary.ts';
 import { describeSchemaChange, isPolicyChange } from '../../migrate/changes.ts';
+import { exactJson } from '../../plan/exact-json.ts';
 import { type AssetChange, type DeleteMode, type FieldChange, hasChanges, type Plan } from '../../plan/model.ts';
 import type { Style } from '../style.ts';
 import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
@@ -8,7 +9,7 @@ const symbol = { create: '+', update: '~', delete: '-' } as const;
 
 export function valueText(v: unknown, max = 120): string {
   if (v === null || v === undefined) return 'null';
-  const text = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v);
+  const text = exactJson(v);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -45,6 +46,7 @@ export function fieldLines(f: FieldChange, action: AssetChange['action'], style:
       ),
     ];
   }
+  if (f.absent === 'after') return [style.red(`      - ${f.path} = null`)];
   if (f.before === null) return [style.green(`      + ${f.path} = ${valueText(f.after)}`)];
   if (f.after === null) return [style.red(`      - ${f.path} = ${valueText(f.before)}`)];
   return [color(`      ~ ${f.path}: ${valueText(f.before)} → ${valueText(f.after)}`)];
