@@ -18,7 +18,7 @@ import { introspect, type LiveSchema } from './live.ts';
 import type { DesiredSchema, SchemaOptions } from './model.ts';
 
 export interface MigrationPlan {
-  /** The PostgreSQL schema planned against (current_schema()): plans name it with the database. */
+  /** The PostgreSQL schema planned against (Database.schema): plans name it with the database. */
   schemaName: string;
   /** The live catalog the plan was computed from (the row stages read only columns it has). */
   live: LiveSchema;
@@ -53,11 +53,11 @@ export function probeOf(pool: CommonQueryMethods): DataProbe {
 
 /** Introspects the live catalog and computes the DDL that brings it to the schema compiled from schemas/. */
 export async function planMigration(
-  db: Pick<Database, 'label'> & { pool: CommonQueryMethods },
+  db: Pick<Database, 'label' | 'schema'> & { pool: CommonQueryMethods },
   catalog: KindCatalog,
   options: SchemaOptions,
 ): Promise<MigrationPlan> {
-  const live = await introspect(db.pool);
+  const live = await introspect(db.pool, db.schema);
   if (options.embeddings && !live.extensions.has('vector') && !live.availableExtensions.has('vector')) {
     throw new DatabaseError(
       `${db.label} has no pgvector extension, which embeddings need: install pgvector on the server, or run with --no-embeddings (or set "embeddings: {enabled: false}" in the registry's canon.yaml) to build everything but the vector column`,
@@ -65,7 +65,7 @@ export async function planMigration(
   }
   const desired = desiredSchema(catalog, options);
   const tenancy = options.tenancy ?? defaultTenancy;
-  const schemaName = await db.pool.oneFirst(sql.type(z.object({ s: z.string() }))`SELECT current_schema() AS s`);
+  const schemaName = db.schema;
   const names = rlsNames(catalog, schemaName);
   const rlsSpec = desiredRls(catalog, desired, tenancy);
   const scope = {

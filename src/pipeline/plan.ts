@@ -86,7 +86,7 @@ export function bindToDatabase(plan: Plan, databaseId: string): Plan {
  * never inside a transaction. Writes nothing.
  */
 export async function planRegistry(
-  db: { pool: DatabasePool | DatabasePoolConnection; label: string },
+  db: { pool: DatabasePool | DatabasePoolConnection; label: string; schema: string },
   options: PlanOptions,
 ): Promise<PlanOutcome> {
   const timings: Record<string, number> = {};
@@ -104,8 +104,12 @@ export async function planRegistry(
   const read = async (connection: DatabasePoolConnection) => {
     try {
       await setSessionLimits(connection, options);
-      const databaseId = await readDatabaseId(connection);
-      const migration = await planMigration({ pool: connection, label: db.label }, options.catalog, options.schema);
+      const databaseId = await readDatabaseId(connection, db.schema);
+      const migration = await planMigration(
+        { pool: connection, label: db.label, schema: db.schema },
+        options.catalog,
+        options.schema,
+      );
       lap('schema');
       const wanted = checked.graph.assets.map((a) => ({
         table: options.catalog.kinds.get(a.kind)!.table,
@@ -116,7 +120,7 @@ export async function planRegistry(
       lap('introspect');
       return { databaseId, migration, live };
     } catch (e) {
-      const holder = errorCode(e) === '55P03' ? await exclusiveLockHolder(connection) : undefined;
+      const holder = errorCode(e) === '55P03' ? await exclusiveLockHolder(connection, db.schema) : undefined;
       throw describeQueryError(e, db.label, options, 'nothing was changed', holder) ?? e;
     }
   };

@@ -60,7 +60,7 @@ export interface PlanSession {
    */
   update(changedPaths?: readonly string[]): SessionResult;
   /** Reads the database's schema and rows once; updates plan against them until the next refresh. */
-  refreshLive(db: { pool: CommonQueryMethods; label: string }): Promise<void>;
+  refreshLive(db: { pool: CommonQueryMethods; label: string; schema: string }): Promise<void>;
   /** The schema side of the plan, from the last refresh. */
   readonly migration: MigrationPlan | null;
 }
@@ -195,7 +195,7 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
   return {
     update,
     async refreshLive(db) {
-      const databaseId = await readDatabaseId(db.pool);
+      const databaseId = await readDatabaseId(db.pool, db.schema);
       const migration = await planMigration(db, catalog, options.schema);
       const snapshot = await readLiveSnapshot(db.pool, shapes.values(), migration.live);
       live = { label: db.label, migration, snapshot, databaseId };

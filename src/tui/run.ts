@@ -5,7 +5,7 @@ import { redactDatabaseUrl } from '../db/redact.ts';
 import { colorStyle, styleFor } from '../render/style.ts';
 import { DevController } from './controller.ts';
 import { runLineMode } from './line-mode.ts';
-import { createDevPlanner, type DevSettings } from './session-adapter.ts';
+import { createDevPlanner, type DevSettings, schemaOptions } from './session-adapter.ts';
 import { watchRegistry } from './watcher.ts';
 
 export interface DevOptions extends DevSettings {
@@ -53,7 +53,11 @@ export async function runDev(options: DevOptions, given: DevIO): Promise<number>
   const interactive = io.stdout.isTTY === true && io.stdin.isTTY === true && !inCi(io.env);
   const controller = new DevController({
     planner: createDevPlanner(options),
-    openDatabase: () => openDatabase(spec, { purpose: 'canon dev', statementTimeoutMs: options.statementTimeoutMs }),
+    openDatabase: () => {
+      const { pgSchema } = schemaOptions(options);
+      const opening = { purpose: 'canon dev', statementTimeoutMs: options.statementTimeoutMs };
+      return openDatabase(spec, { ...opening, ...(pgSchema ? { schema: pgSchema } : {}) });
+    },
     dir: options.dir,
     ...(options.root ? { root: options.root } : {}),
     databaseLabel,

@@ -26,6 +26,8 @@ export interface DevSettings {
   cacheDir?: string;
   /** File names in diagnostics are relative to this folder (default: the working directory). */
   root?: string;
+  /** --schema: Canon's PostgreSQL schema (else canon.yaml's `schema:`, else current_schema()). */
+  pgSchema?: string;
 }
 
 /** What the view shows after one re-plan. */
@@ -52,9 +54,12 @@ export interface DevPlanner {
   apply(db: Database, plan: Plan, allowDelete: boolean): Promise<ApplyResult>;
 }
 
-function schemaOptions(settings: DevSettings): SchemaOptions {
+/** Settings from canon.yaml and flags. The PostgreSQL schema is read once, when the database is opened. */
+export function schemaOptions(settings: DevSettings): SchemaOptions {
   const { config } = loadConfig(settings.dir, settings.root);
+  const pgSchema = settings.pgSchema ?? config.schema;
   return {
+    ...(pgSchema ? { pgSchema } : {}),
     embeddings: config.embeddings.enabled && !settings.noEmbeddings,
     dimensions: config.embeddings.dimensions,
     tenancy: config.tenancy,
@@ -98,7 +103,7 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
         settingsChanged,
       };
     },
-    refresh: (db) => session.refreshLive({ pool: db.pool, label: db.label }),
+    refresh: (db) => session.refreshLive({ pool: db.pool, label: db.label, schema: db.schema }),
     async apply(db, plan, allowDelete) {
       try {
         const options = {

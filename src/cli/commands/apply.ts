@@ -96,7 +96,7 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
       statementTimeoutMs: parseDuration('apply', 'statement-timeout', values['statement-timeout'], 60_000),
       lockTimeoutMs: parseDuration('apply', 'lock-timeout', values['lock-timeout'], 30_000),
     };
-    const db = await openFromOptions(values, io, 'canon apply', limits);
+    const db = await openFromOptions(values, io, 'canon apply', schema, limits);
     try {
       const outcome = await applyRegistry(db, {
         dir: values.dir!,
