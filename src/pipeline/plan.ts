@@ -70,10 +70,11 @@ export function gitCommitOf(dir: string): string | null {
  * Binds a plan to the database it was made against: the identity is part of its hash. In place and
  * lazily, like the plan's own hashes: a re-plan in `canon dev` pays for hashing only when it is read.
  */
-export function bindToDatabase(plan: Plan, databaseId: string): Plan {
+export function bindToDatabase(plan: Plan, databaseId: string, databaseSchema: string): Plan {
   const unbound = Object.getOwnPropertyDescriptor(plan, 'planHash');
   const unboundHash = () => (unbound?.get ? unbound.get.call(plan) : unbound?.value) as string;
   plan.databaseId = databaseId;
+  plan.databaseSchema = databaseSchema;
   computedOnRead(plan, 'planHash', () =>
     createHash('sha256').update(`${unboundHash()} database ${databaseId}`).digest('hex'),
   );
@@ -137,6 +138,7 @@ export async function planRegistry(
       gitCommit: gitCommitOf(options.dir),
     }),
     databaseId,
+    db.schema,
   );
   lap('diff');
   const knowledge = await planKnowledge(db.pool, plan, {

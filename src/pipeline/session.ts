@@ -74,6 +74,8 @@ interface FileState {
 
 interface Live {
   label: string;
+  /** Canon's schema there. */
+  schema: string;
   migration: MigrationPlan;
   snapshot: LiveSnapshot;
   /** Plans are bound to it, as `canon plan`'s are (a saved plan applies to this database only). */
@@ -177,6 +179,7 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
           cache,
         ),
         live.databaseId,
+        live.schema,
       );
     }
     const planMs = lap();
@@ -198,7 +201,7 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
       const databaseId = await readDatabaseId(db.pool, db.schema);
       const migration = await planMigration(db, catalog, options.schema);
       const snapshot = await readLiveSnapshot(db.pool, shapes.values(), migration.live);
-      live = { label: db.label, migration, snapshot, databaseId };
+      live = { label: db.label, schema: db.schema, migration, snapshot, databaseId };
     },
     get migration() {
       return live?.migration ?? null;
