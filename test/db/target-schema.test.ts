@@ -31,12 +31,13 @@ const publicState = (db: Database) =>
     SELECT concat_ws(' / ',
       (SELECT md5(string_agg(a::text, '|' ORDER BY a.id)) FROM public.agents a),
       (SELECT md5(string_agg(p::text, '|' ORDER BY p.id)) FROM public.prompts p),
-      (SELECT string_agg(c.relname || ':' || c.relkind || ':' || coalesce(c.relacl::text, '-') || ':' ||
-          c.relrowsecurity || c.relforcerowsecurity, ',' ORDER BY c.relname)
+      (SELECT string_agg(concat_ws(':', c.relname, c.relkind, c.relacl, c.relrowsecurity, c.relforcerowsecurity),
+          ',' ORDER BY c.relname)
         FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace),
-      (SELECT string_agg(attrelid::regclass || '.' || attname || ' ' || format_type(atttypid, atttypmod), ','
-          ORDER BY attrelid::regclass::text, attnum)
-        FROM pg_attribute WHERE attrelid IN ('public.agents'::regclass, 'public.prompts'::regclass) AND attnum > 0),
+      (SELECT string_agg(c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ','
+          ORDER BY c.relname, a.attnum)
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0),
       (SELECT count(*) FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
         WHERE c.relnamespace = 'public'::regnamespace)::text,
       (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
