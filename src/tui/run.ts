@@ -5,7 +5,7 @@ import { redactDatabaseUrl } from '../db/redact.ts';
 import { colorStyle, styleFor } from '../render/style.ts';
 import { DevController } from './controller.ts';
 import { runLineMode } from './line-mode.ts';
-import { createDevPlanner, type DevSettings, schemaOptions } from './session-adapter.ts';
+import { createDevPlanner, type DevSettings } from './session-adapter.ts';
 import { watchRegistry } from './watcher.ts';
 
 export interface DevOptions extends DevSettings {
@@ -51,12 +51,13 @@ export async function runDev(options: DevOptions, given: DevIO): Promise<number>
   const spec = parseDatabaseSpec(options.database, io.env);
   const databaseLabel = spec.backend === 'pglite' ? (spec.dataDir ?? 'memory:') : redactDatabaseUrl(spec.url);
   const interactive = io.stdout.isTTY === true && io.stdin.isTTY === true && !inCi(io.env);
+  const planner = createDevPlanner(options);
   const controller = new DevController({
-    planner: createDevPlanner(options),
+    planner,
     openDatabase: () => {
-      const { pgSchema } = schemaOptions(options);
+      const schema = planner.databaseSchema;
       const opening = { purpose: 'canon dev', statementTimeoutMs: options.statementTimeoutMs };
-      return openDatabase(spec, { ...opening, ...(pgSchema ? { schema: pgSchema } : {}) });
+      return openDatabase(spec, { ...opening, ...(schema ? { schema } : {}) });
     },
     dir: options.dir,
     ...(options.root ? { root: options.root } : {}),

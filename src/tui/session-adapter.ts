@@ -52,10 +52,12 @@ export interface DevPlanner {
   refresh(db: Database): Promise<void>;
   /** Applies exactly `plan` (refused as stale if the registry or the database moved since it was made). */
   apply(db: Database, plan: Plan, allowDelete: boolean): Promise<ApplyResult>;
+  /** The PostgreSQL schema configured when the view started: the database is opened in it, once. */
+  readonly databaseSchema: string | undefined;
 }
 
 /** Settings from canon.yaml and flags. The PostgreSQL schema is read once, when the database is opened. */
-export function schemaOptions(settings: DevSettings): SchemaOptions {
+function schemaOptions(settings: DevSettings): SchemaOptions {
   const { config } = loadConfig(settings.dir, settings.root);
   const pgSchema = settings.pgSchema ?? config.schema;
   return {
@@ -68,6 +70,7 @@ export function schemaOptions(settings: DevSettings): SchemaOptions {
 
 export function createDevPlanner(settings: DevSettings): DevPlanner {
   let schema = schemaOptions(settings);
+  const databaseSchema = schema.pgSchema;
   const open = () =>
     createPlanSession({
       dir: settings.dir,
@@ -104,7 +107,17 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
       };
     },
     refresh: (db) => session.refreshLive({ pool: db.pool, label: db.label, schema: db.schema }),
+    databaseSchema,
     async apply(db, plan, allowDelete) {
+      // The open database stays in the schema it was opened in: applying a registry that now names
+      // another would write where canon.yaml no longer says.
+      if (schema.pgSchema !== databaseSchema) {
+        const named = schema.pgSchema ? `schema ${schema.pgSchema}` : 'no schema';
+        return {
+          status: 'refused',
+          message: `${configFileName} now names ${named}, but this view works in schema ${db.schema}; nothing was changed. Restart canon dev`,
+        };
+      }
       try {
         const options = {
           dir: settings.dir,
