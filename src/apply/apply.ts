@@ -144,7 +144,7 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
       await setSessionLimits(connection, options);
       await acquireApplyLock(connection, options.lockTimeoutMs);
       try {
-        const outcome = await planRegistry({ pool: connection, label: db.label, schema: db.schema }, options);
+        const outcome = await planRegistry({ ...db, pool: connection }, options);
         if (!outcome.ok || outcome.plan.diagnostics.length > 0) {
           return { status: 'invalid', diagnostics: outcome.diagnostics };
         }

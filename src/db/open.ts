@@ -23,6 +23,8 @@ export interface Database {
    * session's current_schema() when the database was opened. Every catalog read names it.
    */
   schema: string;
+  /** Whether the schema was configured, so that every session's search_path is Canon's own. */
+  schemaConfigured: boolean;
   /** The PGlite instance, when embedded (tests clone it; vector array types need refreshing). */
   pglite?: PGlite;
   close(): Promise<void>;
@@ -139,6 +141,7 @@ async function openEmbedded(dataDir: string | null, options: OpenOptions): Promi
     backend: 'pglite',
     label,
     schema,
+    schemaConfigured: options.schema !== undefined,
     pglite: db,
     async close() {
       await pool.end();
@@ -168,7 +171,8 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
   }
   try {
     const schema = await sessionSchema(pool, options.schema, label);
-    return { pool, backend: 'postgres', label, schema, close: () => pool.end() };
+    const schemaConfigured = options.schema !== undefined;
+    return { pool, backend: 'postgres', label, schema, schemaConfigured, close: () => pool.end() };
   } catch (e) {
     await pool.end();
     throw e;

@@ -87,7 +87,7 @@ export function bindToDatabase(plan: Plan, databaseId: string, databaseSchema: s
  * never inside a transaction. Writes nothing.
  */
 export async function planRegistry(
-  db: { pool: DatabasePool | DatabasePoolConnection; label: string; schema: string },
+  db: { pool: DatabasePool | DatabasePoolConnection; label: string; schema: string; schemaConfigured?: boolean },
   options: PlanOptions,
 ): Promise<PlanOutcome> {
   const timings: Record<string, number> = {};
@@ -106,11 +106,7 @@ export async function planRegistry(
     try {
       await setSessionLimits(connection, options);
       const databaseId = await readDatabaseId(connection, db.schema);
-      const migration = await planMigration(
-        { pool: connection, label: db.label, schema: db.schema },
-        options.catalog,
-        options.schema,
-      );
+      const migration = await planMigration({ ...db, pool: connection }, options.catalog, options.schema);
       lap('schema');
       const wanted = checked.graph.assets.map((a) => ({
         table: options.catalog.kinds.get(a.kind)!.table,

@@ -60,7 +60,12 @@ export interface PlanSession {
    */
   update(changedPaths?: readonly string[]): SessionResult;
   /** Reads the database's schema and rows once; updates plan against them until the next refresh. */
-  refreshLive(db: { pool: CommonQueryMethods; label: string; schema: string }): Promise<void>;
+  refreshLive(db: {
+    pool: CommonQueryMethods;
+    label: string;
+    schema: string;
+    schemaConfigured?: boolean;
+  }): Promise<void>;
   /** The schema side of the plan, from the last refresh. */
   readonly migration: MigrationPlan | null;
 }

@@ -106,7 +106,7 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
         settingsChanged,
       };
     },
-    refresh: (db) => session.refreshLive({ pool: db.pool, label: db.label, schema: db.schema }),
+    refresh: (db) => session.refreshLive(db),
     databaseSchema,
     async apply(db, plan, allowDelete) {
       // The open database stays in the schema it was opened in: applying a registry that now names

@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { loadConfig } from '../../src/config/config.ts';
+import { DatabaseError } from '../../src/db/errors.ts';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
+import { createDevPlanner } from '../../src/tui/session-adapter.ts';
 import { canon } from '../support/cli.ts';
 import { backendsAndSchemas } from '../support/databases.ts';
-import { apply, copyRegistry, plan } from '../support/registry.ts';
+import { apply, catalog, copyRegistry, plan } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
 /**
@@ -103,13 +105,58 @@ for (const backend of backendsAndSchemas.filter((b) => b.schema === 'registry'))
       }
     });
 
-    it('the application role may use the schema, never create in it', async () => {
+    it('canon dev works in the schema it started with, and refuses to apply once canon.yaml names another', async () => {
       db = await backend.open();
-      expect((await apply(db, copyRegistry(), backend.vector)).status).toBe('applied');
+      const dir = copyRegistry();
+      const settings = join(dir, 'canon.yaml');
+      const original = readFileSync(settings, 'utf8');
+      writeFileSync(settings, `${original}\nschema: registry\n`);
+      const planner = createDevPlanner({
+        dir,
+        catalog,
+        deleteMode: 'soft',
+        noEmbeddings: !backend.vector,
+        statementTimeoutMs: 60_000,
+        lockTimeoutMs: 5_000,
+      });
+      expect(planner.databaseSchema).toBe('registry');
+      await planner.refresh(db);
+      expect(planner.replan().plan?.databaseSchema).toBe('registry');
+      writeFileSync(settings, `${original}\nschema: other\n`);
+      const changed = planner.replan([settings]);
+      expect(changed.settingsChanged).toBe(true);
+      await planner.refresh(db);
+      const outcome = await planner.apply(db, planner.replan().plan!, false);
+      expect(outcome).toEqual({
+        status: 'refused',
+        message:
+          'canon.yaml now names schema other, but this view works in schema registry; nothing was changed. ' +
+          'Restart canon dev',
+      });
+      expect(
+        await count(db, sql.unsafe`SELECT count(*) FROM pg_namespace WHERE nspname IN ('registry', 'other')`),
+      ).toBe(0);
+    });
+
+    it('the application role may use the schema, never create in it; Canon refuses to plan if it can', async () => {
+      db = await backend.open();
+      const dir = copyRegistry();
+      expect((await apply(db, dir, backend.vector)).status).toBe('applied');
       const rights = await db.pool.one(sql.type(z.object({ usage: z.boolean(), create: z.boolean() }))`
         SELECT has_schema_privilege('canon_app', 'registry', 'USAGE') AS usage,
           has_schema_privilege('canon_app', 'registry', 'CREATE') AS create`);
       expect(rights).toEqual({ usage: true, create: false });
+      // Someone grants it: a tenant could now plant an overload of a function Canon's sessions call.
+      await db.pool.query(sql.unsafe`GRANT CREATE ON SCHEMA registry TO canon_app`);
+      await expect(plan(db, dir, backend.vector)).rejects.toThrow(
+        new DatabaseError(
+          `the application role canon_app can create objects in schema registry of ${db.label}, which Canon's ` +
+            'sessions search: a tenant could plant a function Canon would call. Revoke it first: ' +
+            'REVOKE CREATE ON SCHEMA "registry" FROM PUBLIC, "canon_app"',
+        ),
+      );
+      await db.pool.query(sql.unsafe`REVOKE CREATE ON SCHEMA registry FROM PUBLIC, canon_app`);
+      expect((await plan(db, dir, backend.vector)).plan.changes).toEqual([]);
     });
   });
 }
