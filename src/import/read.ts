@@ -18,10 +18,10 @@ export interface ImportSource {
 
 const exists = z.object({ e: z.boolean() });
 
-async function tableExists(db: CommonQueryMethods, table: string): Promise<boolean> {
+async function tableExists(db: CommonQueryMethods, schema: string, table: string): Promise<boolean> {
   return db.oneFirst(sql.type(exists)`
     SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = current_schema() AND c.relname = ${table} AND c.relkind IN ('r', 'p')) AS e`);
+      WHERE n.nspname = ${schema} AND c.relname = ${table} AND c.relkind IN ('r', 'p')) AS e`);
 }
 
 const idColumnOf = (model: KindModel) => model.columns.find((c) => c.property === 'id')!.column;
@@ -31,11 +31,15 @@ const tenantColumnOf = (model: KindModel) => model.references.find((r) => r.prop
  * Stage "import", reading: one query per table (set-based), in the caller's transaction, which
  * should be READ ONLY. Tables the database lacks are read as empty.
  */
-export async function readImportSource(db: CommonQueryMethods, catalog: KindCatalog): Promise<ImportSource> {
+export async function readImportSource(
+  db: CommonQueryMethods,
+  catalog: KindCatalog,
+  schema: string,
+): Promise<ImportSource> {
   const source: ImportSource = { rows: new Map(), relations: new Map(), labels: new Map(), managed: new Set() };
   const models = [...catalog.kinds.values()].sort((a, b) => a.kind.localeCompare(b.kind));
   for (const model of models) {
-    if (!(await tableExists(db, model.table))) {
+    if (!(await tableExists(db, schema, model.table))) {
       source.rows.set(model.kind, []);
       continue;
     }
@@ -59,7 +63,7 @@ export async function readImportSource(db: CommonQueryMethods, catalog: KindCata
       source.labels.set(String(row.id), { kind: model.kind, id: String(row[idColumnOf(model)]), tenant });
     }
     for (const relation of model.relations) {
-      if (source.relations.has(relation.table) || !(await tableExists(db, relation.table))) continue;
+      if (source.relations.has(relation.table) || !(await tableExists(db, schema, relation.table))) continue;
       const rows = (await db.any(sql.unsafe`SELECT * FROM ${sql.identifier([relation.table])}`)) as Row[];
       const byOwner = new Map<string, Row[]>();
       for (const row of rows) {
@@ -69,7 +73,7 @@ export async function readImportSource(db: CommonQueryMethods, catalog: KindCata
       source.relations.set(relation.table, byOwner);
     }
   }
-  if (await tableExists(db, 'canon_managed_rows')) {
+  if (await tableExists(db, schema, 'canon_managed_rows')) {
     const managed = await db.anyFirst(
       sql.type(z.object({ row_id: z.string() }))`SELECT row_id FROM canon_managed_rows`,
     );

@@ -68,8 +68,9 @@ export function gitCommitOf(dir: string): string | null {
  * Binds a plan to the database it was made against: the identity is part of its hash. In place and
  * lazily, like the plan's own hashes: a re-plan in `canon dev` pays for hashing only when it is read.
  */
-export function bindToDatabase(plan: Plan, databaseId: string): Plan {
+export function bindToDatabase(plan: Plan, databaseId: string, databaseSchema: string): Plan {
   plan.databaseId = databaseId;
+  plan.databaseSchema = databaseSchema;
   deriveOnRead(plan, 'planHash', (unbound) =>
     createHash('sha256').update(`${unbound} database ${databaseId}`).digest('hex'),
   );
@@ -82,7 +83,7 @@ export function bindToDatabase(plan: Plan, databaseId: string): Plan {
  * never inside a transaction. Writes nothing.
  */
 export async function planRegistry(
-  db: { pool: DatabasePool | DatabasePoolConnection; label: string },
+  db: { pool: DatabasePool | DatabasePoolConnection; label: string; schema: string; schemaConfigured?: boolean },
   options: PlanOptions,
 ): Promise<PlanOutcome> {
   const timings: Record<string, number> = {};
@@ -100,8 +101,8 @@ export async function planRegistry(
   const read = async (connection: DatabasePoolConnection) => {
     try {
       await setSessionLimits(connection, options);
-      const databaseId = await readDatabaseId(connection);
-      const migration = await planMigration({ pool: connection, label: db.label }, options.catalog, options.schema);
+      const databaseId = await readDatabaseId(connection, db.schema);
+      const migration = await planMigration({ ...db, pool: connection }, options.catalog, options.schema);
       lap('schema');
       const wanted = checked.graph.assets.map((a) => ({
         table: options.catalog.kinds.get(a.kind)!.table,
@@ -112,7 +113,7 @@ export async function planRegistry(
       lap('introspect');
       return { databaseId, migration, live };
     } catch (e) {
-      const holder = errorCode(e) === '55P03' ? await exclusiveLockHolder(connection) : undefined;
+      const holder = errorCode(e) === '55P03' ? await exclusiveLockHolder(connection, db.schema) : undefined;
       throw describeQueryError(e, db.label, options, 'nothing was changed', holder) ?? e;
     }
   };
@@ -129,6 +130,7 @@ export async function planRegistry(
       gitCommit: gitCommitOf(options.dir),
     }),
     databaseId,
+    db.schema,
   );
   lap('diff');
   const knowledge = await planKnowledge(db.pool, plan, {

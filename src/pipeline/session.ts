@@ -65,7 +65,12 @@ export interface PlanSession {
    */
   update(changedPaths?: readonly string[]): SessionResult;
   /** Reads the database's schema and rows once; updates plan against them until the next refresh. */
-  refreshLive(db: { pool: CommonQueryMethods; label: string }): Promise<void>;
+  refreshLive(db: {
+    pool: CommonQueryMethods;
+    label: string;
+    schema: string;
+    schemaConfigured?: boolean;
+  }): Promise<void>;
   /** The schema side of the plan, from the last refresh. */
   readonly migration: MigrationPlan | null;
 }
@@ -79,6 +84,8 @@ interface FileState {
 
 interface Live {
   label: string;
+  /** Canon's schema there. */
+  schema: string;
   migration: MigrationPlan;
   snapshot: LiveSnapshot;
   /** Plans are bound to it, as `canon plan`'s are (a saved plan applies to this database only). */
@@ -185,6 +192,7 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
           cache,
         ),
         live.databaseId,
+        live.schema,
       );
       // Knowledge as `canon plan` has it (chunks, embedding jobs, and their part of the hash).
       const { embeddings, chunking } = config.config;
@@ -220,7 +228,7 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
   return {
     update,
     async refreshLive(db) {
-      const databaseId = await readDatabaseId(db.pool);
+      const databaseId = await readDatabaseId(db.pool, db.schema);
       const migration = await planMigration(db, catalog, options.schema);
       const snapshot = await readLiveSnapshot(db.pool, shapes.values(), migration.live);
       const { embeddings } = loadConfig(dir, root).config;
@@ -230,7 +238,7 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
         embeddings: { ...embeddings, dimensions: options.schema.dimensions },
         vectors: options.schema.embeddings,
       });
-      live = { label: db.label, migration, snapshot, databaseId, chunks };
+      live = { label: db.label, schema: db.schema, migration, snapshot, databaseId, chunks };
     },
     get migration() {
       return live?.migration ?? null;

@@ -65,6 +65,8 @@ export interface Plan {
    * the pipeline, which also binds planHash to it: a saved plan applies only where it was made.
    */
   databaseId?: string;
+  /** The PostgreSQL schema the plan is for (Canon's schema there); set with databaseId. */
+  databaseSchema?: string;
   /** Hash of everything above: what `canon apply plan.json` checks before applying. */
   planHash: string;
   /** Problems that make the plan unappliable (rows Canon does not own in the way). */

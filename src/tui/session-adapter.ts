@@ -25,6 +25,8 @@ export interface DevSettings {
   cacheDir?: string;
   /** File names in diagnostics are relative to this folder (default: the working directory). */
   root?: string;
+  /** --schema: Canon's PostgreSQL schema (else canon.yaml's `schema:`, else current_schema()). */
+  pgSchema?: string;
 }
 
 /** What the view shows after one re-plan. */
@@ -49,11 +51,16 @@ export interface DevPlanner {
   refresh(db: Database): Promise<void>;
   /** Applies exactly `plan` (refused as stale if the registry or the database moved since it was made). */
   apply(db: Database, plan: Plan, allowDelete: boolean): Promise<ApplyResult>;
+  /** The PostgreSQL schema configured when the view started: the database is opened in it, once. */
+  readonly databaseSchema: string | undefined;
 }
 
+/** Settings from canon.yaml and flags. The PostgreSQL schema is read once, when the database is opened. */
 function schemaOptions(settings: DevSettings): SchemaOptions {
   const { config } = loadConfig(settings.dir, settings.root);
+  const pgSchema = settings.pgSchema ?? config.schema;
   return {
+    ...(pgSchema ? { pgSchema } : {}),
     embeddings: config.embeddings.enabled && !settings.noEmbeddings,
     dimensions: config.embeddings.dimensions,
     tenancy: config.tenancy,
@@ -62,6 +69,7 @@ function schemaOptions(settings: DevSettings): SchemaOptions {
 
 export function createDevPlanner(settings: DevSettings): DevPlanner {
   let schema = schemaOptions(settings);
+  const databaseSchema = schema.pgSchema;
   const open = () =>
     createPlanSession({
       dir: settings.dir,
@@ -97,8 +105,18 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
         settingsChanged,
       };
     },
-    refresh: (db) => session.refreshLive({ pool: db.pool, label: db.label }),
+    refresh: (db) => session.refreshLive(db),
+    databaseSchema,
     async apply(db, plan, allowDelete) {
+      // The open database stays in the schema it was opened in: applying a registry that now names
+      // another would write where canon.yaml no longer says.
+      if (schema.pgSchema !== databaseSchema) {
+        const named = schema.pgSchema ? `schema ${schema.pgSchema}` : 'no schema';
+        return {
+          status: 'refused',
+          message: `${configFileName} now names ${named}, but this view works in schema ${db.schema}; nothing was changed. Restart canon dev`,
+        };
+      }
       try {
         const options = {
           dir: settings.dir,

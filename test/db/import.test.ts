@@ -5,14 +5,14 @@ import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { importRegistry } from '../../src/import/import.ts';
 import { checkRegistry } from '../../src/pipeline/check.ts';
-import { backends } from '../support/databases.ts';
+import { backendsAndSchemas } from '../support/databases.ts';
 import { apply, catalog, copyRegistry, plan } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
 const read = (dir: string, files: string[]) => files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]);
 
-for (const backend of backends) {
-  describe(`canon import on ${backend.name}`, () => {
+for (const backend of backendsAndSchemas) {
+  describe(`canon import on ${backend.label}`, () => {
     it('round-trips the example registry: imported YAML applied elsewhere plans as 0 changes, twice byte-identical', async () => {
       const source = await backend.open();
       const target = await backend.open();

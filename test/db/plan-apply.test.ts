@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { ApplyRefusedError } from '../../src/apply/apply.ts';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
-import { backends } from '../support/databases.ts';
+import { backendsAndSchemas } from '../support/databases.ts';
 import { apply, copyRegistry, edit, openApplied, plan } from '../support/registry.ts';
 
-for (const backend of backends) {
-  describe(`plan and apply on ${backend.name}`, () => {
+for (const backend of backendsAndSchemas) {
+  describe(`plan and apply on ${backend.label}`, () => {
     const vec = backend.vector;
     let db: Database;
     afterEach(async () => db?.close());

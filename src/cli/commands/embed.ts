@@ -79,7 +79,7 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
     const settings = { ...loadConfig(values.dir!).config.embeddings, dimensions: schema.dimensions };
     const target = { model: settings.model, dimensions: settings.dimensions };
     const style = styleFor(io.stdout, io.env);
-    const db = await openFromOptions(values, io, 'canon embed');
+    const db = await openFromOptions(values, io, 'canon embed', schema);
     try {
       if (!(await hasTable(db, jobsTable))) {
         io.stderr.write(`canon embed: ${db.label} has no embedding queue yet; run 'canon apply' first\n`);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { importRegistry } from '../../import/import.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
-import { openFromOptions } from '../database.ts';
+import { openFromOptions, schemaOptionsFor } from '../database.ts';
 import { type CliIO, exitCodes, UsageError } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
@@ -25,6 +25,9 @@ Options:
   --tenant <id>         only this tenant's assets; 'platform' for shared ones (repeatable)
   --format text|json    the summary's format (default: text)
   --schemas <folder>    the kind schemas (default: ./schemas, else Canon's own)
+  --schema <name>       the PostgreSQL schema Canon's tables are in (default: "schema:" in
+                        <dir>/canon.yaml, else the connection's current schema, usually public)
+  --dir <folder>        the registry folder whose canon.yaml is read for "schema:" (default: registry)
   -h, --help            show this help
 
 Exit status: 0 when every row read was written or skipped for a stated reason, 1 otherwise
@@ -38,6 +41,8 @@ Exit status: 0 when every row read was written or skipped for a stated reason, 1
       tenant: { type: 'string', multiple: true },
       format: { type: 'string' },
       schemas: { type: 'string' },
+      schema: { type: 'string' },
+      dir: { type: 'string', default: 'registry' },
     });
     const format = oneOf('import', 'format', values.format, ['text', 'json'] as const, 'text');
     if (!values.out) throw new UsageError(`canon import: --out <folder> is required. See 'canon import --help'.`);
@@ -54,7 +59,7 @@ Exit status: 0 when every row read was written or skipped for a stated reason, 1
         );
       }
     }
-    const db = await openFromOptions(values, io, 'canon import');
+    const db = await openFromOptions(values, io, 'canon import', schemaOptionsFor(values, io));
     try {
       const outcome = await importRegistry(db, catalog, values.out, {
         all: values.all!,

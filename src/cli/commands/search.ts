@@ -66,7 +66,7 @@ ${databaseHelp}
       if (!(e instanceof ProviderSetupError)) throw e;
       providerProblem = e.message;
     }
-    const db = await openFromOptions(values, io, 'canon search');
+    const db = await openFromOptions(values, io, 'canon search', schema);
     try {
       let tenant: string | undefined;
       if (values.tenant !== undefined) {

@@ -11,6 +11,7 @@ export function planJson(plan: Plan) {
   return {
     format_version: plan.formatVersion,
     database: plan.database,
+    ...(plan.databaseSchema ? { database_schema: plan.databaseSchema } : {}),
     delete_mode: plan.deleteMode,
     git_commit: plan.gitCommit,
     database_id: plan.databaseId ?? null,

@@ -19,7 +19,7 @@ const fieldBudget = 6_000;
 const riskItemsShown = 10;
 
 export interface MarkdownOptions {
-  /** The database schema planned against (PostgreSQL's current_schema()), shown with the database. */
+  /** The database schema planned against, shown with the database (default: the plan's own). */
   schema?: string;
   /** Where the full plan can be read (a CI run with the JSON plan as an artifact), for the truncation footer. */
   fullPlanUrl?: string;
@@ -34,7 +34,7 @@ const fence = (text: string) => '```' + (text.includes('```') ? '\u200b' : '');
 const code = (text: string) => (text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``);
 
 /** What the plan is for: the database's label (never a password) and the schema. */
-export const planTarget = (plan: Pick<Plan, 'database'>, schema?: string) =>
+export const planTarget = (plan: Pick<Plan, 'database' | 'databaseSchema'>, schema = plan.databaseSchema) =>
   `${plan.database}${schema ? ` (schema ${schema})` : ''}`;
 
 /**
@@ -118,8 +118,9 @@ function boundedList(items: string[], budget: number): string[] {
  */
 export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
   const s = plan.summary;
-  const target = planTarget(plan, options.schema);
-  const where = `${code(plan.database)}${options.schema ? ` · schema ${code(options.schema)}` : ''}`;
+  const databaseSchema = options.schema ?? plan.databaseSchema;
+  const target = planTarget(plan, databaseSchema);
+  const where = `${code(plan.database)}${databaseSchema ? ` · schema ${code(databaseSchema)}` : ''}`;
   const head: string[] = [planMarker(target)];
   const knowledge = knowledgeLines(plan.knowledge);
   if (!hasChanges(plan)) {
