@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { CommonQueryMethods } from 'slonik';
 import { loadConfig } from '../config/config.ts';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.ts';
+import { type DriftedAsset, findDrift } from '../drift/detect.ts';
+import { liveLabels, markDrift } from '../drift/mark.ts';
 import { readDatabaseId } from '../introspect/identity.ts';
 import { clashingRows, type LiveSnapshot, readLiveSnapshot } from '../introspect/rows.ts';
 import type { KindCatalog } from '../kinds/model.ts';
@@ -78,6 +80,8 @@ interface Live {
   snapshot: LiveSnapshot;
   /** Plans are bound to it, as `canon plan`'s are (a saved plan applies to this database only). */
   databaseId: string;
+  /** Managed rows changed outside Canon since the last apply. */
+  drift: DriftedAsset[];
 }
 
 /**
@@ -163,20 +167,23 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
         resolved.graph.assets.map((a) => ({ table: shapes.get(a.kind)!.table, uuid: a.uuid, id: a.id }));
       const unmanaged = snapshot.unmanagedRows.length === 0 ? [] : clashingRows(snapshot, wanted());
       const registry = { assets: snapshot.assets, unmanaged };
-      plan = bindToDatabase(
-        computePlan(
-          {
-            shapes,
-            graph: resolved.graph,
-            live: registry,
-            schema: live.migration.changes,
-            database: live.label,
-            deleteMode: options.deleteMode,
-            gitCommit,
-          },
-          cache,
+      plan = markDrift(
+        bindToDatabase(
+          computePlan(
+            {
+              shapes,
+              graph: resolved.graph,
+              live: registry,
+              schema: live.migration.changes,
+              database: live.label,
+              deleteMode: options.deleteMode,
+              gitCommit,
+            },
+            cache,
+          ),
+          live.databaseId,
         ),
-        live.databaseId,
+        live.drift,
       );
     }
     const planMs = lap();
@@ -198,7 +205,9 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
       const databaseId = await readDatabaseId(db.pool);
       const migration = await planMigration(db, catalog, options.schema);
       const snapshot = await readLiveSnapshot(db.pool, shapes.values(), migration.live);
-      live = { label: db.label, migration, snapshot, databaseId };
+      // Drift is found once per refresh, for every managed row: each re-plan marks the updates that overwrite it.
+      const drift = await findDrift(db.pool, shapes, snapshot.assets.values(), liveLabels(snapshot.assets));
+      live = { label: db.label, migration, snapshot, databaseId, drift };
     },
     get migration() {
       return live?.migration ?? null;
