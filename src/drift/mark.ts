@@ -11,13 +11,20 @@ export const liveLabels =
   (uuid) =>
     live.get(uuid)?.state.id ?? uuid;
 
-/** Marks the plan's updates of rows changed outside Canon since the last apply: applying them overwrites that. */
+/**
+ * Marks the plan's updates of rows changed outside Canon since the last apply, with the fields whose
+ * change the update reverts (a row with no record of what Canon wrote is marked as a whole).
+ */
 export function markDrift(plan: Plan, drifted: readonly DriftedAsset[]): Plan {
   if (drifted.length === 0) return plan;
   const byUuid = new Map(drifted.map((d) => [d.uuid, d]));
   for (const change of plan.changes) {
     const d = change.action === 'update' && !change.adopt ? byUuid.get(change.uuid) : undefined;
-    if (d) change.drift = { paths: d.fields.map((f) => f.path), updatedAt: d.updatedAt };
+    if (!d) continue;
+    // Only what the update changes back: drift the registry already holds is not overwritten.
+    const updated = new Set(change.fields.map((f) => f.path));
+    const paths = d.applied ? d.fields.map((f) => f.path).filter((p) => updated.has(p)) : [];
+    if (paths.length > 0 || !d.applied) change.drift = { paths, updatedAt: d.updatedAt };
   }
   return plan;
 }

@@ -45,7 +45,7 @@ function relationTools(shape: KindShape, rel: RelationShape, label: Labeler) {
       keyProps.map((p) => (typeof item === 'string' ? (p === shorthand ? item : null) : (item as Doc)[p]) ?? null),
     );
   /** A relation row as the authoring format writes it: defaults and NULLs left out, a bare id where it may be. */
-  const item = (row: Row): unknown => {
+  const item = (row: Row, bare = true): unknown => {
     const out: Doc = {};
     for (const c of [...rel.columns].sort(
       (a, b) => Number(!keyProps.includes(a.property)) - Number(!keyProps.includes(b.property)),
@@ -54,7 +54,7 @@ function relationTools(shape: KindShape, rel: RelationShape, label: Labeler) {
       if (v !== null && !(c.default !== undefined && v === c.default)) out[c.property] = v;
     }
     const keys = Object.keys(out);
-    return shorthand && keys.length === 1 && keys[0] === shorthand ? out[shorthand] : out;
+    return bare && shorthand && keys.length === 1 && keys[0] === shorthand ? out[shorthand] : out;
   };
   return { identity, item, shorthand, keyProps };
 }
@@ -107,7 +107,9 @@ function adoptedDocument(entry: DriftEntry, current: Doc, shape: KindShape, labe
       return typeof i === 'string' && keys.length === 1 ? i : edited;
     });
     const present = new Set(next.map(identity));
-    for (const [key, row] of lByKey) if (!aByKey.has(key) && !present.has(key)) next.push(item(row));
+    // A bare id only among bare ids: an entry added to a list of mappings is written as a mapping too.
+    const bare = list.every((i) => typeof i === 'string');
+    for (const [key, row] of lByKey) if (!aByKey.has(key) && !present.has(key)) next.push(item(row, bare));
     if (next.length === 0) delete doc[rel.property];
     else doc[rel.property] = next;
   }
