@@ -7,7 +7,7 @@ import { driftRegistry } from '../../src/drift/drift.ts';
 import { writeDrift } from '../../src/drift/write.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
 import { backends } from '../support/databases.ts';
-import { apply, catalog, edit, options, plan } from '../support/registry.ts';
+import { apply, catalog, copyRegistry, edit, options, plan } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
 // One folder per case: registry/ is applied to a fresh database, edits.sql changes rows behind
@@ -100,6 +100,48 @@ for (const backend of backends) {
         }
       });
     }
+
+    it('the example registry: console edits across every file style, --write keeps every other line, plan is then 0', async () => {
+      const dir = copyRegistry();
+      const db = await backend.open();
+      try {
+        await apply(db, dir, backend.vector);
+        const before = new Map(filesUnder(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+        // Block literals grow a line, JSONB gains a key (flow maps, block maps, absent), a tool leaves flow and block lists.
+        await db.pool.query(sql.unsafe`UPDATE prompts SET content = content || E'Antworte auf Deutsch — Ωmega ✓\n'`);
+        await db.pool.query(sql.unsafe`UPDATE agents SET model_config = coalesce(model_config, '{}') || '{"seed": 7}'`);
+        await db.pool.query(
+          sql.unsafe`DELETE FROM agent_tools WHERE tool_id = (SELECT id FROM tools WHERE unique_id = 'pubmed-search')`,
+        );
+        const found = await driftOf(db, dir, backend.vector);
+        const prompts = found.entries.filter((e) => e.kind === 'Prompt');
+        const agents = found.entries.filter((e) => e.kind === 'Agent');
+        expect(prompts.length + agents.length).toBe(found.entries.length);
+        expect(prompts.every((e) => e.fields.map((f) => f.path).join() === 'content')).toBe(true);
+        expect(agents.every((e) => e.fields.some((f) => f.path.startsWith('model_config')))).toBe(true);
+
+        const written = writeDrift(found.entries, shapes, found.label);
+        expect(written.skipped).toEqual([]);
+        expect(written.adopted).toHaveLength(found.entries.length);
+        expect((await plan(db, dir, backend.vector)).plan.changes).toEqual([]);
+        // Every line of the old files is still there, in order, but for one per JSONB value and tool list edited.
+        let dropped = 0;
+        for (const [file, old] of before) {
+          const now = readFileSync(join(dir, file), 'utf8').split('\n');
+          let at = 0;
+          for (const line of old.split('\n')) {
+            const found = now.indexOf(line, at);
+            if (found === -1) dropped++;
+            else at = found + 1;
+          }
+          const comments = (text: string) => text.split('\n').filter((l) => /^\s*#/.test(l)).length;
+          expect(comments(now.join('\n')), file).toBe(comments(old));
+        }
+        expect(dropped).toBeLessThanOrEqual(agents.length * 2);
+      } finally {
+        await db.close();
+      }
+    });
 
     it('takes only the drifted fields: a change the registry made itself stays, and the plan still makes it', async () => {
       const dir = join(tempDir('canon-drift-'), 'registry');
