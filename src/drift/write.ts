@@ -113,7 +113,21 @@ function adoptedDocument(entry: DriftEntry, current: Doc, shape: KindShape, labe
     if (next.length === 0) delete doc[rel.property];
     else doc[rel.property] = next;
   }
-  return { doc, identities, notWritten };
+  return { doc: inSchemaOrder(doc, Object.keys(current), shape.model.properties), identities, notWritten };
+}
+
+/** Keys the author wrote keep their order; a new key follows the nearest key before it in the schema's order. */
+function inSchemaOrder(doc: Doc, written: string[], properties: readonly string[]): Doc {
+  const keys = Object.keys(doc).filter((k) => written.includes(k));
+  for (const key of Object.keys(doc).filter((k) => !written.includes(k))) {
+    const rank = properties.indexOf(key);
+    const before = keys.findLastIndex((k) => {
+      const r = properties.indexOf(k);
+      return r !== -1 && r < rank;
+    });
+    keys.splice(before + 1, 0, key);
+  }
+  return Object.fromEntries(keys.map((k) => [k, doc[k]]));
 }
 
 /**

@@ -107,6 +107,7 @@ function reconcileMap(ctx: Context, node: Node & { items: Pair[] }, desired: Rec
   const pairs = node.items.filter((p) => isScalar(p.key));
   const indent = columnOf(src, (pairs[0]!.key as Node).range![0]);
   const seen = new Set<string>();
+  const ends = new Map<string, number>();
   for (const pair of pairs) {
     const key = String((pair.key as Scalar).value);
     seen.add(key);
@@ -120,13 +121,17 @@ function reconcileMap(ctx: Context, node: Node & { items: Pair[] }, desired: Rec
       if (key in desired) seen.delete(key);
       continue;
     }
+    ends.set(key, nodeEnd(src, value));
     reconcile(ctx, value, desired[key], false, indent, top ? ctx.identities.get(key) : undefined);
   }
-  const last = pairs[pairs.length - 1]!;
-  const at = nodeEnd(src, (last.value as Node | null) ?? (last.key as Node));
-  const lead = src[at - 1] === '\n' ? '' : '\n';
+  // A new key goes after the key that precedes it in `desired`, or before the first one.
+  let at = lineStart(src, (pairs[0]!.key as Node).range![0]);
   for (const [key, value] of Object.entries(desired)) {
-    if (seen.has(key)) continue;
+    if (seen.has(key)) {
+      at = ends.get(key)!;
+      continue;
+    }
+    const lead = at > 0 && src[at - 1] !== '\n' ? '\n' : '';
     const pad = ' '.repeat(indent);
     ctx.out.push({
       start: at,
