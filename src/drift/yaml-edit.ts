@@ -2,7 +2,7 @@ import { isMap, isScalar, isSeq, type Node, type Pair, parse, Scalar } from 'yam
 import { isMapping } from '../load/document.ts';
 import { sameValue } from '../plan/normalize.ts';
 
-/** Replace source text [start, end) with text. Edits are made of these, so untouched bytes stay exactly as they were. */
+/** Replace source text [start, end) with text: edits are made of these, so untouched bytes stay as they were. */
 export interface Splice {
   start: number;
   end: number;

@@ -11,7 +11,7 @@ import { tempDir } from '../support/temp.ts';
 
 const golden = join(import.meta.dirname, '..', 'golden', 'drift', 'jsonb-relation-unicode');
 
-/** Two console edits behind Canon's back, on the embedded database in `dataDir` (the CLI holds no lock between commands). */
+/** Two console edits behind Canon's back, on the embedded database in `dataDir` (no CLI command holds it now). */
 async function editBehindCanon(dataDir: string) {
   const db = await openDatabase({ backend: 'pglite', dataDir });
   try {
@@ -26,11 +26,22 @@ async function editBehindCanon(dataDir: string) {
 }
 
 describe('canon drift, as a user runs it', () => {
-  it('says it is an operator command, lists drift with exit 2, marks it in every plan format, and --write makes plan 0', async () => {
+  it('is an operator command; lists drift (exit 2), marked in every plan format; --write makes plan 0', async () => {
     const help = await canon(['drift', '--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^Usage: canon drift /);
     expect(help.stdout).toContain("Drift is an operator's command: connect as the database owner");
+
+    const refused = await canon([
+      'drift',
+      '--dir',
+      golden + '/registry',
+      '--database',
+      'postgres://u:s3cr3t-pw@127.0.0.1:1/x',
+    ]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^canon drift: .*postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x/);
+    expect(refused.stdout + refused.stderr).not.toContain('s3cr3t-pw');
 
     const dir = join(tempDir('canon-drift-cli-'), 'registry');
     cpSync(join(golden, 'registry'), dir, { recursive: true });
@@ -65,7 +76,10 @@ describe('canon drift, as a user runs it', () => {
     expect(planText).toContain(`! ${note} at `);
     const markdown = (await canon(['plan', ...at, '--format', 'markdown'])).stdout;
     expect(markdown).toMatch(
-      /> - \*\*1 row was changed in the database since the last apply \(outside Canon\); the plan overwrites it\*\*: Agent analyst: changed in the database/,
+      new RegExp(
+        '> - \\*\\*1 row was changed in the database since the last apply \\(outside Canon\\); ' +
+          'the plan overwrites it\\*\\*: Agent analyst: changed in the database',
+      ),
     );
     const planJson = JSON.parse((await canon(['plan', ...at, '--format', 'json'])).stdout);
     expect(planJson.changes.map((c: { id: string; drift?: { paths: string[] } }) => [c.id, c.drift?.paths])).toEqual([

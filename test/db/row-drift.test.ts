@@ -28,7 +28,8 @@ async function runSqlFile(db: Database, file: string) {
     .filter(Boolean);
   await db.pool.connect(async (connection) => {
     await connection.query(
-      sql.unsafe`CREATE FUNCTION pg_temp.run_test_sql(statement text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE statement; END $$`,
+      sql.unsafe`CREATE FUNCTION pg_temp.run_test_sql(statement text) RETURNS void LANGUAGE plpgsql
+        AS $$ BEGIN EXECUTE statement; END $$`,
     );
     for (const statement of statements) await connection.query(sql.unsafe`SELECT pg_temp.run_test_sql(${statement})`);
   });
@@ -52,7 +53,7 @@ const filesUnder = (dir: string): string[] =>
 for (const backend of backends) {
   describe(`canon drift on ${backend.name}`, () => {
     for (const name of readdirSync(casesDir).sort()) {
-      it(`golden case ${name}: lists exactly the edited rows and fields, --write gives the expected YAML, plan is then 0`, async () => {
+      it(`golden case ${name}: drift lists exactly the edits, --write gives expected/, plan is then 0`, async () => {
         const caseDir = join(casesDir, name);
         const dir = join(tempDir('canon-drift-'), 'registry');
         cpSync(join(caseDir, 'registry'), dir, { recursive: true });
@@ -101,13 +102,14 @@ for (const backend of backends) {
       });
     }
 
-    it('the example registry: console edits across every file style, --write keeps every other line, plan is then 0', async () => {
+    it('the example registry: edits in every file style, --write keeps every other line, plan is then 0', async () => {
       const dir = copyRegistry();
       const db = await backend.open();
       try {
         await apply(db, dir, backend.vector);
         const before = new Map(filesUnder(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
-        // Block literals grow a line, JSONB gains a key (flow maps, block maps, absent), a tool leaves flow and block lists.
+        // Block literals grow a line, JSONB gains a key (flow maps, block maps, absent), a tool leaves
+        // flow and block lists.
         await db.pool.query(sql.unsafe`UPDATE prompts SET content = content || E'Antworte auf Deutsch — Ωmega ✓\n'`);
         await db.pool.query(sql.unsafe`UPDATE agents SET model_config = coalesce(model_config, '{}') || '{"seed": 7}'`);
         await db.pool.query(
@@ -143,7 +145,7 @@ for (const backend of backends) {
       }
     });
 
-    it('takes only the drifted fields: a change the registry made itself stays, and the plan still makes it', async () => {
+    it('takes only the drifted fields: a change the registry made itself stays, and plan still makes it', async () => {
       const dir = join(tempDir('canon-drift-'), 'registry');
       cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
       const db = await backend.open();
@@ -164,7 +166,8 @@ for (const backend of backends) {
         expect(writeDrift(found.entries, shapes, found.label).skipped).toEqual([]);
         const text = readFileSync(join(dir, 'assets.yaml'), 'utf8');
         expect(text).toContain(
-          'name: "Literature summary v2"\n# The prompt text, exactly as the model gets it.\ncontent: Edited in the console.\n',
+          'name: "Literature summary v2"\n# The prompt text, exactly as the model gets it.\n' +
+            'content: Edited in the console.\n',
         );
         const after = (await plan(db, dir, backend.vector)).plan.changes;
         expect(after.map((c) => [c.id, c.drift, c.fields.map((f) => f.path)])).toEqual([
@@ -175,7 +178,7 @@ for (const backend of backends) {
       }
     });
 
-    it('a drifted row whose last version Canon has no record of is listed without fields, and --write refuses it', async () => {
+    it('a drifted row without a recorded version is listed without fields, and --write refuses it', async () => {
       const dir = join(tempDir('canon-drift-'), 'registry');
       cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
       const db = await backend.open();

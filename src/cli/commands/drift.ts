@@ -129,7 +129,8 @@ in the registry, after --write), 1 error, 2 drift.`,
           entries.length === 0
             ? style.green(`No drift. ${db.label}: ${outcome.managed} managed rows as Canon last wrote them.`)
             : style.bold(
-                `Drift: ${entries.length} of ${outcome.managed} managed rows changed outside Canon since the last apply` +
+                `Drift: ${entries.length} of ${outcome.managed} managed rows changed outside Canon ` +
+                  'since the last apply' +
                   `${open.length < entries.length ? ` (${entries.length - open.length} held by the registry)` : ''}.`,
               ),
         );
