@@ -13,6 +13,8 @@ export interface LiveAsset {
   table: string;
   version: number;
   deleted: boolean;
+  /** The content hash apply recorded when it last wrote the asset (canon_managed_rows): differing content is drift. */
+  recordedHash: string;
 }
 
 /** A row Canon does not manage that stands where a registry asset would go. */
@@ -49,7 +51,12 @@ export interface LiveSnapshot {
   managedIds: Map<string, Set<string>>;
 }
 
-const managedRow = z.object({ row_id: z.string(), asset_id: z.string(), tenant: z.string().nullable() });
+const managedRow = z.object({
+  row_id: z.string(),
+  asset_id: z.string(),
+  tenant: z.string().nullable(),
+  content_hash: z.string(),
+});
 
 /**
  * Stage "introspect": the live rows Canon manages (core tables, relation tables) in the shape the
@@ -129,7 +136,7 @@ async function readLive(
         await db.any(
           sql.type(
             managedRow,
-          )`SELECT row_id, asset_id, tenant FROM canon_managed_rows WHERE table_name = ${shape.table}`,
+          )`SELECT row_id, asset_id, tenant, content_hash FROM canon_managed_rows WHERE table_name = ${shape.table}`,
         )
       ).map((m) => [m.row_id, m]),
     );
@@ -173,6 +180,7 @@ async function readLive(
         table: shape.table,
         version: Number(r.version),
         deleted: r.deleted === true,
+        recordedHash: m.content_hash,
       });
     }
     if (!has('unique_id')) continue;

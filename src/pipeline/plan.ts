@@ -6,6 +6,7 @@ import { type CompiledStatement, compilePlan } from '../compile/compile.ts';
 import { describeQueryError, errorCode } from '../db/errors.ts';
 import { exclusiveLockHolder, setSessionLimits } from '../db/session.ts';
 import { type Diagnostic, hasErrors } from '../diagnostics/diagnostic.ts';
+import { driftOfUpdates, liveLabels, markDrift } from '../drift/mark.ts';
 import { planKnowledge, withKnowledgeStatements } from '../embed/pipeline.ts';
 import { readDatabaseId } from '../introspect/identity.ts';
 import { readLiveRegistry } from '../introspect/rows.ts';
@@ -132,6 +133,7 @@ export async function planRegistry(
     databaseId,
     db.schema,
   );
+  markDrift(plan, await driftOfUpdates(db.pool, plan, shapes, live.assets, liveLabels(live.assets)));
   lap('diff');
   const knowledge = await planKnowledge(db.pool, plan, {
     graph: checked.graph,

@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import type { CommonQueryMethods } from 'slonik';
 import { loadConfig } from '../config/config.ts';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.ts';
+import { type DriftedAsset, findDrift } from '../drift/detect.ts';
+import { liveLabels, markDrift } from '../drift/mark.ts';
 import type { Chunk } from '../embed/chunk.ts';
 import { cachedChunks } from '../embed/chunk-cache.ts';
 import { attachKnowledge } from '../embed/pipeline.ts';
@@ -91,6 +93,8 @@ interface Live {
   /** Plans are bound to it, as `canon plan`'s are (a saved plan applies to this database only). */
   databaseId: string;
   chunks: LiveChunks;
+  /** Managed rows changed outside Canon since the last apply. */
+  drift: DriftedAsset[];
 }
 
 /**
@@ -178,21 +182,24 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
         resolved.graph.assets.map((a) => ({ table: shapes.get(a.kind)!.table, uuid: a.uuid, id: a.id }));
       const unmanaged = snapshot.unmanagedRows.length === 0 ? [] : clashingRows(snapshot, wanted());
       const registry = { assets: snapshot.assets, unmanaged };
-      plan = bindToDatabase(
-        computePlan(
-          {
-            shapes,
-            graph: resolved.graph,
-            live: registry,
-            schema: live.migration.changes,
-            database: live.label,
-            deleteMode: options.deleteMode,
-            gitCommit,
-          },
-          cache,
+      plan = markDrift(
+        bindToDatabase(
+          computePlan(
+            {
+              shapes,
+              graph: resolved.graph,
+              live: registry,
+              schema: live.migration.changes,
+              database: live.label,
+              deleteMode: options.deleteMode,
+              gitCommit,
+            },
+            cache,
+          ),
+          live.databaseId,
+          live.schema,
         ),
-        live.databaseId,
-        live.schema,
+        live.drift,
       );
       // Knowledge as `canon plan` has it (chunks, embedding jobs, and their part of the hash).
       const { embeddings, chunking } = config.config;
@@ -238,7 +245,9 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
         embeddings: { ...embeddings, dimensions: options.schema.dimensions },
         vectors: options.schema.embeddings,
       });
-      live = { label: db.label, schema: db.schema, migration, snapshot, databaseId, chunks };
+      // Drift is found once per refresh, for every managed row: each re-plan marks the updates that overwrite it.
+      const drift = await findDrift(db.pool, shapes, snapshot.assets.values(), liveLabels(snapshot.assets));
+      live = { label: db.label, schema: db.schema, migration, snapshot, databaseId, drift, chunks };
     },
     get migration() {
       return live?.migration ?? null;

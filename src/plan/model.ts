@@ -36,6 +36,16 @@ export interface AssetChange {
   restore?: boolean;
   /** An existing row that the registry claims by its explicit uuid. */
   adopt?: boolean;
+  /**
+   * The row was changed in the database since the last apply (outside Canon), and this update
+   * overwrites that: the fields changed there, and the row's updated_at. See `canon drift`.
+   */
+  drift?: ChangeDrift;
+}
+
+export interface ChangeDrift {
+  paths: string[];
+  updatedAt: string | null;
 }
 
 export interface PlanSummary {

@@ -21,7 +21,8 @@ export function renderBlock(state: DevState, headline: string, style: Style): st
     for (const c of plan.changes.slice(0, maxAssetLines)) {
       const where = c.source ? style.dim(`  ${c.source.file}:${c.source.line}:${c.source.column}`) : '';
       out.push(
-        `  ${symbol[c.action]} ${assetTitle(c)}${c.fields.length ? ` (${c.fields.length} fields)` : ''}${where}`,
+        `  ${symbol[c.action]} ${assetTitle(c)}${c.fields.length ? ` (${c.fields.length} fields)` : ''}` +
+          `${c.drift ? ' (overwrites drift)' : ''}${where}`,
       );
     }
     if (plan.changes.length > maxAssetLines) out.push(style.dim(`  … ${plan.changes.length - maxAssetLines} more`));

@@ -37,6 +37,7 @@ export function planJson(plan: Plan) {
       source: c.source ? { file: c.source.file, line: c.source.line, column: c.source.column } : null,
       ...(c.restore ? { restore: true } : {}),
       ...(c.adopt ? { adopt: true } : {}),
+      ...(c.drift ? { drift: { paths: c.drift.paths, updated_at: c.drift.updatedAt } } : {}),
       fields: c.fields,
     })),
     knowledge: plan.knowledge

@@ -4,7 +4,7 @@ import { type AssetChange, type FieldChange, hasChanges, type Plan } from '../..
 import { maskSecrets } from '../mask.ts';
 import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
 import { type Risk, risksOf } from './risks.ts';
-import { assetTitle, valueText } from './text.ts';
+import { assetTitle, driftText, valueText } from './text.ts';
 
 /**
  * GitHub refuses comments over 65,536 characters. The head (target, summary, risks, tables) is
@@ -79,6 +79,7 @@ function details(c: AssetChange): string {
   const parts = [`<details><summary><code>${symbol[c.action]}</code> ${assetTitle(c)}${where}</summary>\n`];
   const header =
     c.action === 'create' ? '| field | value |\n|---|---|\n' : '| field | before | after |\n|---|---|---|\n';
+  if (c.drift) parts.push(`⚠️ ${cell(driftText(c))}; apply overwrites it.\n`);
   if (c.action === 'delete') parts.push(`Row \`${c.uuid}\` of \`${c.table}\`, no longer in the registry.\n`);
   if (table.length > 0) parts.push(header + table.map((f) => fieldMarkdown(f, c.action)).join('\n') + '\n');
   for (const f of texts) parts.push(fieldMarkdown(f, c.action));
