@@ -66,8 +66,8 @@ describe('canon drift, as a user runs it', () => {
       ['analyst', 'differs'],
     ]);
     expect(json.drifted[0].fields).toEqual([
-      { path: 'model_config.temperature', before: 0.2, after: 0.7 },
-      { path: 'tools[trials]', before: { tool: 'trials' }, after: null },
+      { path: 'model_config.temperature', segments: ['model_config', 'temperature'], before: 0.2, after: 0.7 },
+      { path: 'tools[trials]', segments: ['tools', { entry: 'trials' }], before: { tool: 'trials' }, after: null },
     ]);
 
     const note = 'changed in the database since the last apply';
