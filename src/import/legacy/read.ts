@@ -11,7 +11,7 @@ const exists = z.object({ e: z.boolean() });
 
 /** A mapping's `query`, as slonik takes text it did not build: it only ever runs in a read-only transaction. */
 const rawQuery = (text: string) =>
-  sql.fragment(Object.assign([text], { raw: [text] }) as unknown as TemplateStringsArray);
+  sql.fragment(Object.freeze(Object.assign([text], { raw: Object.freeze([text]) })) as unknown as TemplateStringsArray);
 
 const byKey = (key: string) => (a: Row, b: Row) =>
   String(a[key] ?? '').localeCompare(String(b[key] ?? ''), 'en', { numeric: true });

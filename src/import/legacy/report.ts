@@ -1,13 +1,13 @@
 import type { LegacyImport } from './legacy.ts';
 import type { Verification } from './verify.ts';
 
-/** A fixed-width table: the first column left-aligned, the rest right-aligned. */
+/** A fixed-width table: numbers right-aligned, text left-aligned. */
 export function table(head: string[], rows: (string | number)[][]): string {
   const all = [head, ...rows].map((r) => r.map(String));
   const widths = head.map((_, i) => Math.max(...all.map((r) => [...r[i]!].length)));
   const line = (r: string[]) =>
     r
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .map((c, i) => (/^-?\d+$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   return `${all.map(line).join('\n')}\n`;
