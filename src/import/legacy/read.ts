@@ -1,5 +1,6 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { DatabaseError } from '../../db/database-error.ts';
 import type { Database } from '../../db/open.ts';
 import { sql } from '../../db/sql.ts';
 import type { Row } from '../../resolve/graph.ts';
@@ -26,6 +27,15 @@ export async function readLegacy(
   mapping: LegacyMapping,
   schema: string,
 ): Promise<LegacyRows & { missing: string[] }> {
+  return readAll(db, mapping, schema).catch((e: unknown) => {
+    // A query of the mapping that fails (one that tries to write, a missing column) is the mapping's
+    // problem, said in one line; the transaction is rolled back and the source is as it was.
+    const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
+    throw new DatabaseError(`reading the legacy database failed: ${cause}; nothing was written`);
+  });
+}
+
+function readAll(db: Database, mapping: LegacyMapping, schema: string): Promise<LegacyRows & { missing: string[] }> {
   return db.pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
     const out: LegacyRows & { missing: string[] } = { rows: new Map(), counted: new Map(), missing: [] };
