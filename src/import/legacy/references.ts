@@ -75,6 +75,27 @@ export function checkReferences(builder: LegacyBuilder) {
     }
   }
   for (const group of [...edges.keys()].sort()) breakCycles(edges.get(group)!, assets);
+  uniqueWithinTenant(builder);
+}
+
+/** Columns unique within a tenant (workflow and use-case codes): the first asset in id order keeps a value. */
+function uniqueWithinTenant(builder: LegacyBuilder) {
+  const seen = new Map<string, Asset>();
+  for (const asset of [...builder.assets.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
+    for (const column of asset.model.columns.filter((c) => c.unique === 'tenant')) {
+      const field = asset.fields.get(column.property);
+      if (!field) continue;
+      const key = `${asset.kind}\u0000${asset.tenant ?? ''}\u0000${column.property}\u0000${JSON.stringify(field.value)}`;
+      const first = seen.get(key);
+      if (!first) {
+        seen.set(key, asset);
+        continue;
+      }
+      asset.fields.delete(column.property);
+      const reason = `${JSON.stringify(field.value)} dropped: ${label(first)} has this ${column.property} already (unique within a tenant)`;
+      builder.coerce(field.origin, asset, column.property, reason);
+    }
+  }
 }
 
 /** Self-edges go; then a depth-first walk in id order drops each edge that closes a cycle. */
