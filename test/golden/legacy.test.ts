@@ -44,7 +44,7 @@ describe('legacy import golden cases', () => {
       await pglite.exec(readFileSync(sourceFile, 'utf8'));
       const db = await openDatabase({ backend: 'pglite', dataDir: null }, { pglite });
       try {
-        const runs = [];
+        const runs: Awaited<ReturnType<typeof importLegacy>>[] = [];
         for (let i = 0; i < 2; i++) runs.push(await importLegacy(db, catalog, mapping!, 'public'));
         const render = (r: (typeof runs)[number]) => ({
           files: new Map([...filesOf(r.documents)].map(([file, docs]) => [file, fileText(docs)])),
