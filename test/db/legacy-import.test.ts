@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
 import { sql } from '../../src/db/sql.ts';
 import { importLegacy } from '../../src/import/legacy/legacy.ts';
@@ -7,7 +8,7 @@ import { loadMapping, resolveMappingFile } from '../../src/import/legacy/mapping
 import { verifyLegacy } from '../../src/import/legacy/verify.ts';
 import { canon } from '../support/cli.ts';
 import { backends } from '../support/databases.ts';
-import { checksums, legacySource, legacyTables, openSource } from '../support/legacy-source.ts';
+import { checksums, legacyFixtureSql, legacySource, legacyTables, openSource } from '../support/legacy-source.ts';
 import { apply, catalog, plan } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -200,4 +201,56 @@ describe('canon import --legacy, mapping files', () => {
     }
     expect(await checksums(source)).toEqual(before);
   }, 120_000);
+});
+
+describe('canon import --legacy, as a user runs it', () => {
+  it('reads another schema, and verifies a target the CLI applied to', async () => {
+    const dir = tempDir('canon-legacy-cli-');
+    const sourceDir = join(dir, 'source');
+    const pglite = await PGlite.create(sourceDir);
+    await pglite.exec(`CREATE SCHEMA legacy; SET search_path TO legacy;\n${legacyFixtureSql}`);
+    await pglite.close();
+    const source = `pglite:${sourceDir}`;
+    const out = join(dir, 'registry');
+
+    const wrongSchema = await canon(['import', '--legacy', 'seed', '--source', source, '--out', out]);
+    expect(wrongSchema.status).toBe(1);
+    expect(wrongSchema.stderr).toMatch(/none of the mapping's \d+ tables is in schema 'public'.*--source-schema/);
+
+    const run = await canon([
+      'import',
+      '--legacy',
+      'seed',
+      '--source',
+      source,
+      '--source-schema',
+      'legacy',
+      '--out',
+      out,
+    ]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^dh_personas +Persona +6 /m);
+    const target = `pglite:${join(dir, 'target')}`;
+    expect((await canon(['apply', '--dir', out, '--database', target, '--auto-approve'])).status).toBe(0);
+    expect((await canon(['plan', '--dir', out, '--database', target, '--detailed-exitcode'])).status).toBe(0);
+    const verify = await canon([
+      'import',
+      '--legacy',
+      'seed',
+      '--source',
+      source,
+      '--source-schema',
+      'legacy',
+      '--verify',
+      '--database',
+      target,
+    ]);
+    expect(verify.stderr).toBe('');
+    expect(verify.status).toBe(0);
+    expect(verify.stdout).toMatch(/^dh_personas +6 +2 +4 +4 +0 +0$/m);
+    expect(verify.stdout).toContain('Verified: every imported row is in the target as the mapping makes it.');
+
+    const help = await canon(['import', '--help']);
+    expect(help.stdout).toContain('--emit-deprecation-sql');
+  }, 300_000);
 });

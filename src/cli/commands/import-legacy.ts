@@ -59,6 +59,13 @@ export async function runLegacyImport(args: string[], io: CliIO): Promise<number
   } finally {
     await source.close();
   }
+  const tables = mapping.sources.filter((s) => s.table).length;
+  if (tables > 0 && result.missingTables.length === tables) {
+    throw new UsageError(
+      `canon import: none of the mapping's ${tables} tables is in schema '${values['source-schema']}' of ${source.label}; ` +
+        'is --source-schema right?',
+    );
+  }
   const files = values.out ? writeImport(values.out, result.documents) : [];
   const header = {
     mapping: mapping.name,
