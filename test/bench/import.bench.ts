@@ -13,7 +13,7 @@ import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { importLegacy } from '../../src/import/legacy/legacy.ts';
 import { loadMapping, resolveMappingFile } from '../../src/import/legacy/mapping.ts';
-import { writeImport } from '../../src/import/write.ts';
+import { writeLegacyImport } from '../../src/import/legacy/write.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { type PlanOptions, planRegistry } from '../../src/pipeline/plan.ts';
 
@@ -118,7 +118,7 @@ for (const backend of wantedBackends) {
       );
       const result = await importLegacy(db, catalog, mapping, 'public');
       await db.close();
-      writeImport(out, result.documents);
+      writeLegacyImport(out, result.documents);
       const importMs = performance.now() - t;
       if (!result.complete) throw new Error('rows unaccounted for');
       const into = await target(backend);
@@ -134,7 +134,13 @@ for (const backend of wantedBackends) {
         t = performance.now();
         const applied = await applyRegistry(into.db, { ...options, allowDelete: false, allowDestructive: false });
         const applyMs = performance.now() - t;
-        if (applied.status !== 'applied') throw new Error(`apply: ${applied.status}`);
+        if (applied.status !== 'applied')
+          throw new Error(
+            `apply: ${applied.status}: ${applied.diagnostics
+              .slice(0, 3)
+              .map((d) => `${d.file}:${d.line} ${d.message}`)
+              .join('; ')}`,
+          );
         t = performance.now();
         const noop = await planRegistry(into.db, options);
         const planMs = performance.now() - t;

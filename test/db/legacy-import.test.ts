@@ -146,7 +146,9 @@ describe('canon import --legacy, mapping files', () => {
     writeFileSync(
       mapping,
       'format_version: 1\nname: partial\nsources:\n  - table: dh_personas\n    kind: Persona\n    id: unique_id\n' +
-        '    fields: {name: persona_name}\n',
+        '    fields: {name: persona_name}\n' +
+        // Nothing gives a use case its required name.
+        '  - table: dh_use_case\n    kind: UseCase\n    id: code\n    fields: {code: code}\n',
     );
     const run = await canon([
       'import',
@@ -162,8 +164,14 @@ describe('canon import --legacy, mapping files', () => {
     expect(run.status).toBe(1);
     const report = JSON.parse(run.stdout) as Report;
     expect(report.complete).toBe(false);
-    const unaccounted = report.rows.filter((r) => r.outcome === 'unaccounted').map((r) => r.key);
-    expect(unaccounted).toEqual(['2', '3', '4', '6']);
+    const unaccounted = (source: string) =>
+      report.rows.filter((r) => r.source === source && r.outcome === 'unaccounted');
+    expect(unaccounted('dh_personas').map((r) => r.key)).toEqual(['2', '3', '4', '6']);
+    expect(unaccounted('dh_use_case').map((r) => [r.key, r.reason])).toEqual([
+      ['1', 'UseCase uc001 has no name, which the schema requires'],
+      ['2', 'UseCase uc002 has no name, which the schema requires'],
+    ]);
+    expect(report.tables.find((t) => t.source === 'dh_use_case')?.unaccounted).toBe(2);
   }, 120_000);
 
   it('reports a wrong mapping as a diagnostic at its line, and a query that would write fails in the read-only transaction', async () => {

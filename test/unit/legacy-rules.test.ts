@@ -1,9 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { conform } from '../../src/import/legacy/conform.ts';
 import { slugify } from '../../src/import/legacy/expressions.ts';
 import { loadMapping, resolveMappingFile } from '../../src/import/legacy/mapping.ts';
+import { writeLegacyImport } from '../../src/import/legacy/write.ts';
+import { defaultLimits } from '../../src/load/parse.ts';
 import { tempDir } from '../support/temp.ts';
 
 describe('legacy values made to fit the schema', () => {
@@ -73,5 +75,29 @@ describe('legacy mapping files', () => {
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]).toMatchObject({ code: 'CANON501', line: 8, file });
     expect(diagnostics[0]!.message).toMatch(/ref 'nowhere' is not a source of this mapping \(t\)/);
+  });
+});
+
+describe('legacy import files', () => {
+  it('splits a file that would pass half the loader limit, keeping every document once, in id order', () => {
+    const dir = tempDir('canon-legacy-write-');
+    const text = 'x'.repeat(2000);
+    const ids = Array.from({ length: 600 }, (_, i) => `p-${String(i).padStart(4, '0')}`);
+    const documents = ids.map((id) => ({
+      file: 'platform/personas.yaml',
+      id,
+      value: { kind: 'Persona', id, name: id, description: text },
+    }));
+    const files = writeLegacyImport(dir, documents);
+    expect(files.length).toBeGreaterThan(1);
+    expect(files[0]).toBe('platform/personas.yaml');
+    expect(files[1]).toBe('platform/personas.2.yaml');
+    const seen: string[] = [];
+    for (const f of files) {
+      const bytes = readFileSync(join(dir, f));
+      expect(bytes.length).toBeLessThan(defaultLimits.maxFileBytes);
+      seen.push(...[...bytes.toString('utf8').matchAll(/^id: (\S+)$/gm)].map((m) => m[1]!));
+    }
+    expect(seen).toEqual(ids);
   });
 });

@@ -7,7 +7,7 @@ import { importLegacy } from '../../import/legacy/legacy.ts';
 import { loadMapping, resolveMappingFile } from '../../import/legacy/mapping.ts';
 import { reconciliationJson, reconciliationText, verificationText } from '../../import/legacy/report.ts';
 import { verifyLegacy } from '../../import/legacy/verify.ts';
-import { writeImport } from '../../import/write.ts';
+import { writeLegacyImport } from '../../import/legacy/write.ts';
 import { formatDiagnostic } from '../../render/diagnostics.ts';
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
@@ -66,7 +66,7 @@ export async function runLegacyImport(args: string[], io: CliIO): Promise<number
         'is --source-schema right?',
     );
   }
-  const files = values.out ? writeImport(values.out, result.documents) : [];
+  const files = values.out ? writeLegacyImport(values.out, result.documents) : [];
   const header = {
     mapping: mapping.name,
     source: source.label,
@@ -86,8 +86,10 @@ export async function runLegacyImport(args: string[], io: CliIO): Promise<number
     else io.stderr.write('canon import: rows are unaccounted for; the deprecation SQL was not written\n');
   }
   let verification: Awaited<ReturnType<typeof verifyLegacy>> | undefined;
+  let targetLabel = '';
   if (values.verify) {
     const target = await openFromOptions(values, io, 'canon import --verify');
+    targetLabel = target.label; // the URL without its password
     try {
       verification = await verifyLegacy(target, catalog, result);
     } finally {
@@ -102,8 +104,7 @@ export async function runLegacyImport(args: string[], io: CliIO): Promise<number
     io.stdout.write(reconciliationText(result));
     if (values.out)
       io.stdout.write(`\nWrote ${result.documents.length} assets into ${files.length} files under ${values.out}.\n`);
-    if (verification)
-      io.stdout.write(`\nVerification against ${values.database}:\n\n${verificationText(verification)}`);
+    if (verification) io.stdout.write(`\nVerification against ${targetLabel}:\n\n${verificationText(verification)}`);
   }
   return ok ? exitCodes.ok : exitCodes.error;
 }

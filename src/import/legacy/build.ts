@@ -171,6 +171,14 @@ export class LegacyBuilder {
           continue;
         }
         tenant = isAssetKey(t) ? t.id : t === null ? null : slugify(keyText(t));
+        const tenantKind = this.catalog.tenantKind?.kind ?? 'Tenant';
+        if (tenant !== null && !this.assets.has(assetKey({ kind: tenantKind, tenant: null, id: tenant }))) {
+          none({
+            outcome: 'skipped',
+            reason: `its tenant '${tenant}' was not imported (tenants come from an earlier source)`,
+          });
+          continue;
+        }
       }
       const key = assetKey({ kind: model.kind, tenant, id });
       const probe = this.probe(source, row);

@@ -10,21 +10,27 @@ const idOf = (v: unknown) => (isAssetKey(v) ? v.id : v);
 /**
  * Assets → authoring documents, written like `canon import` writes them: keys in schema order,
  * references as ids, list entries sorted by their key (bare ids where the shorthand allows), values
- * equal to the schema default left out. An asset missing a required field is not written, and the
- * rows it came from are unaccounted for: the mapping needs a skip rule or a value for them.
+ * equal to the schema default left out.
  */
 export function documentsOf(catalog: KindCatalog, builder: LegacyBuilder): ImportedDocument[] {
-  const documents: ImportedDocument[] = [];
-  for (const asset of [...builder.assets.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
+  return [...builder.assets.values()]
+    .sort((a, b) => (a.key < b.key ? -1 : 1))
+    .map((asset) => ({ file: fileOf(asset), id: asset.id, value: documentOf(catalog, asset) }));
+}
+
+/**
+ * An asset missing a required field cannot be written; the rows it came from are unaccounted for (the
+ * mapping needs a skip rule or a value for them). Done before references are checked, so nothing is
+ * left pointing at it.
+ */
+export function dropIncomplete(builder: LegacyBuilder) {
+  for (const asset of [...builder.assets.values()]) {
     const missing = asset.model.columns.find((c) => c.required && c.property !== 'id' && !asset.fields.has(c.property));
-    if (missing) {
-      const reason = `${label(asset)} has no ${missing.property}, which the schema requires`;
-      for (const origin of asset.origins) builder.setFate(origin, { outcome: 'unaccounted', reason });
-      continue;
-    }
-    documents.push({ file: fileOf(asset), id: asset.id, value: documentOf(catalog, asset) });
+    if (!missing) continue;
+    const reason = `${label(asset)} has no ${missing.property}, which the schema requires`;
+    for (const origin of asset.origins) builder.setFate(origin, { outcome: 'unaccounted', reason });
+    builder.assets.delete(asset.key);
   }
-  return documents;
 }
 
 function fileOf(asset: Asset) {

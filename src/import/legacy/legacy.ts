@@ -1,8 +1,9 @@
 import type { Database } from '../../db/open.ts';
 import type { KindCatalog } from '../../kinds/model.ts';
 import type { ImportedDocument } from '../documents.ts';
+import { label } from './assets.ts';
 import { LegacyBuilder } from './build.ts';
-import { documentsOf } from './documents.ts';
+import { documentsOf, dropIncomplete } from './documents.ts';
 import { type LegacyMapping, sourceName } from './mapping.ts';
 import { readLegacy } from './read.ts';
 import { type Reconciliation, type SourceSummary, summarize } from './reconcile.ts';
@@ -28,8 +29,16 @@ export async function importLegacy(
   const legacy = await readLegacy(source, mapping, schema);
   const builder = new LegacyBuilder(catalog, mapping, legacy);
   builder.build();
+  dropIncomplete(builder);
   checkReferences(builder);
   const documents = documentsOf(catalog, builder);
+  // The cross-check: a row said to be imported or merged must have an asset that is written.
+  const written = new Set([...builder.assets.values()].map((a) => label(a)));
+  for (const row of builder.reconciliation().rows) {
+    const { fate } = row;
+    if ((fate.outcome === 'imported' || fate.outcome === 'merged') && !written.has(fate.asset))
+      builder.setFate(row, { outcome: 'unaccounted', reason: `its asset ${fate.asset} was not written` });
+  }
   const reconciliation = builder.reconciliation();
   const kinds = new Map(
     mapping.sources.map((s) => [sourceName(s), s.kind ?? (s.into ? `→ ${s.into.source}.${s.into.property}` : '—')]),
