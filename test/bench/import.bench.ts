@@ -116,10 +116,15 @@ for (const backend of wantedBackends) {
       const db = await openDatabase(
         backend === 'pglite' ? { backend: 'pglite', dataDir: source.spec } : { backend: 'postgres', url: source.spec },
       );
+      const openMs = performance.now() - t;
+      t = performance.now();
       const result = await importLegacy(db, catalog, mapping, 'public');
+      const mapMs = performance.now() - t;
       await db.close();
+      t = performance.now();
       writeLegacyImport(out, result.documents);
-      const importMs = performance.now() - t;
+      const writeMs = performance.now() - t;
+      const importMs = openMs + mapMs + writeMs;
       if (!result.complete) throw new Error('rows unaccounted for');
       const into = await target(backend);
       try {
@@ -152,7 +157,7 @@ for (const backend of wantedBackends) {
           String(n + 55),
           String(result.documents.length),
           String(coerced),
-          seconds(importMs),
+          `${seconds(importMs)} (open ${seconds(openMs)}, read+map ${seconds(mapMs)}, write ${seconds(writeMs)})`,
           seconds(applyMs),
           seconds(planMs),
           (importMs / planMs).toFixed(2),

@@ -12,14 +12,29 @@ export function resolveSchema(catalog: KindCatalog, schema: JsonSchema, base: st
   return { ...resolveSchema(catalog, (target ?? {}) as JsonSchema, docId), ...rest };
 }
 
+/** Resolved once per catalog, kind and property: import asks for the same few schemas for every row. */
+const memo = new WeakMap<KindCatalog, Map<string, unknown>>();
+function remember<T>(catalog: KindCatalog, key: string, make: () => T): T {
+  let cache = memo.get(catalog);
+  if (!cache) memo.set(catalog, (cache = new Map()));
+  if (!cache.has(key)) cache.set(key, make());
+  return cache.get(key) as T;
+}
+
 /** The schema of a property of a kind. */
 export function propertySchema(catalog: KindCatalog, model: KindModel, property: string): JsonSchema {
-  const root = catalog.schemas.get(model.schemaId) as { properties?: Record<string, JsonSchema> };
-  return resolveSchema(catalog, root.properties?.[property] ?? {}, model.schemaId);
+  return remember(catalog, `p\u0000${model.kind}\u0000${property}`, () => {
+    const root = catalog.schemas.get(model.schemaId) as { properties?: Record<string, JsonSchema> };
+    return resolveSchema(catalog, root.properties?.[property] ?? {}, model.schemaId);
+  });
 }
 
 /** The object form of a relation property's items: its properties, in schema order. */
 export function itemSchemas(catalog: KindCatalog, model: KindModel, property: string): Record<string, JsonSchema> {
+  return remember(catalog, `i\u0000${model.kind}\u0000${property}`, () => itemSchemasOf(catalog, model, property));
+}
+
+function itemSchemasOf(catalog: KindCatalog, model: KindModel, property: string): Record<string, JsonSchema> {
   const list = propertySchema(catalog, model, property);
   const items = resolveSchema(catalog, (list.items ?? {}) as JsonSchema, model.schemaId);
   const forms = (items.anyOf as JsonSchema[] | undefined) ?? [items];

@@ -14,22 +14,25 @@ const partBytes = Math.floor(defaultLimits.maxFileBytes / 2);
  */
 export function writeLegacyImport(dir: string, documents: ImportedDocument[]): string[] {
   const written: string[] = [];
+  // fileText is the header and the documents' YAML joined by '---': each document is stringified once.
+  const header = fileText([]);
   for (const [file, list] of filesOf(documents)) {
-    const parts: ImportedDocument[][] = [[]];
+    const parts: string[][] = [[]];
     let size = 0;
     for (const doc of list) {
-      const bytes = Buffer.byteLength(fileText([doc]));
+      const text = fileText([doc]).slice(header.length);
+      const bytes = Buffer.byteLength(text) + 4;
       if (size + bytes > partBytes && parts.at(-1)!.length > 0) {
         parts.push([]);
         size = 0;
       }
-      parts.at(-1)!.push(doc);
+      parts.at(-1)!.push(text);
       size += bytes;
     }
     parts.forEach((part, i) => {
       const name = i === 0 ? file : file.replace(/\.yaml$/, `.${i + 1}.yaml`);
       mkdirSync(dirname(join(dir, name)), { recursive: true });
-      writeFileSync(join(dir, name), fileText(part));
+      writeFileSync(join(dir, name), header + part.join('---\n'));
       written.push(name);
     });
   }
