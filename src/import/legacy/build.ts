@@ -216,9 +216,20 @@ export class LegacyBuilder {
     }
   }
 
+  /** Per kind, the properties some source merges on: the only ones worth a probe. */
+  private mergeOn = new Map<string, Set<string>>();
+
   private probe(source: SourceMapping, row: Row): Map<string, string> {
     const probe = new Map<string, string>();
+    if (this.mergeOn.size === 0 && this.mapping.sources.some((s) => s.merge)) {
+      for (const s of this.mapping.sources)
+        for (const p of s.merge?.on ?? [])
+          this.mergeOn.set(s.kind!, new Set([...(this.mergeOn.get(s.kind!) ?? []), p]));
+    }
+    const wanted = this.mergeOn.get(source.kind!);
+    if (!wanted) return probe;
     for (const [p, e] of Object.entries(source.fields ?? {})) {
+      if (!wanted.has(p)) continue;
       const text = probeText(
         evaluate(
           e,

@@ -20,9 +20,8 @@ export interface Scope {
 
 /** Lower case; runs of anything but letters, digits, '.', '_' and '-' become '-'; at most 100 characters. */
 export function slugify(value: string): string {
-  const slug = value
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
+  const ascii = /^[\x20-\x7e]*$/.test(value);
+  const slug = (ascii ? value : value.normalize('NFKD').replace(/[\u0300-\u036f]/g, ''))
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[^a-z0-9]+/, '')
