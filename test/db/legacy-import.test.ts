@@ -258,6 +258,20 @@ describe('canon import --legacy, as a user runs it', () => {
     expect(verify.stdout).toMatch(/^dh_personas +6 +2 +4 +4 +0 +0$/m);
     expect(verify.stdout).toContain('Verified: every imported row is in the target as the mapping makes it.');
 
+    const nowhere = join(dir, 'nowhere');
+    const missing = await canon([
+      'import',
+      '--legacy',
+      'seed',
+      '--source',
+      `pglite:${nowhere}`,
+      '--out',
+      join(dir, 'x'),
+    ]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no embedded database in that folder');
+    expect(existsSync(nowhere)).toBe(false);
+
     const help = await canon(['import', '--help']);
     expect(help.stdout).toContain('--emit-deprecation-sql');
   }, 300_000);

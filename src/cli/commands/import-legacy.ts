@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openDatabase, parseDatabaseSpec } from '../../db/open.ts';
 import { MappingError } from '../../import/legacy/build.ts';
 import { deprecationSql } from '../../import/legacy/deprecation.ts';
@@ -49,7 +49,12 @@ export async function runLegacyImport(args: string[], io: CliIO): Promise<number
     return exitCodes.error;
   }
   const catalog = catalogFor(values.schemas);
-  const source = await openDatabase(parseDatabaseSpec(values.source, {}), { purpose: 'canon import --legacy' });
+  const spec = parseDatabaseSpec(values.source, {});
+  if (spec.backend === 'pglite' && spec.dataDir !== null && !existsSync(join(spec.dataDir, 'PG_VERSION'))) {
+    // Opening would create an empty database there: never make a source up.
+    throw new UsageError(`canon import: --source ${values.source}: no embedded database in that folder.`);
+  }
+  const source = await openDatabase(spec, { purpose: 'canon import --legacy' });
   let result: Awaited<ReturnType<typeof importLegacy>>;
   try {
     result = await importLegacy(source, catalog, mapping, values['source-schema']!);
