@@ -37,12 +37,14 @@ INSERT INTO dh_personas (id, unique_id, persona_name, description, industry_id, 
 SELECT 1000 + g, CASE WHEN g % 3 = 0 THEN 'P_' || g END, 'Persona ' || g, 'Synthetic persona ' || g,
   '10000000-0000-4000-8000-000000000001', 'PH-' || g, (ARRAY['Mid', 'senior', 'EXECUTIVE', 'junior'])[1 + g % 4],
   (ARRAY['FINAL', 'advisory', 'Informational'])[1 + g % 3], g % 30, 'PhD',
-  CASE WHEN g % 5 = 0 THEN jsonb_build_object('title', 'R' || g) ELSE jsonb_build_array(jsonb_build_object('title', 'R' || g)) END,
+  CASE WHEN g % 5 = 0 THEN jsonb_build_object('title', 'R' || g)
+       ELSE jsonb_build_array(jsonb_build_object('title', 'R' || g)) END,
   now()
 FROM generate_series(1, ${personas}) g;
 INSERT INTO dh_agent (id, name, category, description, system_prompt, model_config, complexity_level, created_at)
 SELECT 1000 + g, 'Agent ' || g, CASE WHEN g % 2 = 0 THEN 'medical_affairs' ELSE 'clinical_ops' END, 'Synthetic agent',
-  'You are agent ' || g || '.', jsonb_build_object('model', 'gpt-4o', 'temperature', 0.2), (ARRAY['low', 'Medium', 'HIGH'])[1 + g % 3], now()
+  'You are agent ' || g || '.', jsonb_build_object('model', 'gpt-4o', 'temperature', 0.2),
+  (ARRAY['low', 'Medium', 'HIGH'])[1 + g % 3], now()
 FROM generate_series(1, ${agents}) g;
 INSERT INTO dh_task (id, code, title, workflow_id, phase_name, position, task_type, complexity_level)
 SELECT 1000 + g, 'T' || (100000 + g), 'Task ' || g, 1, 'Research', g, 'Analysis', 'medium'

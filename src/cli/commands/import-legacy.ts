@@ -67,7 +67,8 @@ export async function runLegacyImport(args: string[], io: CliIO): Promise<number
   const tables = mapping.sources.filter((s) => s.table).length;
   if (tables > 0 && result.missingTables.length === tables) {
     throw new UsageError(
-      `canon import: none of the mapping's ${tables} tables is in schema '${values['source-schema']}' of ${source.label}; ` +
+      `canon import: none of the mapping's ${tables} tables is in schema '${values['source-schema']}' ` +
+        `of ${source.label}; ` +
         'is --source-schema right?',
     );
   }

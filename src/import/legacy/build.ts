@@ -13,7 +13,7 @@ import {
 } from './assets.ts';
 import { conform, itemSchemas, propertySchema } from './conform.ts';
 import { type AssetKey, evaluate, matchIn, type Scope, slugify, test } from './expressions.ts';
-import type { LegacyMapping, SourceMapping } from './mapping.ts';
+import type { Expression, LegacyMapping, SourceMapping } from './mapping.ts';
 import { sourceName } from './mapping.ts';
 import type { Coercion, Outcome, Reconciliation, RowFate } from './reconcile.ts';
 
@@ -283,7 +283,7 @@ export class LegacyBuilder {
   private entry(
     asset: Asset,
     property: string,
-    template: Record<string, unknown>,
+    template: Record<string, Expression>,
     row: Row,
     ref: RowRef,
     ownRow = false,
@@ -294,7 +294,7 @@ export class LegacyBuilder {
     for (const [p, e] of Object.entries(template)) {
       const orphans: string[] = [];
       let v = evaluate(
-        e as never,
+        e,
         row,
         this.scope((m) => orphans.push(m)),
       );

@@ -132,7 +132,8 @@ export function loadMapping(file: string): { mapping?: LegacyMapping; diagnostic
       .slice(1)
       .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
     const where = e.instancePath || '(the file)';
-    const message = `${where}: ${e.message ?? 'invalid'}; see the mapping format in the README (Importing a legacy database)`;
+    const hint = 'see the mapping format in the README (Importing a legacy database)';
+    const message = `${where}: ${e.message ?? 'invalid'}; ${hint}`;
     return { diagnostics: [error(codes.legacyMapping, at(nodeAt(path) as Node), message)] };
   }
   const mapping = { ...(value as Omit<LegacyMapping, 'file'>), file } as LegacyMapping;

@@ -85,14 +85,15 @@ function uniqueWithinTenant(builder: LegacyBuilder) {
     for (const column of asset.model.columns.filter((c) => c.unique === 'tenant')) {
       const field = asset.fields.get(column.property);
       if (!field) continue;
-      const key = `${asset.kind}\u0000${asset.tenant ?? ''}\u0000${column.property}\u0000${JSON.stringify(field.value)}`;
+      const value = JSON.stringify(field.value);
+      const key = `${asset.kind}\u0000${asset.tenant ?? ''}\u0000${column.property}\u0000${value}`;
       const first = seen.get(key);
       if (!first) {
         seen.set(key, asset);
         continue;
       }
       asset.fields.delete(column.property);
-      const reason = `${JSON.stringify(field.value)} dropped: ${label(first)} has this ${column.property} already (unique within a tenant)`;
+      const reason = `${value} dropped: ${label(first)} has this ${column.property} already (unique within a tenant)`;
       builder.coerce(field.origin, asset, column.property, reason);
     }
   }
