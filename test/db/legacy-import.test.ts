@@ -186,6 +186,17 @@ describe('canon import --legacy, mapping files', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/bad\.yaml:6:9: error CANON501: /);
 
+    const typo = join(dir, 'typo.yaml');
+    writeFileSync(
+      typo,
+      'format_version: 1\nname: typo\nsources:\n  - table: dh_personas\n    kind: Persona\n    id: id\n' +
+        '    fields: {nmae: persona_name}\n',
+    );
+    const typoRun = await canon(['import', '--legacy', typo, '--source', source, '--out', join(dir, 't')]);
+    expect(typoRun.status).toBe(1);
+    expect(typoRun.stderr).toContain("source dh_personas: 'nmae' is not a field of Persona");
+    expect(existsSync(join(dir, 't'))).toBe(false);
+
     const writer = join(dir, 'writer.yaml');
     writeFileSync(
       writer,

@@ -82,9 +82,10 @@ export class LegacyBuilder {
         if (!model.columns.some((c) => c.property === p) && !model.references.some((r) => r.property === p && !r.many))
           throw new MappingError(`${where}: '${p}' is not a field of ${model.kind}`);
       }
-      for (const p of Object.keys(source.relations ?? {})) {
+      for (const [p, templates] of Object.entries(source.relations ?? {})) {
         if (!model.relations.some((r) => r.property === p))
           throw new MappingError(`${where}: '${p}' is not a list of ${model.kind}`);
+        for (const template of templates) this.checkEntry(where, model, p, template);
       }
     }
     if (source.into) {
@@ -94,6 +95,18 @@ export class LegacyBuilder {
       const column = model.columns.find((c) => c.property === p);
       if (!model.relations.some((r) => r.property === p) && !(column && column.type.name === 'jsonb'))
         throw new MappingError(`${where}: '${p}' is neither a list nor a JSONB field of ${model.kind}`);
+      if (!column) this.checkEntry(where, model, p, source.item ?? {});
+    }
+  }
+
+  /** A list entry template names only properties the list's entries have. */
+  private checkEntry(where: string, model: KindModel, property: string, template: Record<string, unknown>) {
+    const allowed = Object.keys(itemSchemas(this.catalog, model, property));
+    for (const key of Object.keys(template)) {
+      if (!allowed.includes(key))
+        throw new MappingError(
+          `${where}: '${key}' is not a property of ${model.kind} ${property} entries (${allowed.join(', ')})`,
+        );
     }
   }
 
