@@ -14,7 +14,7 @@ every value changed to fit the schemas is listed with its row and why (the recon
   --source-schema <name>    the schema of the legacy tables (default: public)
   --report <file>           also write the reconciliation report as JSON
   --verify                  compare what the mapping makes of the source with the target database
-                            (--database), row by row; exit 1 on any difference
+                            (--database, else $DATABASE_URL), row by row; exit 1 on any difference
   --emit-deprecation-sql <file>
                             write (never run) the ALTER TABLE … RENAME TO _deprecated_<table>_<yyyy_mm>
                             statements for the consolidated legacy tables

@@ -33,8 +33,10 @@ export async function runLegacyImport(args: string[], io: CliIO): Promise<number
   if (!values.source) throw new UsageError(`canon import: --legacy needs --source <db>, the legacy database.`);
   if (!values.out && !values.verify)
     throw new UsageError(`canon import: --legacy needs --out <folder> (or --verify --database <target>).`);
-  if (values.verify && !values.database)
-    throw new UsageError(`canon import: --verify needs --database <db>, the target the import was applied to.`);
+  if (values.verify && !values.database && !io.env.DATABASE_URL)
+    throw new UsageError(
+      `canon import: --verify needs --database <db> (or $DATABASE_URL), the target the import was applied to.`,
+    );
   if (values.out && existsSync(values.out) && readdirSync(values.out).length > 0) {
     throw new UsageError(
       `canon import: ${values.out} is not empty; import writes into an empty folder, so nothing is overwritten`,
