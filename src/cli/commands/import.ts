@@ -5,6 +5,7 @@ import { openFromOptions, schemaOptionsFor } from '../database.ts';
 import { type CliIO, exitCodes, UsageError } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
+import { legacyUsage } from './import-legacy-usage.ts';
 
 export const importCommand: Command = {
   usage: `Usage: canon import --out <folder> [--database <db>] [--all] [--kind K]… [--tenant T]…
@@ -31,8 +32,15 @@ Options:
   -h, --help            show this help
 
 Exit status: 0 when every row read was written or skipped for a stated reason, 1 otherwise
-(for example a reference to a row that no longer exists).`,
+(for example a reference to a row that no longer exists).
+
+${legacyUsage}`,
   async run(args: string[], io: CliIO) {
+    if (
+      args.some((a) => a === '--legacy' || a.startsWith('--legacy=')) &&
+      !args.some((a) => a === '-h' || a === '--help')
+    )
+      return (await import('./import-legacy.ts')).runLegacyImport(args, io);
     const { values } = parseCommandArgs('import', args, {
       out: { type: 'string' },
       database: { type: 'string' },
