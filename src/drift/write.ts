@@ -64,8 +64,15 @@ function relationTools(shape: KindShape, rel: RelationShape, label: Labeler) {
  * (JSON merged key by key); per relation, entries removed, added and edited by their key. Fields the
  * registry changed itself since the last apply are left as the registry has them.
  */
-function adoptedDocument(entry: DriftEntry, current: Doc, shape: KindShape, label: Labeler) {
+function adoptedDocument(entry: DriftEntry, current: Doc, shape: KindShape, labelOf: Labeler) {
   const doc: Doc = structuredClone(current);
+  // A reference to a row Canon does not manage has no id to write: the asset is then left alone.
+  const unknown = new Set<string>();
+  const label: Labeler = (uuid) => {
+    const id = labelOf(uuid);
+    if (id === uuid) unknown.add(uuid);
+    return id;
+  };
   const applied = entry.applied!;
   const notWritten: string[] = [];
   for (const c of shape.columns) {
@@ -113,7 +120,8 @@ function adoptedDocument(entry: DriftEntry, current: Doc, shape: KindShape, labe
     if (next.length === 0) delete doc[rel.property];
     else doc[rel.property] = next;
   }
-  return { doc: inSchemaOrder(doc, Object.keys(current), shape.model.properties), identities, notWritten };
+  const ordered = inSchemaOrder(doc, Object.keys(current), shape.model.properties);
+  return { doc: ordered, identities, notWritten, unknown: [...unknown] };
 }
 
 /** Keys the author wrote keep their order; a new key follows the nearest key before it in the schema's order. */
@@ -168,7 +176,12 @@ export function writeDrift(
         continue;
       }
       const shape = shapes.get(entry.kind)!;
-      const { doc, identities, notWritten } = adoptedDocument(entry, root.toJSON() as Doc, shape, label);
+      const { doc, identities, notWritten, unknown } = adoptedDocument(entry, root.toJSON() as Doc, shape, label);
+      if (unknown.length > 0) {
+        const reason = `references rows Canon does not manage (${unknown.join(', ')}); change it by hand`;
+        outcome.skipped.push({ entry, reason });
+        continue;
+      }
       if (notWritten.length > 0)
         outcome.skipped.push({ entry, reason: `not written, change it by hand: ${notWritten.join(', ')}` });
       splices.push(...documentEdits(src, root, doc, identities));

@@ -178,6 +178,31 @@ for (const backend of backends) {
       }
     });
 
+    it('a relation row added by SQL that points at a row Canon does not manage is listed, not written', async () => {
+      const dir = join(tempDir('canon-drift-'), 'registry');
+      cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
+      const db = await backend.open();
+      try {
+        await apply(db, dir, backend.vector);
+        await db.pool.query(sql.unsafe`INSERT INTO tools (unique_id, name) VALUES ('app-made', 'Made by the app')`);
+        await db.pool.query(sql.unsafe`INSERT INTO agent_tools (agent_id, tool_id)
+          SELECT a.id, t.id FROM agents a, tools t WHERE a.unique_id = 'analyst' AND t.unique_id = 'app-made'`);
+        const found = await driftOf(db, dir, backend.vector);
+        expect(listed(found.entries)).toEqual([
+          { kind: 'Agent', id: 'analyst', paths: [expect.stringMatching(/^tools\[[0-9a-f-]{36}\]$/)] },
+        ]);
+        const text = readFileSync(join(dir, 'assets.yaml'), 'utf8');
+        const written = writeDrift(found.entries, shapes, found.label);
+        expect(written.files).toEqual([]);
+        expect(written.skipped.map((s) => s.reason)).toEqual([
+          expect.stringMatching(/^references rows Canon does not manage \([0-9a-f-]{36}\); change it by hand$/),
+        ]);
+        expect(readFileSync(join(dir, 'assets.yaml'), 'utf8')).toBe(text);
+      } finally {
+        await db.close();
+      }
+    });
+
     it('a drifted row without a recorded version is listed without fields, and --write refuses it', async () => {
       const dir = join(tempDir('canon-drift-'), 'registry');
       cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });

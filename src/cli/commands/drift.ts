@@ -62,8 +62,10 @@ ${databaseHelp}
   --statement-timeout <d>  limit for each statement (default: 60s)
   -h, --help            show this help
 
-Exit status: 0 success (drift or not), 1 error; with --detailed-exitcode, 0 no drift (or all of it
-in the registry, after --write), 1 error, 2 drift.`,
+Exit status: 0 success (drift or not), 1 error (also when --write could not take some drift into
+the registry: a changed id, a reference to a row Canon does not manage, no record of what Canon
+wrote; each is named); with --detailed-exitcode, 0 no drift (or all of it in the registry, after
+--write), 1 error, 2 drift.`,
   async run(args: string[], io: CliIO) {
     const { values } = parseCommandArgs('drift', args, {
       ...databaseOptions,
