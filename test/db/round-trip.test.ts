@@ -5,7 +5,8 @@ import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
-import type { ColumnModel, KindModel } from '../../src/kinds/model.ts';
+import { dereference } from '../../src/kinds/catalog.ts';
+import type { ColumnModel, JsonSchema, KindModel, RelationModel } from '../../src/kinds/model.ts';
 import { backends } from '../support/databases.ts';
 import {
   columnValue,
@@ -37,6 +38,30 @@ const schemaOf = (model: KindModel, property: string) =>
     property
   ] ?? {};
 
+/** The schema of a relation item's property (`industries[].relevance_score`), $refs followed. */
+function itemSchema(model: KindModel, relation: RelationModel, property: string): Record<string, unknown> {
+  const node = dereference(schemaOf(model, relation.property) as JsonSchema, model.schemaId, catalog.schemas);
+  const items = node.items as JsonSchema;
+  const variants = ((items.anyOf as JsonSchema[] | undefined) ?? [items]).map((v) =>
+    dereference(v, model.schemaId, catalog.schemas),
+  );
+  const object = variants.find((v) => v.type === 'object')!;
+  return dereference((object.properties as Record<string, JsonSchema>)[property]!, model.schemaId, catalog.schemas);
+}
+
+/** The industry mapping relation of a kind, if it has one: each generated asset may carry one entry. */
+const industriesOf = (model: KindModel) => model.relations.find((rel) => rel.property === 'industries');
+const industryIds = Array.from({ length: assetCount }, (_, i) => i)
+  .filter((i) => kinds[i % kinds.length]!.kind === 'Industry')
+  .map((i) => `industry-${i}`);
+
+function industryEntry(r: Random, model: KindModel, relation: RelationModel): Record<string, unknown> {
+  const entry: Record<string, unknown> = { industry: r.pick(industryIds) };
+  for (const column of relation.columns)
+    if (r.chance(0.6)) entry[column.property] = columnValue(r, column, itemSchema(model, relation, column.property));
+  return entry;
+}
+
 function generateAssets(r: Random): GeneratedAsset[] {
   return Array.from({ length: assetCount }, (_, i) => {
     const model = kinds[i % kinds.length]!;
@@ -52,6 +77,8 @@ function generateAssets(r: Random): GeneratedAsset[] {
       }
       values[column.property] = value;
     }
+    const industries = industriesOf(model);
+    if (industries && r.chance(0.5)) values.industries = [industryEntry(r, model, industries)];
     return { kind: model.kind, id: `${model.kind.toLowerCase()}-${i}`, values };
   });
 }
@@ -165,60 +192,136 @@ async function mismatches(db: Database, assets: GeneratedAsset[], yaml: Map<stri
       }
     }
   }
+  found.push(...(await relationMismatches(db, assets, yaml)));
   return found;
 }
 
+/** The industry mapping rows, read back with plain SQL: one entry per asset that has one. */
+async function relationMismatches(db: Database, assets: GeneratedAsset[], yaml: Map<string, Record<string, unknown>>) {
+  const found: unknown[] = [];
+  // [asset, property, stored jsonb text, expected JSON text]: compared by PostgreSQL in one query.
+  const jsonPairs: [string, string, string, string][] = [];
+  for (const model of kinds) {
+    const relation = industriesOf(model);
+    const having = assets.filter((a) => a.kind === model.kind && a.values.industries);
+    if (!relation || having.length === 0) continue;
+    const t = sql.identifier([relation.table]);
+    const owner = sql.identifier([relation.ownerColumn]);
+    const ids = sql.array(
+      having.map((a) => a.id),
+      'text',
+    );
+    for (const column of relation.columns) {
+      const col = sql.identifier([column.column]);
+      const rows = await db.pool.any(sql.type(z.object({ unique_id: z.string(), value: z.string().nullable() }))`
+        SELECT a.unique_id, ${column.type.name === 'jsonb' ? sql.fragment`r.${col}::text` : sql.fragment`to_json(r.${col})::text`} AS value
+        FROM ${t} r JOIN ${sql.identifier([model.table])} a ON a.id = r.${owner} WHERE a.unique_id = ANY(${ids})`);
+      expect(rows).toHaveLength(having.length);
+      for (const row of rows) {
+        const entry = (yaml.get(row.unique_id)!.industries as Record<string, unknown>[])[0]!;
+        const want = entry[column.property] ?? column.default ?? null;
+        // Absent or null, the column is SQL NULL (JSON's null is not stored for a missing value).
+        if (want === null || row.value === null) {
+          if (want !== row.value) found.push([row.unique_id, relation.property, column.property, row.value, want]);
+          continue;
+        }
+        if (column.type.name === 'jsonb') {
+          jsonPairs.push([row.unique_id, column.property, row.value, jsonText(want)]);
+          continue;
+        }
+        const got = JSON.parse(row.value);
+        const expected = typeof want === 'bigint' ? Number(want) : want;
+        if (JSON.stringify(got) !== JSON.stringify(expected))
+          found.push([row.unique_id, relation.property, column.property, got, expected]);
+      }
+    }
+  }
+  const column = (i: number) =>
+    sql.array(
+      jsonPairs.map((p) => p[i]!),
+      'text',
+    );
+  const differing = await db.pool.anyFirst(sql.type(z.object({ n: z.number() }))`
+    SELECT (u.n - 1)::int AS n FROM unnest(${column(2)}::text[], ${column(3)}::text[]) WITH ORDINALITY AS u(stored, expected, n)
+    WHERE u.stored::jsonb IS DISTINCT FROM u.expected::jsonb`);
+  for (const n of differing) found.push(['industries', ...jsonPairs[n]!]);
+  return found;
+}
+
+type Segment = string | { entry: string };
 interface Mutation {
   id: string;
-  segments: string[];
+  segments: Segment[];
 }
 
 /** Changes one value of the asset in place; returns the path the plan must name. */
-function mutate(r: Random, asset: GeneratedAsset): string[] {
+function mutate(r: Random, asset: GeneratedAsset): Segment[] {
   const model = catalog.kinds.get(asset.kind)!;
+  const entry = (asset.values.industries as Record<string, unknown>[] | undefined)?.[0];
+  const relation = industriesOf(model);
+  if (entry && relation && r.chance(0.3)) {
+    const column = r.pick(relation.columns);
+    const at: Segment[] = ['industries', { entry: String(entry.industry) }, column.property];
+    if (!(column.property in entry) && column.default === undefined) {
+      // A value where there was none (a JSON value too) is one change of the column.
+      entry[column.property] = columnValue(r, column, itemSchema(model, relation, column.property));
+      return at;
+    }
+    return [...at, ...mutateValue(r, entry, column, itemSchema(model, relation, column.property))];
+  }
   const present = generableColumns(model, catalog).filter((c) => c.property in asset.values && c.property !== 'id');
   const column = r.pick(present);
+  return [column.property, ...mutateValue(r, asset.values, column, schemaOf(model, column.property))];
+}
+
+/** Changes `holder[column.property]`; returns the path below the column that the plan must name. */
+function mutateValue(
+  r: Random,
+  holder: Record<string, unknown>,
+  column: ColumnModel,
+  schema: Record<string, unknown>,
+): string[] {
   const p = column.property;
-  const v = asset.values[p];
-  const schema = schemaOf(model, p);
+  const v = holder[p] ?? column.default;
   if (column.enum) {
-    asset.values[p] = column.enum.find((e) => e !== v) ?? v;
-    return [p];
+    holder[p] = column.enum.find((e) => e !== v) ?? v;
+    return [];
   }
   switch (column.type.name) {
     case 'varchar':
     case 'text': {
       if (Array.isArray(v)) {
-        asset.values[p] = [...v, 'added'];
-        return [p];
+        holder[p] = [...v, 'added'];
+        return [];
       }
       const chars = [...(v as string)];
       const max = column.type.name === 'varchar' ? column.type.length : Number.POSITIVE_INFINITY;
-      asset.values[p] = chars.length < max ? `${v}Δ` : ['Δ', ...chars.slice(1)].join('');
-      if (asset.values[p] === v) asset.values[p] = ['Ω', ...chars.slice(1)].join('');
-      return [p];
+      holder[p] = chars.length < max ? `${v}Δ` : ['Δ', ...chars.slice(1)].join('');
+      if (holder[p] === v) holder[p] = ['Ω', ...chars.slice(1)].join('');
+      return [];
     }
     case 'boolean':
-      asset.values[p] = !v;
-      return [p];
+      holder[p] = !v;
+      return [];
     case 'integer': {
       const max = BigInt(Number(schema.maximum ?? 2 ** 31 - 1));
-      asset.values[p] = v === max ? (v as bigint) - 1n : (v as bigint) + 1n;
-      return [p];
+      const n = BigInt(v as bigint | number);
+      holder[p] = n === max ? n - 1n : n + 1n;
+      return [];
     }
     case 'numeric': {
       const d = v as Decimal;
       const max = BigInt(Math.round(Number(schema.maximum) * 10 ** d.scale));
-      asset.values[p] = { ...d, units: d.units === max ? d.units - 1n : d.units + 1n };
-      return [p];
+      holder[p] = { ...d, units: d.units === max ? d.units - 1n : d.units + 1n };
+      return [];
     }
     case 'date': {
       const text = v as string;
-      asset.values[p] = `${text.slice(0, 8)}${text.endsWith('-01') ? '02' : '01'}`;
-      return [p];
+      holder[p] = `${text.slice(0, 8)}${text.endsWith('-01') ? '02' : '01'}`;
+      return [];
     }
     case 'jsonb':
-      return [p, ...mutateJson(r, asset.values, p)];
+      return mutateJson(r, holder, p);
     default:
       throw new Error(`cannot mutate ${column.type.name}`);
   }
