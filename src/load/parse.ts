@@ -183,6 +183,8 @@ function indexPositions(
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyNode = pair.key as Node | null;
+        if (isScalar(keyNode) && typeof keyNode.value === 'number' && !Number.isSafeInteger(keyNode.value))
+          keyNode.value = exactInteger(keyNode.source) ?? keyNode.value; // the key's text, every digit
         const keyText = isScalar(keyNode) ? String(keyNode.value) : null;
         const keyPosition = keyNode?.range ? position(keyNode.range[0]) : start;
         if (keyText === null) {
