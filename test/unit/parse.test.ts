@@ -75,6 +75,12 @@ describe('parseRegistryFile', () => {
     });
   });
 
+  it('refuses a float with more significant digits than a double holds, and only those', () => {
+    const text = 'a: 0.1\nb: 1.005\nc: 1.5e300\nd: .5\ne: 3.14159265358979323846\nf: {x: 0.10000000000000000555}\n';
+    const { diagnostics } = parseRegistryFile('f.yaml', bytes(text));
+    expect(diagnostics.map((d) => `${d.line}:${d.column} ${d.code}`).sort()).toEqual(['5:4 CANON116', '6:8 CANON116']);
+  });
+
   it('reports the position of the first invalid UTF-8 byte', () => {
     const { diagnostics } = parseRegistryFile('f.yaml', new Uint8Array([...bytes('a: 1\nbé: '), 0xc3, 0x28]));
     expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['CANON103', 2, 5]]);
