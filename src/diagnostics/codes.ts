@@ -19,6 +19,7 @@ export const codes = {
   nulCharacter: 'CANON113',
   outsideRegistry: 'CANON114',
   badDocument: 'CANON115',
+  inexactNumber: 'CANON116',
 
   missingKind: 'CANON201',
   unknownKind: 'CANON202',
