@@ -2,6 +2,7 @@ import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.ts';
 import type { KindCatalog, KindModel } from '../kinds/model.ts';
+import { parseExactJson } from '../plan/exact-json.ts';
 import type { Row } from '../resolve/graph.ts';
 
 /** What import reads: every asset row of Canon's tables, with its relation rows, and who manages it. */
@@ -27,6 +28,14 @@ async function tableExists(db: CommonQueryMethods, schema: string, table: string
 const idColumnOf = (model: KindModel) => model.columns.find((c) => c.property === 'id')!.column;
 const tenantColumnOf = (model: KindModel) => model.references.find((r) => r.property === 'tenant')?.column;
 
+const wholeRow = z.object({ row: z.string() });
+
+/**
+ * A row read whole as its JSON text, the way plan reads values exactly: jsonb integers beyond 2^53 stay
+ * exact (as the plan's markers), and text keeps a leading U+FEFF that PGlite's decoder would drop.
+ */
+const readRow = (text: string) => parseExactJson(text) as Row;
+
 /**
  * Stage "import", reading: one query per table (set-based), in the caller's transaction, which
  * should be READ ONLY. Tables the database lacks are read as empty.
@@ -44,10 +53,9 @@ export async function readImportSource(
       continue;
     }
     const idColumn = sql.identifier([idColumnOf(model)]);
-    const rows = (await db.any(
-      sql.unsafe`SELECT * FROM ${sql.identifier([model.table])} ORDER BY ${idColumn}, id`,
-    )) as Row[];
-    source.rows.set(model.kind, rows);
+    const rows = await db.anyFirst(sql.type(wholeRow)`
+      SELECT to_jsonb(t)::text AS row FROM ${sql.identifier([model.table])} AS t ORDER BY ${idColumn}, id`);
+    source.rows.set(model.kind, rows.map(readRow));
   }
   const tenantKind = catalog.tenantKind?.kind;
   const tenantIds = new Map(
@@ -64,11 +72,16 @@ export async function readImportSource(
     }
     for (const relation of model.relations) {
       if (source.relations.has(relation.table) || !(await tableExists(db, schema, relation.table))) continue;
-      const rows = (await db.any(sql.unsafe`SELECT * FROM ${sql.identifier([relation.table])}`)) as Row[];
+      const rows = (
+        await db.anyFirst(sql.type(wholeRow)`
+          SELECT to_jsonb(t)::text AS row FROM ${sql.identifier([relation.table])} AS t`)
+      ).map(readRow);
       const byOwner = new Map<string, Row[]>();
       for (const row of rows) {
         const owner = String(row[relation.ownerColumn]);
-        byOwner.set(owner, [...(byOwner.get(owner) ?? []), row]);
+        const list = byOwner.get(owner);
+        if (list) list.push(row);
+        else byOwner.set(owner, [row]);
       }
       source.relations.set(relation.table, byOwner);
     }

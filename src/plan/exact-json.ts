@@ -90,3 +90,13 @@ export function parseExactJson(text: string): unknown {
   } while (stack.length > 0);
   return result;
 }
+
+/** The value with every exact-integer marker turned into a bigint: for writers that know bigints (YAML). */
+export function withBigInts(value: unknown): unknown {
+  if (typeof value === 'string')
+    return value.startsWith(markerPrefix) ? BigInt(value.slice(markerPrefix.length)) : value;
+  if (Array.isArray(value)) return value.map(withBigInts);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withBigInts(v)]));
+  return value;
+}
