@@ -38,3 +38,9 @@ export async function exclusiveLockHolder(db: CommonQueryMethods, schema: string
     `user ${who.usename ?? '?'})`
   );
 }
+
+/** Whether Canon's schema has `table` (qualified: a table of that name elsewhere in the search_path is not Canon's). */
+export async function hasTable(db: CommonQueryMethods, schema: string, table: string): Promise<boolean> {
+  return db.oneFirst(sql.type(z.object({ ok: z.boolean() }))`
+    SELECT to_regclass(format('%I.%I', ${schema}::text, ${table}::text)) IS NOT NULL AS ok`);
+}

@@ -6,7 +6,7 @@ import { sql } from '../../src/db/sql.ts';
 import { driftRegistry } from '../../src/drift/drift.ts';
 import { writeDrift } from '../../src/drift/write.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
-import { backends } from '../support/databases.ts';
+import { backendsAndSchemas } from '../support/databases.ts';
 import { apply, catalog, copyRegistry, edit, options, plan } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -50,8 +50,8 @@ const filesUnder = (dir: string): string[] =>
     .map((d) => join(d.parentPath, d.name).slice(dir.length + 1))
     .sort();
 
-for (const backend of backends) {
-  describe(`canon drift on ${backend.name}`, () => {
+for (const backend of backendsAndSchemas) {
+  describe(`canon drift on ${backend.label}`, () => {
     for (const name of readdirSync(casesDir).sort()) {
       it(`golden case ${name}: drift lists exactly the edits, --write gives expected/, plan is then 0`, async () => {
         const caseDir = join(casesDir, name);

@@ -220,6 +220,24 @@ describe('schema: in canon.yaml and --schema', () => {
     expect(JSON.parse(inPublic.stdout).summary.create).toBe(saved.summary.create);
   });
 
+  it("embed and search never take another schema's tables of the same names for Canon's", async () => {
+    const database = `pglite:${join(tempDir('canon-schema-'), 'db')}`;
+    const dir = copyRegistry();
+    // Canon applied in public, pgvector with it: public is in the search_path of schema registry's sessions.
+    expect((await canon(['apply', '--dir', dir, '--database', database, '--auto-approve'])).status).toBe(0);
+    const args = ['--dir', dir, '--database', database, '--schema', 'registry'];
+    const search = await canon(['search', 'literature', ...args]);
+    expect(search.stderr).toMatch(
+      /^canon search: .*db has no Canon tables in schema registry; run 'canon apply' first\n$/,
+    );
+    expect(search.status).toBe(1);
+    const embed = await canon(['embed', '--status', ...args]);
+    expect(embed.stderr).toMatch(/^canon embed: .*db has no embedding queue yet; run 'canon apply' first\n$/);
+    expect(embed.status).toBe(1);
+    // The same commands in public find what apply made there.
+    expect((await canon(['embed', '--status', '--dir', dir, '--database', database])).status).toBe(0);
+  });
+
   it('a bad --schema is a usage error, before any database is opened', async () => {
     const result = await canon(['plan', '--database', 'memory:', '--schema', 'Registry; DROP']);
     expect(result.status).toBe(1);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadConfig } from '../../config/config.ts';
 import type { Database } from '../../db/open.ts';
+import { hasTable } from '../../db/session.ts';
 import { sql } from '../../db/sql.ts';
 import { ProviderSetupError, providerFor } from '../../embed/providers.ts';
 import { jobsTable, type QueueStatus, queueStatus, retryFailedJobs } from '../../embed/queue.ts';
@@ -81,7 +82,7 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
     const style = styleFor(io.stdout, io.env);
     const db = await openFromOptions(values, io, 'canon embed', schema);
     try {
-      if (!(await hasTable(db, jobsTable))) {
+      if (!(await hasTable(db.pool, db.schema, jobsTable))) {
         io.stderr.write(`canon embed: ${db.label} has no embedding queue yet; run 'canon apply' first\n`);
         return exitCodes.error;
       }
@@ -201,16 +202,14 @@ function statusText(s: QueueStatus, model: string): string {
   return lines.join('\n') + '\n';
 }
 
-async function hasTable(db: Database, table: string): Promise<boolean> {
-  return db.pool.oneFirst(sql.type(z.object({ ok: z.boolean() }))`SELECT to_regclass(${table}) IS NOT NULL AS ok`);
-}
-
 /** Why vectors cannot be written here, or undefined when they can. */
 async function embeddingsOff(db: Database, enabled: boolean): Promise<string | undefined> {
   if (!enabled) return 'embeddings are off (--no-embeddings, or embeddings.enabled: false in canon.yaml)';
   const has = await db.pool.oneFirst(sql.type(z.object({ ok: z.boolean() }))`
     SELECT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-      WHERE t.typname = 'vector' AND a.attname = 'embedding' AND NOT a.attisdropped AND a.attnum > 0) AS ok`);
+      JOIN pg_class c ON c.oid = a.attrelid
+      WHERE t.typname = 'vector' AND a.attname = 'embedding' AND NOT a.attisdropped AND a.attnum > 0
+        AND c.relnamespace = to_regnamespace(${db.schema})) AS ok`);
   return has
     ? undefined
     : `${db.label} has no vector column (no pgvector, or the schema was built with --no-embeddings)`;
