@@ -27,7 +27,7 @@ export interface ApplyOptions extends PlanOptions {
   allowDelete: boolean;
   allowDestructive: boolean;
   /** A plan saved by `canon plan --out`: apply refuses unless the fresh plan is exactly it, made here. */
-  saved?: Pick<Plan, 'planHash' | 'registryHash' | 'liveHash' | 'databaseId'>;
+  saved?: Pick<Plan, 'planHash' | 'registryHash' | 'liveHash' | 'databaseId' | 'databaseSchema'>;
   /**
    * Asked with the plan in hand, before any lock, transaction or connection is held. Under the lock
    * apply plans again and refuses if the plan changed meanwhile.
@@ -75,6 +75,13 @@ function whatChanged(then: Hashes, now: Plan) {
 }
 
 function checkSaved(saved: NonNullable<ApplyOptions['saved']>, plan: Plan) {
+  // The schema is part of the database id; named, the refusal says which part differs.
+  if (saved.databaseId !== plan.databaseId && saved.databaseSchema && saved.databaseSchema !== plan.databaseSchema) {
+    throw new ApplyRefusedError(
+      `the saved plan was made for schema ${saved.databaseSchema}, not ${plan.databaseSchema}; nothing was changed. ` +
+        "Run 'canon plan' for this schema and review its plan",
+    );
+  }
   if (saved.databaseId !== plan.databaseId) {
     throw new ApplyRefusedError(
       saved.databaseId
@@ -137,7 +144,7 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
       await setSessionLimits(connection, options);
       await acquireApplyLock(connection, options.lockTimeoutMs);
       try {
-        const outcome = await planRegistry({ pool: connection, label: db.label }, options);
+        const outcome = await planRegistry({ ...db, pool: connection }, options);
         if (!outcome.ok || outcome.plan.diagnostics.length > 0) {
           return { status: 'invalid', diagnostics: outcome.diagnostics };
         }

@@ -39,6 +39,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'Write YAML for rows in the database that Canon does not manage yet',
     load: async () => (await import('./commands/import.ts')).importCommand,
   },
+  drift: {
+    summary: 'List rows changed in the database outside Canon since the last apply; --write adopts them',
+    load: async () => (await import('./commands/drift.ts')).driftCommand,
+  },
   embed: {
     summary: 'Embed queued knowledge chunks (the worker); --status shows the queue',
     load: async () => (await import('./commands/embed.ts')).embedCommand,

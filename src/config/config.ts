@@ -1,5 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
+import { schemaNameProblem } from '../db/search-path.ts';
 import { codes, type DiagnosticCode } from '../diagnostics/codes.ts';
 import { type Diagnostic, error } from '../diagnostics/diagnostic.ts';
 import { didYouMean } from '../diagnostics/suggest.ts';
@@ -25,6 +26,8 @@ export interface EmbeddingSettings {
 }
 
 export interface CanonConfig {
+  /** The PostgreSQL schema Canon's tables, functions, policies and views go into; absent: current_schema(). */
+  schema?: string;
   embeddings: EmbeddingSettings;
   chunking: ChunkSettings;
   tenancy: TenancyOptions;
@@ -65,7 +68,13 @@ export function loadConfig(
   };
   const problem = (path: (string | number)[], message: string, code: DiagnosticCode = codes.wrongType) =>
     diagnostics.push(error(code, locate(doc, path, code === codes.unknownField ? 'key' : 'value'), message));
-  checkKeys(doc, [], doc.value, ['embeddings', 'chunking', 'tenancy'], problem);
+  checkKeys(doc, [], doc.value, ['schema', 'embeddings', 'chunking', 'tenancy'], problem);
+  if (doc.value.schema !== undefined) {
+    const name = doc.value.schema;
+    const wrong = typeof name === 'string' ? schemaNameProblem(name) : 'must be a string';
+    if (wrong === undefined) config.schema = name as string;
+    else problem(['schema'], `schema ${wrong}: name a PostgreSQL schema such as registry`, codes.badFormat);
+  }
   const tenancy = doc.value.tenancy;
   if (tenancy !== undefined) {
     if (!isMapping(tenancy)) problem(['tenancy'], 'tenancy must be a mapping with mode, setting, claim and app_role');

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { createPool, type DatabasePool } from 'slonik';
+import { z } from 'zod';
 import { DatabaseError, describeConnectionError } from './errors.ts';
 import { lockDataDirectory } from './lock.ts';
 import { createServerDriverFactory, type ServerSession } from './pg-driver.ts';
@@ -17,6 +18,13 @@ export interface Database {
   backend: Backend;
   /** For messages: `.canon/db`, `memory:`, or the server URL without its password. */
   label: string;
+  /**
+   * The PostgreSQL schema Canon's objects live in: `schema:` in canon.yaml (or --schema), else the
+   * session's current_schema() when the database was opened. Every catalog read names it.
+   */
+  schema: string;
+  /** Whether the schema was configured, so that every session's search_path is Canon's own. */
+  schemaConfigured: boolean;
   /** The PGlite instance, when embedded (tests clone it; vector array types need refreshing). */
   pglite?: PGlite;
   close(): Promise<void>;
@@ -70,6 +78,11 @@ export interface OpenOptions {
   connectTimeoutMs?: number;
   /** Server only: TCP keepalive idle time on both ends (default 30 s). */
   keepAliveIdleMs?: number;
+  /**
+   * The schema Canon's objects go into (validated by the caller): every session's search_path is set
+   * to it, then the schema pgvector lives in. Absent: the session's own current_schema().
+   */
+  schema?: string;
 }
 
 /**
@@ -86,6 +99,7 @@ export function serverSession(options: OpenOptions): ServerSession {
     queryTimeoutMs: options.queryTimeoutMs ?? 2 * statementTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     keepAliveIdleMs: options.keepAliveIdleMs ?? 30_000,
+    ...(options.schema ? { schema: options.schema } : {}),
   };
 }
 
@@ -105,7 +119,7 @@ async function openEmbedded(dataDir: string | null, options: OpenOptions): Promi
     throw new DatabaseError(`cannot open the embedded database ${label}: ${(e as Error).message}`);
   }
   const pool = await createPool('postgres://pglite/postgres', {
-    driverFactory: createPgliteDriverFactory(db),
+    driverFactory: createPgliteDriverFactory(db, options.schema),
     maximumPoolSize: 1,
     // Slonik's default DISCARD ALL after every query doubles round trips; Canon keeps no session state.
     resetConnection: async () => {},
@@ -113,10 +127,21 @@ async function openEmbedded(dataDir: string | null, options: OpenOptions): Promi
     connectionTimeout: 'DISABLE_TIMEOUT',
     idleTimeout: 'DISABLE_TIMEOUT',
   });
+  let schema: string;
+  try {
+    schema = await sessionSchema(pool, options.schema, label);
+  } catch (e) {
+    await pool.end();
+    if (!options.pglite) await db.close();
+    unlock();
+    throw e;
+  }
   return {
     pool,
     backend: 'pglite',
     label,
+    schema,
+    schemaConfigured: options.schema !== undefined,
     pglite: db,
     async close() {
       await pool.end();
@@ -144,5 +169,24 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
     // The driver's own words end some messages, and a driver may quote the URL it was given.
     throw new DatabaseError(hideSecrets(describeConnectionError(e, label).message, connectionSecrets(url)));
   }
-  return { pool, backend: 'postgres', label, close: () => pool.end() };
+  try {
+    const schema = await sessionSchema(pool, options.schema, label);
+    const schemaConfigured = options.schema !== undefined;
+    return { pool, backend: 'postgres', label, schema, schemaConfigured, close: () => pool.end() };
+  } catch (e) {
+    await pool.end();
+    throw e;
+  }
+}
+
+/** Which schema Canon's objects live in: the configured one (the drivers set search_path to it), else current_schema(). */
+async function sessionSchema(pool: DatabasePool, configured: string | undefined, label: string): Promise<string> {
+  if (configured) return configured;
+  const current = await pool.oneFirst(sql.type(z.object({ s: z.string().nullable() }))`SELECT current_schema() AS s`);
+  if (current === null) {
+    throw new DatabaseError(
+      `${label}: the session's search_path names no schema that exists, so Canon does not know where its tables are; set "schema:" in canon.yaml or pass --schema`,
+    );
+  }
+  return current;
 }

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { createDriverFactory, type DriverFactory, type DriverTypeParser } from '@slonik/driver';
 import pg from 'pg';
 import { ConnectionLostError, DatabaseError } from './errors.ts';
+import { searchPathSql } from './search-path.ts';
 
 /** How Canon talks to a PostgreSQL server, beyond what the URL says. */
 export interface ServerSession {
@@ -14,6 +15,8 @@ export interface ServerSession {
   connectTimeoutMs: number;
   /** TCP keepalive, both ways: idle seconds before the first probe (then every 10 s, 3 times). */
   keepAliveIdleMs: number;
+  /** The schema Canon's objects live in, when configured: each connection's search_path is set to it. */
+  schema?: string;
 }
 
 /** Connection-level failures, in pg's words: the socket or the session is gone, not the statement. */
@@ -132,6 +135,7 @@ export function createServerDriverFactory(url: string, session: ServerSession): 
             } catch (error) {
               throw asLost(error as Error);
             }
+            if (session.schema) await run(searchPathSql, [session.schema]);
           },
           end: () => endPromptly(client),
           query: async (text, values) => {

@@ -3,13 +3,14 @@ import type { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { createDriverFactory, type DriverFactory, type DriverTypeParser } from '@slonik/driver';
 import pg from 'pg';
+import { searchPathSql } from './search-path.ts';
 
 /**
  * A slonik driver that runs node-postgres in-process on a PGlite instance (PGlite's own
  * node-postgres adapter), so both backends share slonik, its `sql` tag and pg's value parsing. The
  * notes measured this fastest (no socket). PGlite has one connection: use a pool of size 1.
  */
-export function createPgliteDriverFactory(db: PGlite): DriverFactory {
+export function createPgliteDriverFactory(db: PGlite, schema?: string): DriverFactory {
   return createDriverFactory(async ({ driverConfiguration }) => {
     const config = createPgConfig(db);
     const getTypeParser = await typeOverrides(config, driverConfiguration.typeParsers);
@@ -24,6 +25,7 @@ export function createPgliteDriverFactory(db: PGlite): DriverFactory {
         return {
           connect: async () => {
             await client.connect();
+            if (schema) await client.query(searchPathSql, [schema]);
           },
           end: async () => {
             await client.end();

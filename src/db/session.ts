@@ -23,13 +23,13 @@ const holder = z.object({
 });
 
 /** Who holds an ACCESS EXCLUSIVE lock on a table of Canon's schema (the lock that stops reads), for a message. */
-export async function exclusiveLockHolder(db: CommonQueryMethods): Promise<string | undefined> {
+export async function exclusiveLockHolder(db: CommonQueryMethods, schema: string): Promise<string | undefined> {
   const who = await db
     .maybeOne(sql.type(holder)`
     SELECT c.relname, a.pid, a.application_name, a.usename
     FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_stat_activity a ON a.pid = l.pid
     WHERE l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
-      AND c.relnamespace = to_regnamespace(current_schema())
+      AND c.relnamespace = to_regnamespace(${schema})
     ORDER BY c.relname LIMIT 1`)
     .catch(() => null);
   if (!who) return undefined;
@@ -37,4 +37,10 @@ export async function exclusiveLockHolder(db: CommonQueryMethods): Promise<strin
     `table ${who.relname} is locked by process ${who.pid} (${who.application_name || 'unknown application'}, ` +
     `user ${who.usename ?? '?'})`
   );
+}
+
+/** Whether Canon's schema has `table` (qualified: a table of that name elsewhere in the search_path is not Canon's). */
+export async function hasTable(db: CommonQueryMethods, schema: string, table: string): Promise<boolean> {
+  return db.oneFirst(sql.type(z.object({ ok: z.boolean() }))`
+    SELECT to_regclass(format('%I.%I', ${schema}::text, ${table}::text)) IS NOT NULL AS ok`);
 }

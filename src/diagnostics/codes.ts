@@ -1,6 +1,7 @@
 /**
  * Stable diagnostic codes, like tsc's: scripts and docs may rely on them, so a code is never reused
- * for another meaning. 1xx: loading files, 2xx: schema validation, 3xx: resolving references, 4xx: planning against the database.
+ * for another meaning. 1xx: loading files, 2xx: schema validation, 3xx: resolving references, 4xx: planning against the database,
+ * 5xx: importing a legacy database.
  */
 export const codes = {
   yamlSyntax: 'CANON101',
@@ -18,6 +19,7 @@ export const codes = {
   nulCharacter: 'CANON113',
   outsideRegistry: 'CANON114',
   badDocument: 'CANON115',
+  inexactNumber: 'CANON116',
 
   missingKind: 'CANON201',
   unknownKind: 'CANON202',
@@ -42,6 +44,8 @@ export const codes = {
 
   unmanagedRowExists: 'CANON401',
   unmanagedIdTaken: 'CANON402',
+
+  legacyMapping: 'CANON501',
 } as const;
 
 export type DiagnosticCode = (typeof codes)[keyof typeof codes];

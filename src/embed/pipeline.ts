@@ -5,7 +5,7 @@ import { loadConfig } from '../config/config.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import type { LiveSchema } from '../migrate/live.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
-import { derivedOnRead } from '../plan/canonical.ts';
+import { deriveOnRead } from '../plan/canonical.ts';
 import type { Plan } from '../plan/model.ts';
 import type { RegistryGraph } from '../resolve/graph.ts';
 import { compileChunks } from './compile.ts';
@@ -39,11 +39,15 @@ export async function planKnowledge(
     vectors: input.schema.embeddings,
     ...(input.cacheDir ? { cacheDir: input.cacheDir } : {}),
   });
+  attachKnowledge(plan, chunks);
+  return chunks;
+}
+
+/** Chunks join the plan: its summary, its diagnostics, and its hash (a saved plan goes stale when chunks move). */
+export function attachKnowledge(plan: Plan, chunks: ChunkPlan): void {
   plan.knowledge = summarizeChunks(chunks);
   plan.diagnostics.push(...chunks.diagnostics);
-  // Lazily, like the plan's own hash: a no-op `canon plan` never reads it, and hashing 100k states costs seconds.
-  derivedOnRead(plan, 'planHash', (hash) => createHash('sha256').update(`${hash} ${chunks.hash}`).digest('hex'));
-  return chunks;
+  deriveOnRead(plan, 'planHash', (before) => createHash('sha256').update(`${before} ${chunks.hash}`).digest('hex'));
 }
 
 /** The chunk statements go before the last one, which closes the apply's record. */

@@ -7,8 +7,9 @@ import { type Diagnostic, error } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog, KindModel } from '../kinds/model.ts';
 import type { LiveSchema } from '../migrate/live.ts';
 import type { RegistryGraph, ResolvedAsset } from '../resolve/graph.ts';
-import type { Chunk, ChunkSettings } from './chunk.ts';
+import { type Chunk, type ChunkSettings, chunkerVersion } from './chunk.ts';
 import { cachedChunks } from './chunk-cache.ts';
+import type { DocumentFormat } from './formats.ts';
 import { jobsTable } from './queue.ts';
 import { readSourceText } from './source.ts';
 
@@ -90,7 +91,19 @@ const liveChunk = z.object({
   chunk_index: z.number(),
   content_hash: z.string(),
   embedded: z.boolean(),
+  intact: z.boolean(),
 });
+
+/** What planning chunks needs from the database, read once: `canon dev` re-plans against it on every save. */
+export interface LiveChunks {
+  /** Live chunk rows by chunk table, then by owning asset's uuid. */
+  byTable: Map<string, Map<string, LiveChunk[]>>;
+  /** Jobs already waiting for exactly this text, model and dimension (`table/id/hash`). */
+  pending: Set<string>;
+}
+
+/** Chunks of a text with the chunker's settings; the CLI's disk cache by default, a session's memory in `canon dev`. */
+export type Chunker = (text: string, format: DocumentFormat, settings: ChunkSettings) => Chunk[];
 
 /**
  * Stage "plan" for chunks: each asset's text → chunks, diffed against the live rows by index and
@@ -99,22 +112,43 @@ const liveChunk = z.object({
  * already waiting. Reads the database (live chunks, pending jobs); writes nothing.
  */
 export async function planChunks(db: CommonQueryMethods, input: ChunkPlanInputs): Promise<ChunkPlan> {
+  return diffChunks(await readLiveChunks(db, input), input);
+}
+
+export async function readLiveChunks(
+  db: CommonQueryMethods,
+  input: Pick<ChunkPlanInputs, 'catalog' | 'live' | 'embeddings' | 'vectors'>,
+): Promise<LiveChunks> {
+  const { model, dimensions } = input.embeddings;
+  const byTable = new Map<string, Map<string, LiveChunk[]>>();
+  for (const kind of input.catalog.kinds.values()) {
+    if (!kind.chunks) continue;
+    const { table, owner } = kind.chunks;
+    const liveTable = input.live.tables.get(table);
+    const hasVector = input.vectors && liveTable?.columns.has('embedding') === true;
+    byTable.set(table, liveTable ? await liveChunks(db, table, owner, kind.table, model, hasVector) : new Map());
+  }
+  return { byTable, pending: await pendingJobs(db, input.live, model, dimensions) };
+}
+
+/** The chunk plan against live chunks read before: no database access, so it can run on every save. */
+export function diffChunks(
+  state: LiveChunks,
+  input: ChunkPlanInputs,
+  chunker: Chunker = (text, format, settings) => cachedChunks(input.cacheDir, text, format, settings),
+): ChunkPlan {
   const { model, dimensions } = input.embeddings;
   const diagnostics: Diagnostic[] = [];
   const sources: SourceChunks[] = [];
   const totals = { changed: 0, moved: 0, unchanged: 0, removed: 0, jobs: 0, tokens: 0, waiting: 0 };
   const hash = createHash('sha256').update(`${model} ${dimensions} ${input.vectors}\n`);
-  const pending = await pendingJobs(db, input.live, model, dimensions);
+  const { pending } = state;
   for (const kind of [...input.catalog.kinds.values()]
     .filter((k) => k.chunks)
     .sort((a, b) => a.kind.localeCompare(b.kind))) {
     const chunks = kind.chunks!;
     const assets = input.graph.assets.filter((a) => a.kind === kind.kind);
-    const liveTable = input.live.tables.get(chunks.table);
-    const hasVector = input.vectors && liveTable?.columns.has('embedding') === true;
-    const live = liveTable
-      ? await liveChunks(db, chunks.table, chunks.owner, kind.table, model, hasVector)
-      : new Map<string, LiveChunk[]>();
+    const live = state.byTable.get(chunks.table) ?? new Map<string, LiveChunk[]>();
     // Vectors apply copies from other rows of the same text (a moved paragraph is not embedded again).
     const embeddedHashes = new Set(
       [...live.values()]
@@ -128,7 +162,7 @@ export async function planChunks(db: CommonQueryMethods, input: ChunkPlanInputs)
         diagnostics.push(error(problem.code, asset.source, `${kind.kind} '${asset.id}': ${problem.message}`));
         continue;
       }
-      const desired = source ? cachedChunks(input.cacheDir, source.text, source.format, input.chunking) : [];
+      const desired = source ? chunker(source.text, source.format, input.chunking) : [];
       const current = live.get(asset.uuid) ?? [];
       const { writes, moves, deletes } = matchRows(desired, current);
       for (const w of writes) if (input.vectors && embeddedHashes.has(w.hash)) w.reusable = true;
@@ -245,16 +279,24 @@ async function liveChunks(
   const embedded = hasVector
     ? sql.fragment`(embedding IS NOT NULL AND embedding_model = ${model})`
     : sql.fragment`false`;
+  // A chunk whose text was edited in the database (not by apply) no longer matches its stored hash: it is
+  // planned as changed, so apply writes the registry's text back and its vector is made again.
+  const intact = sql.fragment`content_hash = encode(sha256(convert_to(
+    ${chunkerVersion} || E'\n' || coalesce(section_title, '') || E'\n' || content, 'UTF8')), 'hex')`;
   const rows = await db.any(sql.type(liveChunk)`
-    SELECT id, ${sql.identifier([owner])} AS owner, chunk_index, content_hash, ${embedded} AS embedded
+    SELECT id, ${sql.identifier([owner])} AS owner, chunk_index, content_hash, ${embedded} AS embedded,
+      ${intact} AS intact
     FROM ${sql.identifier([table])}
     WHERE ${sql.identifier([owner])} IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${ownerTable})`);
   const byOwner = new Map<string, LiveChunk[]>();
-  for (const r of rows)
-    byOwner.set(r.owner, [
-      ...(byOwner.get(r.owner) ?? []),
-      { id: r.id, index: r.chunk_index, hash: r.content_hash, embedded: r.embedded },
-    ]);
+  for (const r of rows) {
+    const chunk = r.intact
+      ? { id: r.id, index: r.chunk_index, hash: r.content_hash, embedded: r.embedded }
+      : { id: r.id, index: r.chunk_index, hash: `edited outside Canon: ${r.content_hash}`, embedded: false };
+    const list = byOwner.get(r.owner);
+    if (list) list.push(chunk);
+    else byOwner.set(r.owner, [chunk]);
+  }
   return byOwner;
 }
 

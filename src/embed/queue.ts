@@ -262,6 +262,18 @@ export async function queueStatus(pool: CommonQueryMethods, target: QueueTarget)
   };
 }
 
+/**
+ * Removes jobs finished (done) longer ago than `keepMs`: the vectors they made are in the chunk rows,
+ * and an identical job enqueued later is simply inserted again. Without this the queue table grows by
+ * one row per chunk text ever embedded. Failed jobs stay until retried: they are the dead letters.
+ */
+export async function pruneDoneJobs(pool: CommonQueryMethods, keepMs: number): Promise<number> {
+  const ids = await pool.anyFirst(sql.type(z.object({ id: z.string() }))`
+    DELETE FROM ${jobs} WHERE state = 'done' AND finished_at < now() - make_interval(secs => ${keepMs / 1000})
+    RETURNING id`);
+  return ids.length;
+}
+
 /** `--retry-failed`: failed jobs get a fresh set of attempts. */
 export async function retryFailedJobs(pool: CommonQueryMethods, target: QueueTarget): Promise<number> {
   const ids = await pool.anyFirst(sql.type(z.object({ id: z.string() }))`

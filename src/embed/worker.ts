@@ -3,7 +3,15 @@ import { hostname } from 'node:os';
 import type { DatabasePool } from 'slonik';
 import { embeddingInput } from './chunk.ts';
 import { type EmbeddingProvider, ProviderError } from './provider.ts';
-import { claimBatch, completeJobs, type LeasedJob, nextClaimableIn, releaseJobs, retryOrFail } from './queue.ts';
+import {
+  claimBatch,
+  completeJobs,
+  type LeasedJob,
+  nextClaimableIn,
+  pruneDoneJobs,
+  releaseJobs,
+  retryOrFail,
+} from './queue.ts';
 
 export interface WorkerOptions {
   provider: EmbeddingProvider;
@@ -19,6 +27,8 @@ export interface WorkerOptions {
   /** Keep serving after the queue is empty, polling every pollMs. */
   watch: boolean;
   pollMs: number;
+  /** Done jobs older than this (default 7 days) are removed when the queue is found empty (hourly at most). */
+  keepDoneMs?: number;
   /** Told after every batch, for progress. */
   onProgress?: (stats: WorkerStats) => void;
   /** Aborting stops the worker after its current batches; their results are still written. */
@@ -33,6 +43,8 @@ export interface WorkerStats {
   failed: number;
   /** Results discarded because their chunk changed while they were embedded. */
   stale: number;
+  /** Done jobs older than keepDoneMs removed from the queue table. */
+  pruned: number;
 }
 
 /** The configuration is wrong for every job (key refused, wrong dimension): the worker stopped. */
@@ -49,6 +61,9 @@ export function backoffDelay(
   const step = Math.min(cap, base * 2 ** Math.max(0, attempt - 1));
   return Math.max(retryAfterMs ?? 0, step * (0.5 + random() * 0.5));
 }
+
+const pruneEveryMs = 3_600_000;
+export const defaultKeepDoneMs = 7 * 24 * 3_600_000;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -74,7 +89,21 @@ export async function runWorker(pool: DatabasePool, options: WorkerOptions): Pro
   const worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const { provider } = options;
   const target = { model: provider.model, dimensions: provider.dimensions };
-  const stats: WorkerStats = { embedded: 0, tokens: 0, providerCalls: 0, retried: 0, failed: 0, stale: 0 };
+  const stats: WorkerStats = {
+    embedded: 0,
+    tokens: 0,
+    providerCalls: 0,
+    retried: 0,
+    failed: 0,
+    stale: 0,
+    pruned: 0,
+  };
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  const pruneWhenDue = async () => {
+    if (performance.now() - prunedAt < pruneEveryMs) return;
+    prunedAt = performance.now();
+    stats.pruned += await pruneDoneJobs(pool, options.keepDoneMs ?? defaultKeepDoneMs);
+  };
   let fatal: Error | undefined;
   const stopped = () => fatal !== undefined || options.signal?.aborted === true;
 
@@ -149,6 +178,7 @@ export async function runWorker(pool: DatabasePool, options: WorkerOptions): Pro
         options.onProgress?.({ ...stats });
         continue;
       }
+      await pruneWhenDue();
       const wait = await nextClaimableIn(pool, target);
       if (wait === undefined && !options.watch) return;
       await sleep(Math.min(wait ?? options.pollMs, options.pollMs) + 5, options.signal);

@@ -139,7 +139,11 @@ function setValue(target: Record<string, unknown>, property: string, value: unkn
 /** Documents grouped by output file, each file's documents sorted by id. */
 export function filesOf(documents: ImportedDocument[]): Map<string, ImportedDocument[]> {
   const files = new Map<string, ImportedDocument[]>();
-  for (const d of documents) files.set(d.file, [...(files.get(d.file) ?? []), d]);
+  for (const d of documents) {
+    const list = files.get(d.file);
+    if (list) list.push(d);
+    else files.set(d.file, [d]);
+  }
   for (const list of files.values()) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
 }

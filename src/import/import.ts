@@ -21,7 +21,7 @@ export async function importRegistry(
 ): Promise<ImportOutcome> {
   const source = await db.pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`SET TRANSACTION READ ONLY`);
-    return readImportSource(tx, catalog);
+    return readImportSource(tx, catalog, db.schema);
   });
   const result = importDocuments(catalog, source, filter);
   return { ...result, files: writeImport(out, result.documents) };

@@ -2,6 +2,7 @@ import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.ts';
 import type { KindCatalog, KindModel } from '../kinds/model.ts';
+import { parseExactJson } from '../plan/exact-json.ts';
 import type { Row } from '../resolve/graph.ts';
 
 /** What import reads: every asset row of Canon's tables, with its relation rows, and who manages it. */
@@ -18,32 +19,43 @@ export interface ImportSource {
 
 const exists = z.object({ e: z.boolean() });
 
-async function tableExists(db: CommonQueryMethods, table: string): Promise<boolean> {
+async function tableExists(db: CommonQueryMethods, schema: string, table: string): Promise<boolean> {
   return db.oneFirst(sql.type(exists)`
     SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = current_schema() AND c.relname = ${table} AND c.relkind IN ('r', 'p')) AS e`);
+      WHERE n.nspname = ${schema} AND c.relname = ${table} AND c.relkind IN ('r', 'p')) AS e`);
 }
 
 const idColumnOf = (model: KindModel) => model.columns.find((c) => c.property === 'id')!.column;
 const tenantColumnOf = (model: KindModel) => model.references.find((r) => r.property === 'tenant')?.column;
 
+const wholeRow = z.object({ row: z.string() });
+
+/**
+ * A row read whole as its JSON text, the way plan reads values exactly: jsonb integers beyond 2^53 stay
+ * exact (as the plan's markers), and text keeps a leading U+FEFF that PGlite's decoder would drop.
+ */
+const readRow = (text: string) => parseExactJson(text) as Row;
+
 /**
  * Stage "import", reading: one query per table (set-based), in the caller's transaction, which
  * should be READ ONLY. Tables the database lacks are read as empty.
  */
-export async function readImportSource(db: CommonQueryMethods, catalog: KindCatalog): Promise<ImportSource> {
+export async function readImportSource(
+  db: CommonQueryMethods,
+  catalog: KindCatalog,
+  schema: string,
+): Promise<ImportSource> {
   const source: ImportSource = { rows: new Map(), relations: new Map(), labels: new Map(), managed: new Set() };
   const models = [...catalog.kinds.values()].sort((a, b) => a.kind.localeCompare(b.kind));
   for (const model of models) {
-    if (!(await tableExists(db, model.table))) {
+    if (!(await tableExists(db, schema, model.table))) {
       source.rows.set(model.kind, []);
       continue;
     }
     const idColumn = sql.identifier([idColumnOf(model)]);
-    const rows = (await db.any(
-      sql.unsafe`SELECT * FROM ${sql.identifier([model.table])} ORDER BY ${idColumn}, id`,
-    )) as Row[];
-    source.rows.set(model.kind, rows);
+    const rows = await db.anyFirst(sql.type(wholeRow)`
+      SELECT to_jsonb(t)::text AS row FROM ${sql.identifier([model.table])} AS t ORDER BY ${idColumn}, id`);
+    source.rows.set(model.kind, rows.map(readRow));
   }
   const tenantKind = catalog.tenantKind?.kind;
   const tenantIds = new Map(
@@ -59,17 +71,22 @@ export async function readImportSource(db: CommonQueryMethods, catalog: KindCata
       source.labels.set(String(row.id), { kind: model.kind, id: String(row[idColumnOf(model)]), tenant });
     }
     for (const relation of model.relations) {
-      if (source.relations.has(relation.table) || !(await tableExists(db, relation.table))) continue;
-      const rows = (await db.any(sql.unsafe`SELECT * FROM ${sql.identifier([relation.table])}`)) as Row[];
+      if (source.relations.has(relation.table) || !(await tableExists(db, schema, relation.table))) continue;
+      const rows = (
+        await db.anyFirst(sql.type(wholeRow)`
+          SELECT to_jsonb(t)::text AS row FROM ${sql.identifier([relation.table])} AS t`)
+      ).map(readRow);
       const byOwner = new Map<string, Row[]>();
       for (const row of rows) {
         const owner = String(row[relation.ownerColumn]);
-        byOwner.set(owner, [...(byOwner.get(owner) ?? []), row]);
+        const list = byOwner.get(owner);
+        if (list) list.push(row);
+        else byOwner.set(owner, [row]);
       }
       source.relations.set(relation.table, byOwner);
     }
   }
-  if (await tableExists(db, 'canon_managed_rows')) {
+  if (await tableExists(db, schema, 'canon_managed_rows')) {
     const managed = await db.anyFirst(
       sql.type(z.object({ row_id: z.string() }))`SELECT row_id FROM canon_managed_rows`,
     );

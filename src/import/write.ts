@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
+import { withBigInts } from '../plan/exact-json.ts';
 import { filesOf, type ImportedDocument } from './documents.ts';
 
 const header = '# Written by canon import. From now on this file, not the database, is the source of truth.\n';
@@ -10,7 +11,9 @@ const header = '# Written by canon import. From now on this file, not the databa
  * (multi-line strings become block scalars with the chomping indicator their trailing newlines need).
  */
 export function fileText(documents: ImportedDocument[]): string {
-  return header + documents.map((d) => stringify(d.value, { lineWidth: 0, minContentWidth: 0 })).join('---\n');
+  return (
+    header + documents.map((d) => stringify(withBigInts(d.value), { lineWidth: 0, minContentWidth: 0 })).join('---\n')
+  );
 }
 
 /** Writes every file under `dir`; returns the paths written, relative to it, sorted. */

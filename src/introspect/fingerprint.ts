@@ -8,10 +8,10 @@ import { sql } from '../db/sql.ts';
  * tables' columns. When it moves, someone changed the database: `canon dev` reads it again. Reading
  * the rows themselves would cost what a refresh costs; this is one catalog query.
  */
-export async function liveFingerprint(db: CommonQueryMethods): Promise<string> {
+export async function liveFingerprint(db: CommonQueryMethods, schema: string): Promise<string> {
   return db.oneFirst(sql.type(z.object({ fingerprint: z.string() }))`
     SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables)::text
       || '/' || (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-                 WHERE c.relnamespace = current_schema()::regnamespace AND a.attnum > 0 AND NOT a.attisdropped)::text
+                 WHERE c.relnamespace = to_regnamespace(${schema}) AND a.attnum > 0 AND NOT a.attisdropped)::text
       AS fingerprint`);
 }

@@ -2,7 +2,8 @@ import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.ts';
 import type { LiveSchema } from '../migrate/live.ts';
-import type { KindShape } from '../plan/shape.ts';
+import { parseExactJson } from '../plan/exact-json.ts';
+import type { KindShape, ShapeColumn } from '../plan/shape.ts';
 import { type AssetState, buildState } from '../plan/state.ts';
 import type { Row } from '../resolve/graph.ts';
 
@@ -12,6 +13,8 @@ export interface LiveAsset {
   table: string;
   version: number;
   deleted: boolean;
+  /** The content hash apply recorded when it last wrote the asset (canon_managed_rows): differing content is drift. */
+  recordedHash: string;
 }
 
 /** A row Canon does not manage that stands where a registry asset would go. */
@@ -48,7 +51,12 @@ export interface LiveSnapshot {
   managedIds: Map<string, Set<string>>;
 }
 
-const managedRow = z.object({ row_id: z.string(), asset_id: z.string(), tenant: z.string().nullable() });
+const managedRow = z.object({
+  row_id: z.string(),
+  asset_id: z.string(),
+  tenant: z.string().nullable(),
+  content_hash: z.string(),
+});
 
 /**
  * Stage "introspect": the live rows Canon manages (core tables, relation tables) in the shape the
@@ -86,6 +94,29 @@ export function clashingRows(snapshot: LiveSnapshot, wanted: readonly WantedRow[
   return snapshot.unmanagedRows.filter((u) => uuids.get(u.table)?.has(u.uuid) || ids.get(u.table)?.has(u.uniqueId));
 }
 
+const isText = (c: ShapeColumn) => c.type.name === 'text' || c.type.name === 'varchar';
+
+/**
+ * jsonb is read as its text, so integers beyond 2^53 stay exact (pg's JSON.parse would round them).
+ * Text is read as JSON: PGlite decodes each value with a TextDecoder, which drops a leading U+FEFF
+ * (byte-order mark) that the column does hold; inside a JSON string it is not leading.
+ */
+function selected(c: ShapeColumn) {
+  const name = sql.identifier([c.column]);
+  if (c.type.name === 'jsonb' && !c.type.array) return sql.fragment`${name}::text AS ${name}`;
+  if (isText(c)) return sql.fragment`to_json(${name})::text AS ${name}`;
+  return name;
+}
+
+function readExactly(row: Row, columns: readonly ShapeColumn[]) {
+  for (const c of columns) {
+    const value = row[c.column];
+    if (typeof value !== 'string') continue;
+    if (c.type.name === 'jsonb' && !c.type.array) row[c.column] = parseExactJson(value);
+    else if (isText(c)) row[c.column] = JSON.parse(value);
+  }
+}
+
 async function readLive(
   db: CommonQueryMethods,
   shapes: Iterable<KindShape>,
@@ -98,14 +129,14 @@ async function readLive(
     const table = live.tables.get(shape.table);
     if (!table) continue;
     const has = (c: string) => table.columns.has(c);
-    const columns = shape.columns.map((c) => c.column).filter(has);
+    const columns = shape.columns.filter((c) => has(c.column));
     const t = sql.identifier([shape.table]);
     const managed = new Map(
       (
         await db.any(
           sql.type(
             managedRow,
-          )`SELECT row_id, asset_id, tenant FROM canon_managed_rows WHERE table_name = ${shape.table}`,
+          )`SELECT row_id, asset_id, tenant, content_hash FROM canon_managed_rows WHERE table_name = ${shape.table}`,
         )
       ).map((m) => [m.row_id, m]),
     );
@@ -115,12 +146,7 @@ async function readLive(
         ? []
         : await db.any(sql.unsafe`
       SELECT id, version, deleted_at IS NOT NULL AS deleted ${
-        columns.length
-          ? sql.fragment`, ${sql.join(
-              columns.map((c) => sql.identifier([c])),
-              sql.fragment`, `,
-            )}`
-          : sql.fragment``
+        columns.length ? sql.fragment`, ${sql.join(columns.map(selected), sql.fragment`, `)}` : sql.fragment``
       }
       FROM ${t} WHERE id IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
     const relationRows = new Map<string, Map<string, Row[]>>();
@@ -129,19 +155,15 @@ async function readLive(
       const byOwner = new Map<string, Row[]>();
       relationRows.set(rel.table, byOwner);
       if (!relTable || managed.size === 0) continue;
-      const relColumns = rel.columns.map((c) => c.column).filter((c) => relTable.columns.has(c));
+      const relColumns = rel.columns.filter((c) => relTable.columns.has(c.column));
       const found = await db.any(sql.unsafe`
         SELECT ${sql.identifier([rel.ownerColumn])} AS canon_owner ${
-          relColumns.length
-            ? sql.fragment`, ${sql.join(
-                relColumns.map((c) => sql.identifier([c])),
-                sql.fragment`, `,
-              )}`
-            : sql.fragment``
+          relColumns.length ? sql.fragment`, ${sql.join(relColumns.map(selected), sql.fragment`, `)}` : sql.fragment``
         }
         FROM ${sql.identifier([rel.table])}
         WHERE ${sql.identifier([rel.ownerColumn])} IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
       for (const r of found as Row[]) {
+        readExactly(r, relColumns);
         const owner = String(r.canon_owner);
         const list = byOwner.get(owner);
         if (list) list.push(r);
@@ -149,6 +171,7 @@ async function readLive(
       }
     }
     for (const r of rows as Row[]) {
+      readExactly(r, columns);
       const uuid = String(r.id);
       const m = managed.get(uuid)!;
       const relations = Object.fromEntries([...relationRows].map(([rel, byOwner]) => [rel, byOwner.get(uuid) ?? []]));
@@ -157,6 +180,7 @@ async function readLive(
         table: shape.table,
         version: Number(r.version),
         deleted: r.deleted === true,
+        recordedHash: m.content_hash,
       });
     }
     if (!has('unique_id')) continue;

@@ -175,6 +175,7 @@ function columnOf(property: string, node: JsonSchema, required: boolean, where: 
     model.default = column.default as boolean | number;
   }
   if (Array.isArray(node.enum)) model.enum = node.enum.map(String);
+  if (type.array && node.uniqueItems === true) model.set = true;
   if (column.unique === 'tenant') model.unique = 'tenant';
   if (column.owner_only === true) model.ownerOnly = true;
   return model;
@@ -195,6 +196,7 @@ function referenceOf(property: string, node: JsonSchema, required: boolean, wher
   };
   if (typeof ref.onDelete === 'string') model.onDelete = ref.onDelete as ReferenceModel['onDelete'];
   if (ref.restricts === true) model.restricts = true;
+  if (model.many && node.uniqueItems === true) model.set = true;
   return model;
 }
 

@@ -16,6 +16,8 @@ export interface ColumnModel {
   /** A required property: the column is NOT NULL. */
   required: boolean;
   default?: boolean | number;
+  /** An array column whose schema says `uniqueItems`: a set, so the order of its items means nothing. */
+  set?: true;
   /** The schema's enum, enforced by a CHECK constraint too. */
   enum?: string[];
   /** `tenant`: unique within a tenant when set (e.g. workflow codes). */
@@ -34,6 +36,8 @@ export interface ReferenceModel {
   target: string;
   /** An array of ids stored in a `uuid[]` column. */
   many: boolean;
+  /** A list with `uniqueItems`: a set of references, compared without regard to order. */
+  set?: true;
   /** References of this property must not form a cycle (parents, dependencies). */
   acyclic: boolean;
   onDelete?: 'cascade' | 'set null' | 'restrict';

@@ -35,7 +35,8 @@ const isSize = (n: unknown): n is number => typeof n === 'number' && Number.isFi
  */
 export class ParseCache {
   // 2: parse results report U+0000 in strings (CANON113).
-  private static readonly version = '2';
+  // 3: integers beyond 2^53 are read exactly (as bigints, which are not cached).
+  private static readonly version = '3';
   private readonly used = new Set<string>();
   private writtenBytes = 0;
 
@@ -72,9 +73,12 @@ export class ParseCache {
 
   private store(path: string, parsed: ParsedFile): void {
     let lossy = false;
-    // YAML's .inf and .nan do not survive JSON: such a file is simply not cached.
+    // YAML's .inf and .nan, and integers beyond 2^53, do not survive JSON: such a file is simply not cached.
     const text = JSON.stringify(parsed, (_key, value: unknown) => {
-      if (typeof value === 'number' && !Number.isFinite(value)) lossy = true;
+      if ((typeof value === 'number' && !Number.isFinite(value)) || typeof value === 'bigint') {
+        lossy = true;
+        return null;
+      }
       return value;
     });
     if (lossy) return;

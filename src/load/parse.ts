@@ -163,6 +163,11 @@ function indexPositions(
     const start = node.range ? position(node.range[0]) : ([1, 1] as [number, number]);
     positions[pointer] = [start[0], start[1], key[0], key[1]];
     if (isAlias(node)) continue;
+    if (isScalar(node) && typeof node.value === 'number' && !Number.isSafeInteger(node.value)) {
+      const exact = exactInteger(node.source);
+      if (exact !== undefined) node.value = exact;
+      else if (roundedFloat(node.source, node.value)) nulStrings.push(inexactProblem(node.source as string, start));
+    }
     if (isScalar(node) && typeof node.value === 'string' && node.value.includes('\0')) {
       nulStrings.push(nulProblem('string', start));
     }
@@ -179,6 +184,8 @@ function indexPositions(
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyNode = pair.key as Node | null;
+        if (isScalar(keyNode) && typeof keyNode.value === 'number' && !Number.isSafeInteger(keyNode.value))
+          keyNode.value = exactInteger(keyNode.source) ?? keyNode.value; // the key's text, every digit
         const keyText = isScalar(keyNode) ? String(keyNode.value) : null;
         const keyPosition = keyNode?.range ? position(keyNode.range[0]) : start;
         if (keyText === null) {
@@ -212,6 +219,49 @@ function indexPositions(
     }
   }
   return problems;
+}
+
+/**
+ * A float whose text has more significant digits than a double keeps (`0.10000000000000000555`,
+ * 21 digits of pi): JavaScript would store another decimal than the one written, silently.
+ */
+function roundedFloat(source: unknown, value: number): boolean {
+  if (typeof source !== 'string' || !Number.isFinite(value)) return false;
+  const written = decimalKey(source);
+  return written !== undefined && written !== decimalKey(String(value));
+}
+
+/** A decimal literal as sign, significant digits and exponent, so equal numbers have equal keys. */
+function decimalKey(text: string): string | undefined {
+  const m = /^([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/.exec(text);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
+  const digits = `${m[2]}${m[3] ?? ''}`;
+  const leading = digits.length - digits.replace(/^0+/, '').length;
+  const significant = digits.slice(leading).replace(/0+$/, '');
+  if (significant === '') return '0';
+  const exponent = Number(m[4] ?? 0) + m[2]!.length - leading;
+  return `${m[1] === '-' ? '-' : ''}${significant}e${exponent}`;
+}
+
+const inexactProblem = (source: string, [line, column]: [number, number]): WalkProblem => ({
+  code: codes.inexactNumber,
+  line,
+  column,
+  message:
+    `${source.length > 40 ? `${source.slice(0, 37)}…` : source} has more significant digits than a double holds ` +
+    `(it would be stored as ${Number(source)}); write at most 15 significant digits, or quote it to keep the text`,
+});
+
+/**
+ * An integer literal's exact value when a double cannot hold it (jsonb keeps every digit of
+ * `9007199254740993`; a double would make it ...992). The core schema's forms: decimal, 0o, 0x.
+ */
+function exactInteger(source: unknown): bigint | undefined {
+  if (typeof source !== 'string') return undefined;
+  const m = /^([-+]?)([0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/.exec(source);
+  if (!m) return undefined;
+  const magnitude = BigInt(m[2]!);
+  return m[1] === '-' ? -magnitude : magnitude;
 }
 
 function lineColumnOfText(text: string, offset: number): [number, number] {

@@ -7,6 +7,7 @@ import type { ColumnSpec, ConstraintSpec, CountsViewSpec, IndexSpec, TableSpec }
  * existing rows; they are listed with a reason and refused unless explicitly allowed.
  */
 export type SchemaChange =
+  | { kind: 'createSchema'; name: string; destructive: false }
   | { kind: 'createExtension'; name: string; destructive: false }
   | {
       kind: 'createTable';
@@ -80,6 +81,8 @@ export type SchemaChangeKind = SchemaChange['kind'];
 /** One line per change, for plans and the migrate command. */
 export function describeSchemaChange(c: SchemaChange): string {
   switch (c.kind) {
+    case 'createSchema':
+      return `create schema ${c.name}`;
     case 'createExtension':
       return `create extension ${c.name}`;
     case 'createTable':

@@ -46,6 +46,8 @@ const columnComment = (c: ColumnSpec) => (c.searchOf ? hashOf(sqlText(columnDefi
 /** Desired vs live → the changes that bring the live schema to the desired one, in a safe order. */
 export async function diffSchema(desired: DesiredSchema, live: LiveSchema, probe: DataProbe): Promise<SchemaChange[]> {
   const changes: SchemaChange[] = [];
+  // First: the extension (when new) and every table are created in it.
+  if (!live.schema.exists) changes.push({ kind: 'createSchema', name: live.schema.name, destructive: false });
   for (const name of desired.extensions)
     if (!live.extensions.has(name)) changes.push({ kind: 'createExtension', name, destructive: false });
 
@@ -186,6 +188,7 @@ export async function diffSchema(desired: DesiredSchema, live: LiveSchema, probe
 }
 
 const phase: Record<SchemaChange['kind'], number> = {
+  createSchema: -1,
   createExtension: 0,
   dropView: 1,
   dropPolicy: 1,

@@ -19,6 +19,8 @@ const comment = (on: Fragment, text: string) => sql.fragment`COMMENT ON ${on} IS
 
 /** One SQL emitter per change kind (drizzle-kit's convertor.ts); a new kind does not compile until handled here. */
 const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
+  // Owned by the role Canon connects as; nobody else gets CREATE on it (the application role gets USAGE only).
+  createSchema: (c) => [sql.fragment`CREATE SCHEMA IF NOT EXISTS ${id(c.name)}`],
   createExtension: (c) => [sql.fragment`CREATE EXTENSION IF NOT EXISTS ${id(c.name)}`],
   createTable: ({ table, comment: text, columnComments }) => [
     sql.fragment`CREATE TABLE ${id(table.name)} (${sql.join([...table.columns.map(columnDefinition), sql.fragment`PRIMARY KEY (${sql.join(table.primaryKey.map(id), sql.fragment`, `)})`], sql.fragment`, `)})`,

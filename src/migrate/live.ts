@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { sql } from '../db/sql.ts';
 import { parseSqlType, type SqlType } from '../kinds/sql-type.ts';
 
-/** What the live catalog holds, in the current schema: the shape the diff compares with DesiredSchema. */
+/** What the live catalog holds, in Canon's schema: the shape the diff compares with DesiredSchema. */
 export interface LiveColumn {
   name: string;
   formattedType: string;
@@ -15,6 +15,8 @@ export interface LiveColumn {
 }
 
 export interface LiveSchema {
+  /** The schema read (Canon's), and whether it exists yet: a first migration creates it. */
+  schema: { name: string; exists: boolean };
   extensions: Set<string>;
   availableExtensions: Set<string>;
   tables: Map<string, { comment: string | null; columns: Map<string, LiveColumn> }>;
@@ -34,11 +36,14 @@ export function parseFormattedType(text: string): SqlType | undefined {
   return parseSqlType(normalized);
 }
 
-export async function introspect(pool: CommonQueryMethods): Promise<LiveSchema> {
+export async function introspect(pool: CommonQueryMethods, schema: string): Promise<LiveSchema> {
+  const exists = await pool.oneFirst(
+    sql.type(z.object({ e: z.boolean() }))`SELECT to_regnamespace(${schema}) IS NOT NULL AS e`,
+  );
   const tables = await pool.any(sql.type(z.object({ name: z.string(), comment: z.string().nullable() }))`
     SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`);
+    WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p')`);
   const columns = await pool.any(sql.type(
     z.object({
       table: z.string(),
@@ -57,14 +62,14 @@ export async function introspect(pool: CommonQueryMethods): Promise<LiveSchema> 
     JOIN pg_class c ON c.oid = a.attrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
     ORDER BY c.relname, a.attnum`);
   const constraints = await pool.any(sql.type(
     z.object({ name: z.string(), table: z.string(), comment: z.string().nullable() }),
   )`
     SELECT con.conname AS name, c.relname AS table, obj_description(con.oid, 'pg_constraint') AS comment
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = current_schema() AND con.contype IN ('u', 'f', 'c', 'p')`);
+    WHERE n.nspname = ${schema} AND con.contype IN ('u', 'f', 'c', 'p')`);
   const indexes = await pool.any(sql.type(
     z.object({ name: z.string(), table: z.string(), comment: z.string().nullable() }),
   )`
@@ -73,18 +78,19 @@ export async function introspect(pool: CommonQueryMethods): Promise<LiveSchema> 
     JOIN pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_class c ON c.oid = i.indrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+    WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p')
       AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid)`);
   const views = await pool.any(sql.type(z.object({ name: z.string(), comment: z.string().nullable() }))`
     SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = current_schema() AND c.relkind = 'm'`);
+    WHERE n.nspname = ${schema} AND c.relkind = 'm'`);
   const extensions = await pool.anyFirst(sql.type(z.object({ extname: z.string() }))`SELECT extname FROM pg_extension`);
   const available = await pool.anyFirst(
     sql.type(z.object({ name: z.string() }))`SELECT name FROM pg_available_extensions`,
   );
 
   const live: LiveSchema = {
+    schema: { name: schema, exists },
     extensions: new Set(extensions),
     availableExtensions: new Set(available),
     tables: new Map(tables.map((t) => [t.name, { comment: t.comment, columns: new Map() }])),

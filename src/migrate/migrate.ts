@@ -18,7 +18,7 @@ import { introspect, type LiveSchema } from './live.ts';
 import type { DesiredSchema, SchemaOptions } from './model.ts';
 
 export interface MigrationPlan {
-  /** The PostgreSQL schema planned against (current_schema()): plans name it with the database. */
+  /** The PostgreSQL schema planned against (Database.schema): plans name it with the database. */
   schemaName: string;
   /** The live catalog the plan was computed from (the row stages read only columns it has). */
   live: LiveSchema;
@@ -53,11 +53,11 @@ export function probeOf(pool: CommonQueryMethods): DataProbe {
 
 /** Introspects the live catalog and computes the DDL that brings it to the schema compiled from schemas/. */
 export async function planMigration(
-  db: Pick<Database, 'label'> & { pool: CommonQueryMethods },
+  db: Pick<Database, 'label' | 'schema'> & Partial<Pick<Database, 'schemaConfigured'>> & { pool: CommonQueryMethods },
   catalog: KindCatalog,
   options: SchemaOptions,
 ): Promise<MigrationPlan> {
-  const live = await introspect(db.pool);
+  const live = await introspect(db.pool, db.schema);
   if (options.embeddings && !live.extensions.has('vector') && !live.availableExtensions.has('vector')) {
     throw new DatabaseError(
       `${db.label} has no pgvector extension, which embeddings need: install pgvector on the server, or run with --no-embeddings (or set "embeddings: {enabled: false}" in the registry's canon.yaml) to build everything but the vector column`,
@@ -65,7 +65,7 @@ export async function planMigration(
   }
   const desired = desiredSchema(catalog, options);
   const tenancy = options.tenancy ?? defaultTenancy;
-  const schemaName = await db.pool.oneFirst(sql.type(z.object({ s: z.string() }))`SELECT current_schema() AS s`);
+  const schemaName = db.schema;
   const names = rlsNames(catalog, schemaName);
   const rlsSpec = desiredRls(catalog, desired, tenancy);
   const scope = {
@@ -84,6 +84,7 @@ export async function planMigration(
       `the application role ${tenancy.appRole} bypasses row-level security, so no policy would protect tenants from each other; use a role without SUPERUSER and BYPASSRLS (tenancy.app_role in canon.yaml)`,
     );
   }
+  if (db.schemaConfigured && rls.role.exists) await refuseWritableSearchPath(db, tenancy.appRole);
   const schemaChanges = await diffSchema(desired, live, probeOf(db.pool));
   const policyChanges = diffRls(rlsSpec, rls, names, desired, new Set(live.tables.keys()));
   const changes = order([...schemaChanges, ...policyChanges]);
@@ -91,6 +92,24 @@ export async function planMigration(
   const record = changes.length > 0 ? recordFingerprintsStatements(scope) : [];
   const statements = [...changes.flatMap(statementsFor), ...record];
   return { schemaName, live, desired, changes, destructive: changes.filter((c) => c.destructive), statements };
+}
+
+/**
+ * With a configured schema Canon's sessions search only it and pgvector's schema. If the application
+ * role could create objects in either, a tenant could plant a function or operator overloading one
+ * Canon calls unqualified, and run code as the role Canon connects as: refuse before anything runs.
+ */
+async function refuseWritableSearchPath(db: Pick<Database, 'label'> & { pool: CommonQueryMethods }, appRole: string) {
+  const writable = await db.pool.anyFirst(sql.type(z.object({ s: z.string() }))`
+    SELECT s FROM unnest(current_schemas(false)) AS s WHERE has_schema_privilege(${appRole}, s, 'CREATE') ORDER BY s`);
+  if (writable.length === 0) return;
+  const list = sql.join(
+    writable.map((s) => sql.identifier([s])),
+    sql.fragment`, `,
+  );
+  throw new DatabaseError(
+    `the application role ${appRole} can create objects in schema ${writable.join(', ')} of ${db.label}, which Canon's sessions search: a tenant could plant a function Canon would call. Revoke it first: ${sqlText(sql.fragment`REVOKE CREATE ON SCHEMA ${list} FROM PUBLIC, ${sql.identifier([appRole])}`)}`,
+  );
 }
 
 /** Runs the plan's statements in one transaction: all of them or none. */

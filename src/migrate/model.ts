@@ -77,6 +77,8 @@ export interface SchemaOptions {
   dimensions: number;
   /** Where the current tenant comes from, and the application role (default: the session setting app.current_tenant_id, role canon_app). */
   tenancy?: TenancyOptions;
+  /** The PostgreSQL schema Canon's objects go into (canon.yaml `schema:`, --schema); absent: current_schema(). */
+  pgSchema?: string;
 }
 
 export const defaultSchemaOptions: SchemaOptions = { embeddings: true, dimensions: 1536 };

@@ -6,13 +6,14 @@ import { type CompiledStatement, compilePlan } from '../compile/compile.ts';
 import { describeQueryError, errorCode } from '../db/errors.ts';
 import { exclusiveLockHolder, setSessionLimits } from '../db/session.ts';
 import { type Diagnostic, hasErrors } from '../diagnostics/diagnostic.ts';
+import { driftOfUpdates, liveLabels, markDrift } from '../drift/mark.ts';
 import { planKnowledge, withKnowledgeStatements } from '../embed/pipeline.ts';
 import { readDatabaseId } from '../introspect/identity.ts';
 import { readLiveRegistry } from '../introspect/rows.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { type MigrationPlan, planMigration } from '../migrate/migrate.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
-import { derivedOnRead } from '../plan/canonical.ts';
+import { deriveOnRead } from '../plan/canonical.ts';
 import type { DeleteMode, Plan } from '../plan/model.ts';
 import { computePlan } from '../plan/plan.ts';
 import { shapesOf } from '../plan/shape.ts';
@@ -49,18 +50,16 @@ export type PlanOutcome =
 /** The registry's git commit (with -dirty when its files have uncommitted edits), or null outside git. */
 export function gitCommitOf(dir: string): string | null {
   try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], {
+    // One git process: porcelain v2 with --branch gives the commit id and the changed files together.
+    const status = execFileSync('git', ['status', '--porcelain=v2', '--branch', '--', '.'], {
       cwd: dir,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    const dirty =
-      execFileSync('git', ['status', '--porcelain', '--', '.'], {
-        cwd: dir,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim() !== '';
-    return dirty ? `${head}-dirty` : head;
+    });
+    const lines = status.split('\n').filter((l) => l !== '');
+    const head = /^# branch\.oid ([0-9a-f]{40,64})$/m.exec(status)?.[1];
+    if (!head) return null; // no commit yet ("(initial)")
+    return lines.some((l) => !l.startsWith('#')) ? `${head}-dirty` : head;
   } catch {
     return null;
   }
@@ -70,9 +69,12 @@ export function gitCommitOf(dir: string): string | null {
  * Binds a plan to the database it was made against: the identity is part of its hash. In place and
  * lazily, like the plan's own hashes: a re-plan in `canon dev` pays for hashing only when it is read.
  */
-export function bindToDatabase(plan: Plan, databaseId: string): Plan {
+export function bindToDatabase(plan: Plan, databaseId: string, databaseSchema: string): Plan {
   plan.databaseId = databaseId;
-  derivedOnRead(plan, 'planHash', (hash) => createHash('sha256').update(`${hash} database ${databaseId}`).digest('hex'));
+  plan.databaseSchema = databaseSchema;
+  deriveOnRead(plan, 'planHash', (unbound) =>
+    createHash('sha256').update(`${unbound} database ${databaseId}`).digest('hex'),
+  );
   return plan;
 }
 
@@ -82,7 +84,7 @@ export function bindToDatabase(plan: Plan, databaseId: string): Plan {
  * never inside a transaction. Writes nothing.
  */
 export async function planRegistry(
-  db: { pool: DatabasePool | DatabasePoolConnection; label: string },
+  db: { pool: DatabasePool | DatabasePoolConnection; label: string; schema: string; schemaConfigured?: boolean },
   options: PlanOptions,
 ): Promise<PlanOutcome> {
   const timings: Record<string, number> = {};
@@ -100,8 +102,8 @@ export async function planRegistry(
   const read = async (connection: DatabasePoolConnection) => {
     try {
       await setSessionLimits(connection, options);
-      const databaseId = await readDatabaseId(connection);
-      const migration = await planMigration({ pool: connection, label: db.label }, options.catalog, options.schema);
+      const databaseId = await readDatabaseId(connection, db.schema);
+      const migration = await planMigration({ ...db, pool: connection }, options.catalog, options.schema);
       lap('schema');
       const wanted = checked.graph.assets.map((a) => ({
         table: options.catalog.kinds.get(a.kind)!.table,
@@ -112,7 +114,7 @@ export async function planRegistry(
       lap('introspect');
       return { databaseId, migration, live };
     } catch (e) {
-      const holder = errorCode(e) === '55P03' ? await exclusiveLockHolder(connection) : undefined;
+      const holder = errorCode(e) === '55P03' ? await exclusiveLockHolder(connection, db.schema) : undefined;
       throw describeQueryError(e, db.label, options, 'nothing was changed', holder) ?? e;
     }
   };
@@ -129,7 +131,9 @@ export async function planRegistry(
       gitCommit: gitCommitOf(options.dir),
     }),
     databaseId,
+    db.schema,
   );
+  markDrift(plan, await driftOfUpdates(db.pool, plan, shapes, live.assets, liveLabels(live.assets)));
   lap('diff');
   const knowledge = await planKnowledge(db.pool, plan, {
     graph: checked.graph,

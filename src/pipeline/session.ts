@@ -1,8 +1,15 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommonQueryMethods } from 'slonik';
 import { loadConfig } from '../config/config.ts';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.ts';
+import { type DriftedAsset, findDrift } from '../drift/detect.ts';
+import { liveLabels, markDrift } from '../drift/mark.ts';
+import type { Chunk } from '../embed/chunk.ts';
+import { cachedChunks } from '../embed/chunk-cache.ts';
+import { attachKnowledge } from '../embed/pipeline.ts';
+import { type Chunker, diffChunks, type LiveChunks, readLiveChunks } from '../embed/plan.ts';
 import { readDatabaseId } from '../introspect/identity.ts';
 import { clashingRows, type LiveSnapshot, readLiveSnapshot } from '../introspect/rows.ts';
 import type { KindCatalog } from '../kinds/model.ts';
@@ -60,7 +67,12 @@ export interface PlanSession {
    */
   update(changedPaths?: readonly string[]): SessionResult;
   /** Reads the database's schema and rows once; updates plan against them until the next refresh. */
-  refreshLive(db: { pool: CommonQueryMethods; label: string }): Promise<void>;
+  refreshLive(db: {
+    pool: CommonQueryMethods;
+    label: string;
+    schema: string;
+    schemaConfigured?: boolean;
+  }): Promise<void>;
   /** The schema side of the plan, from the last refresh. */
   readonly migration: MigrationPlan | null;
 }
@@ -74,10 +86,15 @@ interface FileState {
 
 interface Live {
   label: string;
+  /** Canon's schema there. */
+  schema: string;
   migration: MigrationPlan;
   snapshot: LiveSnapshot;
   /** Plans are bound to it, as `canon plan`'s are (a saved plan applies to this database only). */
   databaseId: string;
+  chunks: LiveChunks;
+  /** Managed rows changed outside Canon since the last apply. */
+  drift: DriftedAsset[];
 }
 
 /**
@@ -99,6 +116,7 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
   const parseCache = options.cacheDir ? new ParseCache(options.cacheDir) : undefined;
   const files = new Map<string, FileState>();
   let live: Live | null = null;
+  const chunker = rememberingChunker(options.cacheDir);
 
   function readFile(path: string, known: FileState | undefined): FileState {
     let bytes: Buffer | null = null;
@@ -146,7 +164,8 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
 
     const documents = states.reduce((n, s) => n + s.documents.length, 0);
     const resolved = resolver.resolve(states.map((s) => s.kinded));
-    const settings = listed.length > 0 || documents > 0 ? loadConfig(dir, root).diagnostics : [];
+    const config = loadConfig(dir, root);
+    const settings = listed.length > 0 || documents > 0 ? config.diagnostics : [];
     const fileDiagnostics = states.flatMap((s) => s.diagnostics);
     const diagnostics = sortDiagnostics([
       ...(missing ? [missing] : []),
@@ -163,21 +182,42 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
         resolved.graph.assets.map((a) => ({ table: shapes.get(a.kind)!.table, uuid: a.uuid, id: a.id }));
       const unmanaged = snapshot.unmanagedRows.length === 0 ? [] : clashingRows(snapshot, wanted());
       const registry = { assets: snapshot.assets, unmanaged };
-      plan = bindToDatabase(
-        computePlan(
-          {
-            shapes,
-            graph: resolved.graph,
-            live: registry,
-            schema: live.migration.changes,
-            database: live.label,
-            deleteMode: options.deleteMode,
-            gitCommit,
-          },
-          cache,
+      plan = markDrift(
+        bindToDatabase(
+          computePlan(
+            {
+              shapes,
+              graph: resolved.graph,
+              live: registry,
+              schema: live.migration.changes,
+              database: live.label,
+              deleteMode: options.deleteMode,
+              gitCommit,
+            },
+            cache,
+          ),
+          live.databaseId,
+          live.schema,
         ),
-        live.databaseId,
+        live.drift,
       );
+      // Knowledge as `canon plan` has it (chunks, embedding jobs, and their part of the hash).
+      const { embeddings, chunking } = config.config;
+      const chunks = diffChunks(
+        live.chunks,
+        {
+          graph: resolved.graph,
+          catalog,
+          live: live.migration.live,
+          registryDir: dir,
+          chunking,
+          embeddings: { ...embeddings, dimensions: options.schema.dimensions },
+          vectors: options.schema.embeddings,
+        },
+        chunker.chunk,
+      );
+      chunker.forgetUnused();
+      attachKnowledge(plan, chunks);
     }
     const planMs = lap();
     return {
@@ -195,13 +235,45 @@ export function createPlanSession(options: PlanSessionOptions): PlanSession {
   return {
     update,
     async refreshLive(db) {
-      const databaseId = await readDatabaseId(db.pool);
+      const databaseId = await readDatabaseId(db.pool, db.schema);
       const migration = await planMigration(db, catalog, options.schema);
       const snapshot = await readLiveSnapshot(db.pool, shapes.values(), migration.live);
-      live = { label: db.label, migration, snapshot, databaseId };
+      const { embeddings } = loadConfig(dir, root).config;
+      const chunks = await readLiveChunks(db.pool, {
+        catalog,
+        live: migration.live,
+        embeddings: { ...embeddings, dimensions: options.schema.dimensions },
+        vectors: options.schema.embeddings,
+      });
+      // Drift is found once per refresh, for every managed row: each re-plan marks the updates that overwrite it.
+      const drift = await findDrift(db.pool, shapes, snapshot.assets.values(), liveLabels(snapshot.assets));
+      live = { label: db.label, schema: db.schema, migration, snapshot, databaseId, drift, chunks };
     },
     get migration() {
       return live?.migration ?? null;
     },
   };
+}
+
+/**
+ * Chunks kept in memory between saves, keyed by text and settings: a save that does not touch a
+ * knowledge source's text does not chunk it again. Texts no longer used are forgotten after each plan.
+ */
+function rememberingChunker(cacheDir: string | undefined) {
+  let kept = new Map<string, Chunk[]>();
+  let used = new Map<string, Chunk[]>();
+  const chunk: Chunker = (text, format, settings) => {
+    const key = createHash('sha256')
+      .update(`${format} ${settings.maxTokens}/${settings.overlap}\n`)
+      .update(text)
+      .digest('hex');
+    const chunks = used.get(key) ?? kept.get(key) ?? cachedChunks(cacheDir, text, format, settings);
+    used.set(key, chunks);
+    return chunks;
+  };
+  const forgetUnused = () => {
+    kept = used;
+    used = new Map();
+  };
+  return { chunk, forgetUnused };
 }

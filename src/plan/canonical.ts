@@ -80,17 +80,13 @@ export function computedOnRead<T extends object, K extends keyof T>(target: T, k
 }
 
 /**
- * Replaces a property computed on read (or a plain one) by one derived from its value, still computed
- * only when first read: binding a plan's hash to its database or its chunks must not force the hashing.
+ * Re-derives a property computed on read (a plan's hash) from its earlier value, still lazily: a
+ * re-plan in `canon dev` pays for hashing only when the hash is read.
  */
-export function derivedOnRead<T extends object, K extends keyof T>(
-  target: T,
-  key: K,
-  derive: (previous: T[K]) => T[K],
-): void {
-  const previous = Object.getOwnPropertyDescriptor(target, key);
-  const read = () => (previous?.get ? previous.get.call(target) : previous?.value) as T[K];
-  computedOnRead(target, key, () => derive(read()));
+export function deriveOnRead<T extends object, K extends keyof T>(target: T, key: K, derive: (before: T[K]) => T[K]) {
+  const before = Object.getOwnPropertyDescriptor(target, key);
+  const earlier = () => (before?.get ? before.get.call(target) : before?.value) as T[K];
+  computedOnRead(target, key, () => derive(earlier()));
 }
 
 /** A line of a hashed listing: a short head that orders it and a long tail (a state's text) that rarely does. */

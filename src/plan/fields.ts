@@ -2,6 +2,7 @@ import { isMapping } from '../load/document.ts';
 import type { Row } from '../resolve/graph.ts';
 import type { FieldChange } from './model.ts';
 import { sameValue } from './normalize.ts';
+import { formatPath, type PathSegment } from './path.ts';
 import type { KindShape, RelationShape, ShapeColumn } from './shape.ts';
 import type { AssetState } from './state.ts';
 
@@ -13,20 +14,38 @@ function authored(value: unknown, column: ShapeColumn, label: Labeler): unknown 
   return Array.isArray(value) ? value.map((v) => label(String(v))) : label(String(value));
 }
 
-/** Field changes inside a JSON value: `model_config.temperature`, not the whole object. */
-function jsonChanges(path: string, before: unknown, after: unknown, out: FieldChange[]) {
+const change = (segments: PathSegment[], before: unknown, after: unknown): FieldChange => ({
+  path: formatPath(segments),
+  segments,
+  before,
+  after,
+});
+
+/**
+ * Field changes inside a JSON value: `model_config.temperature`, not the whole object. A key that is
+ * absent on one side differs from a key holding null (jsonb stores both), so removing `{a: null}`
+ * is a change of `a` too.
+ */
+function jsonChanges(path: PathSegment[], before: unknown, after: unknown, out: FieldChange[]) {
   if (sameValue(before, after)) return;
   if (isMapping(before) && isMapping(after)) {
     for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
-      jsonChanges(`${path}.${key}`, before[key] ?? null, after[key] ?? null, out);
+      const inBefore = Object.hasOwn(before, key);
+      const inAfter = Object.hasOwn(after, key);
+      const b = inBefore ? before[key] : null;
+      const a = inAfter ? after[key] : null;
+      if (inBefore && inAfter) jsonChanges([...path, key], b, a, out);
+      else if (b === null && a === null)
+        out.push({ ...change([...path, key], b, a), absent: inBefore ? 'after' : 'before' });
+      else out.push(change([...path, key], b, a));
     }
     return;
   }
-  out.push({ path, before, after });
+  out.push(change(path, before, after));
 }
 
 function columnChanges(
-  prefix: string,
+  prefix: PathSegment[],
   columns: readonly ShapeColumn[],
   before: Row | undefined,
   after: Row | undefined,
@@ -36,8 +55,8 @@ function columnChanges(
   for (const c of columns) {
     const b = before ? authored(before[c.column] ?? null, c, label) : null;
     const a = after ? authored(after[c.column] ?? null, c, label) : null;
-    if (c.type.name === 'jsonb' && !c.type.array) jsonChanges(`${prefix}${c.property}`, b, a, out);
-    else if (!sameValue(b, a)) out.push({ path: `${prefix}${c.property}`, before: b, after: a });
+    if (c.type.name === 'jsonb' && !c.type.array) jsonChanges([...prefix, c.property], b, a, out);
+    else if (!sameValue(b, a)) out.push(change([...prefix, c.property], b, a));
   }
 }
 
@@ -63,7 +82,7 @@ export function fieldChanges(
   label: Labeler,
 ): FieldChange[] {
   const out: FieldChange[] = [];
-  columnChanges('', shape.columns, before?.columns, after?.columns, label, out);
+  columnChanges([], shape.columns, before?.columns, after?.columns, label, out);
   for (const rel of shape.relations) {
     const b = before?.relations[rel.table] ?? {};
     const a = after?.relations[rel.table] ?? {};
@@ -74,16 +93,12 @@ export function fieldChanges(
     for (const { key, name } of entries.sort((x, y) => x.name.localeCompare(y.name))) {
       const rb = b[key];
       const ra = a[key];
-      const path = `${rel.property}[${name}]`;
+      const path: PathSegment[] = [rel.property, { entry: name }];
       if (!rb || !ra)
-        out.push({
-          path,
-          before: rb ? authoredEntry(rel, rb, label) : null,
-          after: ra ? authoredEntry(rel, ra, label) : null,
-        });
+        out.push(change(path, rb ? authoredEntry(rel, rb, label) : null, ra ? authoredEntry(rel, ra, label) : null));
       else
         columnChanges(
-          `${path}.`,
+          path,
           rel.columns.filter((c) => !rel.keyColumns.includes(c.column)),
           rb,
           ra,

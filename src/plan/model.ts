@@ -1,15 +1,20 @@
 import type { Diagnostic, SourcePosition } from '../diagnostics/diagnostic.ts';
 import { type KnowledgeSummary, knowledgeChanges } from '../embed/summary.ts';
 import type { SchemaChange } from '../migrate/changes.ts';
+import type { PathSegment } from './path.ts';
 import type { AssetState } from './state.ts';
 
 export type ChangeAction = 'create' | 'update' | 'delete';
 
 /** One field's change, in the author's terms: property paths, ids instead of database ids. */
 export interface FieldChange {
+  /** `segments` as printed (formatPath): keys with dots, brackets or spaces quoted. */
   path: string;
+  segments: PathSegment[];
   before: unknown;
   after: unknown;
+  /** A JSON key whose value is null that is added (absent before) or removed (absent after). */
+  absent?: 'before' | 'after';
 }
 
 /** A typed change to one asset. Rendering and SQL compilation both read this; neither recomputes it. */
@@ -31,6 +36,16 @@ export interface AssetChange {
   restore?: boolean;
   /** An existing row that the registry claims by its explicit uuid. */
   adopt?: boolean;
+  /**
+   * The row was changed in the database since the last apply (outside Canon), and this update
+   * overwrites that: the fields changed there, and the row's updated_at. See `canon drift`.
+   */
+  drift?: ChangeDrift;
+}
+
+export interface ChangeDrift {
+  paths: string[];
+  updatedAt: string | null;
 }
 
 export interface PlanSummary {
@@ -60,6 +75,8 @@ export interface Plan {
    * the pipeline, which also binds planHash to it: a saved plan applies only where it was made.
    */
   databaseId?: string;
+  /** The PostgreSQL schema the plan is for (Canon's schema there); set with databaseId. */
+  databaseSchema?: string;
   /** Hash of everything above: what `canon apply plan.json` checks before applying. */
   planHash: string;
   /** Problems that make the plan unappliable (rows Canon does not own in the way). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SqlType } from '../kinds/sql-type.ts';
+import { canonicalInteger } from './exact-json.ts';
 
 /** An array type's element type, made once per type rather than once per value. */
 const elementTypes = new WeakMap<SqlType, SqlType>();
@@ -41,6 +42,7 @@ export function normalizeValue(value: unknown, type: SqlType): unknown {
 }
 
 export function sortKeys(value: unknown): unknown {
+  if (typeof value === 'bigint') return canonicalInteger(value);
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
     // A loop, not fromEntries over mapped pairs: this runs for every JSON value of every asset, and a

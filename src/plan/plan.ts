@@ -85,7 +85,7 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
         action: 'update',
         before: current.state,
         fields: [
-          { path: 'deleted_at', before: 'deleted', after: null },
+          { path: 'deleted_at', segments: ['deleted_at'], before: 'deleted', after: null },
           ...fieldChanges(shape, current.state, after, label),
         ],
         version: current.version + 1,

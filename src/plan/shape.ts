@@ -9,6 +9,8 @@ export interface ShapeColumn {
   /** References hold database ids; `target` is the referenced kind. */
   target?: string;
   default?: boolean | number;
+  /** A list whose order means nothing (the schema says uniqueItems): compared and stored sorted. */
+  set?: true;
 }
 
 export interface RelationShape {
@@ -37,12 +39,14 @@ export function shapeOf(model: KindModel): KindShape {
       property: c.property,
       type: c.type,
       ...(c.default === undefined ? {} : { default: c.default }),
+      ...(c.set ? { set: c.set } : {}),
     })),
     ...model.references.map((r) => ({
       column: r.column,
       property: r.property,
       type: r.many ? { ...uuidType, array: true } : uuidType,
       target: r.target,
+      ...(r.set ? { set: r.set } : {}),
     })),
   ];
   const relations = model.relations.map((rel) => {
@@ -52,6 +56,7 @@ export function shapeOf(model: KindModel): KindShape {
         property: c.property,
         type: c.type,
         ...(c.default === undefined ? {} : { default: c.default }),
+        ...(c.set ? { set: c.set } : {}),
       })),
       ...rel.references.map((r) => ({ column: r.column, property: r.property, type: uuidType, target: r.target })),
     ];

@@ -21,10 +21,18 @@ function normalizeRow(row: Row, columns: readonly ShapeColumn[], fillDefaults: b
   const out: Row = {};
   for (const c of columns) {
     const raw = row[c.column];
-    out[c.column] = normalizeValue(raw === undefined && fillDefaults ? c.default : raw, c.type);
+    const value = normalizeValue(raw === undefined && fillDefaults ? c.default : raw, c.type);
+    out[c.column] = c.set && Array.isArray(value) ? sortedSet(value) : value;
   }
   return out;
 }
+
+/** A set's items in one order (by their JSON text), whichever order the author or the database gave. */
+const sortedSet = (items: unknown[]) =>
+  items
+    .map((v) => [JSON.stringify(v), v] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, v]) => v);
 
 export const entryKey = (row: Row, keyColumns: readonly string[]) =>
   stableJsonList(keyColumns.map((k) => row[k] ?? null));

@@ -32,18 +32,18 @@ const privilegeRow = z.object({
 export async function introspectRls(
   db: CommonQueryMethods,
   appRole: string,
-  scope: Omit<FingerprintScope, 'schema'>,
+  scope: FingerprintScope,
 ): Promise<LiveRls> {
-  const schema = await db.oneFirst(sql.type(z.object({ s: z.string() }))`SELECT current_schema() AS s`);
+  const { schema } = scope;
   const forced = await db.anyFirst(sql.type(z.object({ relname: z.string() }))`
     SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relrowsecurity AND c.relforcerowsecurity`);
+    WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p') AND c.relrowsecurity AND c.relforcerowsecurity`);
   const policies = await db.any(sql.type(
     z.object({ table: z.string(), name: z.string(), comment: z.string().nullable() }),
   )`
     SELECT c.relname AS table, pol.polname AS name, obj_description(pol.oid, 'pg_policy') AS comment
     FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = current_schema()`);
+    WHERE n.nspname = ${schema}`);
   // Grantee 0 is PUBLIC.
   const functions = await db.any(sql.type(
     z.object({ name: z.string(), comment: z.string().nullable(), executors: z.array(z.string()) }),
@@ -53,20 +53,21 @@ export async function introspectRls(
             FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
             WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner ORDER BY 1) AS executors
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = current_schema() AND p.proname = ANY(${sql.array(scope.functions, 'text')})`);
+    WHERE n.nspname = ${schema} AND p.proname = ANY(${sql.array(scope.functions, 'text')})`);
   const triggers = await db.any(sql.type(
     z.object({ table: z.string(), name: z.string(), comment: z.string().nullable() }),
   )`
     SELECT c.relname AS table, t.tgname AS name, obj_description(t.oid, 'pg_trigger') AS comment
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = current_schema() AND NOT t.tgisinternal`);
+    WHERE n.nspname = ${schema} AND NOT t.tgisinternal`);
   const canonBypassesRls = await db.oneFirst(
     sql.type(
       z.object({ b: z.boolean() }),
     )`SELECT rolsuper OR rolbypassrls AS b FROM pg_roles WHERE rolname = current_user`,
   );
   const role = await db.maybeOne(sql.type(z.object({ bypass: z.boolean(), usage: z.boolean() }))`
-    SELECT rolsuper OR rolbypassrls AS bypass, has_schema_privilege(rolname, current_schema(), 'USAGE') AS usage FROM pg_roles WHERE rolname = ${appRole}`);
+    SELECT rolsuper OR rolbypassrls AS bypass, CASE WHEN to_regnamespace(${schema}) IS NOT NULL
+      THEN has_schema_privilege(rolname, ${schema}, 'USAGE') ELSE false END AS usage FROM pg_roles WHERE rolname = ${appRole}`);
   const privileges = new Map<string, TablePrivileges>();
   if (role) {
     const columns = (privilege: string) => sql.fragment`array(SELECT a.attname::text FROM pg_attribute a
@@ -77,7 +78,7 @@ export async function introspectRls(
         has_table_privilege(${appRole}, c.oid, 'SELECT') AS s, ${columns('INSERT')} AS i,
         has_table_privilege(${appRole}, c.oid, 'DELETE') AS d, ${columns('UPDATE')} AS u
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`);
+      WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p')`);
     for (const r of rows)
       privileges.set(r.table, { table: r.table, select: r.s, insert: r.i, delete: r.d, update: r.u });
   }
@@ -89,6 +90,6 @@ export async function introspectRls(
     triggers: new Map(triggers.map((t) => [`${t.table}/${t.name}`, t])),
     role: { exists: role !== null, schemaUsage: role?.usage ?? false, bypassesRls: role?.bypass ?? false, privileges },
     canonBypassesRls,
-    fingerprints: await readFingerprints(db, { schema, ...scope }),
+    fingerprints: await readFingerprints(db, scope),
   };
 }

@@ -104,7 +104,15 @@ export function renderPlanGithub(
   const located = plan.changes.filter((c) => c.source);
   for (const c of located.slice(0, maxChangeNotices)) {
     const verb =
-      c.action === 'create' ? 'created' : c.restore ? 'restored' : c.adopt ? 'taken over and updated' : 'updated';
+      c.action === 'create'
+        ? 'created'
+        : c.restore
+          ? 'restored'
+          : c.adopt
+            ? 'taken over and updated'
+            : c.drift
+              ? 'updated, overwriting drift'
+              : 'updated';
     const fields = c.fields.map((f) => f.path);
     const what =
       fields.length > 0 && c.action === 'update'

@@ -9,6 +9,7 @@ import type { RegistryGraph, ResolvedAsset, Row } from './graph.ts';
 import { AssetIndex, type IndexedAsset, type Lookup } from './index.ts';
 import { TenantScope } from './scope.ts';
 import { checkTenancy } from './tenancy.ts';
+import { checkUniqueColumns } from './unique-columns.ts';
 
 export interface ResolvedRegistry {
   graph: RegistryGraph;
@@ -109,7 +110,7 @@ export function finishResolution(
     for (const d of r.diagnostics) diagnostics.push(d);
     for (const e of r.edges) edges.push(e);
   }
-  diagnostics.push(...checkTenancy(catalog, scope, entries));
+  diagnostics.push(...checkTenancy(catalog, scope, entries), ...checkUniqueColumns(entries));
   const cycles = findCycles(edges);
   if (cycles.length > 0) {
     const labelOf = new Map(entries.map((e) => [e.uuid, e.document.value.id]));

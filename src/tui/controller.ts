@@ -183,7 +183,7 @@ export class DevController {
       this.db ??= await this.options.openDatabase();
       if (this.stopping) return;
       await this.options.planner.refresh(this.db);
-      if (this.db.backend === 'postgres') this.fingerprint = await liveFingerprint(this.db.pool);
+      if (this.db.backend === 'postgres') this.fingerprint = await liveFingerprint(this.db.pool, this.db.schema);
     } catch (e) {
       if (!this.stopping) this.dispatch({ type: 'db-unavailable', message: this.describe(e), at: this.now() });
       return;
@@ -216,7 +216,7 @@ export class DevController {
     const db = this.db;
     if (!db || this.stopping || this.current.busy || this.current.db.state !== 'ready') return;
     try {
-      const seen = await liveFingerprint(db.pool);
+      const seen = await liveFingerprint(db.pool, db.schema);
       if (this.stopping || this.current.db.state !== 'ready') return;
       if (this.current.busy) return;
       if (this.fingerprint !== null && seen !== this.fingerprint)

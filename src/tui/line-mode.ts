@@ -1,10 +1,10 @@
 import type { Output } from '../cli/io.ts';
 import { hasChanges } from '../plan/model.ts';
 import { formatDiagnostic } from '../render/diagnostics.ts';
-import { assetTitle, planSummaryText } from '../render/plan/text.ts';
+import { assetTitle } from '../render/plan/text.ts';
 import type { Style } from '../render/style.ts';
 import type { DevController } from './controller.ts';
-import { orderDiagnostics } from './rows.ts';
+import { orderDiagnostics, planHeadline } from './rows.ts';
 import { type DevState, noPlanReason } from './state.ts';
 
 const maxAssetLines = 20;
@@ -17,11 +17,12 @@ export function renderBlock(state: DevState, headline: string, style: Style): st
   if (view) for (const d of orderDiagnostics(view.diagnostics, state.recent)) out.push(formatDiagnostic(d, style));
   const plan = view?.plan;
   if (plan && !view.diagnostics.some((d) => d.severity === 'error')) {
-    out.push(hasChanges(plan) ? style.bold(planSummaryText(plan)) : style.green(planSummaryText(plan)));
+    out.push(hasChanges(plan) ? style.bold(planHeadline(plan)) : style.green(planHeadline(plan)));
     for (const c of plan.changes.slice(0, maxAssetLines)) {
       const where = c.source ? style.dim(`  ${c.source.file}:${c.source.line}:${c.source.column}`) : '';
       out.push(
-        `  ${symbol[c.action]} ${assetTitle(c)}${c.fields.length ? ` (${c.fields.length} fields)` : ''}${where}`,
+        `  ${symbol[c.action]} ${assetTitle(c)}${c.fields.length ? ` (${c.fields.length} fields)` : ''}` +
+          `${c.drift ? ' (overwrites drift)' : ''}${where}`,
       );
     }
     if (plan.changes.length > maxAssetLines) out.push(style.dim(`  … ${plan.changes.length - maxAssetLines} more`));

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
+import { knowledgeChanges, knowledgeLines } from '../embed/summary.ts';
 import { describeSchemaChange, isPolicyChange, type SchemaChange } from '../migrate/changes.ts';
 import { type AssetChange, hasChanges, type Plan } from '../plan/model.ts';
 import { assetTitle, changeVerb, fieldLines, planSummaryText } from '../render/plan/text.ts';
@@ -123,6 +124,7 @@ function planRows(plan: Plan, source: RowSource): Row[] {
       if (open) rows.push(...fieldRows(c, assetKey));
     }
   }
+  rows.push(...knowledgeRows(plan, source));
   if (plan.diagnostics.length > 0) {
     plan.diagnostics.forEach((d, i) =>
       rows.push({
@@ -136,6 +138,37 @@ function planRows(plan: Plan, source: RowSource): Row[] {
     );
   }
   if (!hasChanges(plan)) rows.push({ key: 'summary', text: planSummaryText(plan), tone: 'dim', depth: 0 });
+  return rows;
+}
+
+/** The plan's summary line and, when knowledge changes, its chunks and embedding jobs in short. */
+export function planHeadline(plan: Plan): string {
+  const knowledge = knowledgeHeadline(plan);
+  return knowledge ? `${planSummaryText(plan)} ${knowledge}` : planSummaryText(plan);
+}
+
+function knowledgeHeadline(plan: Plan): string | undefined {
+  if (knowledgeChanges(plan.knowledge) === 0) return undefined;
+  const t = plan.knowledge!.totals;
+  const n = (x: number, noun: string) => `${x.toLocaleString('en-US')} ${noun}${x === 1 ? '' : 's'}`;
+  const parts = [`${n(t.changed + t.moved, 'chunk')} changed`];
+  if (t.removed > 0) parts.push(`${t.removed.toLocaleString('en-US')} removed`);
+  if (t.jobs > 0) parts.push(`${n(t.jobs, 'embedding job')} (~${t.tokens.toLocaleString('en-US')} tokens)`);
+  return `Knowledge: ${parts.join(', ')}.`;
+}
+
+/** Chunks and embedding jobs per knowledge source, in `canon plan`'s words, then their total. */
+function knowledgeRows(plan: Plan, source: RowSource): Row[] {
+  const heading = knowledgeHeadline(plan);
+  if (!heading) return [];
+  const lines = knowledgeLines(plan.knowledge).slice(0, -1); // the last is the total, said by the heading
+  const shown = source.filter ? lines.filter((line) => matches(source.filter, line)) : lines;
+  if (shown.length === 0) return [];
+  const key = 'knowledge';
+  const expanded = !source.toggled.has(key);
+  const rows: Row[] = [{ key, text: heading, tone: 'heading', depth: 0, expanded }];
+  if (expanded)
+    shown.forEach((text, i) => rows.push({ key: `${key}/${i}`, text, tone: 'update', depth: 1, wraps: true }));
   return rows;
 }
 

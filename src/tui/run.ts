@@ -51,9 +51,14 @@ export async function runDev(options: DevOptions, given: DevIO): Promise<number>
   const spec = parseDatabaseSpec(options.database, io.env);
   const databaseLabel = spec.backend === 'pglite' ? (spec.dataDir ?? 'memory:') : redactDatabaseUrl(spec.url);
   const interactive = io.stdout.isTTY === true && io.stdin.isTTY === true && !inCi(io.env);
+  const planner = createDevPlanner(options);
   const controller = new DevController({
-    planner: createDevPlanner(options),
-    openDatabase: () => openDatabase(spec, { purpose: 'canon dev', statementTimeoutMs: options.statementTimeoutMs }),
+    planner,
+    openDatabase: () => {
+      const schema = planner.databaseSchema;
+      const opening = { purpose: 'canon dev', statementTimeoutMs: options.statementTimeoutMs };
+      return openDatabase(spec, { ...opening, ...(schema ? { schema } : {}) });
+    },
     dir: options.dir,
     ...(options.root ? { root: options.root } : {}),
     databaseLabel,

@@ -8,7 +8,6 @@ import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { DestructiveChangeError } from '../migrate/migrate.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
-import { planRegistry } from '../pipeline/plan.ts';
 import { createPlanSession, type PlanSession } from '../pipeline/session.ts';
 import type { DeleteMode, Plan, PlanSummary } from '../plan/model.ts';
 
@@ -26,6 +25,8 @@ export interface DevSettings {
   cacheDir?: string;
   /** File names in diagnostics are relative to this folder (default: the working directory). */
   root?: string;
+  /** --schema: Canon's PostgreSQL schema (else canon.yaml's `schema:`, else current_schema()). */
+  pgSchema?: string;
 }
 
 /** What the view shows after one re-plan. */
@@ -50,11 +51,16 @@ export interface DevPlanner {
   refresh(db: Database): Promise<void>;
   /** Applies exactly `plan` (refused as stale if the registry or the database moved since it was made). */
   apply(db: Database, plan: Plan, allowDelete: boolean): Promise<ApplyResult>;
+  /** The PostgreSQL schema configured when the view started: the database is opened in it, once. */
+  readonly databaseSchema: string | undefined;
 }
 
+/** Settings from canon.yaml and flags. The PostgreSQL schema is read once, when the database is opened. */
 function schemaOptions(settings: DevSettings): SchemaOptions {
   const { config } = loadConfig(settings.dir, settings.root);
+  const pgSchema = settings.pgSchema ?? config.schema;
   return {
+    ...(pgSchema ? { pgSchema } : {}),
     embeddings: config.embeddings.enabled && !settings.noEmbeddings,
     dimensions: config.embeddings.dimensions,
     tenancy: config.tenancy,
@@ -63,6 +69,7 @@ function schemaOptions(settings: DevSettings): SchemaOptions {
 
 export function createDevPlanner(settings: DevSettings): DevPlanner {
   let schema = schemaOptions(settings);
+  const databaseSchema = schema.pgSchema;
   const open = () =>
     createPlanSession({
       dir: settings.dir,
@@ -98,8 +105,18 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
         settingsChanged,
       };
     },
-    refresh: (db) => session.refreshLive({ pool: db.pool, label: db.label }),
+    refresh: (db) => session.refreshLive(db),
+    databaseSchema,
     async apply(db, plan, allowDelete) {
+      // The open database stays in the schema it was opened in: applying a registry that now names
+      // another would write where canon.yaml no longer says.
+      if (schema.pgSchema !== databaseSchema) {
+        const named = schema.pgSchema ? `schema ${schema.pgSchema}` : 'no schema';
+        return {
+          status: 'refused',
+          message: `${configFileName} now names ${named}, but this view works in schema ${db.schema}; nothing was changed. Restart canon dev`,
+        };
+      }
       try {
         const options = {
           dir: settings.dir,
@@ -110,22 +127,9 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
           statementTimeoutMs: settings.statementTimeoutMs,
           lockTimeoutMs: settings.lockTimeoutMs,
         };
-        // The session does not plan knowledge chunks, whose hash is part of a full plan's: plan cold
-        // once, check it is the plan on screen (same registry, same database, same rows), and apply
-        // exactly that plan.
-        const cold = await planRegistry(db, options);
-        if (!cold.ok) return { status: 'invalid', diagnostics: cold.diagnostics };
-        const same =
-          cold.plan.registryHash === plan.registryHash &&
-          cold.plan.liveHash === plan.liveHash &&
-          cold.plan.databaseId === plan.databaseId;
-        if (!same) {
-          return {
-            status: 'refused',
-            message: 'the registry or the database changed since the plan on screen was made; nothing was changed',
-          };
-        }
-        const { planHash, registryHash, liveHash, databaseId } = cold.plan;
+        // The plan on screen is a full plan (knowledge included), bound to its database: apply it as a
+        // saved plan, which apply re-checks under its lock and refuses as stale if anything moved.
+        const { planHash, registryHash, liveHash, databaseId } = plan;
         const outcome = await applyRegistry(db, {
           ...options,
           allowDelete,

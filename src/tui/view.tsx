@@ -3,9 +3,8 @@
 import { Box, Static, Text } from 'ink';
 import { hasErrors } from '../diagnostics/diagnostic.ts';
 import { hasChanges } from '../plan/model.ts';
-import { planSummaryText } from '../render/plan/text.ts';
 import { keyBar, keyHelp } from './keys.ts';
-import type { Row, Tone } from './rows.ts';
+import { planHeadline, type Row, type Tone } from './rows.ts';
 import { type DevState, type HistoryEntry, type Line, noPlanReason, rowsOf } from './state.ts';
 
 /** Lines around the list: header (2), two rules, status and keys (2); one more for the newest history line. */
@@ -73,7 +72,7 @@ function Header({ state, paint }: { state: DevState; paint: Paint }) {
   const plan = view?.plan;
   let summary: Line;
   if (plan && !hasErrors(view!.diagnostics))
-    summary = { text: planSummaryText(plan), tone: hasChanges(plan) ? 'update' : 'create' };
+    summary = { text: planHeadline(plan), tone: hasChanges(plan) ? 'update' : 'create' };
   else summary = { text: noPlanReason(state), tone: errors > 0 ? 'error' : 'dim' };
   return (
     <Box flexDirection="column">
@@ -147,7 +146,7 @@ function confirmLines(state: DevState): Line[] {
   if (state.mode.step === 'apply') {
     return [
       { text: `Apply this plan to ${state.database}?`, tone: 'heading' },
-      { text: `  ${planSummaryText(plan)}`, tone: 'plain' },
+      { text: `  ${planHeadline(plan)}`, tone: 'plain' },
       { text: '', tone: 'plain' },
       { text: 'Press y to apply it; any other key cancels.', tone: 'warning' },
     ];

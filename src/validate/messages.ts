@@ -92,7 +92,8 @@ export function translate(error: ErrorObject, path: readonly Segment[]): Transla
     case 'maxLength':
       return {
         code: codes.outOfRange,
-        message: `${field} is ${(error.data as string).length} characters long; the limit is ${String(params.limit)}`,
+        // Characters as JSON Schema and PostgreSQL count them (code points), not UTF-16 units.
+        message: `${field} is ${[...(error.data as string)].length} characters long; the limit is ${String(params.limit)}`,
       };
     case 'minLength':
       return { code: codes.outOfRange, message: `${field} must not be empty` };

@@ -6,6 +6,7 @@ import type { KindCatalog, KindModel } from '../kinds/model.ts';
 import { isMapping, locate, type SourceDocument } from '../load/document.ts';
 import type { LoadedRegistry } from '../load/load.ts';
 import { compileValidators, type Validators } from './ajv.ts';
+import { columnFitProblems } from './column-fit.ts';
 import { type Segment, translate } from './messages.ts';
 
 export type AssetValue = Record<string, unknown> & { kind: string; id: string };
@@ -64,8 +65,13 @@ export function validateRegistry(
       continue;
     }
     const validate = validators.get(model.kind)!;
-    const valid = validate(doc.value) === true;
-    if (!valid) diagnostics.push(...relevantErrors(validate.errors ?? []).map((e) => toDiagnostic(doc, e)));
+    const schemaValid = validate(doc.value) === true;
+    const found = schemaValid ? [] : relevantErrors(validate.errors ?? []).map((e) => toDiagnostic(doc, e));
+    // A value the schema already refuses is reported once, by the schema.
+    const reported = new Set(found.map((d) => `${d.line}:${d.column}`));
+    const unfit = columnFitProblems(doc, model).filter((d) => !reported.has(`${d.line}:${d.column}`));
+    const valid = schemaValid && unfit.length === 0;
+    diagnostics.push(...found, ...unfit);
     if (typeof doc.value.id === 'string' && doc.value.id !== '')
       documents.push({ doc, model, value: doc.value as AssetValue, valid });
   }

@@ -70,7 +70,11 @@ for (const backend of backends) {
       );
       const updated = await dev.until((s) => planned(s) && hasChanges(s.view!.plan!), 'the field change');
       expect(updated.view!.plan!.changes.map((c) => [c.action, c.id, c.fields])).toEqual([
-        ['update', 'literature-summary', [{ path: 'complexity_level', before: 'Medium', after: 'High' }]],
+        [
+          'update',
+          'literature-summary',
+          [{ path: 'complexity_level', segments: ['complexity_level'], before: 'Medium', after: 'High' }],
+        ],
       ]);
       // One save, one re-plan: three saves so far.
       expect(savedEntries(updated)).toHaveLength(3);

@@ -84,6 +84,22 @@ describe(`canon embed's worker against a fake OpenAI-compatible server (${vector
     expect(after.plan.knowledge!.totals).toMatchObject({ jobs: 0, waiting: 0 });
   });
 
+  it('removes done jobs older than keepDoneMs when the queue is empty, keeps newer ones and failed ones', async () => {
+    const { chunks } = await setUp();
+    await runWorker(db.pool, workerOptions(fake));
+    expect(await states()).toEqual({ done: chunks });
+    // Age two done jobs past a day; mark one failed (a dead letter, kept until retried).
+    await db.pool.query(sql.unsafe`
+      UPDATE canon_embedding_jobs SET finished_at = now() - interval '2 days'
+      WHERE id IN (SELECT id FROM canon_embedding_jobs ORDER BY id LIMIT 2)`);
+    await db.pool.query(sql.unsafe`
+      UPDATE canon_embedding_jobs SET state = 'failed', finished_at = now() - interval '2 days'
+      WHERE id = (SELECT id FROM canon_embedding_jobs ORDER BY id DESC LIMIT 1)`);
+    const stats = await runWorker(db.pool, workerOptions(fake, { keepDoneMs: 86_400_000 }));
+    expect(stats).toMatchObject({ embedded: 0, pruned: 2 });
+    expect(await states()).toEqual({ done: chunks - 3, failed: 1 });
+  });
+
   it('splits batches by token budget', async () => {
     await setUp();
     await runWorker(db.pool, workerOptions(fake, { maxInputs: 50, maxTokens: 150 }));

@@ -5,14 +5,14 @@ import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { importRegistry } from '../../src/import/import.ts';
 import { checkRegistry } from '../../src/pipeline/check.ts';
-import { backends } from '../support/databases.ts';
+import { backendsAndSchemas } from '../support/databases.ts';
 import { apply, catalog, copyRegistry, plan } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
 const read = (dir: string, files: string[]) => files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]);
 
-for (const backend of backends) {
-  describe(`canon import on ${backend.name}`, () => {
+for (const backend of backendsAndSchemas) {
+  describe(`canon import on ${backend.label}`, () => {
     it('round-trips the example registry: imported YAML applied elsewhere plans as 0 changes, twice byte-identical', async () => {
       const source = await backend.open();
       const target = await backend.open();
@@ -78,6 +78,34 @@ for (const backend of backends) {
           ['update', 'console-written', true],
         ]);
         const row = sql.unsafe`SELECT id, unique_id, name, content, tenant_id, is_active, is_public FROM prompts WHERE unique_id = 'console-written'`;
+        const before = await db.pool.one(row);
+        await apply(db, registry, backend.vector);
+        expect(await db.pool.one(row)).toEqual(before);
+        expect((await plan(db, registry, backend.vector)).plan.changes).toEqual([]);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('imports values exactly: jsonb integers beyond 2^53 and text with a leading byte-order mark', async () => {
+      const db: Database = await backend.open();
+      try {
+        const registry = copyRegistry();
+        await apply(db, registry, backend.vector);
+        await db.pool.query(sql.unsafe`
+          INSERT INTO prompts (unique_id, name, content, model_config)
+          VALUES ('exact-values', 'Exact values', E'\uFEFFStarts with a byte-order mark',
+            '{"seed": 9007199254740993, "max": 9223372036854775807}'::jsonb)`);
+        const out = tempDir('canon-import-');
+        await importRegistry(db, catalog, out, { all: false });
+        const text = readFileSync(join(out, 'platform/prompts.yaml'), 'utf8');
+        expect(text).toContain('seed: 9007199254740993');
+        expect(text).toContain('max: 9223372036854775807');
+        expect(text).toContain('\uFEFFStarts with a byte-order mark');
+
+        copyFileSync(join(out, 'platform/prompts.yaml'), join(registry, 'platform/imported-prompts.yaml'));
+        const row = sql.unsafe`
+          SELECT content, model_config::text AS model_config FROM prompts WHERE unique_id = 'exact-values'`;
         const before = await db.pool.one(row);
         await apply(db, registry, backend.vector);
         expect(await db.pool.one(row)).toEqual(before);

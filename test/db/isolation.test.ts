@@ -8,7 +8,7 @@ import { desiredRls } from '../../src/policies/desired.ts';
 import { defaultTenancy } from '../../src/policies/model.ts';
 import { assetUuid } from '../../src/resolve/uuid.ts';
 import { asApplication, isRlsDenial } from '../support/as-application.ts';
-import { backends } from '../support/databases.ts';
+import { backendsAndSchemas } from '../support/databases.ts';
 import { apply, catalog } from '../support/registry.ts';
 import {
   extraId,
@@ -268,8 +268,8 @@ async function attempt(db: Database, c: TableCase, viewer: Viewer, op: Op): Prom
   });
 }
 
-for (const backend of backends) {
-  describe(`tenant isolation on ${backend.name}`, () => {
+for (const backend of backendsAndSchemas) {
+  describe(`tenant isolation on ${backend.label}`, () => {
     let db: Database;
     const cases = tableCases();
     beforeAll(async () => {
@@ -308,7 +308,7 @@ for (const backend of backends) {
         z.object({ relname: z.string(), owner: z.string(), rls: z.boolean(), forced: z.boolean() }),
       )`
         SELECT c.relname, pg_get_userbyid(c.relowner) AS owner, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`);
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${db.schema} AND c.relkind = 'r'`);
       for (const t of tables) expect(t, t.relname).toMatchObject({ rls: true, forced: true });
       expect(tables.map((t) => t.owner)).not.toContain(appRole);
       const analytics = await db.pool.oneFirst(
@@ -338,7 +338,7 @@ for (const backend of backends) {
         SELECT t.relname || '.' || a.attname AS c FROM pg_index i
         JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]
-        WHERE n.nspname = current_schema()`),
+        WHERE n.nspname = ${db.schema}`),
       );
       expect([...wanted].filter((c) => !leading.has(c) && !c.endsWith('.id'))).toEqual([]);
       expect(wanted.size).toBeGreaterThan(40);

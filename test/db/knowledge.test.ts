@@ -68,6 +68,25 @@ for (const backend of backends) {
       });
     });
 
+    it('a chunk edited in the database, not by apply, is planned as changed and written back', async () => {
+      db = await backend.open();
+      const dir = knowledgeRegistry();
+      await apply(db, dir, vec);
+      const before = await chunks();
+      const tampered = before[3]!;
+      const original = await db.pool.oneFirst(sql.type(z.object({ content: z.string() }))`
+        SELECT content FROM knowledge_chunks WHERE id = ${tampered.id}`);
+      await db.pool.query(sql.unsafe`
+        UPDATE knowledge_chunks SET content = content || ' (edited in the console)' WHERE id = ${tampered.id}`);
+      const drifted = await plan(db, dir, vec);
+      expect(drifted.plan.knowledge!.sources.map((s) => [s.id, s.changed])).toEqual([['sop-guide', 1]]);
+      await apply(db, dir, vec);
+      const restored = await db.pool.oneFirst(sql.type(z.object({ content: z.string() }))`
+        SELECT content FROM knowledge_chunks WHERE id = ${tampered.id}`);
+      expect(restored).toBe(original);
+      expect((await plan(db, dir, vec)).statements).toEqual([]);
+    });
+
     it('an edit to one paragraph plans and writes only its chunks, in every format; other rows keep their ids', async () => {
       db = await backend.open();
       const dir = knowledgeRegistry();

@@ -7,7 +7,7 @@ import { sql } from '../../src/db/sql.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { formatSqlType } from '../../src/kinds/sql-type.ts';
 import { applyMigration, DestructiveChangeError, planMigration } from '../../src/migrate/migrate.ts';
-import { backends } from '../support/databases.ts';
+import { backendsAndSchemas } from '../support/databases.ts';
 import { tempDir } from '../support/temp.ts';
 
 const catalog = loadKindCatalog('schemas');
@@ -30,8 +30,8 @@ function editSchema(dir: string, kind: string, edit: (schema: any) => void) {
   writeFileSync(path, JSON.stringify(schema));
 }
 
-for (const backend of backends) {
-  describe(`migrate on ${backend.name}`, () => {
+for (const backend of backendsAndSchemas) {
+  describe(`migrate on ${backend.label}`, () => {
     const options = { embeddings: backend.vector, dimensions: 384 };
     const migrated = async (db: Database) => {
       await applyMigration(db, await planMigration(db, catalog, options), { allowDestructive: false });

@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { ApplyRefusedError } from '../../src/apply/apply.ts';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
-import { backends } from '../support/databases.ts';
+import { backendsAndSchemas } from '../support/databases.ts';
 import { apply, copyRegistry, edit, openApplied, plan } from '../support/registry.ts';
 
-for (const backend of backends) {
-  describe(`plan and apply on ${backend.name}`, () => {
+for (const backend of backendsAndSchemas) {
+  describe(`plan and apply on ${backend.label}`, () => {
     const vec = backend.vector;
     let db: Database;
     afterEach(async () => db?.close());
@@ -56,7 +56,7 @@ for (const backend of backends) {
           action: 'update',
           kind: 'Prompt',
           id: 'literature-summary',
-          fields: [{ path: 'complexity_level', before: 'Medium', after: 'High' }],
+          fields: [{ path: 'complexity_level', segments: ['complexity_level'], before: 'Medium', after: 'High' }],
           line: 54,
           file: 'platform/prompts.yaml',
         },
@@ -90,9 +90,24 @@ for (const backend of backends) {
       const { plan: p } = await plan(db, dir, vec);
       expect(p.changes).toHaveLength(1);
       expect(p.changes[0]!.fields).toEqual([
-        { path: 'tools[clinicaltrials-gov]', before: { tool: 'clinicaltrials-gov' }, after: null },
-        { path: 'tools[fda-label-lookup]', before: { tool: 'fda-label-lookup' }, after: null },
-        { path: 'tools[meddra-browser]', before: null, after: { tool: 'meddra-browser' } },
+        {
+          path: 'tools[clinicaltrials-gov]',
+          segments: ['tools', { entry: 'clinicaltrials-gov' }],
+          before: { tool: 'clinicaltrials-gov' },
+          after: null,
+        },
+        {
+          path: 'tools[fda-label-lookup]',
+          segments: ['tools', { entry: 'fda-label-lookup' }],
+          before: { tool: 'fda-label-lookup' },
+          after: null,
+        },
+        {
+          path: 'tools[meddra-browser]',
+          segments: ['tools', { entry: 'meddra-browser' }],
+          before: null,
+          after: { tool: 'meddra-browser' },
+        },
       ]);
       await apply(db, dir, vec);
       const tools = await db.pool.anyFirst(sql.type(z.object({ unique_id: z.string() }))`

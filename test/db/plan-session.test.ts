@@ -9,12 +9,8 @@ import { createPlanSession, type PlanSession } from '../../src/pipeline/session.
 import type { Plan } from '../../src/plan/model.ts';
 import { renderPlanJson } from '../../src/render/plan/json.ts';
 
-// Knowledge chunks are planned by `canon plan` (they read the live chunks) but not yet by the session
-// that `canon dev` uses: compare everything else (the plan hash covers the chunks too).
-const withoutKnowledge = (plan: Plan) => {
-  const { knowledge: _knowledge, plan_hash: _hash, ...rest } = JSON.parse(renderPlanJson(plan));
-  return rest;
-};
+// Everything a saved plan holds: knowledge chunks, embedding jobs, and the hashes.
+const asSaved = (plan: Plan) => JSON.parse(renderPlanJson(plan));
 
 import { backends } from '../support/databases.ts';
 import { apply, catalog, copyRegistry, edit, options } from '../support/registry.ts';
@@ -44,7 +40,7 @@ for (const backend of backends) {
       expect(warm.plan !== null).toBe(cold.ok);
       if (cold.ok && warm.plan) {
         expect(warm.plan.changes).toEqual(cold.plan.changes);
-        expect(withoutKnowledge(warm.plan)).toEqual(withoutKnowledge(cold.plan));
+        expect(asSaved(warm.plan)).toEqual(asSaved(cold.plan));
       }
       return warm;
     }
@@ -68,6 +64,13 @@ for (const backend of backends) {
       const field = await expectSameAsCold(session, dir, ['platform/prompts.yaml']);
       const changed = field.plan!.changes.map((c) => [c.action, c.id, c.fields.map((f) => f.path)]);
       expect(changed).toEqual([['update', 'literature-summary', ['complexity_level']]]);
+
+      // A knowledge source's text: its chunks and embedding jobs are planned on save, as `canon plan` does.
+      edit(dir, 'platform/knowledge.yaml', 'must not proactively raise', 'must never proactively raise');
+      const rechunked = await expectSameAsCold(session, dir, ['platform/knowledge.yaml']);
+      const knowledge = rechunked.plan!.knowledge!;
+      expect(knowledge.sources.map((k) => [k.id, k.changed])).toEqual([['off-label-communication-policy', 1]]);
+      expect(knowledge.totals.jobs).toBe(vec ? 1 : 0);
 
       mkdirSync(join(dir, 'platform/more'));
       writeFileSync(
@@ -125,7 +128,7 @@ for (const backend of backends) {
       await session.refreshLive(db);
       const warm = session.update([]);
       expect(warm.plan!.changes).toEqual(cold.plan.changes);
-      expect(withoutKnowledge(warm.plan!)).toEqual(withoutKnowledge(cold.plan));
+      expect(asSaved(warm.plan!)).toEqual(asSaved(cold.plan));
     });
   });
 }

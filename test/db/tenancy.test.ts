@@ -4,7 +4,7 @@ import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { renderPlanJson } from '../../src/render/plan/json.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
-import { backends } from '../support/databases.ts';
+import { backends, backendsAndSchemas } from '../support/databases.ts';
 import { apply, catalog, copyRegistry, openApplied, plan } from '../support/registry.ts';
 import { tenantUuid, uuidOf, writeTenancyRegistry } from '../support/tenancy-fixture.ts';
 
@@ -64,8 +64,8 @@ describe('vector search across tenants (PGlite, pgvector)', () => {
   });
 });
 
-for (const backend of backends) {
-  describe(`policies in the plan on ${backend.name}`, () => {
+for (const backend of backendsAndSchemas) {
+  describe(`policies in the plan on ${backend.label}`, () => {
     it('leaves unchanged policies alone, and flags a change that widens access', async () => {
       const db = await openApplied(backend);
       try {
@@ -104,8 +104,8 @@ for (const backend of backends) {
 }
 
 describe('Supabase mode: the tenant comes from the JWT claims', () => {
-  for (const backend of backends) {
-    it(`on ${backend.name}`, async () => {
+  for (const backend of backendsAndSchemas) {
+    it(`on ${backend.label}`, async () => {
       const db = await backend.open();
       try {
         // Supabase's own auth.jwt(), as it defines it: the request's claims from a setting.
@@ -144,8 +144,8 @@ describe('Supabase mode: the tenant comes from the JWT claims', () => {
 });
 
 describe('references to assets a tenant cannot see', () => {
-  for (const backend of backends) {
-    it(`cannot be written, so they cannot probe for private assets, on ${backend.name}`, async () => {
+  for (const backend of backendsAndSchemas) {
+    it(`cannot be written, so they cannot probe for private assets, on ${backend.label}`, async () => {
       const db = await backend.open();
       try {
         expect((await apply(db, writeTenancyRegistry(catalog), false)).status).toBe('applied');

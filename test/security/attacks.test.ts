@@ -9,7 +9,7 @@ import { desiredRls } from '../../src/policies/desired.ts';
 import { functionsOf, rlsNames } from '../../src/policies/diff.ts';
 import { defaultTenancy } from '../../src/policies/model.ts';
 import { asApplication, databaseErrorOf } from '../support/as-application.ts';
-import { backends } from '../support/databases.ts';
+import { backendsAndSchemas } from '../support/databases.ts';
 import { apply, catalog } from '../support/registry.ts';
 import { tenantUuid, uuidOf, writeTenancyRegistry } from '../support/tenancy-fixture.ts';
 
@@ -52,15 +52,15 @@ async function observe(
   });
 }
 
-for (const backend of backends) {
-  describe(`attacks as the application role on ${backend.name}`, () => {
+for (const backend of backendsAndSchemas) {
+  describe(`attacks as the application role on ${backend.label}`, () => {
     let db: Database;
     let schemaName: string;
     const q = (table: string) => sql.identifier([schemaName, table]);
     beforeAll(async () => {
       db = await backend.open();
       expect((await apply(db, writeTenancyRegistry(catalog), false)).status).toBe('applied');
-      schemaName = await db.pool.oneFirst(sql.type(z.object({ s: z.string() }))`SELECT current_schema() AS s`);
+      schemaName = db.schema;
     });
     afterAll(async () => db?.close());
 
@@ -82,7 +82,7 @@ for (const backend of backends) {
                     WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE') AS public,
             has_function_privilege(${appRole}, p.oid, 'EXECUTE') AS app
           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-          WHERE n.nspname = current_schema() AND p.proname LIKE 'canon\\_%'`);
+          WHERE n.nspname = ${db.schema} AND p.proname LIKE 'canon\\_%'`);
         const wanted = functions();
         expect(rows.map((r) => r.name).sort()).toEqual(wanted.map((f) => f.name).sort());
         expect(rows.some((r) => r.definer)).toBe(true);
@@ -154,6 +154,41 @@ for (const backend of backends) {
         for (const model of assetKinds) {
           const read = sql.unsafe`SELECT 1 FROM ${q(model.table)} WHERE id = ${uuidOf(model, 'otherPrivate')}`;
           expect(await observe(db, read, forged), model.table).toEqual({ ok: true, rows: 0 });
+        }
+      });
+    });
+
+    describe("Canon's schema", () => {
+      it('the application role cannot create a table or a function in it', async () => {
+        const table = sql.unsafe`CREATE TABLE ${q('canon_forged')} (id uuid)`;
+        expect(await observe(db, table)).toMatchObject({ ok: false, code: '42501' });
+        const fn = sql.unsafe`CREATE FUNCTION ${q('canon_forged')}() RETURNS uuid LANGUAGE sql AS 'SELECT NULL::uuid'`;
+        expect(await observe(db, fn)).toMatchObject({ ok: false, code: '42501' });
+      });
+
+      it('a schema the tenant can write, first in its search_path, cannot shadow the helpers or the tables', async () => {
+        // As public was on PostgreSQL before 15: a schema where every role may create objects.
+        const scratch = `tenant_scratch_${randomUUID().slice(0, 8)}`;
+        await db.pool.query(sql.unsafe`CREATE SCHEMA ${id(scratch)}`);
+        await db.pool.query(sql.unsafe`GRANT USAGE, CREATE ON SCHEMA ${id(scratch)} TO ${id(appRole)}`);
+        try {
+          const b = tenantUuid(catalog, 'b');
+          const at = (name: string) => sql.identifier([scratch, name]);
+          const forged = [
+            sql.unsafe`CREATE FUNCTION ${at('canon_current_tenant')}() RETURNS uuid LANGUAGE sql AS ${sql.literalValue(`SELECT '${b}'::uuid`)}`,
+            sql.unsafe`CREATE FUNCTION ${at('canon_tenant_lineage')}() RETURNS uuid[] LANGUAGE sql AS ${sql.literalValue(`SELECT ARRAY['${b}'::uuid]`)}`,
+            sql.unsafe`CREATE TABLE ${at(tenantsTable)} (id uuid, ${id(catalog.tenantKind!.parent!.column)} uuid)`,
+            sql.unsafe`INSERT INTO ${at(tenantsTable)} VALUES (${a()}, ${b}), (${b}, NULL)`,
+            sql.unsafe`SELECT set_config('search_path', ${`${scratch}, ${schemaName}`}, true)`,
+          ];
+          for (const model of assetKinds) {
+            const read = sql.unsafe`SELECT 1 FROM ${q(model.table)} WHERE id = ${uuidOf(model, 'otherPrivate')}`;
+            expect(await observe(db, read, forged), model.table).toEqual({ ok: true, rows: 0 });
+            const own = sql.unsafe`SELECT 1 FROM ${q(model.table)} WHERE id = ${uuidOf(model, 'own')}`;
+            expect(await observe(db, own, forged), model.table).toEqual({ ok: true, rows: 1 });
+          }
+        } finally {
+          await db.pool.query(sql.unsafe`DROP SCHEMA ${id(scratch)} CASCADE`);
         }
       });
     });

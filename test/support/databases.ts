@@ -16,6 +16,10 @@ import { serverDatabasePrefix } from './run.ts';
  */
 export interface Backend {
   name: 'pglite' | 'postgres';
+  /** For test titles: the backend, and the schema when one is configured. */
+  label: string;
+  /** The schema Canon is told to use (canon.yaml's `schema:`); undefined: the connection's own (public). */
+  schema?: string;
   /** Whether pgvector is available (PGlite ships it; the local server has none). */
   vector: boolean;
   /** A new, empty database of its own. */
@@ -32,13 +36,16 @@ export interface Backend {
 
 type Prepare = (db: Database) => Promise<void>;
 
-/** Runs `make` once per key, and remembers what each key was made with, so a reused key cannot mean two things. */
-function onceByKey<T>(make: (prepare: Prepare) => Promise<T>) {
+/**
+ * Runs `make` once per key and schema, and remembers what each key was made with, so a reused key
+ * cannot mean two things.
+ */
+function onceByKey<T>(make: (prepare: Prepare, schema: string | undefined) => Promise<T>) {
   const made = new Map<string, { source: string; value: Promise<T> }>();
-  return (key: string, prepare: Prepare): Promise<T> => {
+  return (key: string, prepare: Prepare, schema: string | undefined): Promise<T> => {
     const source = String(prepare);
-    let entry = made.get(key);
-    if (!entry) made.set(key, (entry = { source, value: make(prepare) }));
+    let entry = made.get(`${key}\0${schema ?? ''}`);
+    if (!entry) made.set(`${key}\0${schema ?? ''}`, (entry = { source, value: make(prepare, schema) }));
     if (entry.source !== source) throw new Error(`openPrepared: key '${key}' already names a different preparation`);
     return entry.value;
   };
@@ -74,9 +81,11 @@ function pgliteEmptyImage(): Promise<Blob> {
   })());
 }
 
-async function openPglite(image: Blob): Promise<Database> {
+const inSchema = (schema: string | undefined) => (schema ? { schema } : {});
+
+async function openPglite(image: Blob, schema: string | undefined): Promise<Database> {
   const pglite = await PGlite.create({ loadDataDir: image, extensions });
-  const db = await openDatabase({ backend: 'pglite', dataDir: null }, { pglite });
+  const db = await openDatabase({ backend: 'pglite', dataDir: null }, { pglite, ...inSchema(schema) });
   return {
     ...db,
     close: async () => {
@@ -86,10 +95,10 @@ async function openPglite(image: Blob): Promise<Database> {
   };
 }
 
-const pglitePrepared = onceByKey(async (prepare) => {
+const pglitePrepared = onceByKey(async (prepare, schema) => {
   const pglite = await PGlite.create({ loadDataDir: await pgliteEmptyImage(), extensions });
   try {
-    const db = await openDatabase({ backend: 'pglite', dataDir: null }, { pglite });
+    const db = await openDatabase({ backend: 'pglite', dataDir: null }, { pglite, ...inSchema(schema) });
     try {
       await prepare(db);
     } finally {
@@ -115,16 +124,16 @@ async function createServerDatabase(template?: string): Promise<string> {
   return name;
 }
 
-function openServerDatabase(name: string): Promise<Database> {
+function openServerDatabase(name: string, schema: string | undefined): Promise<Database> {
   const url = new URL(serverUrl!);
   url.pathname = `/${name}`;
-  return openDatabase({ backend: 'postgres', url: url.toString() });
+  return openDatabase({ backend: 'postgres', url: url.toString() }, inSchema(schema));
 }
 
 /** A database `prepare` ran on, with every connection to it closed: CREATE DATABASE … TEMPLATE needs that. */
-const serverPrepared = onceByKey(async (prepare) => {
+const serverPrepared = onceByKey(async (prepare, schema) => {
   const name = await createServerDatabase();
-  const db = await openServerDatabase(name);
+  const db = await openServerDatabase(name, schema);
   try {
     await prepare(db);
   } finally {
@@ -145,25 +154,42 @@ afterAll(async () => {
   if (failures.length > 0) throw new AggregateError(failures, 'could not drop every test database');
 });
 
-export const backends: Backend[] = [
-  {
-    name: 'pglite',
-    vector: true,
-    open: async () => openPglite(await pgliteEmptyImage()),
-    openPrepared: async (key, prepare) => openPglite(await pglitePrepared(key, prepare)),
-  },
-  ...(serverUrl
-    ? [
-        {
-          name: 'postgres' as const,
-          vector: false,
-          open: async () => openServerDatabase(await createServerDatabase()),
-          openPrepared: async (key: string, prepare: Prepare) =>
-            openServerDatabase(await createServerDatabase(await serverPrepared(key, prepare))),
-        },
-      ]
-    : []),
-];
+/** The backends, each opening its databases with Canon's objects in `schema` (undefined: the default). */
+function backendsIn(schema: string | undefined): Backend[] {
+  const label = (name: string) => (schema ? `${name} in schema ${schema}` : name);
+  return [
+    {
+      name: 'pglite',
+      label: label('pglite'),
+      ...inSchema(schema),
+      vector: true,
+      open: async () => openPglite(await pgliteEmptyImage(), schema),
+      openPrepared: async (key, prepare) => openPglite(await pglitePrepared(key, prepare, schema), schema),
+    },
+    ...(serverUrl
+      ? [
+          {
+            name: 'postgres' as const,
+            label: label('postgres'),
+            ...inSchema(schema),
+            vector: false,
+            open: async () => openServerDatabase(await createServerDatabase(), schema),
+            openPrepared: async (key: string, prepare: Prepare) =>
+              openServerDatabase(await createServerDatabase(await serverPrepared(key, prepare, schema)), schema),
+          },
+        ]
+      : []),
+  ];
+}
+
+export const backends: Backend[] = backendsIn(undefined);
+
+/**
+ * The same backends with Canon told `schema: registry`: its tables, functions and policies go into the
+ * schema registry, beside whatever public holds. The database paths (migrate, plan/apply, tenancy,
+ * attacks, import) run on both lists.
+ */
+export const backendsAndSchemas: Backend[] = [...backends, ...backendsIn('registry')];
 
 /** A server URL the tests may use directly, when TEST_DATABASE_URL is set. */
 export const testServerUrl = serverUrl;

@@ -68,9 +68,10 @@ export const samplePlan = () =>
       'Agent',
       'msl-copilot',
       [
-        { path: 'model_config.temperature', before: 0.2, after: 0.3 },
+        { path: 'model_config.temperature', segments: ['model_config', 'temperature'], before: 0.2, after: 0.3 },
         {
           path: 'system_prompt',
+          segments: ['system_prompt'],
           before: 'You are helpful.\nCite sources.\nBe brief.',
           after: 'You are helpful.\nCite every source.\nBe brief.',
         },
@@ -81,7 +82,7 @@ export const samplePlan = () =>
       'create',
       'Prompt',
       'new-summary',
-      [{ path: 'name', before: null, after: 'New summary' }],
+      [{ path: 'name', segments: ['name'], before: null, after: 'New summary' }],
       'registry/platform/prompts.yaml',
     ),
     change('delete', 'Tool', 'old-search'),

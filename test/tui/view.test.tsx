@@ -103,6 +103,29 @@ describe('canon dev view', () => {
     expect(lastFrame()).not.toContain(esc);
   });
 
+  it('shows knowledge chunks and embedding jobs in the header and as their own group', () => {
+    const knowledge = {
+      sources: [
+        { kind: 'KnowledgeSource', id: 'pv-guide', tenant: null, table: 'knowledge_sources', changed: 3, moved: 0 },
+      ].map((s) => ({ ...s, unchanged: 197, removed: 0, jobs: 3, tokens: 1204 })),
+      totals: { changed: 3, moved: 0, unchanged: 197, removed: 0, jobs: 3, tokens: 1204, waiting: 0 },
+      model: 'text-embedding-3-small',
+      dimensions: 1536,
+    };
+    const { lastFrame } = render(<DevView state={planned(plan([], { knowledge }), [])} colors={false} width={100} />);
+    const lines = lastFrame()!
+      .split('\n')
+      .map((l) => l.trimEnd());
+    // ink-testing-library's terminal is 100 columns wide: the header line is cut there, as on a real one.
+    expect(lines[2]).toMatch(
+      /^Plan: 0 to create, 0 to update, 0 to delete, 10 unchanged\. Knowledge: 3 chunks changed, 3 embedding/,
+    );
+    expect(lines).toContain('› ▾ Knowledge: 3 chunks changed, 3 embedding jobs (~1,204 tokens).');
+    expect(lastFrame()!.replace(/\s+/g, ' ')).toContain(
+      ' knowledge_sources/pv-guide: 3 chunks changed, 197 unchanged; 3 embedding jobs (~1,204 tokens) ',
+    );
+  });
+
   it('keeps its height whatever the plan: the list is padded or cut to the window', () => {
     const small = render(<DevView state={planned(plan([]), [])} colors={false} width={80} />);
     const large = render(<DevView state={planned()} colors={false} width={80} />);

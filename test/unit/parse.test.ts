@@ -31,6 +31,56 @@ describe('parseRegistryFile', () => {
     );
   });
 
+  it('accepts text that only looks nested: quoted, multi-line, block scalars with anchors and tags', () => {
+    const documents = (body: string) => Array.from({ length: 70 }, (_, i) => `kind: Prompt\nid: p${i}\n${body}`);
+    const valid = [
+      documents('description: "a range [0, 100)"\n').join('---\n'),
+      documents("description: 'a range [0, 100)'\n").join('---\n'),
+      `content: |\n  ${'['.repeat(70)}\n`,
+      `content: &a |\n  ${'['.repeat(70)}\n`,
+      `content: !!str |\n  ${'['.repeat(70)}\n`,
+      `content: &b !!str >-\n  ${'- '.repeat(70)}x\n`,
+      `content: |\n  ${'- '.repeat(70)}x\n`,
+      `content: "first line\n  ${'['.repeat(70)} second line"\n`,
+      `items:\n  - "first\n    ${'['.repeat(70)}"\n`,
+      `content: "${'{'.repeat(70)}"\r\nnext: |+\r\n  ${'- '.repeat(70)}\r\n\r\n`,
+    ];
+    for (const text of valid) {
+      const parsed = parseRegistryFile('f.yaml', bytes(text));
+      expect(parsed.diagnostics, text.slice(0, 60)).toEqual([]);
+      expect(parsed.documents.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('still refuses deep nesting that follows a block scalar or a quoted scalar', () => {
+    const deep = `${'['.repeat(70)}${']'.repeat(70)}`;
+    expect(codesOf(`a: |\n  text\nb: ${deep}\n`)).toEqual(['CANON107']);
+    expect(codesOf(`a: "x\n  [y"\nb: ${deep}\n`)).toEqual(['CANON107']);
+    expect(
+      codesOf(`a: &x !!str |\n  [[[\n${Array.from({ length: 70 }, (_, i) => `${' '.repeat(i)}k:`).join('\n')}`),
+    ).toEqual(['CANON107']);
+  });
+
+  it('reads integers beyond 2^53 exactly, as values and as keys', () => {
+    const { documents } = parseRegistryFile(
+      'f.yaml',
+      bytes('a: 9007199254740993\nb: 0x20000000000001\nc: {9007199254740993: x}\nd: 9007199254740991\ne: 1e20\n'),
+    );
+    expect(documents[0]!.value).toEqual({
+      a: 9007199254740993n,
+      b: 9007199254740993n,
+      c: { '9007199254740993': 'x' },
+      d: 9007199254740991,
+      e: 1e20,
+    });
+  });
+
+  it('refuses a float with more significant digits than a double holds, and only those', () => {
+    const text = 'a: 0.1\nb: 1.005\nc: 1.5e300\nd: .5\ne: 3.14159265358979323846\nf: {x: 0.10000000000000000555}\n';
+    const { diagnostics } = parseRegistryFile('f.yaml', bytes(text));
+    expect(diagnostics.map((d) => `${d.line}:${d.column} ${d.code}`).sort()).toEqual(['5:4 CANON116', '6:8 CANON116']);
+  });
+
   it('reports the position of the first invalid UTF-8 byte', () => {
     const { diagnostics } = parseRegistryFile('f.yaml', new Uint8Array([...bytes('a: 1\nbé: '), 0xc3, 0x28]));
     expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['CANON103', 2, 5]]);

@@ -177,6 +177,7 @@ describe('canon dev state: moving, expanding, filtering', () => {
       change('update', 'Prompt', 'p', [
         {
           path: 'content',
+          segments: ['content'],
           before: 'Intro.\nCite sources.',
           after: 'Intro.\nCite every source with its DOI and the date it was retrieved.',
         },
@@ -219,7 +220,8 @@ describe('canon dev state: moving, expanding, filtering', () => {
 });
 
 describe('canon dev state: apply, refresh, quit', () => {
-  const onlyUpdates = () => plan([change('update', 'Agent', 'a', [{ path: 'name', before: 'A', after: 'B' }])]);
+  const onlyUpdates = () =>
+    plan([change('update', 'Agent', 'a', [{ path: 'name', segments: ['name'], before: 'A', after: 'B' }])]);
 
   it('applies only after y; any other key cancels', () => {
     let [s, effects] = press(ready(onlyUpdates()), 'a');

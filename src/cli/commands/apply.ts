@@ -19,6 +19,7 @@ import { planOptions, planOptionsHelp } from './plan.ts';
 interface SavedPlan {
   format_version: string;
   database_id?: string | null;
+  database_schema?: string;
   plan_hash: string;
   registry_hash: string;
   live_hash: string;
@@ -96,7 +97,7 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
       statementTimeoutMs: parseDuration('apply', 'statement-timeout', values['statement-timeout'], 60_000),
       lockTimeoutMs: parseDuration('apply', 'lock-timeout', values['lock-timeout'], 30_000),
     };
-    const db = await openFromOptions(values, io, 'canon apply', limits);
+    const db = await openFromOptions(values, io, 'canon apply', schema, limits);
     try {
       const outcome = await applyRegistry(db, {
         dir: values.dir!,
@@ -115,6 +116,7 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
                 registryHash: saved.registry_hash,
                 liveHash: saved.live_hash,
                 ...(saved.database_id ? { databaseId: saved.database_id } : {}),
+                ...(typeof saved.database_schema === 'string' ? { databaseSchema: saved.database_schema } : {}),
               },
             }
           : {}),

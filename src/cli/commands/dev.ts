@@ -1,6 +1,6 @@
 import { runDev } from '../../tui/run.ts';
 import { parseCommandArgs } from '../args.ts';
-import { databaseHelp, databaseOptions, parseCacheDir } from '../database.ts';
+import { checkedSchemaName, databaseHelp, databaseOptions, parseCacheDir } from '../database.ts';
 import { parseDuration } from '../duration.ts';
 import type { CliIO } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
@@ -39,6 +39,7 @@ ${databaseHelp}
       database: values.database,
       catalog: catalogFor(values.schemas),
       noEmbeddings: values['no-embeddings']!,
+      ...(values.schema ? { pgSchema: checkedSchemaName(values.schema) } : {}),
       deleteMode: values['hard-delete'] ? ('hard' as const) : ('soft' as const),
       cacheDir: parseCacheDir,
       statementTimeoutMs: parseDuration('dev', 'statement-timeout', values['statement-timeout'], 60_000),

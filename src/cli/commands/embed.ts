@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { loadConfig } from '../../config/config.ts';
 import type { Database } from '../../db/open.ts';
+import { hasTable } from '../../db/session.ts';
 import { sql } from '../../db/sql.ts';
 import { ProviderSetupError, providerFor } from '../../embed/providers.ts';
 import { jobsTable, type QueueStatus, queueStatus, retryFailedJobs } from '../../embed/queue.ts';
-import { runWorker, type WorkerStats, WorkerStoppedError } from '../../embed/worker.ts';
+import { defaultKeepDoneMs, runWorker, type WorkerStats, WorkerStoppedError } from '../../embed/worker.ts';
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { databaseHelp, databaseOptions, openFromOptions, schemaOptionsFor } from '../database.ts';
@@ -41,6 +42,8 @@ ${databaseHelp}
   --lease <d>           how long a job is held before another worker may take it (default: 5m)
   --timeout <d>         limit for one provider call (default: 60s)
   --poll <d>            queue poll interval with --watch (default: 2s)
+  --keep-done <d>       remove done jobs finished longer ago than this when the queue is empty, hourly at
+                        most (default: 7d); failed jobs stay until retried
   --format text|json    output (default: text); json for --status and the run's summary
   -h, --help            show this help
 
@@ -58,6 +61,7 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
       lease: { type: 'string' },
       timeout: { type: 'string' },
       poll: { type: 'string' },
+      'keep-done': { type: 'string' },
       format: { type: 'string' },
     });
     const format = oneOf('embed', 'format', values.format, ['text', 'json'] as const, 'text');
@@ -69,15 +73,16 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
       leaseMs: parseDuration('embed', 'lease', values.lease, 300_000),
       timeoutMs: parseDuration('embed', 'timeout', values.timeout, 60_000),
       pollMs: parseDuration('embed', 'poll', values.poll, 2_000),
+      keepDoneMs: parseDuration('embed', 'keep-done', values['keep-done'], defaultKeepDoneMs),
     };
     catalogFor(values.schemas);
     const schema = schemaOptionsFor(values, io);
     const settings = { ...loadConfig(values.dir!).config.embeddings, dimensions: schema.dimensions };
     const target = { model: settings.model, dimensions: settings.dimensions };
     const style = styleFor(io.stdout, io.env);
-    const db = await openFromOptions(values, io, 'canon embed');
+    const db = await openFromOptions(values, io, 'canon embed', schema);
     try {
-      if (!(await hasTable(db, jobsTable))) {
+      if (!(await hasTable(db.pool, db.schema, jobsTable))) {
         io.stderr.write(`canon embed: ${db.label} has no embedding queue yet; run 'canon apply' first\n`);
         return exitCodes.error;
       }
@@ -135,6 +140,7 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
           maxBackoffMs: 300_000,
           watch: values.watch,
           pollMs: options.pollMs,
+          keepDoneMs: options.keepDoneMs,
           signal: controller.signal,
           ...(progress ? { onProgress: progress } : {}),
         });
@@ -159,7 +165,8 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
           `Embedded ${stats.embedded} chunks (${stats.tokens.toLocaleString('en-US')} tokens) ` +
             `with ${provider.label} in ${seconds.toFixed(1)} s: ` +
             `${stats.providerCalls} provider calls, ${stats.retried} retried, ${stats.failed} failed` +
-            `${stats.stale ? `, ${stats.stale} discarded (their chunk changed)` : ''}.\n`,
+            `${stats.stale ? `, ${stats.stale} discarded (their chunk changed)` : ''}` +
+            `${stats.pruned ? `; ${stats.pruned} done jobs older than --keep-done removed` : ''}.\n`,
         );
         if (after.failed > 0)
           io.stdout.write(
@@ -195,16 +202,14 @@ function statusText(s: QueueStatus, model: string): string {
   return lines.join('\n') + '\n';
 }
 
-async function hasTable(db: Database, table: string): Promise<boolean> {
-  return db.pool.oneFirst(sql.type(z.object({ ok: z.boolean() }))`SELECT to_regclass(${table}) IS NOT NULL AS ok`);
-}
-
 /** Why vectors cannot be written here, or undefined when they can. */
 async function embeddingsOff(db: Database, enabled: boolean): Promise<string | undefined> {
   if (!enabled) return 'embeddings are off (--no-embeddings, or embeddings.enabled: false in canon.yaml)';
   const has = await db.pool.oneFirst(sql.type(z.object({ ok: z.boolean() }))`
     SELECT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-      WHERE t.typname = 'vector' AND a.attname = 'embedding' AND NOT a.attisdropped AND a.attnum > 0) AS ok`);
+      JOIN pg_class c ON c.oid = a.attrelid
+      WHERE t.typname = 'vector' AND a.attname = 'embedding' AND NOT a.attisdropped AND a.attnum > 0
+        AND c.relnamespace = to_regnamespace(${db.schema})) AS ok`);
   return has
     ? undefined
     : `${db.label} has no vector column (no pgvector, or the schema was built with --no-embeddings)`;

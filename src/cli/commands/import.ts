@@ -1,10 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { importRegistry } from '../../import/import.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
-import { openFromOptions } from '../database.ts';
+import { openFromOptions, schemaOptionsFor } from '../database.ts';
 import { type CliIO, exitCodes, UsageError } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
+import { legacyUsage } from './import-legacy-usage.ts';
 
 export const importCommand: Command = {
   usage: `Usage: canon import --out <folder> [--database <db>] [--all] [--kind K]… [--tenant T]…
@@ -25,11 +26,21 @@ Options:
   --tenant <id>         only this tenant's assets; 'platform' for shared ones (repeatable)
   --format text|json    the summary's format (default: text)
   --schemas <folder>    the kind schemas (default: ./schemas, else Canon's own)
+  --schema <name>       the PostgreSQL schema Canon's tables are in (default: "schema:" in
+                        <dir>/canon.yaml, else the connection's current schema, usually public)
+  --dir <folder>        the registry folder whose canon.yaml is read for "schema:" (default: registry)
   -h, --help            show this help
 
 Exit status: 0 when every row read was written or skipped for a stated reason, 1 otherwise
-(for example a reference to a row that no longer exists).`,
+(for example a reference to a row that no longer exists).
+
+${legacyUsage}`,
   async run(args: string[], io: CliIO) {
+    if (
+      args.some((a) => a === '--legacy' || a.startsWith('--legacy=')) &&
+      !args.some((a) => a === '-h' || a === '--help')
+    )
+      return (await import('./import-legacy.ts')).runLegacyImport(args, io);
     const { values } = parseCommandArgs('import', args, {
       out: { type: 'string' },
       database: { type: 'string' },
@@ -38,6 +49,8 @@ Exit status: 0 when every row read was written or skipped for a stated reason, 1
       tenant: { type: 'string', multiple: true },
       format: { type: 'string' },
       schemas: { type: 'string' },
+      schema: { type: 'string' },
+      dir: { type: 'string', default: 'registry' },
     });
     const format = oneOf('import', 'format', values.format, ['text', 'json'] as const, 'text');
     if (!values.out) throw new UsageError(`canon import: --out <folder> is required. See 'canon import --help'.`);
@@ -54,7 +67,7 @@ Exit status: 0 when every row read was written or skipped for a stated reason, 1
         );
       }
     }
-    const db = await openFromOptions(values, io, 'canon import');
+    const db = await openFromOptions(values, io, 'canon import', schemaOptionsFor(values, io));
     try {
       const outcome = await importRegistry(db, catalog, values.out, {
         all: values.all!,

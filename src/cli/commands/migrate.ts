@@ -37,7 +37,7 @@ Exit status: 0 on success (or nothing to do), 1 on errors or refused destructive
     const style = styleFor(io.stdout, io.env);
     const progress = (text: string) => io.stderr.isTTY && format === 'text' && io.stderr.write(style.dim(text) + '\n');
     progress('Opening the database…');
-    const db = await openFromOptions(values, io, 'canon migrate');
+    const db = await openFromOptions(values, io, 'canon migrate', schemaOptions);
     try {
       const started = performance.now();
       const plan = await planMigration(db, catalog, schemaOptions);

@@ -70,7 +70,7 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes, 1 error
       statementTimeoutMs: parseDuration('plan', 'statement-timeout', values['statement-timeout'], 60_000),
       lockTimeoutMs: parseDuration('plan', 'lock-timeout', values['lock-timeout'], 30_000),
     };
-    const db = await openFromOptions(values, io, 'canon plan', limits);
+    const db = await openFromOptions(values, io, 'canon plan', schema, limits);
     try {
       const outcome = await planRegistry(db, {
         dir: values.dir!,

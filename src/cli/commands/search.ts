@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadConfig } from '../../config/config.ts';
+import { hasTable } from '../../db/session.ts';
 import { sql } from '../../db/sql.ts';
 import { didYouMean } from '../../diagnostics/suggest.ts';
 import { ProviderSetupError, providerFor } from '../../embed/providers.ts';
@@ -66,8 +67,15 @@ ${databaseHelp}
       if (!(e instanceof ProviderSetupError)) throw e;
       providerProblem = e.message;
     }
-    const db = await openFromOptions(values, io, 'canon search');
+    const db = await openFromOptions(values, io, 'canon search', schema);
     try {
+      // Checked in Canon's schema: tables of the same names elsewhere in the search_path are not Canon's.
+      if (!(await hasTable(db.pool, db.schema, 'canon_managed_rows'))) {
+        io.stderr.write(
+          `canon search: ${db.label} has no Canon tables in schema ${db.schema}; run 'canon apply' first\n`,
+        );
+        return exitCodes.error;
+      }
       let tenant: string | undefined;
       if (values.tenant !== undefined) {
         const tenants = catalog.tenantKind ? catalog.kinds.get(catalog.tenantKind.kind)!.table : undefined;

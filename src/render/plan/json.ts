@@ -1,4 +1,5 @@
 import { describeSchemaChange, isPolicyChange, type SchemaChange } from '../../migrate/changes.ts';
+import { exactJson } from '../../plan/exact-json.ts';
 import type { Plan } from '../../plan/model.ts';
 
 /**
@@ -10,6 +11,7 @@ export function planJson(plan: Plan) {
   return {
     format_version: plan.formatVersion,
     database: plan.database,
+    ...(plan.databaseSchema ? { database_schema: plan.databaseSchema } : {}),
     delete_mode: plan.deleteMode,
     git_commit: plan.gitCommit,
     database_id: plan.databaseId ?? null,
@@ -35,6 +37,7 @@ export function planJson(plan: Plan) {
       source: c.source ? { file: c.source.file, line: c.source.line, column: c.source.column } : null,
       ...(c.restore ? { restore: true } : {}),
       ...(c.adopt ? { adopt: true } : {}),
+      ...(c.drift ? { drift: { paths: c.drift.paths, updated_at: c.drift.updatedAt } } : {}),
       fields: c.fields,
     })),
     knowledge: plan.knowledge
@@ -57,7 +60,7 @@ export function planJson(plan: Plan) {
   };
 }
 
-export const renderPlanJson = (plan: Plan) => JSON.stringify(planJson(plan), null, 2) + '\n';
+export const renderPlanJson = (plan: Plan) => `${exactJson(planJson(plan), 2)}\n`;
 
 function policyJson(c: SchemaChange) {
   const where =

@@ -4,7 +4,7 @@ import { type AssetChange, type FieldChange, hasChanges, type Plan } from '../..
 import { maskSecrets } from '../mask.ts';
 import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
 import { type Risk, risksOf } from './risks.ts';
-import { assetTitle, valueText } from './text.ts';
+import { assetTitle, driftText, valueText } from './text.ts';
 
 /**
  * GitHub refuses comments over 65,536 characters. The head (target, summary, risks, tables) is
@@ -19,7 +19,7 @@ const fieldBudget = 6_000;
 const riskItemsShown = 10;
 
 export interface MarkdownOptions {
-  /** The database schema planned against (PostgreSQL's current_schema()), shown with the database. */
+  /** The database schema planned against, shown with the database (default: the plan's own). */
   schema?: string;
   /** Where the full plan can be read (a CI run with the JSON plan as an artifact), for the truncation footer. */
   fullPlanUrl?: string;
@@ -34,7 +34,7 @@ const fence = (text: string) => '```' + (text.includes('```') ? '\u200b' : '');
 const code = (text: string) => (text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``);
 
 /** What the plan is for: the database's label (never a password) and the schema. */
-export const planTarget = (plan: Pick<Plan, 'database'>, schema?: string) =>
+export const planTarget = (plan: Pick<Plan, 'database' | 'databaseSchema'>, schema = plan.databaseSchema) =>
   `${plan.database}${schema ? ` (schema ${schema})` : ''}`;
 
 /**
@@ -68,7 +68,8 @@ function fieldMarkdown(f: FieldChange, action: AssetChange['action']): string {
     return `\`${f.path}\`\n\n${fence(shown)}diff\n${shown.replace(/```/g, '`\u200b``')}\n\`\`\`\n`;
   }
   if (action === 'create') return `| \`${cell(f.path)}\` | ${cell(valueText(f.after, 200))} |`;
-  return `| \`${cell(f.path)}\` | ${cell(valueText(f.before, 200))} | ${cell(valueText(f.after, 200))} |`;
+  const side = (v: unknown, absent: boolean) => (absent ? '(absent)' : cell(valueText(v, 200)));
+  return `| \`${cell(f.path)}\` | ${side(f.before, f.absent === 'before')} | ${side(f.after, f.absent === 'after')} |`;
 }
 
 function details(c: AssetChange): string {
@@ -78,6 +79,7 @@ function details(c: AssetChange): string {
   const parts = [`<details><summary><code>${symbol[c.action]}</code> ${assetTitle(c)}${where}</summary>\n`];
   const header =
     c.action === 'create' ? '| field | value |\n|---|---|\n' : '| field | before | after |\n|---|---|---|\n';
+  if (c.drift) parts.push(`⚠️ ${cell(driftText(c))}; apply overwrites it.\n`);
   if (c.action === 'delete') parts.push(`Row \`${c.uuid}\` of \`${c.table}\`, no longer in the registry.\n`);
   if (table.length > 0) parts.push(header + table.map((f) => fieldMarkdown(f, c.action)).join('\n') + '\n');
   for (const f of texts) parts.push(fieldMarkdown(f, c.action));
@@ -117,8 +119,9 @@ function boundedList(items: string[], budget: number): string[] {
  */
 export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
   const s = plan.summary;
-  const target = planTarget(plan, options.schema);
-  const where = `${code(plan.database)}${options.schema ? ` · schema ${code(options.schema)}` : ''}`;
+  const databaseSchema = options.schema ?? plan.databaseSchema;
+  const target = planTarget(plan, databaseSchema);
+  const where = `${code(plan.database)}${databaseSchema ? ` · schema ${code(databaseSchema)}` : ''}`;
   const head: string[] = [planMarker(target)];
   const knowledge = knowledgeLines(plan.knowledge);
   if (!hasChanges(plan)) {

@@ -1,14 +1,14 @@
 import type { SchemaChange } from '../../migrate/changes.ts';
 import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
 import type { Plan } from '../../plan/model.ts';
-import { assetTitle } from './text.ts';
+import { assetTitle, driftText } from './text.ts';
 
 /**
  * What a reviewer must not miss in a plan, in the order they are shown: each with the count, what it
  * touches, and what apply needs before it does it. Renderers show every risk, however long the plan.
  */
 export interface Risk {
-  kind: 'delete' | 'destructive-schema' | 'widening-policy' | 'policy-drift' | 'adopt';
+  kind: 'delete' | 'destructive-schema' | 'widening-policy' | 'policy-drift' | 'row-drift' | 'adopt';
   /** One sentence with the count, e.g. "2 assets will be deleted (soft: deleted_at is set)". */
   title: string;
   /** What it touches, one short phrase each; renderers show the first few and count the rest. */
@@ -70,6 +70,19 @@ function policyDrift(plan: Plan): Risk | undefined {
   };
 }
 
+function rowDrift(plan: Plan): Risk | undefined {
+  const drifted = plan.changes.filter((c) => c.drift);
+  if (drifted.length === 0) return undefined;
+  return {
+    kind: 'row-drift',
+    title:
+      `${count(drifted.length, 'row was', 'rows were')} changed in the database since the last apply ` +
+      `(outside Canon); the plan overwrites ${drifted.length === 1 ? 'it' : 'them'}`,
+    items: drifted.map((c) => `${assetTitle(c)}: ${driftText(c)}`),
+    hint: "'canon drift --write' takes the database's values into the registry instead",
+  };
+}
+
 function adoptions(plan: Plan): Risk | undefined {
   const adopted = plan.changes.filter((c) => c.adopt);
   if (adopted.length === 0) return undefined;
@@ -87,7 +100,7 @@ function adoptions(plan: Plan): Risk | undefined {
  * carries its embedding jobs: a detector that returns how many chunks are re-embedded and the token
  * estimate, with no new renderer code, since every renderer shows whatever this list returns.
  */
-const detectors: Detector[] = [deletes, destructiveSchema, wideningPolicies, policyDrift, adoptions];
+const detectors: Detector[] = [deletes, destructiveSchema, wideningPolicies, policyDrift, rowDrift, adoptions];
 
 export const risksOf = (plan: Plan): Risk[] =>
   detectors.map((detect) => detect(plan)).filter((r): r is Risk => r !== undefined);

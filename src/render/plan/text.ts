@@ -1,5 +1,6 @@
 import { knowledgeLines } from '../../embed/summary.ts';
 import { describeSchemaChange, isPolicyChange } from '../../migrate/changes.ts';
+import { exactJson } from '../../plan/exact-json.ts';
 import { type AssetChange, type DeleteMode, type FieldChange, hasChanges, type Plan } from '../../plan/model.ts';
 import type { Style } from '../style.ts';
 import { hunks, isMultiline, lineDiff, textLines } from './line-diff.ts';
@@ -8,8 +9,16 @@ const symbol = { create: '+', update: '~', delete: '-' } as const;
 
 export function valueText(v: unknown, max = 120): string {
   if (v === null || v === undefined) return 'null';
-  const text = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v);
+  const text = exactJson(v);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** An update that overwrites changes made outside Canon, in words every plan format uses. */
+export function driftText(c: Pick<AssetChange, 'drift'>): string {
+  if (!c.drift) return '';
+  const at = c.drift.updatedAt ? ` at ${c.drift.updatedAt}` : '';
+  const paths = c.drift.paths.length > 0 ? `: ${c.drift.paths.join(', ')}` : '';
+  return `changed in the database since the last apply${at}${paths}`;
 }
 
 export const assetTitle = (c: Pick<AssetChange, 'kind' | 'id' | 'tenant'>) =>
@@ -45,6 +54,7 @@ export function fieldLines(f: FieldChange, action: AssetChange['action'], style:
       ),
     ];
   }
+  if (f.absent === 'after') return [style.red(`      - ${f.path} = null`)];
   if (f.before === null) return [style.green(`      + ${f.path} = ${valueText(f.after)}`)];
   if (f.after === null) return [style.red(`      - ${f.path} = ${valueText(f.before)}`)];
   return [color(`      ~ ${f.path}: ${valueText(f.before)} → ${valueText(f.after)}`)];
@@ -79,6 +89,7 @@ export function renderPlanText(plan: Plan, style: Style): string {
     const color = c.action === 'create' ? style.green : c.action === 'delete' ? style.red : style.yellow;
     out.push(style.bold(`  # ${assetTitle(c)} ${verb}`) + where);
     out.push(color(`  ${symbol[c.action]} ${c.kind} "${c.id}"`));
+    if (c.drift) out.push(style.yellow(`      ! ${driftText(c)}; apply overwrites it`));
     for (const f of c.fields) out.push(...fieldLines(f, c.action, style));
     out.push('');
   }
@@ -97,7 +108,9 @@ export function changeVerb(c: AssetChange, deleteMode: DeleteMode): string {
   if (c.action === 'delete') {
     return deleteMode === 'hard' ? 'will be deleted' : 'will be deleted (soft: deleted_at is set)';
   }
-  return c.restore ? 'will be restored' : c.adopt ? 'will be taken over and updated' : 'will be updated in place';
+  if (c.restore) return 'will be restored';
+  if (c.adopt) return 'will be taken over and updated';
+  return c.drift ? 'will be updated in place, overwriting drift' : 'will be updated in place';
 }
 
 /** The plan's last line: counts of asset, schema and policy changes, or "No changes". */
