@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { applyRegistry } from '../../src/apply/apply.ts';
-import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { driftRegistry } from '../../src/drift/drift.ts';
 import { writeDrift } from '../../src/drift/write.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { planRegistry } from '../../src/pipeline/plan.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
+import { freshDatabase } from './fresh-database.ts';
 import { writeSyntheticRegistry } from './synthetic.ts';
 
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number);
@@ -20,26 +20,7 @@ const wantedBackends = (process.env.BENCH_BACKENDS ?? 'pglite,postgres').split('
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const catalog = loadKindCatalog('schemas');
 
-async function fresh(backend: string): Promise<{ db: Database; drop(): Promise<void> }> {
-  if (backend === 'pglite') {
-    const db = await openDatabase({ backend: 'pglite', dataDir: null });
-    return { db, drop: () => db.close() };
-  }
-  const admin = await openDatabase({ backend: 'postgres', url: serverUrl });
-  const name = `canon_bench_drift_${Date.now()}`;
-  await admin.pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([name])}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ backend: 'postgres', url: url.toString() });
-  return {
-    db,
-    async drop() {
-      await db.close();
-      await admin.pool.query(sql.unsafe`DROP DATABASE ${sql.identifier([name])} WITH (FORCE)`);
-      await admin.close();
-    },
-  };
-}
+const fresh = (backend: string) => freshDatabase(backend, serverUrl, 'canon_bench_drift');
 
 const time = async <T>(f: () => Promise<T> | T): Promise<[T, number]> => {
   const t = performance.now();

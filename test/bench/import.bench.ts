@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { applyRegistry } from '../../src/apply/apply.ts';
-import { type Database, openDatabase } from '../../src/db/open.ts';
-import { sql } from '../../src/db/sql.ts';
+import { openDatabase } from '../../src/db/open.ts';
 import { importLegacy } from '../../src/import/legacy/legacy.ts';
 import { loadMapping, resolveMappingFile } from '../../src/import/legacy/mapping.ts';
 import { writeLegacyImport } from '../../src/import/legacy/write.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { type PlanOptions, planRegistry } from '../../src/pipeline/plan.ts';
+import { freshDatabase } from './fresh-database.ts';
 
 const sizes = (process.env.BENCH_SIZES ?? '10000').split(',').map(Number);
 const wantedBackends = (process.env.BENCH_BACKENDS ?? 'pglite,postgres').split(',');
@@ -67,45 +67,16 @@ async function legacySource(backend: string, n: number): Promise<Source> {
     await pglite.close();
     return { spec: dir, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
-  const name = `canon_bench_legacy_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString() });
+  // A server source: a fresh database, loaded by running the fixture file as it is (many statements).
+  const source = await freshDatabase(backend, serverUrl, 'canon_bench_legacy');
+  const client = new pg.Client({ connectionString: source.url });
   await client.connect();
   await client.query(text);
   await client.end();
-  return {
-    spec: url.toString(),
-    drop: async () => {
-      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
+  return { spec: source.url!, drop: () => source.drop() };
 }
 
-async function target(backend: string): Promise<{ db: Database; drop(): Promise<void> }> {
-  if (backend === 'pglite') {
-    const db = await openDatabase({ backend: 'pglite', dataDir: null });
-    return { db, drop: () => db.close() };
-  }
-  const admin = await openDatabase({ backend: 'postgres', url: serverUrl });
-  const name = `canon_bench_target_${Date.now()}`;
-  await admin.pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([name])}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ backend: 'postgres', url: url.toString() });
-  return {
-    db,
-    async drop() {
-      await db.close();
-      await admin.pool.query(sql.unsafe`DROP DATABASE ${sql.identifier([name])} WITH (FORCE)`);
-      await admin.close();
-    },
-  };
-}
+const target = (backend: string) => freshDatabase(backend, serverUrl, 'canon_bench_target');
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const rows: string[][] = [];

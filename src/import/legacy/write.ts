@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defaultLimits } from '../../load/parse.ts';
-import type { ImportedDocument } from '../documents.ts';
+import { filesOf, type ImportedDocument } from '../documents.ts';
 import { fileText } from '../write.ts';
 
 /** Well under the loader's per-file limit, so that a file may grow by hand edits too. */
@@ -16,7 +16,7 @@ export function writeLegacyImport(dir: string, documents: ImportedDocument[]): s
   const written: string[] = [];
   // fileText is the header and the documents' YAML joined by '---': each document is stringified once.
   const header = fileText([]);
-  for (const [file, list] of byFile(documents)) {
+  for (const [file, list] of filesOf(documents)) {
     const parts: string[][] = [[]];
     let size = 0;
     for (const doc of list) {
@@ -37,16 +37,4 @@ export function writeLegacyImport(dir: string, documents: ImportedDocument[]): s
     });
   }
   return written;
-}
-
-/** Documents grouped by file, files and documents sorted (filesOf's order, in linear time for large imports). */
-function byFile(documents: ImportedDocument[]): [string, ImportedDocument[]][] {
-  const files = new Map<string, ImportedDocument[]>();
-  for (const d of documents) {
-    const list = files.get(d.file);
-    if (list) list.push(d);
-    else files.set(d.file, [d]);
-  }
-  for (const list of files.values()) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return [...files].sort(([a], [b]) => (a < b ? -1 : 1));
 }
