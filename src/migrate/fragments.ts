@@ -74,7 +74,10 @@ const defaults: { [K in DefaultSpec['kind']]: (d: Extract<DefaultSpec, { kind: K
 
 export const defaultSql = (d: DefaultSpec) => (defaults[d.kind] as (d: DefaultSpec) => Fragment)(d);
 
-/** `to_tsvector('english', coalesce(a, '') || ' ' || coalesce(b, ''))`: immutable, so it can be a stored generated column. */
+/**
+ * `to_tsvector('english', coalesce(a, '') || ' ' || coalesce(b, ''))`: immutable, so it can be a stored
+ * generated column.
+ */
 export function searchExpression(columns: readonly string[]): Fragment {
   const parts = columns.map((c) => sql.fragment`coalesce(${id(c)}::text, '')`);
   return sql.fragment`to_tsvector('english'::regconfig, ${sql.join(parts, sql.fragment` || ' ' || `)})`;

@@ -154,7 +154,10 @@ export function currentTenantStatement(t: TenancyOptions, names: RlsNames): Frag
     LANGUAGE sql STABLE PARALLEL SAFE ${pinnedSearchPath(names)} RETURN ${source}`;
 }
 
-/** The current tenant and its ancestors. SECURITY DEFINER: it reads the hierarchy past the tenants table's own policy. */
+/**
+ * The current tenant and its ancestors. SECURITY DEFINER: it reads the hierarchy past the tenants
+ * table's own policy.
+ */
 export function lineageStatement(names: RlsNames): Fragment {
   const t = names.tenants!;
   const table = qualified(names, t.table);
@@ -179,7 +182,10 @@ export function ownsAssetStatement(names: RlsNames): Fragment {
   return definer(names, ownsAssetFunction, sql.fragment`asset uuid`, sql.fragment`boolean`, query);
 }
 
-/** The assets shared with the current tenant with a permission. SECURITY DEFINER: asset_sharing's policy is not re-entered. */
+/**
+ * The assets shared with the current tenant with a permission. SECURITY DEFINER: asset_sharing's
+ * policy is not re-entered.
+ */
 export function sharedWithMeStatement(names: RlsNames): Fragment {
   const s = names.sharing!;
   const query = sql.fragment`SELECT coalesce(array_agg(s.${sql.identifier([s.assetColumn])}), '{}')
