@@ -188,7 +188,8 @@ async function sessionSchema(pool: DatabasePool, configured: string | undefined,
   const current = await pool.oneFirst(sql.type(z.object({ s: z.string().nullable() }))`SELECT current_schema() AS s`);
   if (current === null) {
     throw new DatabaseError(
-      `${label}: the session's search_path names no schema that exists, so Canon does not know where its tables are; set "schema:" in canon.yaml or pass --schema`,
+      `${label}: the session's search_path names no schema that exists, ` +
+        'so Canon does not know where its tables are; set "schema:" in canon.yaml or pass --schema',
     );
   }
   return current;
