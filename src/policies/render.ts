@@ -115,7 +115,9 @@ export function createPolicyStatement(p: PolicySpec, names: RlsNames): Fragment 
   const using = p.using ? sql.fragment` USING (${conditionSql(p.using, self, names)})` : sql.fragment``;
   const check = p.withCheck ? sql.fragment` WITH CHECK (${conditionSql(p.withCheck, self, names)})` : sql.fragment``;
   const on = qualified(names, p.table);
-  return sql.fragment`CREATE POLICY ${sql.identifier([p.name])} ON ${on} AS PERMISSIVE FOR ${commands[p.command]} TO PUBLIC${using}${check}`;
+  const name = sql.identifier([p.name]);
+  const command = commands[p.command];
+  return sql.fragment`CREATE POLICY ${name} ON ${on} AS PERMISSIVE FOR ${command} TO PUBLIC${using}${check}`;
 }
 
 /**
