@@ -17,8 +17,9 @@ export const databaseOptions = {
   schema: { type: 'string' },
 } as const;
 
-export const databaseHelp = `  --database <db>       memory:, pglite:<folder>, or a postgres:// URL (default: $DATABASE_URL,
-                        else the embedded database in .canon/db)
+export const databaseHelp =
+  '  --database <db>       memory:, pglite:<folder>, or a postgres:// URL (default: $DATABASE_URL,\n' +
+  `                        else the embedded database in .canon/db)
   --no-embeddings       build everything except the vector column and its index (for servers
                         without pgvector); also "embeddings: {enabled: false}" in canon.yaml
   --dir <folder>        the registry folder, whose canon.yaml holds settings (default: registry)

@@ -51,11 +51,15 @@ export function describeConnectionError(error: unknown, label: string): Database
   else if (codes.has('28P01') || says(/password authentication failed/i))
     message = `authentication failed for ${label}: check the user name and password`;
   else if (codes.has('28000'))
-    message = `the server refused the login to ${label}: ${links.find((e) => e.code === '28000')?.message ?? 'check pg_hba.conf and the user'}`;
+    message =
+      `the server refused the login to ${label}: ` +
+      `${links.find((e) => e.code === '28000')?.message ?? 'check pg_hba.conf and the user'}`;
   else if (codes.has('3D000'))
     message = `database does not exist at ${label}: create it (createdb) or fix the database name`;
   else if (says(/does not support SSL|SSL|TLS|certificate/i))
-    message = `TLS failed connecting to ${label}: ${links.find((e) => /SSL|TLS|certificate/i.test(e.message ?? ''))?.message}; adjust sslmode in the URL`;
+    message =
+      `TLS failed connecting to ${label}: ` +
+      `${links.find((e) => /SSL|TLS|certificate/i.test(e.message ?? ''))?.message}; adjust sslmode in the URL`;
   else message = `cannot connect to ${label}: ${links.at(-1)?.message ?? String(error)}`;
   return new DatabaseError(message);
 }

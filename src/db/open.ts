@@ -179,13 +179,17 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
   }
 }
 
-/** Which schema Canon's objects live in: the configured one (the drivers set search_path to it), else current_schema(). */
+/**
+ * Which schema Canon's objects live in: the configured one (the drivers set search_path to it),
+ * else current_schema().
+ */
 async function sessionSchema(pool: DatabasePool, configured: string | undefined, label: string): Promise<string> {
   if (configured) return configured;
   const current = await pool.oneFirst(sql.type(z.object({ s: z.string().nullable() }))`SELECT current_schema() AS s`);
   if (current === null) {
     throw new DatabaseError(
-      `${label}: the session's search_path names no schema that exists, so Canon does not know where its tables are; set "schema:" in canon.yaml or pass --schema`,
+      `${label}: the session's search_path names no schema that exists, ` +
+        'so Canon does not know where its tables are; set "schema:" in canon.yaml or pass --schema',
     );
   }
   return current;

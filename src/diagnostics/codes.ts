@@ -1,7 +1,7 @@
 /**
  * Stable diagnostic codes, like tsc's: scripts and docs may rely on them, so a code is never reused
- * for another meaning. 1xx: loading files, 2xx: schema validation, 3xx: resolving references, 4xx: planning against the database,
- * 5xx: importing a legacy database.
+ * for another meaning. 1xx: loading files, 2xx: schema validation, 3xx: resolving references,
+ * 4xx: planning against the database, 5xx: importing a legacy database.
  */
 export const codes = {
   yamlSyntax: 'CANON101',

@@ -104,17 +104,18 @@ export function compileChunks(plan: ChunkPlan, options: { vectors: boolean; appl
     const wanted = sources.flatMap((s) => s.embed.map((index) => ({ owner: s.uuid, chunk_index: index })));
     if (options.vectors && wanted.length > 0) {
       // The WHERE re-checks in the database: a vector taken over above needs no job.
+      const model = plan.model;
       out.push({
         purpose: `enqueue embedding jobs for ${table}`,
         rows: wanted.length,
         assets,
         query: sql.unsafe`INSERT INTO ${sql.identifier([jobsTable])}
             (chunk_table, chunk_id, content_hash, model, dimensions, token_count, state, apply_id)
-          SELECT ${table}, c.id, c.content_hash, ${plan.model}, ${plan.dimensions}, coalesce(c.token_count, 0), 'queued',
+          SELECT ${table}, c.id, c.content_hash, ${model}, ${plan.dimensions}, coalesce(c.token_count, 0), 'queued',
             ${options.applyId}::uuid
           FROM ${t} AS c JOIN json_to_recordset(${json(wanted)}) AS x(owner uuid, chunk_index integer)
             ON c.${owner} = x.owner AND c.chunk_index = x.chunk_index
-          WHERE c.embedding IS NULL OR c.embedding_model IS DISTINCT FROM ${plan.model}
+          WHERE c.embedding IS NULL OR c.embedding_model IS DISTINCT FROM ${model}
           ON CONFLICT (chunk_table, chunk_id, content_hash, model, dimensions) DO UPDATE
             SET state = 'queued', attempts = 0, run_after = now(), enqueued_at = now(), finished_at = NULL,
               last_error = NULL,

@@ -143,6 +143,10 @@ export function decodeEntities(text: string): string {
   });
 }
 
+/** Tags that end a block of text: they become paragraph breaks. */
+const blockTags =
+  'p|div|section|article|header|footer|main|nav|aside|ul|ol|table|thead|tbody|blockquote|dl|dt|dd|figure';
+
 /** Enough of HTML for retrieval: headings, paragraphs, lists, preformatted text and table rows; the rest is text. */
 function htmlToMarkdown(html: string): string {
   let text = html
@@ -166,10 +170,7 @@ function htmlToMarkdown(html: string): string {
     .replace(/<\/tr\s*>/gi, ' |')
     .replace(/<(td|th)\b[^>]*>/gi, ' | ')
     .replace(/<br\s*\/?>/gi, '\n')
-    .replace(
-      /<\/?(p|div|section|article|header|footer|main|nav|aside|ul|ol|table|thead|tbody|blockquote|dl|dt|dd|figure)\b[^>]*>/gi,
-      '\n\n',
-    )
+    .replace(new RegExp(`<\\/?(${blockTags})\\b[^>]*>`, 'gi'), '\n\n')
     .replace(/<[^>]+>/g, '');
   // Inside code fences whitespace is kept; elsewhere runs of spaces inside a line collapse.
   return decodeEntities(text)

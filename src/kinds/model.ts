@@ -42,7 +42,10 @@ export interface ReferenceModel {
   acyclic: boolean;
   onDelete?: 'cascade' | 'set null' | 'restrict';
   required: boolean;
-  /** On the tenant kind: assets of the tenant may only reference the listed assets of the target kind (allowed industries). */
+  /**
+   * On the tenant kind: assets of the tenant may only reference the listed assets of the target kind
+   * (allowed industries).
+   */
   restricts?: boolean;
 }
 

@@ -112,7 +112,8 @@ export function parseRegistryFile(file: string, bytes: Uint8Array, limits: Parse
     } catch (e) {
       const message =
         e instanceof ReferenceError && /alias/i.test(e.message)
-          ? `aliases expand too much (over ${limits.maxAliasCount} expansions); write the values out instead of nesting aliases`
+          ? `aliases expand too much (over ${limits.maxAliasCount} expansions); ` +
+            'write the values out instead of nesting aliases'
           : `cannot read this document: ${(e as Error).message}`;
       diagnostics.push(error(codes.aliasExpansion, at(...docStart), message));
       return;

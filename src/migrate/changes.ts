@@ -126,11 +126,17 @@ export function describeSchemaChange(c: SchemaChange): string {
     case 'enableRls':
       return `enable and force row level security on ${c.table}${flags(c)}`;
     case 'createPolicy':
-      return `${c.replaces ? 'replace' : 'create'} policy ${c.spec.name} on ${c.spec.table} for ${c.spec.command} (${c.spec.grants.join(', ')})${flags(c)}`;
+      return (
+        `${c.replaces ? 'replace' : 'create'} policy ${c.spec.name} on ${c.spec.table} ` +
+        `for ${c.spec.command} (${c.spec.grants.join(', ')})${flags(c)}`
+      );
     case 'dropPolicy':
       return `drop policy ${c.name} on ${c.table}${flags(c)}`;
     case 'createTrigger':
-      return `${c.replaces ? 'replace' : 'create'} trigger ${c.name} on ${c.guard.table} (only the owner changes ${c.guard.ownerOnly.join(', ')})${flags(c)}`;
+      return (
+        `${c.replaces ? 'replace' : 'create'} trigger ${c.name} on ${c.guard.table} ` +
+        `(only the owner changes ${c.guard.ownerOnly.join(', ')})${flags(c)}`
+      );
     case 'dropTrigger':
       return `drop trigger ${c.name} on ${c.table}${flags(c)}`;
     case 'setPrivileges': {

@@ -22,13 +22,17 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
   // Owned by the role Canon connects as; nobody else gets CREATE on it (the application role gets USAGE only).
   createSchema: (c) => [sql.fragment`CREATE SCHEMA IF NOT EXISTS ${id(c.name)}`],
   createExtension: (c) => [sql.fragment`CREATE EXTENSION IF NOT EXISTS ${id(c.name)}`],
-  createTable: ({ table, comment: text, columnComments }) => [
-    sql.fragment`CREATE TABLE ${id(table.name)} (${sql.join([...table.columns.map(columnDefinition), sql.fragment`PRIMARY KEY (${sql.join(table.primaryKey.map(id), sql.fragment`, `)})`], sql.fragment`, `)})`,
-    comment(sql.fragment`TABLE ${id(table.name)}`, text),
-    ...Object.entries(columnComments).map(([column, note]) =>
-      comment(sql.fragment`COLUMN ${id(table.name)}.${id(column)}`, note),
-    ),
-  ],
+  createTable: ({ table, comment: text, columnComments }) => {
+    const primaryKey = sql.fragment`PRIMARY KEY (${sql.join(table.primaryKey.map(id), sql.fragment`, `)})`;
+    const elements = sql.join([...table.columns.map(columnDefinition), primaryKey], sql.fragment`, `);
+    return [
+      sql.fragment`CREATE TABLE ${id(table.name)} (${elements})`,
+      comment(sql.fragment`TABLE ${id(table.name)}`, text),
+      ...Object.entries(columnComments).map(([column, note]) =>
+        comment(sql.fragment`COLUMN ${id(table.name)}.${id(column)}`, note),
+      ),
+    ];
+  },
   addColumn: (c) => [
     sql.fragment`ALTER TABLE ${id(c.table)} ADD COLUMN ${columnDefinition(c.column)}`,
     ...(c.comment ? [comment(sql.fragment`COLUMN ${id(c.table)}.${id(c.column.name)}`, c.comment)] : []),
@@ -38,21 +42,27 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
     sql.fragment`ALTER TABLE ${id(c.table)} ADD COLUMN ${columnDefinition(c.column)}`,
     comment(sql.fragment`COLUMN ${id(c.table)}.${id(c.column.name)}`, c.comment),
   ],
-  alterColumnType: (c) => [
-    sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column.name)} TYPE ${typeSql(c.column.type)} USING ${id(c.column.name)}::${typeSql(c.column.type)}`,
-  ],
+  alterColumnType: (c) => {
+    const column = id(c.column.name);
+    const type = typeSql(c.column.type);
+    return [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${column} TYPE ${type} USING ${column}::${type}`];
+  },
   setNotNull: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column)} SET NOT NULL`],
   dropNotNull: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column)} DROP NOT NULL`],
-  setDefault: (c) => [
-    sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column.name)} SET DEFAULT ${defaultSql(c.column.default!)}`,
-  ],
+  setDefault: (c) => {
+    const value = defaultSql(c.column.default!);
+    return [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column.name)} SET DEFAULT ${value}`];
+  },
   dropDefault: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} ALTER COLUMN ${id(c.column)} DROP DEFAULT`],
   dropColumn: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} DROP COLUMN ${id(c.column)}`],
   dropConstraint: (c) => [sql.fragment`ALTER TABLE ${id(c.table)} DROP CONSTRAINT ${id(c.name)}`],
-  addConstraint: ({ constraint, comment: text }) => [
-    sql.fragment`ALTER TABLE ${id(constraint.table)} ADD CONSTRAINT ${id(constraint.name)} ${constraintDefinition(constraint)}`,
-    comment(sql.fragment`CONSTRAINT ${id(constraint.name)} ON ${id(constraint.table)}`, text),
-  ],
+  addConstraint: ({ constraint, comment: text }) => {
+    const definition = constraintDefinition(constraint);
+    return [
+      sql.fragment`ALTER TABLE ${id(constraint.table)} ADD CONSTRAINT ${id(constraint.name)} ${definition}`,
+      comment(sql.fragment`CONSTRAINT ${id(constraint.name)} ON ${id(constraint.table)}`, text),
+    ];
+  },
   dropIndex: (c) => [sql.fragment`DROP INDEX ${id(c.name)}`],
   createIndex: ({ index, comment: text }) => [
     createIndexStatement(index),
@@ -67,9 +77,11 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
   dropTable: (c) => [sql.fragment`DROP TABLE ${id(c.table)}`],
   // Roles are cluster-wide: another database's migration may create the same role at the same moment,
   // so losing that race is not an error.
-  createRole: (c) => [
-    sql.fragment`DO ${sql.literalValue(sqlText(sql.fragment`BEGIN CREATE ROLE ${id(c.role)} NOLOGIN NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END`))}`,
-  ],
+  createRole: (c) => {
+    const ignoreRace = sql.fragment`EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END`;
+    const body = sql.fragment`BEGIN CREATE ROLE ${id(c.role)} NOLOGIN NOBYPASSRLS; ${ignoreRace}`;
+    return [sql.fragment`DO ${sql.literalValue(sqlText(body))}`];
+  },
   grantSchemaUsage: (c) => [sql.fragment`GRANT USAGE ON SCHEMA ${id(c.schema)} TO ${id(c.role)}`],
   createFunction: ({ spec, names, appRole, revokeFrom, comment: text }) => {
     const args = spec.args.length ? sql.join(spec.args.map(argType), sql.fragment`, `) : sql.fragment``;

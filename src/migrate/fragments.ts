@@ -74,7 +74,10 @@ const defaults: { [K in DefaultSpec['kind']]: (d: Extract<DefaultSpec, { kind: K
 
 export const defaultSql = (d: DefaultSpec) => (defaults[d.kind] as (d: DefaultSpec) => Fragment)(d);
 
-/** `to_tsvector('english', coalesce(a, '') || ' ' || coalesce(b, ''))`: immutable, so it can be a stored generated column. */
+/**
+ * `to_tsvector('english', coalesce(a, '') || ' ' || coalesce(b, ''))`: immutable, so it can be a stored
+ * generated column.
+ */
 export function searchExpression(columns: readonly string[]): Fragment {
   const parts = columns.map((c) => sql.fragment`coalesce(${id(c)}::text, '')`);
   return sql.fragment`to_tsvector('english'::regconfig, ${sql.join(parts, sql.fragment` || ' ' || `)})`;
@@ -109,9 +112,13 @@ export function constraintDefinition(c: ConstraintSpec): Fragment {
       return c.nullsNotDistinct
         ? sql.fragment`UNIQUE NULLS NOT DISTINCT (${ids(c.columns)})`
         : sql.fragment`UNIQUE (${ids(c.columns)})`;
-    case 'foreignKey':
+    case 'foreignKey': {
       // Deferrable, so apply can write a whole registry in any order and have references checked at commit.
-      return sql.fragment`FOREIGN KEY (${ids(c.columns)}) REFERENCES ${id(c.refTable)} (${ids(c.refColumns)}) ${onDeleteSql[c.onDelete]} DEFERRABLE INITIALLY IMMEDIATE`;
+      const columns = ids(c.columns);
+      const target = sql.fragment`${id(c.refTable)} (${ids(c.refColumns)})`;
+      const onDelete = onDeleteSql[c.onDelete];
+      return sql.fragment`FOREIGN KEY (${columns}) REFERENCES ${target} ${onDelete} DEFERRABLE INITIALLY IMMEDIATE`;
+    }
     case 'check':
       return (checks[c.check.kind] as (x: CheckSpec) => Fragment)(c.check);
   }
@@ -137,7 +144,10 @@ export function createIndexStatement(i: IndexSpec): Fragment {
     : i.where.kind === 'isNull'
       ? sql.fragment` WHERE ${id(i.where.column)} IS NULL`
       : sql.fragment` WHERE ${id(i.where.column)} IS NOT NULL`;
-  return sql.fragment`CREATE ${unique}INDEX ${id(i.name)} ON ${id(i.table)} USING ${methods[i.method]} (${columns})${nulls}${where}`;
+  const name = id(i.name);
+  const table = id(i.table);
+  const method = methods[i.method];
+  return sql.fragment`CREATE ${unique}INDEX ${name} ON ${table} USING ${method} (${columns})${nulls}${where}`;
 }
 
 /** The seed's persona_analytics, with one scalar subquery per count instead of joins that multiply rows. */
@@ -146,7 +156,10 @@ export function createViewStatement(view: CountsViewSpec): Fragment {
     (c) => sql.fragment`(SELECT count(*)::int FROM ${id(c.table)} r WHERE r.${id(c.column)} = b.id) AS ${id(c.alias)}`,
   );
   const select = counts.length ? sql.fragment`, ${sql.join(counts, sql.fragment`, `)}` : sql.fragment``;
-  return sql.fragment`CREATE MATERIALIZED VIEW ${id(view.name)} AS SELECT b.id, b.${id(view.base.label)} AS name${select} FROM ${id(view.base.table)} b WHERE b.deleted_at IS NULL`;
+  const name = id(view.name);
+  const base = id(view.base.table);
+  const columns = sql.fragment`b.id, b.${id(view.base.label)} AS name${select}`;
+  return sql.fragment`CREATE MATERIALIZED VIEW ${name} AS SELECT ${columns} FROM ${base} b WHERE b.deleted_at IS NULL`;
 }
 
 /** A fragment's SQL text (DDL fragments carry no bind values). */

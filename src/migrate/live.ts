@@ -55,8 +55,10 @@ export async function introspect(pool: CommonQueryMethods, schema: string): Prom
       comment: z.string().nullable(),
     }),
   )`
-    SELECT c.relname AS table, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-           CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_text, a.attgenerated::text AS generated,
+    SELECT c.relname AS table, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+           a.attnotnull AS not_null,
+           CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_text,
+           a.attgenerated::text AS generated,
            col_description(c.oid, a.attnum) AS comment
     FROM pg_attribute a
     JOIN pg_class c ON c.oid = a.attrelid
@@ -79,7 +81,8 @@ export async function introspect(pool: CommonQueryMethods, schema: string): Prom
     JOIN pg_class c ON c.oid = i.indrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p')
-      AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid)`);
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint con
+                      WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid)`);
   const views = await pool.any(sql.type(z.object({ name: z.string(), comment: z.string().nullable() }))`
     SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -60,7 +60,9 @@ export async function planMigration(
   const live = await introspect(db.pool, db.schema);
   if (options.embeddings && !live.extensions.has('vector') && !live.availableExtensions.has('vector')) {
     throw new DatabaseError(
-      `${db.label} has no pgvector extension, which embeddings need: install pgvector on the server, or run with --no-embeddings (or set "embeddings: {enabled: false}" in the registry's canon.yaml) to build everything but the vector column`,
+      `${db.label} has no pgvector extension, which embeddings need: install pgvector on the server, ` +
+        'or run with --no-embeddings (or set "embeddings: {enabled: false}" in the registry\'s canon.yaml) ' +
+        'to build everything but the vector column',
     );
   }
   const desired = desiredSchema(catalog, options);
@@ -76,12 +78,15 @@ export async function planMigration(
   const rls = await introspectRls(db.pool, tenancy.appRole, scope);
   if (!rls.canonBypassesRls) {
     throw new DatabaseError(
-      `Canon must connect to ${db.label} as a role that bypasses row-level security (a superuser, or one with BYPASSRLS, such as postgres); applications use the role ${tenancy.appRole}`,
+      `Canon must connect to ${db.label} as a role that bypasses row-level security ` +
+        `(a superuser, or one with BYPASSRLS, such as postgres); applications use the role ${tenancy.appRole}`,
     );
   }
   if (rls.role.bypassesRls) {
     throw new DatabaseError(
-      `the application role ${tenancy.appRole} bypasses row-level security, so no policy would protect tenants from each other; use a role without SUPERUSER and BYPASSRLS (tenancy.app_role in canon.yaml)`,
+      `the application role ${tenancy.appRole} bypasses row-level security, ` +
+        'so no policy would protect tenants from each other; ' +
+        'use a role without SUPERUSER and BYPASSRLS (tenancy.app_role in canon.yaml)',
     );
   }
   if (db.schemaConfigured && rls.role.exists) await refuseWritableSearchPath(db, tenancy.appRole);
@@ -107,8 +112,11 @@ async function refuseWritableSearchPath(db: Pick<Database, 'label'> & { pool: Co
     writable.map((s) => sql.identifier([s])),
     sql.fragment`, `,
   );
+  const revoke = sqlText(sql.fragment`REVOKE CREATE ON SCHEMA ${list} FROM PUBLIC, ${sql.identifier([appRole])}`);
   throw new DatabaseError(
-    `the application role ${appRole} can create objects in schema ${writable.join(', ')} of ${db.label}, which Canon's sessions search: a tenant could plant a function Canon would call. Revoke it first: ${sqlText(sql.fragment`REVOKE CREATE ON SCHEMA ${list} FROM PUBLIC, ${sql.identifier([appRole])}`)}`,
+    `the application role ${appRole} can create objects in schema ${writable.join(', ')} of ${db.label}, ` +
+      "which Canon's sessions search: a tenant could plant a function Canon would call. " +
+      `Revoke it first: ${revoke}`,
   );
 }
 
@@ -120,7 +128,8 @@ export async function applyMigration(
 ): Promise<void> {
   if (plan.destructive.length > 0 && !options.allowDestructive) {
     throw new DestructiveChangeError(
-      `refusing ${plan.destructive.length} destructive schema change(s); review them and pass --allow-destructive to apply`,
+      `refusing ${plan.destructive.length} destructive schema change(s); ` +
+        'review them and pass --allow-destructive to apply',
     );
   }
   if (plan.statements.length === 0) return;
@@ -130,7 +139,8 @@ export async function applyMigration(
         await tx.query(sql.unsafe`${statement}`);
       } catch (e) {
         throw new DatabaseError(
-          `schema statement ${i + 1} of ${plan.statements.length} failed: ${databaseMessage(e)}; the transaction was rolled back and nothing was changed`,
+          `schema statement ${i + 1} of ${plan.statements.length} failed: ${databaseMessage(e)}; ` +
+            'the transaction was rolled back and nothing was changed',
           { cause: e },
         );
       }

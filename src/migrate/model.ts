@@ -75,7 +75,10 @@ export interface SchemaOptions {
   embeddings: boolean;
   /** Dimension of the embedding vectors (from configuration; the seed hard-codes 1536). */
   dimensions: number;
-  /** Where the current tenant comes from, and the application role (default: the session setting app.current_tenant_id, role canon_app). */
+  /**
+   * Where the current tenant comes from, and the application role (default: the session setting
+   * app.current_tenant_id, role canon_app).
+   */
   tenancy?: TenancyOptions;
   /** The PostgreSQL schema Canon's objects go into (canon.yaml `schema:`, --schema); absent: current_schema(). */
   pgSchema?: string;

@@ -54,9 +54,10 @@ export function liveFingerprintsQuery(scope: FingerprintScope): Fragment {
 /** The statements that replace the recorded fingerprints with the live ones: the last of an apply. */
 export function recordFingerprintsStatements(scope: FingerprintScope): Fragment[] {
   const table = sql.identifier([scope.schema, fingerprintsTable]);
+  const live = liveFingerprintsQuery(scope);
   return [
     sql.fragment`DELETE FROM ${table}`,
-    sql.fragment`INSERT INTO ${table} (object, fingerprint) SELECT object, fingerprint FROM (${liveFingerprintsQuery(scope)}) f`,
+    sql.fragment`INSERT INTO ${table} (object, fingerprint) SELECT object, fingerprint FROM (${live}) f`,
   ];
 }
 

@@ -67,7 +67,8 @@ export async function introspectRls(
   );
   const role = await db.maybeOne(sql.type(z.object({ bypass: z.boolean(), usage: z.boolean() }))`
     SELECT rolsuper OR rolbypassrls AS bypass, CASE WHEN to_regnamespace(${schema}) IS NOT NULL
-      THEN has_schema_privilege(rolname, ${schema}, 'USAGE') ELSE false END AS usage FROM pg_roles WHERE rolname = ${appRole}`);
+      THEN has_schema_privilege(rolname, ${schema}, 'USAGE') ELSE false END AS usage
+    FROM pg_roles WHERE rolname = ${appRole}`);
   const privileges = new Map<string, TablePrivileges>();
   if (role) {
     const columns = (privilege: string) => sql.fragment`array(SELECT a.attname::text FROM pg_attribute a

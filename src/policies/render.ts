@@ -115,7 +115,9 @@ export function createPolicyStatement(p: PolicySpec, names: RlsNames): Fragment 
   const using = p.using ? sql.fragment` USING (${conditionSql(p.using, self, names)})` : sql.fragment``;
   const check = p.withCheck ? sql.fragment` WITH CHECK (${conditionSql(p.withCheck, self, names)})` : sql.fragment``;
   const on = qualified(names, p.table);
-  return sql.fragment`CREATE POLICY ${sql.identifier([p.name])} ON ${on} AS PERMISSIVE FOR ${commands[p.command]} TO PUBLIC${using}${check}`;
+  const name = sql.identifier([p.name]);
+  const command = commands[p.command];
+  return sql.fragment`CREATE POLICY ${name} ON ${on} AS PERMISSIVE FOR ${command} TO PUBLIC${using}${check}`;
 }
 
 /**
@@ -154,7 +156,10 @@ export function currentTenantStatement(t: TenancyOptions, names: RlsNames): Frag
     LANGUAGE sql STABLE PARALLEL SAFE ${pinnedSearchPath(names)} RETURN ${source}`;
 }
 
-/** The current tenant and its ancestors. SECURITY DEFINER: it reads the hierarchy past the tenants table's own policy. */
+/**
+ * The current tenant and its ancestors. SECURITY DEFINER: it reads the hierarchy past the tenants
+ * table's own policy.
+ */
 export function lineageStatement(names: RlsNames): Fragment {
   const t = names.tenants!;
   const table = qualified(names, t.table);
@@ -179,7 +184,10 @@ export function ownsAssetStatement(names: RlsNames): Fragment {
   return definer(names, ownsAssetFunction, sql.fragment`asset uuid`, sql.fragment`boolean`, query);
 }
 
-/** The assets shared with the current tenant with a permission. SECURITY DEFINER: asset_sharing's policy is not re-entered. */
+/**
+ * The assets shared with the current tenant with a permission. SECURITY DEFINER: asset_sharing's
+ * policy is not re-entered.
+ */
 export function sharedWithMeStatement(names: RlsNames): Fragment {
   const s = names.sharing!;
   const query = sql.fragment`SELECT coalesce(array_agg(s.${sql.identifier([s.assetColumn])}), '{}')

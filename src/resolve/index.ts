@@ -66,7 +66,10 @@ export class AssetIndex {
     return this.byId.get(id) ?? [];
   }
 
-  /** Resolution order: the writer's own tenant, then its ancestors nearest first, then the platform; then public assets. */
+  /**
+   * Resolution order: the writer's own tenant, then its ancestors nearest first, then the platform;
+   * then public assets.
+   */
   lookup(kind: string, id: string, viewer: string | null): Lookup {
     const sameKind = this.byKindAndId.get(kind)?.get(id) ?? [];
     const global = this.catalog.kinds.get(kind)?.tenancy === 'global';

@@ -153,8 +153,10 @@ export function withoutDuplicates(entries: readonly IndexedAsset[], diagnostics:
       const where = locate(first.document.doc, ['id']);
       const sameId = first.document.value.id === document.value.id && first.document.model.kind === document.model.kind;
       const message = sameId
-        ? `duplicate ${document.model.kind} id '${document.value.id}' in ${describeOwner(entry.tenant)}; it is first defined at ${where.file}:${where.line}:${where.column}. Rename one of them`
-        : `uuid ${entry.uuid} is already used by ${first.document.model.kind} '${first.document.value.id}' at ${where.file}:${where.line}:${where.column}; each asset needs its own uuid`;
+        ? `duplicate ${document.model.kind} id '${document.value.id}' in ${describeOwner(entry.tenant)}; ` +
+          `it is first defined at ${where.file}:${where.line}:${where.column}. Rename one of them`
+        : `uuid ${entry.uuid} is already used by ${first.document.model.kind} '${first.document.value.id}' ` +
+          `at ${where.file}:${where.line}:${where.column}; each asset needs its own uuid`;
       diagnostics.push(error(codes.duplicateId, locate(document.doc, [sameId ? 'id' : 'uuid']), message));
       continue;
     }
@@ -177,11 +179,14 @@ function resolveOne(
   if ('found' in result) return result.found;
   if ('privateTo' in result) {
     const owner = result.privateTo;
+    const shareHint = viewer ? `share it (shared_with: [${viewer}]), ` : '';
     diagnostics.push(
       error(
         codes.privateReference,
         at,
-        `${ref.target} '${id}' belongs to ${describeOwner(owner.tenant)} and is private, so ${describeOwner(viewer)} cannot use it; ${viewer ? `share it (shared_with: [${viewer}]), ` : ''}set is_public: true on it, or reference an asset of your own tenant`,
+        `${ref.target} '${id}' belongs to ${describeOwner(owner.tenant)} and is private, ` +
+          `so ${describeOwner(viewer)} cannot use it; ` +
+          `${shareHint}set is_public: true on it, or reference an asset of your own tenant`,
       ),
     );
   } else if ('otherKind' in result) {
@@ -191,7 +196,8 @@ function resolveOne(
       error(
         codes.wrongKindReference,
         at,
-        `'${id}' is ${article(other.model.kind)} (${where.file}:${where.line}:${where.column}), but ${ref.property} expects ${article(ref.target)}`,
+        `'${id}' is ${article(other.model.kind)} (${where.file}:${where.line}:${where.column}), ` +
+          `but ${ref.property} expects ${article(ref.target)}`,
       ),
     );
   } else {
@@ -200,7 +206,8 @@ function resolveOne(
       error(
         codes.danglingReference,
         at,
-        `no ${ref.target} with id '${id}' is visible to ${describeOwner(viewer)}.${hint || ` Define it, or fix the id.`}`,
+        `no ${ref.target} with id '${id}' is visible to ` +
+          `${describeOwner(viewer)}.${hint || ` Define it, or fix the id.`}`,
       ),
     );
   }
@@ -244,7 +251,8 @@ function relationRows(
         error(
           codes.duplicateRelationEntry,
           locate(document.doc, path),
-          `${relation.property}[${i}] repeats ${relation.property}[${earlier}] (same ${keyText}); merge the two entries`,
+          `${relation.property}[${i}] repeats ${relation.property}[${earlier}] ` +
+            `(same ${keyText}); merge the two entries`,
         ),
       );
       return;
@@ -258,7 +266,8 @@ function relationRows(
           error(
             codes.multiplePrimary,
             locate(document.doc, [...path, flag]),
-            `only one entry of ${relation.property} may have ${flag}: true, but ${relation.property}[${first}] has it too; keep one`,
+            `only one entry of ${relation.property} may have ${flag}: true, ` +
+              `but ${relation.property}[${first}] has it too; keep one`,
           ),
         );
       } else trueFlags.set(flag, i);

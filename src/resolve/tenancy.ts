@@ -32,7 +32,8 @@ export function checkTenancy(catalog: KindCatalog, scope: TenantScope, entries: 
           error(
             codes.limitExceeded,
             locate(tenant.document.doc, [limit.property]),
-            `tenant '${id}' owns ${owned} ${limit.kind} assets but ${limit.property} is ${max}; raise ${limit.property} or remove ${owned - max} of them`,
+            `tenant '${id}' owns ${owned} ${limit.kind} assets but ${limit.property} is ${max}; ` +
+              `raise ${limit.property} or remove ${owned - max} of them`,
           ),
         );
       }
@@ -60,7 +61,9 @@ export function checkTenancy(catalog: KindCatalog, scope: TenantScope, entries: 
             error(
               codes.notAllowedForTenant,
               locate(doc, path),
-              `${restriction.target} '${id}' is not in the ${restriction.property} of tenant '${entry.tenant}'${inherited}: ${allowed.list.join(', ') || 'none'}; add it there, or remove this reference`,
+              `${restriction.target} '${id}' is not in the ${restriction.property} ` +
+                `of tenant '${entry.tenant}'${inherited}: ` +
+                `${allowed.list.join(', ') || 'none'}; add it there, or remove this reference`,
             ),
           );
         }
@@ -103,7 +106,8 @@ export function checkTenancy(catalog: KindCatalog, scope: TenantScope, entries: 
           error(
             codes.overrideNotVisible,
             locate(doc, path),
-            `tenant '${tenant}' cannot see ${model.kind} '${value.id}' (private to ${owner(entry.tenant)}), so it cannot configure it; share the asset with it (shared_with) or make it public`,
+            `tenant '${tenant}' cannot see ${model.kind} '${value.id}' (private to ${owner(entry.tenant)}), ` +
+              'so it cannot configure it; share the asset with it (shared_with) or make it public',
           ),
         );
       });

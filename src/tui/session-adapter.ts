@@ -114,7 +114,9 @@ export function createDevPlanner(settings: DevSettings): DevPlanner {
         const named = schema.pgSchema ? `schema ${schema.pgSchema}` : 'no schema';
         return {
           status: 'refused',
-          message: `${configFileName} now names ${named}, but this view works in schema ${db.schema}; nothing was changed. Restart canon dev`,
+          message:
+            `${configFileName} now names ${named}, but this view works in schema ${db.schema}; ` +
+            'nothing was changed. Restart canon dev',
         };
       }
       try {

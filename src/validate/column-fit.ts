@@ -91,7 +91,8 @@ function checkScalar(value: unknown, path: ValuePath, type: SqlType, report: Rep
         report(
           path,
           codes.outOfRange,
-          `${big} is beyond ±${Number.MAX_SAFE_INTEGER}, which Canon carries exactly in ${sqlType} columns; use a smaller number`,
+          `${big} is beyond ±${Number.MAX_SAFE_INTEGER}, ` +
+            `which Canon carries exactly in ${sqlType} columns; use a smaller number`,
         );
       return;
     }
@@ -105,7 +106,8 @@ function checkScalar(value: unknown, path: ValuePath, type: SqlType, report: Rep
         report(
           path,
           codes.badFormat,
-          `'${value}' is not a date PostgreSQL stores; write a real calendar date YYYY-MM-DD between 0001-01-01 and 9999-12-31`,
+          `'${value}' is not a date PostgreSQL stores; ` +
+            'write a real calendar date YYYY-MM-DD between 0001-01-01 and 9999-12-31',
         );
       return;
     case 'timestamptz':
@@ -113,7 +115,8 @@ function checkScalar(value: unknown, path: ValuePath, type: SqlType, report: Rep
         report(
           path,
           codes.badFormat,
-          `'${value}' is not a timestamp PostgreSQL stores; write it as YYYY-MM-DDTHH:MM:SS with a time zone (Z or +01:00)`,
+          `'${value}' is not a timestamp PostgreSQL stores; ` +
+            'write it as YYYY-MM-DDTHH:MM:SS with a time zone (Z or +01:00)',
         );
       return;
     case 'uuid':
@@ -140,7 +143,8 @@ function checkNumeric(value: number, path: ValuePath, type: SqlType & { name: 'n
       path,
       codes.outOfRange,
       `${value} has ${decimals} decimal places, but the column (${sqlType}) keeps ${type.scale}; ` +
-        `round it to ${type.scale} decimal place${type.scale === 1 ? '' : 's'} yourself, so the plan shows what is stored`,
+        `round it to ${type.scale} decimal place${type.scale === 1 ? '' : 's'} yourself, ` +
+        'so the plan shows what is stored',
     );
   else if (integerDigits > type.precision - type.scale)
     report(

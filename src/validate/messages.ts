@@ -17,7 +17,8 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `the string '${value.length > 40 ? value.slice(0, 37) + '…' : value}'`;
-  return `${typeof value === 'number' ? 'the number' : typeof value === 'boolean' ? 'the boolean' : typeof value} ${String(value)}`;
+  const kind = typeof value === 'number' ? 'the number' : typeof value === 'boolean' ? 'the boolean' : typeof value;
+  return `${kind} ${String(value)}`;
 }
 
 const typeNames: Record<string, string> = {
@@ -61,11 +62,13 @@ export function translate(error: ErrorObject, path: readonly Segment[]): Transla
         pointAtKey: true,
       };
     }
-    case 'required':
+    case 'required': {
+      const where = path.length ? ` in ${field}` : '';
       return {
         code: codes.missingField,
-        message: `missing required field '${String(params.missingProperty)}'${path.length ? ` in ${field}` : ''}; add it`,
+        message: `missing required field '${String(params.missingProperty)}'${where}; add it`,
       };
+    }
     case 'type': {
       const expected =
         params.type === 'string,object'
@@ -93,7 +96,9 @@ export function translate(error: ErrorObject, path: readonly Segment[]): Transla
       return {
         code: codes.outOfRange,
         // Characters as JSON Schema and PostgreSQL count them (code points), not UTF-16 units.
-        message: `${field} is ${[...(error.data as string)].length} characters long; the limit is ${String(params.limit)}`,
+        message:
+          `${field} is ${[...(error.data as string)].length} characters long; ` +
+          `the limit is ${String(params.limit)}`,
       };
     case 'minLength':
       return { code: codes.outOfRange, message: `${field} must not be empty` };
@@ -118,12 +123,16 @@ export function translate(error: ErrorObject, path: readonly Segment[]): Transla
     case 'pattern':
       return {
         code: codes.badFormat,
-        message: `${field} cannot be ${describeValue(error.data)}: an id uses lowercase letters, digits, '.', '_' and '-', and starts with a letter or digit`,
+        message:
+          `${field} cannot be ${describeValue(error.data)}: ` +
+          "an id uses lowercase letters, digits, '.', '_' and '-', and starts with a letter or digit",
       };
     case 'format':
       return {
         code: codes.badFormat,
-        message: `${field} must be ${formatHints[String(params.format)] ?? String(params.format)}, not ${describeValue(error.data)}`,
+        message:
+          `${field} must be ${formatHints[String(params.format)] ?? String(params.format)}, ` +
+          `not ${describeValue(error.data)}`,
       };
     default:
       return { code: codes.schemaViolation, message: `${field} ${error.message ?? 'is not valid'}` };

@@ -77,7 +77,8 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
     const saved = positionals[0] ? readSavedPlan(positionals[0]) : undefined;
     if (!saved && !values['auto-approve'] && !io.prompt) {
       throw new UsageError(
-        'canon apply: no terminal to ask for confirmation; pass --auto-approve, or apply a plan saved with canon plan --out',
+        'canon apply: no terminal to ask for confirmation; ' +
+          'pass --auto-approve, or apply a plan saved with canon plan --out',
       );
     }
     const catalog = catalogFor(values.schemas);
@@ -152,9 +153,13 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
         const s = plan.summary;
         const policies = plan.schema.filter(isPolicyChange).length;
         const schema = plan.schema.length - policies;
+        const schemaText = schema ? `, ${schema} schema changes` : '';
+        const policiesText = policies ? `, ${policies} policy changes` : '';
         io.stdout.write(
           style.green(
-            `\nApply complete: ${s.create} created, ${s.update} updated, ${s.delete} deleted${schema ? `, ${schema} schema changes` : ''}${policies ? `, ${policies} policy changes` : ''} (${outcome.statements} statements, ${Math.round(outcome.durationMs)} ms).`,
+            `\nApply complete: ${s.create} created, ${s.update} updated, ` +
+              `${s.delete} deleted${schemaText}${policiesText} ` +
+              `(${outcome.statements} statements, ${Math.round(outcome.durationMs)} ms).`,
           ) + '\n',
         );
       }

@@ -89,14 +89,16 @@ ${legacyUsage}`,
       } else {
         for (const d of outcome.dangling) {
           io.stderr.write(
-            `canon import: ${d.kind} '${d.id}': ${d.property} points at ${d.uuid}, which no longer exists; not written\n`,
+            `canon import: ${d.kind} '${d.id}': ${d.property} points at ${d.uuid}, ` +
+              'which no longer exists; not written\n',
           );
         }
         const reasons = new Map<string, number>();
         for (const s of outcome.skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
         const skipped = [...reasons].map(([reason, n]) => `${n} ${reason}`).join(', ');
         io.stdout.write(
-          `Imported ${outcome.documents.length} assets from ${db.label} into ${outcome.files.length} files under ${values.out}` +
+          `Imported ${outcome.documents.length} assets from ${db.label} ` +
+            `into ${outcome.files.length} files under ${values.out}` +
             `${skipped ? `; skipped ${skipped}` : ''}.\n`,
         );
       }

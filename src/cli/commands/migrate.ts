@@ -89,7 +89,8 @@ Exit status: 0 on success (or nothing to do), 1 on errors or refused destructive
       if (refused) {
         io.stderr.write(
           style.red(
-            `canon migrate: refusing ${plan.destructive.length} destructive change(s); nothing was changed. Review them and pass --allow-destructive to apply.`,
+            `canon migrate: refusing ${plan.destructive.length} destructive change(s); nothing was changed. ` +
+              'Review them and pass --allow-destructive to apply.',
           ) + '\n',
         );
         return exitCodes.error;
