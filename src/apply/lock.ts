@@ -35,11 +35,14 @@ export async function acquireApplyLock(db: CommonQueryMethods, timeoutMs: number
         .maybeOne(sql.type(holder)`
         SELECT a.pid, a.application_name, a.usename, a.client_addr::text AS client_addr, a.xact_start
         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = ${applyLockKey}::bigint::oid AND l.objsubid = 1
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0
+          AND l.objid = ${applyLockKey}::bigint::oid AND l.objsubid = 1
         LIMIT 1`)
         .catch(() => null);
       const description = who
-        ? `process ${who.pid} (${who.application_name || 'unknown application'}, user ${who.usename ?? '?'}${who.client_addr ? ` from ${who.client_addr}` : ''}${who.xact_start ? `, since ${new Date(who.xact_start).toISOString()}` : ''})`
+        ? `process ${who.pid} (${who.application_name || 'unknown application'}, user ${who.usename ?? '?'}` +
+          `${who.client_addr ? ` from ${who.client_addr}` : ''}` +
+          `${who.xact_start ? `, since ${new Date(who.xact_start).toISOString()}` : ''})`
         : 'another session';
       throw new ApplyLockTimeoutError(
         `another apply holds the lock: ${description}; gave up after ${timeoutMs} ms (--lock-timeout)`,

@@ -71,18 +71,24 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
     {
       purpose: 'session limits',
       query: q(
-        sql.fragment`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true), set_config('lock_timeout', ${String(options.lockTimeoutMs)}, true)`,
+        sql.fragment`SELECT set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true),
+          set_config('lock_timeout', ${String(options.lockTimeoutMs)}, true)`,
       ),
       rows: 0,
     },
     { purpose: 'check references at commit', query: q(sql.fragment`SET CONSTRAINTS ALL DEFERRED`), rows: 0 },
   );
   for (const statement of options.ddl) out.push({ purpose: 'schema', query: q(statement), rows: 0 });
+  // Creates, updates, deletes and schema changes, as literals (they are facts of the plan, not input).
+  const counts = sql.join(
+    [plan.summary.create, plan.summary.update, plan.summary.delete, plan.schema.length].map((n) => integerLiteral(n)),
+    sql.fragment`, `,
+  );
   out.push({
     purpose: 'record the apply',
-    query:
-      q(sql.fragment`INSERT INTO canon_applies (id, plan_hash, git_commit, creates, updates, deletes, schema_changes, canon_version, applied_by)
-      VALUES (${applyId}, ${plan.planHash}, ${plan.gitCommit}, ${integerLiteral(plan.summary.create)}, ${integerLiteral(plan.summary.update)}, ${integerLiteral(plan.summary.delete)}, ${integerLiteral(plan.schema.length)}, ${options.canonVersion}, current_user)
+    query: q(sql.fragment`INSERT INTO canon_applies
+        (id, plan_hash, git_commit, creates, updates, deletes, schema_changes, canon_version, applied_by)
+      VALUES (${applyId}, ${plan.planHash}, ${plan.gitCommit}, ${counts}, ${options.canonVersion}, current_user)
       ON CONFLICT (id) DO NOTHING`),
     rows: 1,
   });
@@ -124,7 +130,8 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
       out.push({
         purpose: `soft-delete ${shape.table}`,
         query: q(
-          sql.fragment`UPDATE ${t} SET deleted_at = now(), updated_at = now() WHERE id = ANY(${list}) AND deleted_at IS NULL`,
+          sql.fragment`UPDATE ${t} SET deleted_at = now(), updated_at = now()
+            WHERE id = ANY(${list}) AND deleted_at IS NULL`,
         ),
         rows: ids.length,
       });
@@ -142,8 +149,8 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
     }));
     out.push({
       purpose: 'record managed rows',
-      query:
-        q(sql.fragment`INSERT INTO canon_managed_rows (table_name, row_id, kind, asset_id, tenant, content_hash, apply_id)
+      query: q(sql.fragment`INSERT INTO canon_managed_rows
+          (table_name, row_id, kind, asset_id, tenant, content_hash, apply_id)
         SELECT x.table_name, x.row_id, x.kind, x.asset_id, x.tenant, x.content_hash, x.apply_id FROM ${recordset(
           managed,
           [
@@ -156,7 +163,8 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
             { column: 'apply_id', type: { name: 'uuid' } },
           ],
         )}
-        ON CONFLICT (table_name, row_id) DO UPDATE SET kind = EXCLUDED.kind, asset_id = EXCLUDED.asset_id, tenant = EXCLUDED.tenant,
+        ON CONFLICT (table_name, row_id) DO UPDATE SET kind = EXCLUDED.kind, asset_id = EXCLUDED.asset_id,
+          tenant = EXCLUDED.tenant,
           content_hash = EXCLUDED.content_hash, apply_id = EXCLUDED.apply_id, applied_at = now()
         WHERE canon_managed_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash`),
       rows: managed.length,
@@ -185,7 +193,8 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
   out.push({
     purpose: 'finish the apply record',
     query: q(
-      sql.fragment`UPDATE canon_applies SET finished_at = clock_timestamp(), duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int WHERE id = ${applyId}`,
+      sql.fragment`UPDATE canon_applies SET finished_at = clock_timestamp(),
+        duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int WHERE id = ${applyId}`,
     ),
     rows: 1,
   });
@@ -221,8 +230,10 @@ function upsertCore(shape: KindShape, changes: AssetChange[]): CompiledStatement
         columns.map((c) => sql.fragment`x.${id(c.column)}`),
         sql.fragment`, `,
       )} FROM ${recordset(rows, all)}
-      ON CONFLICT (id) DO UPDATE SET (version, deleted_at, updated_at, ${names}) = (EXCLUDED.version, NULL, now(), ${excluded})
-      WHERE (${t}.version, ${t}.deleted_at IS NULL, ${current}) IS DISTINCT FROM (EXCLUDED.version, true, ${excluded})`),
+      ON CONFLICT (id) DO UPDATE SET (version, deleted_at, updated_at, ${names})
+        = (EXCLUDED.version, NULL, now(), ${excluded})
+      WHERE (${t}.version, ${t}.deleted_at IS NULL, ${current})
+        IS DISTINCT FROM (EXCLUDED.version, true, ${excluded})`),
   };
 }
 
@@ -252,7 +263,8 @@ function relationStatements(rel: RelationShape, changes: AssetChange[], schema: 
       purpose: `remove ${rel.table} entries`,
       rows: removed.length,
       query: q(
-        sql.fragment`DELETE FROM ${t} AS r USING ${recordset(removed, [owner, ...keyColumns])} WHERE r.${id(rel.ownerColumn)} = x.${id(rel.ownerColumn)} AND ${match}`,
+        sql.fragment`DELETE FROM ${t} AS r USING ${recordset(removed, [owner, ...keyColumns])}
+          WHERE r.${id(rel.ownerColumn)} = x.${id(rel.ownerColumn)} AND ${match}`,
       ),
     });
   }

@@ -161,7 +161,8 @@ async function readLive(
           relColumns.length ? sql.fragment`, ${sql.join(relColumns.map(selected), sql.fragment`, `)}` : sql.fragment``
         }
         FROM ${sql.identifier([rel.table])}
-        WHERE ${sql.identifier([rel.ownerColumn])} IN (SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
+        WHERE ${sql.identifier([rel.ownerColumn])} IN (
+          SELECT row_id FROM canon_managed_rows WHERE table_name = ${shape.table})`);
       for (const r of found as Row[]) {
         readExactly(r, relColumns);
         const owner = String(r.canon_owner);

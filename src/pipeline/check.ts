@@ -29,7 +29,8 @@ export function checkRegistry(
   const t2 = performance.now();
   const resolved = resolveRegistry(validated, catalog);
   const t3 = performance.now();
-  // The settings file is checked with the registry: a mistake there would otherwise surface only when a database is opened.
+  // The settings file is checked with the registry: a mistake there would otherwise surface only
+  // when a database is opened.
   const settings =
     loaded.files > 0 || loaded.documents.length > 0 ? loadConfig(dir, options.root, options.limits).diagnostics : [];
   return {

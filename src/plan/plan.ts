@@ -61,12 +61,14 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
             ? error(
                 codes.unmanagedRowExists,
                 asset.source,
-                `${shape.table} already has a row with id ${asset.uuid} that Canon does not manage; set uuid: ${asset.uuid} on this asset to take it over`,
+                `${shape.table} already has a row with id ${asset.uuid} that Canon does not manage; ` +
+                  `set uuid: ${asset.uuid} on this asset to take it over`,
               )
             : error(
                 codes.unmanagedIdTaken,
                 asset.source,
-                `${shape.table} already has a row '${asset.id}'${asset.tenant ? ` of tenant '${asset.tenant}'` : ''} (id ${clash.uuid}) that Canon does not manage; set uuid: ${clash.uuid} on this asset to take it over, or rename it`,
+                `${shape.table} already has a row '${asset.id}'${ofTenant(asset.tenant)} (id ${clash.uuid}) ` +
+                  `that Canon does not manage; set uuid: ${clash.uuid} on this asset to take it over, or rename it`,
               ),
         );
         continue;
@@ -184,3 +186,5 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
   );
   return plan;
 }
+
+const ofTenant = (tenant: string | null) => (tenant ? ` of tenant '${tenant}'` : '');
