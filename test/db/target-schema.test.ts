@@ -215,6 +215,8 @@ describe('schema: in canon.yaml and --schema', () => {
     expect((await canon(['apply', out, ...args])).status).toBe(0);
     const after = await canon(['plan', ...args, '--format', 'json']);
     expect(JSON.parse(after.stdout).summary.create).toBe(0);
+    const text = await canon(['plan', ...args]);
+    expect(text.stdout).toMatch(/^No changes\. .*db \(schema registry\) matches the registry/m);
     // The public schema of the same database is still empty: --schema public plans everything anew.
     const inPublic = await canon(['plan', ...args, '--schema', 'public', '--format', 'json']);
     expect(JSON.parse(inPublic.stdout).summary.create).toBe(saved.summary.create);

@@ -4,7 +4,7 @@ import { isPolicyChange } from '../../migrate/changes.ts';
 import type { Plan } from '../../plan/model.ts';
 import { formatDiagnostic, renderBlockingDiagnostics } from '../../render/diagnostics.ts';
 import { renderPlanJson } from '../../render/plan/json.ts';
-import { renderPlanText } from '../../render/plan/text.ts';
+import { renderPlanText, targetText } from '../../render/plan/text.ts';
 import { styleFor } from '../../render/style.ts';
 import { cachedValidators } from '../../validate/compiled-cache.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
@@ -90,7 +90,9 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
         ? undefined
         : async (plan: Plan) => {
             io.stdout.write(renderPlanText(plan, style));
-            const answer = await io.prompt!(`\nApply these changes to ${plan.database}? Only 'yes' will be accepted: `);
+            const answer = await io.prompt!(
+              `\nApply these changes to ${targetText(plan)}? Only 'yes' will be accepted: `,
+            );
             return answer.trim() === 'yes';
           };
     let lastProgress = 0;

@@ -114,9 +114,15 @@ export function changeVerb(c: AssetChange, deleteMode: DeleteMode): string {
 }
 
 /** The plan's last line: counts of asset, schema and policy changes, or "No changes". */
+/** The database planned against, with its schema when that is not the usual `public`. */
+export const targetText = (plan: Pick<Plan, 'database' | 'databaseSchema'>) =>
+  plan.databaseSchema && plan.databaseSchema !== 'public'
+    ? `${plan.database} (schema ${plan.databaseSchema})`
+    : plan.database;
+
 export function planSummaryText(plan: Plan): string {
   const s = plan.summary;
-  if (!hasChanges(plan)) return `No changes. ${plan.database} matches the registry (${s.unchanged} assets).`;
+  if (!hasChanges(plan)) return `No changes. ${targetText(plan)} matches the registry (${s.unchanged} assets).`;
   const policies = plan.schema.filter(isPolicyChange);
   const schema = plan.schema.length - policies.length;
   const widens = policies.some((c) => 'widens' in c && c.widens);
