@@ -194,7 +194,7 @@ describe('canon import --legacy, mapping files', () => {
     );
     const typoRun = await canon(['import', '--legacy', typo, '--source', source, '--out', join(dir, 't')]);
     expect(typoRun.status).toBe(1);
-    expect(typoRun.stderr).toContain("source dh_personas: 'nmae' is not a field of Persona");
+    expect(typoRun.stderr).toMatch(/typo\.yaml:7:14: error CANON501: 'nmae' is not a field of Persona/);
     expect(existsSync(join(dir, 't'))).toBe(false);
 
     const writer = join(dir, 'writer.yaml');

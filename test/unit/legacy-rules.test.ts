@@ -5,6 +5,7 @@ import { conform } from '../../src/import/legacy/conform.ts';
 import { slugify } from '../../src/import/legacy/expressions.ts';
 import { loadMapping, resolveMappingFile } from '../../src/import/legacy/mapping.ts';
 import { writeLegacyImport } from '../../src/import/legacy/write.ts';
+import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { defaultLimits } from '../../src/load/parse.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -58,7 +59,7 @@ describe('legacy values made to fit the schema', () => {
 
 describe('legacy mapping files', () => {
   it('ships the seed preset, which its own schema accepts', () => {
-    const { mapping, diagnostics } = loadMapping(resolveMappingFile('seed')!);
+    const { mapping, diagnostics } = loadMapping(resolveMappingFile('seed')!, loadKindCatalog('schemas'));
     expect(diagnostics).toEqual([]);
     expect(mapping!.sources.some((s) => s.table === 'dh_personas')).toBe(true);
   });
@@ -75,6 +76,42 @@ describe('legacy mapping files', () => {
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]).toMatchObject({ code: 'CANON501', line: 8, file });
     expect(diagnostics[0]!.message).toMatch(/ref 'nowhere' is not a source of this mapping \(t\)/);
+  });
+});
+
+describe('legacy mapping files against the schemas', () => {
+  it('names an unknown kind, field, list and entry property at their lines, before any database is read', () => {
+    const file = join(tempDir('canon-legacy-mapping-'), 'm.yaml');
+    writeFileSync(
+      file,
+      [
+        'format_version: 1',
+        'name: m',
+        'sources:',
+        '  - table: a',
+        '    kind: Agnet',
+        '    id: id',
+        '  - table: b',
+        '    kind: Agent',
+        '    id: id',
+        '    fields:',
+        '      nmae: name',
+        '    relations:',
+        '      toolz: [{tool: t}]',
+        '      prompts:',
+        '        - {prompt: p, colour: c}',
+        '',
+      ].join('\n'),
+    );
+    expect(loadMapping(file).diagnostics).toEqual([]); // without the schemas, only the file's own shape
+    const { mapping, diagnostics } = loadMapping(file, loadKindCatalog('schemas'));
+    expect(mapping).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, d.line, d.column, d.message.split(' (')[0]])).toEqual([
+      ['CANON501', 5, 11, "kind 'Agnet' is not one of the schemas' kinds"],
+      ['CANON501', 11, 7, "'nmae' is not a field of Agent"],
+      ['CANON501', 13, 7, "'toolz' is not a list of Agent"],
+      ['CANON501', 15, 23, "'colour' is not a property of Agent prompts entries"],
+    ]);
   });
 });
 

@@ -45,13 +45,13 @@ export async function runLegacyImport(args: string[], io: CliIO): Promise<number
   }
   const file = resolveMappingFile(values.legacy!);
   if (!file) throw new UsageError(`canon import: --legacy ${values.legacy}: no such preset or mapping file.`);
-  const { mapping, diagnostics } = loadMapping(file);
+  const catalog = catalogFor(values.schemas);
+  const { mapping, diagnostics } = loadMapping(file, catalog);
   if (!mapping) {
     const style = styleFor(io.stderr, io.env);
     for (const d of diagnostics) io.stderr.write(`${formatDiagnostic(d, style)}\n`);
     return exitCodes.error;
   }
-  const catalog = catalogFor(values.schemas);
   const spec = parseDatabaseSpec(values.source, {});
   if (spec.backend === 'pglite' && spec.dataDir !== null && !existsSync(join(spec.dataDir, 'PG_VERSION'))) {
     // Opening would create an empty database there: never make a source up.

@@ -3,9 +3,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { codes } from '../../diagnostics/codes.ts';
 import { type Diagnostic, error } from '../../diagnostics/diagnostic.ts';
+import type { KindCatalog, KindModel } from '../../kinds/model.ts';
+import { itemSchemas } from './conform.ts';
 
 /** An expression: a column name, or an operator (see presets/mapping.schema.json and the README). */
 export type Expression =
@@ -103,7 +105,10 @@ export function resolveMappingFile(option: string): string | undefined {
  * Reads and checks a mapping file: against its JSON Schema, then that every `ref`, `into.source` and
  * `exists_in.source` names a source of the file. Problems are diagnostics at the offending node.
  */
-export function loadMapping(file: string): { mapping?: LegacyMapping; diagnostics: Diagnostic[] } {
+export function loadMapping(
+  file: string,
+  catalog?: KindCatalog,
+): { mapping?: LegacyMapping; diagnostics: Diagnostic[] } {
   const text = readFileSync(file, 'utf8');
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
@@ -160,7 +165,81 @@ export function loadMapping(file: string): { mapping?: LegacyMapping; diagnostic
         check(exists.source, ['sources', i, ...path], 'exists_in.source');
     });
   });
+  if (catalog && diagnostics.length === 0) {
+    // A wrong property name is pointed at where the name is written, not at its value.
+    const keyAt = (path: (string | number)[]) => {
+      const parent = doc.getIn(path.slice(0, -1), true);
+      const pair = isMap(parent)
+        ? parent.items.find((item) => isScalar(item.key) && item.key.value === path.at(-1))
+        : undefined;
+      return (pair?.key as Node | undefined) ?? (nodeAt(path) as Node);
+    };
+    for (const problem of catalogProblems(mapping, catalog)) {
+      const node = problem.name ? keyAt(problem.path) : (nodeAt(problem.path) as Node);
+      diagnostics.push(error(codes.legacyMapping, at(node), problem.message));
+    }
+  }
   return diagnostics.length > 0 ? { diagnostics } : { mapping, diagnostics };
+}
+
+/**
+ * Every kind the mapping names exists, and every property it writes is a field, list or entry property
+ * of that kind: found here, with the node to point at, rather than when the import runs.
+ */
+function catalogProblems(mapping: LegacyMapping, catalog: KindCatalog) {
+  // `name`: the path ends in a property name that is wrong (point at the name, not its value).
+  const problems: { path: (string | number)[]; message: string; name?: boolean }[] = [];
+  const kinds = [...catalog.kinds.keys()].sort().join(', ');
+  const entries = (
+    model: KindModel,
+    property: string,
+    template: Record<string, unknown>,
+    path: (string | number)[],
+  ) => {
+    const allowed = Object.keys(itemSchemas(catalog, model, property));
+    for (const key of Object.keys(template).filter((k) => !allowed.includes(k)))
+      problems.push({
+        path: [...path, key],
+        name: true,
+        message: `'${key}' is not a property of ${model.kind} ${property} entries (${allowed.join(', ')})`,
+      });
+  };
+  mapping.sources.forEach((source, i) => {
+    const at = (...rest: (string | number)[]) => ['sources', i, ...rest];
+    const model = source.kind ? catalog.kinds.get(source.kind) : undefined;
+    if (source.kind && !model) {
+      problems.push({ path: at('kind'), message: `kind '${source.kind}' is not one of the schemas' kinds (${kinds})` });
+      return;
+    }
+    if (model) {
+      for (const p of Object.keys(source.fields ?? {})) {
+        const field = model.columns.some((c) => c.property === p);
+        const reference = model.references.some((r) => r.property === p && !r.many);
+        if (!field && !reference)
+          problems.push({ path: at('fields', p), name: true, message: `'${p}' is not a field of ${model.kind}` });
+      }
+      for (const [p, templates] of Object.entries(source.relations ?? {})) {
+        if (!model.relations.some((r) => r.property === p)) {
+          problems.push({ path: at('relations', p), name: true, message: `'${p}' is not a list of ${model.kind}` });
+          continue;
+        }
+        templates.forEach((template, j) => entries(model, p, template, at('relations', p, j)));
+      }
+    }
+    if (source.into) {
+      const owner = catalog.kinds.get(mapping.sources.find((s) => sourceName(s) === source.into!.source)?.kind ?? '');
+      if (!owner) return; // the owner source's own kind is reported where it is written
+      const p = source.into.property;
+      const column = owner.columns.find((c) => c.property === p);
+      if (!owner.relations.some((r) => r.property === p) && !(column && column.type.name === 'jsonb'))
+        problems.push({
+          path: at('into', 'property'),
+          message: `'${p}' is neither a list nor a JSONB field of ${owner.kind}`,
+        });
+      else if (!column) entries(owner, p, source.item ?? {}, at('item'));
+    }
+  });
+  return problems;
 }
 
 function walk(
