@@ -1,6 +1,6 @@
-import { Readable } from 'node:stream';
 import { createDriverFactory, type DriverFactory, type DriverTypeParser } from '@slonik/driver';
 import pg from 'pg';
+import { driverResult, streamOf } from './driver-result.ts';
 import { ConnectionLostError, DatabaseError } from './errors.ts';
 import { searchPathSql } from './search-path.ts';
 
@@ -138,28 +138,8 @@ export function createServerDriverFactory(url: string, session: ServerSession): 
             if (session.schema) await run(searchPathSql, [session.schema]);
           },
           end: () => endPromptly(client),
-          query: async (text, values) => {
-            const result = await run(text, values);
-            return {
-              command: result.command as never,
-              fields: result.fields.map((f) => ({ dataTypeId: f.dataTypeID, name: f.name })),
-              rowCount: result.rowCount,
-              rows: result.rows,
-            };
-          },
-          stream: (text, values) => {
-            // Canon reads result sets whole; streaming is served from one query for API completeness.
-            const readable = new Readable({ objectMode: true, read() {} });
-            run(text, values).then(
-              (result) => {
-                const fields = result.fields.map((f) => ({ dataTypeId: f.dataTypeID, name: f.name }));
-                for (const row of result.rows) readable.push({ fields, row });
-                readable.push(null);
-              },
-              (error: Error) => readable.destroy(error),
-            );
-            return readable as never;
-          },
+          query: async (text, values) => driverResult(await run(text, values)),
+          stream: (text, values) => streamOf(run(text, values)),
         };
       },
     };

@@ -1,8 +1,8 @@
-import { Readable } from 'node:stream';
 import type { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { createDriverFactory, type DriverFactory, type DriverTypeParser } from '@slonik/driver';
 import pg from 'pg';
+import { driverResult, streamOf } from './driver-result.ts';
 import { searchPathSql } from './search-path.ts';
 
 /**
@@ -30,28 +30,8 @@ export function createPgliteDriverFactory(db: PGlite, schema?: string): DriverFa
           end: async () => {
             await client.end();
           },
-          query: async (text, values) => {
-            const result = await client.query({ text, values: values as unknown[] });
-            return {
-              command: result.command as never,
-              fields: result.fields.map((f) => ({ dataTypeId: f.dataTypeID, name: f.name })),
-              rowCount: result.rowCount,
-              rows: result.rows,
-            };
-          },
-          stream: (text, values) => {
-            // Canon reads result sets whole; streaming is served from one query for API completeness.
-            const readable = new Readable({ objectMode: true, read() {} });
-            client.query({ text, values: values as unknown[] }).then(
-              (result) => {
-                const fields = result.fields.map((f) => ({ dataTypeId: f.dataTypeID, name: f.name }));
-                for (const row of result.rows) readable.push({ fields, row });
-                readable.push(null);
-              },
-              (error: Error) => readable.destroy(error),
-            );
-            return readable as never;
-          },
+          query: async (text, values) => driverResult(await client.query({ text, values: values as unknown[] })),
+          stream: (text, values) => streamOf(client.query({ text, values: values as unknown[] })),
         };
       },
     };
