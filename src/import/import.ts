@@ -1,8 +1,7 @@
 import type { Database } from '../db/open.ts';
-import { sql } from '../db/sql.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { type ImportFilter, type ImportResult, importDocuments } from './documents.ts';
-import { readImportSource } from './read.ts';
+import { readImportSnapshot } from './read.ts';
 import { writeImport } from './write.ts';
 
 export interface ImportOutcome extends ImportResult {
@@ -19,10 +18,7 @@ export async function importRegistry(
   out: string,
   filter: ImportFilter,
 ): Promise<ImportOutcome> {
-  const source = await db.pool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`SET TRANSACTION READ ONLY`);
-    return readImportSource(tx, catalog, db.schema);
-  });
+  const source = await readImportSnapshot(db, catalog);
   const result = importDocuments(catalog, source, filter);
   return { ...result, files: writeImport(out, result.documents) };
 }

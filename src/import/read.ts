@@ -1,5 +1,6 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import type { Database } from '../db/open.ts';
 import { sql } from '../db/sql.ts';
 import type { KindCatalog, KindModel } from '../kinds/model.ts';
 import { parseExactJson } from '../plan/exact-json.ts';
@@ -27,6 +28,17 @@ async function tableExists(db: CommonQueryMethods, schema: string, table: string
 
 const idColumnOf = (model: KindModel) => model.columns.find((c) => c.property === 'id')!.column;
 const tenantColumnOf = (model: KindModel) => model.references.find((r) => r.property === 'tenant')?.column;
+
+/**
+ * Canon's tables as `canon import` reads them, in one READ ONLY transaction: one consistent snapshot, and
+ * the database read can never be written.
+ */
+export function readImportSnapshot(db: Database, catalog: KindCatalog): Promise<ImportSource> {
+  return db.pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`SET TRANSACTION READ ONLY`);
+    return readImportSource(tx, catalog, db.schema);
+  });
+}
 
 const wholeRow = z.object({ row: z.string() });
 

@@ -73,13 +73,7 @@ function coreTable(b: SchemaBuilder, model: KindModel, tableOf: (kind: string) =
     nullsNotDistinct: true,
   });
   for (const c of model.columns) {
-    if (c.enum)
-      b.constraint({
-        kind: 'check',
-        name: b.name([t, c.column], 'check'),
-        table: t,
-        check: { kind: 'in', column: c.column, values: c.enum },
-      });
+    if (c.enum) enumCheck(b, t, c.column, c.enum);
     else if (c.required && c.type.name !== 'boolean' && (c.type.name === 'varchar' || c.type.name === 'text')) {
       b.constraint({
         kind: 'check',
@@ -167,13 +161,7 @@ function relationTable(b: SchemaBuilder, owner: KindModel, relation: RelationMod
     );
   }
   for (const c of relation.columns) {
-    if (c.enum)
-      b.constraint({
-        kind: 'check',
-        name: b.name([t, c.column], 'check'),
-        table: t,
-        check: { kind: 'in', column: c.column, values: c.enum },
-      });
+    if (c.enum) enumCheck(b, t, c.column, c.enum);
   }
 }
 
@@ -241,4 +229,9 @@ function countsView(catalog: KindCatalog, model: KindModel): CountsViewSpec {
   }
   const label = model.columns.find((c) => c.property === 'name')?.column ?? 'unique_id';
   return { name: model.analytics!.view, base: { table: model.table, label }, counts };
+}
+
+/** A column limited to the schema's enum: a CHECK (… IN …), for asset and relation columns alike. */
+function enumCheck(b: SchemaBuilder, table: string, column: string, values: string[]) {
+  b.constraint({ kind: 'check', name: b.name([table, column], 'check'), table, check: { kind: 'in', column, values } });
 }

@@ -39,6 +39,16 @@ export function renderValidationText(
 }
 
 /** Machine output: versioned, so scripts can rely on its shape. */
+/** A diagnostic as every JSON output writes it (validate's and the plan's): the same fields, in this order. */
+export const diagnosticJson = ({ file, line, column, severity, code, message }: Diagnostic) => ({
+  file,
+  line,
+  column,
+  severity,
+  code,
+  message,
+});
+
 export function renderValidationJson(diagnostics: readonly Diagnostic[], summary: ValidationSummary): string {
   return (
     JSON.stringify(
@@ -46,14 +56,7 @@ export function renderValidationJson(diagnostics: readonly Diagnostic[], summary
         format_version: '1',
         valid: summary.errors === 0,
         summary,
-        diagnostics: diagnostics.map(({ file, line, column, severity, code, message }) => ({
-          file,
-          line,
-          column,
-          severity,
-          code,
-          message,
-        })),
+        diagnostics: diagnostics.map(diagnosticJson),
       },
       null,
       2,

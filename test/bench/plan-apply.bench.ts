@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { applyRegistry } from '../../src/apply/apply.ts';
-import { type Database, openDatabase } from '../../src/db/open.ts';
+import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { loadKindCatalog } from '../../src/kinds/catalog.ts';
 import { applyMigration, planMigration } from '../../src/migrate/migrate.ts';
 import { checkRegistry } from '../../src/pipeline/check.ts';
 import { type PlanOptions, planRegistry } from '../../src/pipeline/plan.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
+import { type FreshDatabase, freshDatabase } from './fresh-database.ts';
 import { copyReferencePglite, copyReferenceServer, perRowReference, rowsOf } from './references.ts';
 import { writeSyntheticRegistry } from './synthetic.ts';
 
@@ -23,33 +24,7 @@ const perRowLimit = Number(process.env.BENCH_PER_ROW_LIMIT ?? 10_000);
 const catalog = loadKindCatalog('schemas');
 const shapes = shapesOf(catalog);
 
-interface Fresh {
-  db: Database;
-  url?: string;
-  drop(): Promise<void>;
-}
-
-async function fresh(backend: string): Promise<Fresh> {
-  if (backend === 'pglite') {
-    const db = await openDatabase({ backend: 'pglite', dataDir: null });
-    return { db, drop: () => db.close() };
-  }
-  const admin = await openDatabase({ backend: 'postgres', url: serverUrl });
-  const name = `canon_bench_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  await admin.pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([name])}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ backend: 'postgres', url: url.toString() });
-  return {
-    db,
-    url: url.toString(),
-    async drop() {
-      await db.close();
-      await admin.pool.query(sql.unsafe`DROP DATABASE ${sql.identifier([name])} WITH (FORCE)`);
-      await admin.close();
-    },
-  };
-}
+const fresh = (backend: string) => freshDatabase(backend, serverUrl, 'canon_bench');
 
 /** Rows inserted, updated or deleted in Canon's tables so far, from pg_stat_user_tables. */
 async function rowsWritten(db: Database): Promise<number> {
@@ -97,7 +72,7 @@ for (const size of sizes) {
   const [, validateMs] = await time(() => checkRegistry(dir, catalog));
   for (const backend of wantedBackends) {
     const embeddings = backend === 'pglite';
-    let f: Fresh;
+    let f: FreshDatabase;
     try {
       f = await fresh(backend);
     } catch (e) {

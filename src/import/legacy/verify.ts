@@ -1,9 +1,8 @@
 import type { Database } from '../../db/open.ts';
-import { sql } from '../../db/sql.ts';
 import type { KindCatalog, KindModel } from '../../kinds/model.ts';
 import { normalizeValue, stableJson } from '../../plan/normalize.ts';
 import { type ImportedDocument, importDocuments } from '../documents.ts';
-import { readImportSource } from '../read.ts';
+import { readImportSnapshot } from '../read.ts';
 import type { LegacyImport } from './legacy.ts';
 
 export interface VerifiedSource {
@@ -51,10 +50,7 @@ export async function verifyLegacy(
   catalog: KindCatalog,
   result: LegacyImport,
 ): Promise<Verification> {
-  const live = await target.pool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`SET TRANSACTION READ ONLY`);
-    return readImportSource(tx, catalog, target.schema);
-  });
+  const live = await readImportSnapshot(target, catalog);
   const actual = new Map(importDocuments(catalog, live, { all: true }).documents.map((d) => [labelOf(d), d]));
   const status = new Map<string, string | null>();
   const problems: Verification['problems'] = [];

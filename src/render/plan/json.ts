@@ -1,6 +1,7 @@
 import { describeSchemaChange, isPolicyChange, type SchemaChange } from '../../migrate/changes.ts';
 import { exactJson } from '../../plan/exact-json.ts';
 import type { Plan } from '../../plan/model.ts';
+import { diagnosticJson } from '../diagnostics.ts';
 
 /**
  * The machine format, versioned by `format_version` (bumped on any incompatible change). Also the
@@ -49,14 +50,7 @@ export function planJson(plan: Plan) {
           embeddings_off: plan.knowledge.embeddingsOff ?? null,
         }
       : null,
-    diagnostics: plan.diagnostics.map(({ file, line, column, severity, code, message }) => ({
-      file,
-      line,
-      column,
-      severity,
-      code,
-      message,
-    })),
+    diagnostics: plan.diagnostics.map(diagnosticJson),
   };
 }
 
