@@ -148,7 +148,7 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
         if (!outcome.ok || outcome.plan.diagnostics.length > 0) {
           return { status: 'invalid', diagnostics: outcome.diagnostics };
         }
-        const { plan, statements } = outcome;
+        const { plan } = outcome;
         if (options.saved) checkSaved(options.saved, plan);
         if (approved && approved.planHash !== plan.planHash) {
           throw new ApplyRefusedError(
@@ -158,6 +158,8 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
         }
         refuseUnapproved(plan, options);
         if (!hasChanges(plan)) return done('unchanged', outcome);
+        // Compiled here, under the lock and before the transaction opens: no client-side gap inside it.
+        const { statements } = outcome;
         const executing = performance.now();
         await connection.transaction(async (tx) => {
           for (const [i, statement] of statements.entries()) {

@@ -107,7 +107,9 @@ function planRows(plan: Plan, source: RowSource): Row[] {
   const byKind = new Map<string, AssetChange[]>();
   for (const c of plan.changes) {
     if (source.filter && !matches(source.filter, c.kind, c.id, c.source?.file)) continue;
-    byKind.set(c.kind, [...(byKind.get(c.kind) ?? []), c]);
+    const group = byKind.get(c.kind);
+    if (group) group.push(c);
+    else byKind.set(c.kind, [c]);
   }
   for (const [kind, changes] of byKind) {
     const key = `kind:${kind}`;
@@ -118,7 +120,9 @@ function planRows(plan: Plan, source: RowSource): Row[] {
       const assetKey = `asset:${c.table}:${c.uuid}`;
       const open = source.toggled.has(assetKey);
       const where = c.source ? `  ${c.source.file}:${c.source.line}:${c.source.column}` : '';
-      const fields = c.fields.length > 0 ? ` (${c.fields.length} field${c.fields.length === 1 ? '' : 's'})` : '';
+      // Read once: a new asset's fields are derived on each read (see computePlan).
+      const count = c.fields.length;
+      const fields = count > 0 ? ` (${count} field${count === 1 ? '' : 's'})` : '';
       const text = `${symbol[c.action]} ${assetTitle(c)} ${changeVerb(c, plan.deleteMode)}${fields}${where}`;
       rows.push({ key: assetKey, text, tone: actionTone[c.action], depth: 1, expanded: open });
       if (open) rows.push(...fieldRows(c, assetKey));

@@ -4,14 +4,14 @@ import { isPolicyChange } from '../../migrate/changes.ts';
 import type { Plan } from '../../plan/model.ts';
 import { formatDiagnostic, renderBlockingDiagnostics } from '../../render/diagnostics.ts';
 import { renderPlanJson } from '../../render/plan/json.ts';
-import { renderPlanText, targetText } from '../../render/plan/text.ts';
+import { planTextLines, targetText } from '../../render/plan/text.ts';
 import { styleFor } from '../../render/style.ts';
 import { cachedValidators } from '../../validate/compiled-cache.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { validatorCacheDir } from '../cache-dirs.ts';
 import { openFromOptions, parseCacheDir, schemaOptionsFor } from '../database.ts';
 import { parseDuration } from '../duration.ts';
-import { type CliIO, exitCodes, UsageError } from '../io.ts';
+import { type CliIO, exitCodes, UsageError, writeLines } from '../io.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
 import { planOptions, planOptionsHelp } from './plan.ts';
@@ -89,7 +89,7 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
       saved || values['auto-approve']
         ? undefined
         : async (plan: Plan) => {
-            io.stdout.write(renderPlanText(plan, style));
+            writeLines(io.stdout, planTextLines(plan, style));
             const answer = await io.prompt!(
               `\nApply these changes to ${targetText(plan)}? Only 'yes' will be accepted: `,
             );
@@ -150,7 +150,7 @@ Exit status: 0 applied or nothing to do, 1 error or refused.`,
         );
         return exitCodes.ok;
       }
-      if (!confirm || outcome.status === 'unchanged') io.stdout.write(renderPlanText(plan, style));
+      if (!confirm || outcome.status === 'unchanged') writeLines(io.stdout, planTextLines(plan, style));
       if (outcome.status === 'applied') {
         const s = plan.summary;
         const policies = plan.schema.filter(isPolicyChange).length;

@@ -5,14 +5,14 @@ import { diagnosticCommand, renderPlanGithub } from '../../render/github.ts';
 import { renderPlanJson } from '../../render/plan/json.ts';
 import { renderPlanMarkdown } from '../../render/plan/markdown.ts';
 import { renderPlanSql } from '../../render/plan/sql.ts';
-import { renderPlanText } from '../../render/plan/text.ts';
+import { planTextLines, renderPlanText } from '../../render/plan/text.ts';
 import { plainStyle, styleFor } from '../../render/style.ts';
 import { cachedValidators } from '../../validate/compiled-cache.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { validatorCacheDir } from '../cache-dirs.ts';
 import { databaseHelp, databaseOptions, openFromOptions, parseCacheDir, schemaOptionsFor } from '../database.ts';
 import { parseDuration } from '../duration.ts';
-import { type CliIO, exitCodes } from '../io.ts';
+import { type CliIO, exitCodes, writeLines } from '../io.ts';
 import { writeOutputFile } from '../output-file.ts';
 import { catalogFor } from '../schemas.ts';
 import type { Command } from './command.ts';
@@ -103,13 +103,15 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes, 1 error
       if (plan.diagnostics.length > 0) return exitCodes.error;
       if (values.out) writeOutputFile('plan', 'the plan', values.out, renderPlanJson(plan));
       const render = {
-        text: () => renderPlanText(plan, style),
-        markdown: () => renderPlanMarkdown(plan, { schema: outcome.migration.schemaName, ...runOf(io.env) }),
-        json: () => renderPlanJson(plan),
-        sql: () => renderPlanSql(outcome.statements),
-        github: () => renderPlanGithub(plan, renderPlanText(plan, plainStyle), github, outcome.diagnostics),
+        text: () => planTextLines(plan, style),
+        markdown: () => [renderPlanMarkdown(plan, { schema: outcome.migration.schemaName, ...runOf(io.env) })],
+        json: () => [renderPlanJson(plan)],
+        sql: () => [renderPlanSql(outcome.statements)],
+        github: () => [renderPlanGithub(plan, renderPlanText(plan, plainStyle), github, outcome.diagnostics)],
       };
-      io.stdout.write(render[format]());
+      // The text plan is written as it is rendered; the other formats are one string each, ending in a newline.
+      if (format === 'text') writeLines(io.stdout, render.text());
+      else for (const text of render[format]()) io.stdout.write(text);
       if (values.out && format === 'text')
         io.stdout.write(`\nSaved the plan to ${values.out}. Apply exactly it with: canon apply ${values.out}\n`);
       return values['detailed-exitcode'] && hasChanges(plan) ? exitCodes.changes : exitCodes.ok;

@@ -62,44 +62,52 @@ export function fieldLines(f: FieldChange, action: AssetChange['action'], style:
 
 /** Terraform-like text: what happens to each asset, field by field; long text as a line diff. */
 export function renderPlanText(plan: Plan, style: Style): string {
-  const out: string[] = [];
+  return `${[...planTextLines(plan, style)].join('\n')}\n`;
+}
+
+/**
+ * The text plan line by line, for writing as it is rendered: a plan of 100,000 creates is some 70 MB of
+ * text, which as one string (and the array of its lines) cost more memory than the plan itself.
+ */
+export function* planTextLines(plan: Plan, style: Style): Generator<string> {
   const schema = plan.schema.filter((c) => !isPolicyChange(c));
   const policies = plan.schema.filter(isPolicyChange);
   if (schema.length > 0) {
-    out.push(style.bold('Schema changes:'));
+    yield style.bold('Schema changes:');
     for (const c of schema)
-      out.push(
-        c.destructive
-          ? style.red(`  ! ${describeSchemaChange(c)}${'reason' in c && c.reason ? ` (${c.reason})` : ''}`)
-          : style.green(`  + ${describeSchemaChange(c)}`),
-      );
-    out.push('');
+      yield c.destructive
+        ? style.red(`  ! ${describeSchemaChange(c)}${'reason' in c && c.reason ? ` (${c.reason})` : ''}`)
+        : style.green(`  + ${describeSchemaChange(c)}`);
+    yield '';
   }
   if (policies.length > 0) {
-    out.push(style.bold('Row-level security and privileges:'));
+    yield style.bold('Row-level security and privileges:');
     for (const c of policies) {
       const alert = ('widens' in c && c.widens) || ('drift' in c && c.drift);
-      out.push(alert ? style.yellow(`  ! ${describeSchemaChange(c)}`) : style.green(`  + ${describeSchemaChange(c)}`));
+      yield alert ? style.yellow(`  ! ${describeSchemaChange(c)}`) : style.green(`  + ${describeSchemaChange(c)}`);
     }
-    out.push('');
+    yield '';
   }
   for (const c of plan.changes) {
     const where = c.source ? style.dim(` ${c.source.file}:${c.source.line}:${c.source.column}`) : '';
     const verb = changeVerb(c, plan.deleteMode);
     const color = c.action === 'create' ? style.green : c.action === 'delete' ? style.red : style.yellow;
-    out.push(style.bold(`  # ${assetTitle(c)} ${verb}`) + where);
-    out.push(color(`  ${symbol[c.action]} ${c.kind} "${c.id}"`));
-    if (c.drift) out.push(style.yellow(`      ! ${driftText(c)}; apply overwrites it`));
-    for (const f of c.fields) out.push(...fieldLines(f, c.action, style));
-    out.push('');
+    yield style.bold(`  # ${assetTitle(c)} ${verb}`) + where;
+    yield color(`  ${symbol[c.action]} ${c.kind} "${c.id}"`);
+    if (c.drift) yield style.yellow(`      ! ${driftText(c)}; apply overwrites it`);
+    for (const f of c.fields) yield* fieldLines(f, c.action, style);
+    yield '';
   }
   const knowledge = knowledgeLines(plan.knowledge);
-  if (knowledge.length > 0 && hasChanges(plan)) out.push(...knowledge.map((line) => style.dim(line)), '');
+  if (knowledge.length > 0 && hasChanges(plan)) {
+    for (const line of knowledge) yield style.dim(line);
+    yield '';
+  }
   // With nothing to do, the knowledge total still says whether embeddings are up to date.
-  if (!hasChanges(plan))
-    out.push(style.green(planSummaryText(plan)), ...knowledge.slice(-1).map((line) => style.dim(line)));
-  else out.push(style.bold(planSummaryText(plan)));
-  return out.join('\n') + '\n';
+  if (!hasChanges(plan)) {
+    yield style.green(planSummaryText(plan));
+    for (const line of knowledge.slice(-1)) yield style.dim(line);
+  } else yield style.bold(planSummaryText(plan));
 }
 
 /** What apply will do to one asset, in the plan's words. */
