@@ -42,10 +42,14 @@ export interface LoadOptions {
 }
 
 /**
- * Below this many bytes to parse, loadRegistryAsync parses on its own thread: starting a worker costs
- * about importing `yaml` again, which is worth it only when the parse is longer than that.
+ * Below this many bytes to parse, loadRegistryAsync parses on its own thread. A worker costs about
+ * 0.15 s to start (Node and `yaml` imported again) and each new thread parses its first files before
+ * V8 has optimized the parser: a synthetic registry of 1 MB (2,000 assets) took 1.3–1.6 s of CPU on
+ * one thread and 2.2–2.5 s on two (this thread and one worker), so two threads win wall time only
+ * when a core is idle and the parse is past about 1 MB; measured on 2 cores at load average 15–19,
+ * where neither side won at 1–2 MB. 2 MiB (about 4,000 assets) keeps small registries on one thread.
  */
-export const parallelThresholdBytes = 1024 * 1024;
+export const parallelThresholdBytes = 2 * 1024 * 1024;
 
 const isRegistryFile = (name: string) => name.endsWith('.yaml') || name.endsWith('.yml');
 

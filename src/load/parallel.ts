@@ -11,7 +11,7 @@ export interface ParseJob {
 }
 
 export interface ParallelOptions {
-  /** How many worker threads at most. */
+  /** How many threads parse, this one included (so threads - 1 workers). */
   threads: number;
   /** The worker to start (default: defaultWorkerScript()). */
   worker?: WorkerSpec;
@@ -52,90 +52,103 @@ export function defaultWorkerScript(): WorkerSpec | undefined {
 }
 
 /**
- * Parses `jobs` on up to `threads` worker threads; the results are those of `parseRegistryFile` on
- * this thread, in the order of `jobs` (structured clone keeps bigints, NaN, -0 and values an alias
- * shares). `onResult` is called on this thread as each file's result arrives (the parse cache stores it
- * there). A worker that cannot start, throws or exits early costs speed only: its unfinished batch is
- * parsed here, and when no worker is left, so is the rest.
+ * Parses `jobs` on `threads` threads: this one and `threads - 1` workers (each new thread's first
+ * files run before V8 has optimized the parser, about 0.8 s of CPU per thread, so this thread, idle
+ * otherwise, takes a share). The results are those of `parseRegistryFile` on this thread, in the
+ * order of `jobs` (structured clone keeps bigints, NaN, -0 and values an alias shares). `onResult` is
+ * called on this thread as each file's result arrives (the parse cache stores it there). A worker that
+ * cannot start, throws or exits early costs speed only: its unfinished batches are parsed here.
  */
-export function parseInWorkers(
+export async function parseInWorkers(
   jobs: readonly ParseJob[],
   limits: ParseLimits,
   options: ParallelOptions,
   onResult: (index: number, parsed: ParsedFile) => void = () => {},
 ): Promise<ParsedFile[]> {
   const results: ParsedFile[] = new Array(jobs.length);
-  const done = (index: number, parsed: ParsedFile) => {
-    results[index] = parsed;
-    onResult(index, parsed);
-  };
   const parseHere = (batch: readonly number[]) => {
-    for (const i of batch) done(i, parseRegistryFile(jobs[i]!.file, jobs[i]!.bytes, limits));
+    for (const i of batch) {
+      results[i] = parseRegistryFile(jobs[i]!.file, jobs[i]!.bytes, limits);
+      onResult(i, results[i]);
+    }
   };
   const queue = batchesOf(jobs);
   const found = options.worker ?? defaultWorkerScript();
-  const count = Math.min(options.threads, queue.length);
-  if (!found || count === 0) {
-    if (!found) options.onWorkerError?.(new Error('no parse worker script next to src/load/parallel'));
-    for (const batch of queue.splice(0)) parseHere(batch);
-    return Promise.resolve(results);
+  if (!found) options.onWorkerError?.(new Error('no parse worker script next to src/load/parallel'));
+  const count = found ? Math.min(options.threads - 1, queue.length - 1) : 0;
+  const workers: Promise<number[][]>[] = [];
+  for (let n = 0; n < count; n++) workers.push(runWorker(found!, jobs, limits, queue, results, onResult, options));
+  // This thread's share, one batch at a time so that workers' answers are taken in between.
+  while (queue.length > 0) {
+    parseHere(queue.shift()!);
+    await new Promise((resolve) => setImmediate(resolve));
   }
+  const leftOver = await Promise.all(workers);
+  for (const batches of leftOver) for (const batch of batches) parseHere(batch);
+  return results;
+}
+
+/**
+ * One worker taking batches from `queue` until it is empty, two at a time so that it never waits for
+ * this thread to hand it the next; resolves with the batches it failed to parse (none unless it died).
+ */
+function runWorker(
+  spec: WorkerSpec,
+  jobs: readonly ParseJob[],
+  limits: ParseLimits,
+  queue: number[][],
+  results: ParsedFile[],
+  onResult: (index: number, parsed: ParsedFile) => void,
+  options: ParallelOptions,
+): Promise<number[][]> {
   return new Promise((resolve) => {
-    let live = count;
-    const retire = () => {
-      if (--live > 0) return;
-      for (const batch of queue.splice(0)) parseHere(batch);
-      resolve(results);
-    };
-    for (let n = 0; n < count; n++) {
-      let worker: Worker;
-      try {
-        worker = new Worker(found.script, {
-          eval: found.eval ?? false,
-          // Its output would interleave with the CLI's; a crash is reported through onWorkerError.
-          stdout: true,
-          stderr: true,
-        });
-      } catch (e) {
-        options.onWorkerError?.(e as Error);
-        retire();
-        continue;
-      }
-      let current: number[] | undefined;
-      let gone = false;
-      const feed = () => {
-        current = queue.shift();
-        if (current) {
-          const files = current.map((i) => ({ file: jobs[i]!.file, bytes: jobs[i]!.bytes }));
-          worker.postMessage({ files, limits } satisfies ParseBatch);
-          return;
-        }
-        gone = true;
-        void worker.terminate();
-        retire();
-      };
-      const fail = (e: Error) => {
-        if (gone) return;
-        gone = true;
-        options.onWorkerError?.(e);
-        void worker.terminate();
-        if (current) parseHere(current);
-        current = undefined;
-        retire();
-      };
-      worker.on('message', (parsed: ParsedFile[]) => {
-        if (!current || parsed.length !== current.length) {
-          fail(new Error('a parse worker answered with something else than its batch'));
-          return;
-        }
-        current.forEach((index, k) => done(index, parsed[k]!));
-        feed();
-      });
-      worker.on('error', fail);
-      worker.on('messageerror', fail);
-      worker.on('exit', (code) => fail(new Error(`a parse worker exited with code ${code} before it was done`)));
-      feed();
+    let worker: Worker;
+    try {
+      // Its output would interleave with the CLI's; a crash is reported through onWorkerError.
+      worker = new Worker(spec.script, { eval: spec.eval ?? false, stdout: true, stderr: true });
+    } catch (e) {
+      options.onWorkerError?.(e as Error);
+      resolve([]);
+      return;
     }
+    const inFlight: number[][] = [];
+    let gone = false;
+    const finish = (unparsed: number[][]) => {
+      gone = true;
+      void worker.terminate();
+      resolve(unparsed);
+    };
+    const feed = () => {
+      while (inFlight.length < 2 && queue.length > 0) {
+        const batch = queue.shift()!;
+        inFlight.push(batch);
+        const files = batch.map((i) => ({ file: jobs[i]!.file, bytes: jobs[i]!.bytes }));
+        worker.postMessage({ files, limits } satisfies ParseBatch);
+      }
+      if (inFlight.length === 0) finish([]);
+    };
+    const fail = (e: Error) => {
+      if (gone) return;
+      options.onWorkerError?.(e);
+      finish(inFlight.splice(0));
+    };
+    worker.on('message', (parsed: ParsedFile[]) => {
+      const batch = inFlight[0];
+      if (!batch || parsed.length !== batch.length) {
+        fail(new Error('a parse worker answered with something else than its batch'));
+        return;
+      }
+      inFlight.shift();
+      batch.forEach((index, k) => {
+        results[index] = parsed[k]!;
+        onResult(index, parsed[k]!);
+      });
+      feed();
+    });
+    worker.on('error', fail);
+    worker.on('messageerror', fail);
+    worker.on('exit', (code) => fail(new Error(`a parse worker exited with code ${code} before it was done`)));
+    feed();
   });
 }
 

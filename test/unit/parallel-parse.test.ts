@@ -40,7 +40,9 @@ function hostileRegistry(): string {
     'not-a-mapping.yaml': '- a\n- b\n',
     'forbidden.yaml': 'kind: Tool\nid: proto\nnested:\n  __proto__: {x: 1}\n',
     'aliases.yaml': `kind: Tool\nid: alias\nname: n\nshared: &s {a: [1, 2]}\nagain: *s\n---\n${'x: &a [1]\n'}`,
-    'bomb.yaml': `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [${'*a, '.repeat(8)}*a]\nc: &c [${'*b, '.repeat(8)}*b]\nd: [${'*c, '.repeat(8)}*c]\n`,
+    'bomb.yaml': ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]']
+      .concat(['c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]', ''])
+      .join('\n'),
     'numbers.yaml': 'kind: Tool\nid: num\nname: n\nnan: .nan\ninf: -.inf\nzero: -0.0\npi: 3.14159265358979323846\n',
     'bom-crlf.yaml': '\ufeffkind: Tool\r\nid: crlf\r\nname: n\r\n---\r\n---\r\nkind: Tool\r\n',
   };
