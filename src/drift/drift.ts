@@ -6,7 +6,7 @@ import { readLiveSnapshot } from '../introspect/rows.ts';
 import type { KindCatalog } from '../kinds/model.ts';
 import { planMigration } from '../migrate/migrate.ts';
 import type { SchemaOptions } from '../migrate/model.ts';
-import { checkRegistry } from '../pipeline/check.ts';
+import { checkRegistryAsync } from '../pipeline/check.ts';
 import type { Labeler } from '../plan/fields.ts';
 import { shapesOf } from '../plan/shape.ts';
 import { desiredState, stateText } from '../plan/state.ts';
@@ -57,7 +57,7 @@ export type DriftOutcome =
  */
 export async function driftRegistry(db: Database, options: DriftOptions): Promise<DriftOutcome> {
   const { cacheDir, validators } = options;
-  const checked = checkRegistry(options.dir, options.catalog, {
+  const checked = await checkRegistryAsync(options.dir, options.catalog, {
     ...(cacheDir ? { cacheDir } : {}),
     ...(validators ? { validators } : {}),
   });

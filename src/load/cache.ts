@@ -60,18 +60,28 @@ export class ParseCache {
 
   /** The cached parse of these bytes, or a fresh one (which is then stored): the key is hashed once. */
   parse(file: string, bytes: Uint8Array, limits: ParseLimits, parseFresh: () => ParsedFile): ParsedFile {
-    const path = this.pathOf(file, bytes, limits);
-    this.used.add(path);
+    const { entry, hit } = this.lookup(file, bytes, limits);
+    if (hit) return hit;
+    const parsed = parseFresh();
+    this.store(entry, parsed);
+    return parsed;
+  }
+
+  /**
+   * The entry for these bytes (to `store` a fresh parse under) and its parse if cached: for a load that
+   * parses its misses elsewhere (worker threads) and stores them as they come back.
+   */
+  lookup(file: string, bytes: Uint8Array, limits: ParseLimits): { entry: string; hit: ParsedFile | undefined } {
+    const entry = this.pathOf(file, bytes, limits);
+    this.used.add(entry);
     try {
-      return JSON.parse(readFileSync(path, 'utf8')) as ParsedFile;
+      return { entry, hit: JSON.parse(readFileSync(entry, 'utf8')) as ParsedFile };
     } catch {
-      const parsed = parseFresh();
-      this.store(path, parsed);
-      return parsed;
+      return { entry, hit: undefined };
     }
   }
 
-  private store(path: string, parsed: ParsedFile): void {
+  store(path: string, parsed: ParsedFile): void {
     let lossy = false;
     // YAML's .inf and .nan, and integers beyond 2^53, do not survive JSON: such a file is simply not cached.
     const text = JSON.stringify(parsed, (_key, value: unknown) => {

@@ -1,8 +1,6 @@
-import { Lexer } from 'yaml';
-
 /**
- * An upper estimate of how deeply a YAML text nests, from the `yaml` package's own lexer, stopping
- * as soon as it passes `stopAt`.
+ * An upper estimate of how deeply a YAML text nests, from the lexemes of the `yaml` package's own
+ * lexer (the ones the parser is then fed, so the text is lexed once), stopping as soon as it passes `stopAt`.
  *
  * Why: the `yaml` composer recurses per nesting level. Past a few thousand levels V8 can run out of
  * stack inside its own regular-expression compiler, which aborts the whole process (uncatchable). So
@@ -11,14 +9,14 @@ import { Lexer } from 'yaml';
  * text is never counted, only indicators are: block nesting counts distinct indentation levels plus
  * `- ` and `? ` indicators on a line; flow nesting counts open brackets. Each document starts afresh.
  */
-export function nestingEstimate(text: string, stopAt: number): { depth: number; offset: number } {
+export function nestingEstimate(lexemes: Iterable<string>, stopAt: number): { depth: number; offset: number } {
   let indents: number[] = [];
   let flow = 0;
   let compact = 0;
   let offset = 0;
   let lineStart = true;
   let indent = 0;
-  for (const lexeme of new Lexer().lex(text)) {
+  for (const lexeme of lexemes) {
     const start = offset;
     // Control lexemes (document start, scalar, flow end, BOM) are one character that is not in the source.
     if (lexeme.length === 1 && lexeme < ' ' && lexeme !== '\n' && lexeme !== '\t') continue;

@@ -2,7 +2,7 @@ import { loadConfig } from '../config/config.ts';
 import { type Diagnostic, sortDiagnostics } from '../diagnostics/diagnostic.ts';
 import { checkSourceTexts } from '../embed/check-sources.ts';
 import type { KindCatalog } from '../kinds/model.ts';
-import { type LoadOptions, loadRegistry } from '../load/load.ts';
+import { type LoadedRegistry, type LoadOptions, loadRegistry, loadRegistryAsync } from '../load/load.ts';
 import type { RegistryGraph } from '../resolve/graph.ts';
 import { resolveRegistry } from '../resolve/resolve.ts';
 import type { Validators } from '../validate/ajv.ts';
@@ -23,7 +23,26 @@ export function checkRegistry(
   options: LoadOptions & { validators?: Validators } = {},
 ): CheckResult {
   const t0 = performance.now();
-  const loaded = loadRegistry(dir, options);
+  return checkLoaded(loadRegistry(dir, options), catalog, options, t0);
+}
+
+/** checkRegistry with a large registry's files parsed on worker threads (loadRegistryAsync); the same result. */
+export async function checkRegistryAsync(
+  dir: string,
+  catalog: KindCatalog,
+  options: LoadOptions & { validators?: Validators } = {},
+): Promise<CheckResult> {
+  const t0 = performance.now();
+  return checkLoaded(await loadRegistryAsync(dir, options), catalog, options, t0);
+}
+
+function checkLoaded(
+  loaded: LoadedRegistry,
+  catalog: KindCatalog,
+  options: LoadOptions & { validators?: Validators },
+  t0: number,
+): CheckResult {
+  const { dir } = loaded;
   const t1 = performance.now();
   const validated = validateRegistry(loaded, catalog, options.validators);
   const t2 = performance.now();

@@ -18,7 +18,7 @@ import type { DeleteMode, Plan } from '../plan/model.ts';
 import { computePlan } from '../plan/plan.ts';
 import { shapesOf } from '../plan/shape.ts';
 import type { Validators } from '../validate/ajv.ts';
-import { checkRegistry } from './check.ts';
+import { checkRegistryAsync } from './check.ts';
 import { canonVersion } from './version.ts';
 
 export interface PlanOptions {
@@ -96,7 +96,7 @@ export async function planRegistry(
   };
   options.onStage?.('Reading the registry');
   const { cacheDir, validators } = options;
-  const checked = checkRegistry(options.dir, options.catalog, { cacheDir, validators });
+  const checked = await checkRegistryAsync(options.dir, options.catalog, { cacheDir, validators });
   lap('check');
   if (hasErrors(checked.diagnostics)) return { ok: false, diagnostics: checked.diagnostics };
   options.onStage?.(`Comparing ${checked.graph.assets.length} assets with ${db.label}`);

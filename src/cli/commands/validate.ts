@@ -1,5 +1,5 @@
 import { hasErrors } from '../../diagnostics/diagnostic.ts';
-import { checkRegistry } from '../../pipeline/check.ts';
+import { checkRegistryAsync } from '../../pipeline/check.ts';
 import { renderValidationJson, renderValidationText, summarize } from '../../render/diagnostics.ts';
 import { renderValidationGithub } from '../../render/github.ts';
 import { styleFor } from '../../render/style.ts';
@@ -39,7 +39,7 @@ Exit status: 0 when there are no errors (warnings allowed), 1 otherwise; with --
     const format = oneOf('validate', 'format', values.format, ['text', 'json', 'github'] as const, 'text');
     const catalog = catalogFor(values.schemas);
     const validators = await cachedValidators(catalog, validatorCacheDir(io.env));
-    const result = checkRegistry(values.dir!, catalog, { cacheDir: parseCacheDir, validators });
+    const result = await checkRegistryAsync(values.dir!, catalog, { cacheDir: parseCacheDir, validators });
     const diagnostics = result.diagnostics;
     const summary = summarize(diagnostics, result.files, result.graph.assets.length);
     const githubPaths = { cwd: process.cwd(), workspace: io.env.GITHUB_WORKSPACE };
