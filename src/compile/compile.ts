@@ -43,6 +43,16 @@ const recordset = (rows: Row[], columns: { column: string; type: ShapeColumn['ty
     sql.fragment`, `,
   )})`;
 
+/**
+ * A statement whose SQL, and with it the JSON text of its rows (megabytes at 5,000 assets), is built
+ * each time it is read rather than held: apply reads it once, when it runs it, so a 100k-asset apply
+ * keeps one statement's text in memory instead of all of them.
+ */
+function builtOnRead(statement: Omit<CompiledStatement, 'query'>, build: () => QuerySqlToken): CompiledStatement {
+  Object.defineProperty(statement, 'query', { enumerable: true, configurable: true, get: build });
+  return statement as CompiledStatement;
+}
+
 /** The apply's id, derived from the plan so `--format sql` shows exactly what apply runs. */
 export const applyIdOf = (plan: Plan) => uuidV5(`apply/${plan.planHash}`);
 
@@ -102,9 +112,9 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
     for (let start = 0; start < ofKind.length; start += writeBatch) {
       const changes = ofKind.slice(start, start + writeBatch);
       const assets = changes.map(({ kind, id, tenant, uuid, source }) => ({ kind, id, tenant, uuid, source }));
-      out.push({ ...upsertCore(shape, changes), assets });
-      for (const rel of shape.relations)
-        out.push(...relationStatements(rel, changes, options.schema).map((s) => ({ ...s, assets })));
+      const statements = [upsertCore(shape, changes)];
+      for (const rel of shape.relations) statements.push(...relationStatements(rel, changes, options.schema));
+      for (const statement of statements) out.push(Object.assign(statement, { assets }));
     }
   }
   const deletes = plan.changes.filter((c) => c.action === 'delete');
@@ -137,8 +147,27 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
       });
     }
   }
-  if (writes.length > 0) {
-    const managed = writes.map((c) => ({
+  // In the same batches as the writes: one statement for all versions of a 100k apply was one JSON text
+  // of every asset's content.
+  const bookkeepingBatch = options.writeBatch ?? 5_000;
+  for (let start = 0; start < writes.length; start += bookkeepingBatch) {
+    const batch = writes.slice(start, start + bookkeepingBatch);
+    out.push(managedRowsStatement(batch, applyId), versionsStatement(batch, applyId));
+  }
+  out.push({
+    purpose: 'finish the apply record',
+    query: q(
+      sql.fragment`UPDATE canon_applies SET finished_at = clock_timestamp(),
+        duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int WHERE id = ${applyId}`,
+    ),
+    rows: 1,
+  });
+  return out;
+}
+
+function managedRowsStatement(writes: AssetChange[], applyId: string): CompiledStatement {
+  const managed = () =>
+    writes.map((c) => ({
       table_name: c.table,
       row_id: c.uuid,
       kind: c.kind,
@@ -147,12 +176,11 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
       content_hash: contentHash(c.after),
       apply_id: applyId,
     }));
-    out.push({
-      purpose: 'record managed rows',
-      query: q(sql.fragment`INSERT INTO canon_managed_rows
+  return builtOnRead({ purpose: 'record managed rows', rows: writes.length }, () =>
+    q(sql.fragment`INSERT INTO canon_managed_rows
           (table_name, row_id, kind, asset_id, tenant, content_hash, apply_id)
         SELECT x.table_name, x.row_id, x.kind, x.asset_id, x.tenant, x.content_hash, x.apply_id FROM ${recordset(
-          managed,
+          managed(),
           [
             { column: 'table_name', type: { name: 'text' } },
             { column: 'row_id', type: { name: 'uuid' } },
@@ -167,19 +195,21 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
           tenant = EXCLUDED.tenant,
           content_hash = EXCLUDED.content_hash, apply_id = EXCLUDED.apply_id, applied_at = now()
         WHERE canon_managed_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash`),
-      rows: managed.length,
-    });
-    const versions = writes.map((c) => ({
+  );
+}
+
+function versionsStatement(writes: AssetChange[], applyId: string): CompiledStatement {
+  const versions = () =>
+    writes.map((c) => ({
       entity_type: c.kind,
       entity_id: c.uuid,
       version: c.version,
       data: versionData(c.after!),
       apply_id: applyId,
     }));
-    out.push({
-      purpose: 'record versions',
-      query: q(sql.fragment`INSERT INTO entity_versions (entity_type, entity_id, version, data, apply_id, created_by)
-        SELECT x.entity_type, x.entity_id, x.version, x.data, x.apply_id, current_user FROM ${recordset(versions, [
+  return builtOnRead({ purpose: 'record versions', rows: writes.length }, () =>
+    q(sql.fragment`INSERT INTO entity_versions (entity_type, entity_id, version, data, apply_id, created_by)
+        SELECT x.entity_type, x.entity_id, x.version, x.data, x.apply_id, current_user FROM ${recordset(versions(), [
           { column: 'entity_type', type: { name: 'varchar', length: 50 } },
           { column: 'entity_id', type: { name: 'uuid' } },
           { column: 'version', type: { name: 'integer' } },
@@ -187,18 +217,7 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
           { column: 'apply_id', type: { name: 'uuid' } },
         ])}
         ON CONFLICT (entity_id, version) DO NOTHING`),
-      rows: versions.length,
-    });
-  }
-  out.push({
-    purpose: 'finish the apply record',
-    query: q(
-      sql.fragment`UPDATE canon_applies SET finished_at = clock_timestamp(),
-        duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int WHERE id = ${applyId}`,
-    ),
-    rows: 1,
-  });
-  return out;
+  );
 }
 
 function upsertCore(shape: KindShape, changes: AssetChange[]): CompiledStatement {
@@ -222,10 +241,8 @@ function upsertCore(shape: KindShape, changes: AssetChange[]): CompiledStatement
     columns.map((c) => sql.fragment`${t}.${id(c.column)}`),
     sql.fragment`, `,
   );
-  return {
-    purpose: `upsert ${shape.table}`,
-    rows: rows.length,
-    query: q(sql.fragment`INSERT INTO ${t} (id, version, ${names})
+  return builtOnRead({ purpose: `upsert ${shape.table}`, rows: rows.length }, () =>
+    q(sql.fragment`INSERT INTO ${t} (id, version, ${names})
       SELECT x.id, x.version, ${sql.join(
         columns.map((c) => sql.fragment`x.${id(c.column)}`),
         sql.fragment`, `,
@@ -234,7 +251,7 @@ function upsertCore(shape: KindShape, changes: AssetChange[]): CompiledStatement
         = (EXCLUDED.version, NULL, now(), ${excluded})
       WHERE (${t}.version, ${t}.deleted_at IS NULL, ${current})
         IS DISTINCT FROM (EXCLUDED.version, true, ${excluded})`),
-  };
+  );
 }
 
 function relationStatements(rel: RelationShape, changes: AssetChange[], schema: DesiredSchema): CompiledStatement[] {
@@ -259,14 +276,14 @@ function relationStatements(rel: RelationShape, changes: AssetChange[], schema: 
       keyColumns.map((c) => sql.fragment`r.${id(c.column)} IS NOT DISTINCT FROM x.${id(c.column)}`),
       sql.fragment` AND `,
     );
-    out.push({
-      purpose: `remove ${rel.table} entries`,
-      rows: removed.length,
-      query: q(
-        sql.fragment`DELETE FROM ${t} AS r USING ${recordset(removed, [owner, ...keyColumns])}
+    out.push(
+      builtOnRead({ purpose: `remove ${rel.table} entries`, rows: removed.length }, () =>
+        q(
+          sql.fragment`DELETE FROM ${t} AS r USING ${recordset(removed, [owner, ...keyColumns])}
           WHERE r.${id(rel.ownerColumn)} = x.${id(rel.ownerColumn)} AND ${match}`,
+        ),
       ),
-    });
+    );
   }
   if (upserts.length > 0) {
     const entryKey = schema.constraints.find(
@@ -295,15 +312,15 @@ function relationStatements(rel: RelationShape, changes: AssetChange[], schema: 
             values.map((c) => sql.fragment`EXCLUDED.${id(c.column)}`),
             sql.fragment`, `,
           )})`;
-    out.push({
-      purpose: `upsert ${rel.table} entries`,
-      rows: upserts.length,
-      query: q(sql.fragment`INSERT INTO ${t} (${names}) SELECT ${sql.join(
-        columns.map((c) => sql.fragment`x.${id(c.column)}`),
-        sql.fragment`, `,
-      )} FROM ${recordset(upserts, columns)}
+    out.push(
+      builtOnRead({ purpose: `upsert ${rel.table} entries`, rows: upserts.length }, () =>
+        q(sql.fragment`INSERT INTO ${t} (${names}) SELECT ${sql.join(
+          columns.map((c) => sql.fragment`x.${id(c.column)}`),
+          sql.fragment`, `,
+        )} FROM ${recordset(upserts, columns)}
         ON CONFLICT ON CONSTRAINT ${id(entryKey.name)} ${onConflict}`),
-    });
+      ),
+    );
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { compilePlan } from '../../src/compile/compile.ts';
 import type { Database } from '../../src/db/open.ts';
+import { sql } from '../../src/db/sql.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
 import { backends } from '../support/databases.ts';
 import { catalog, copyRegistry, plan } from '../support/registry.ts';
@@ -32,9 +33,23 @@ for (const backend of backends) {
         Array.from({ length: Math.ceil(agents.length / 3) }, (_, i) => Math.min(3, agents.length - 3 * i)),
       );
       expect(upserts.flatMap((s) => s.assets!.map((a) => a.id))).toEqual(agents.map((a) => a.id));
+      // Apply's bookkeeping goes in batches of the same size: every written asset once.
+      const writes = p.changes.filter((c) => c.action !== 'delete').length;
+      for (const purpose of ['record managed rows', 'record versions']) {
+        const batches = statements.filter((s) => s.purpose === purpose).map((s) => s.rows);
+        expect(batches, purpose).toHaveLength(Math.ceil(writes / 3));
+        expect(
+          batches.reduce((a, b) => a + b, 0),
+          purpose,
+        ).toBe(writes);
+      }
       await db.pool.transaction(async (tx) => {
         for (const s of statements) await tx.query(s.query);
       });
+      const count = (table: string) =>
+        db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM ${sql.identifier([table])}`);
+      expect(await count('canon_managed_rows')).toBe(writes);
+      expect(await count('entity_versions')).toBe(writes);
       const again = await plan(db, dir, backend.vector);
       expect(again.plan.schema).toEqual([]);
       expect(again.plan.changes).toEqual([]);

@@ -19,7 +19,9 @@ export function renderPlanSql(statements: readonly CompiledStatement[]): string 
     `SELECT pg_advisory_xact_lock(${applyLockKey}); -- apply polls pg_try_advisory_xact_lock until --lock-timeout`,
   ];
   for (const s of statements) {
-    const text = s.query.sql.replace(/\$slonik_(\d+)/g, (_m, n: string) => literal(s.query.values[Number(n) - 1]));
+    // Read once: a statement's query is built on each read (see compilePlan).
+    const query = s.query;
+    const text = query.sql.replace(/\$slonik_(\d+)/g, (_m, n: string) => literal(query.values[Number(n) - 1]));
     out.push(
       `-- ${s.purpose}${s.rows ? ` (${s.rows} row${s.rows === 1 ? '' : 's'})` : ''}`,
       `${text.replace(/\n\s+/g, '\n  ')};`,
