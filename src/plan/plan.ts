@@ -28,6 +28,7 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
   const diagnostics: Diagnostic[] = [];
   const changes: AssetChange[] = [];
   let unchanged = 0;
+  const clashes = unmanagedIndex(live.unmanaged);
 
   for (const asset of graph.assets) {
     const shape = shapes.get(asset.kind)!;
@@ -49,12 +50,7 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
       after,
     };
     if (!current) {
-      const clash = live.unmanaged.find(
-        (u) =>
-          u.table === shape.table &&
-          (u.uuid === asset.uuid ||
-            (u.uniqueId === asset.id && u.tenantUuid === ((asset.row.tenant_id as string | undefined) ?? null))),
-      );
+      const clash = clashes.find(shape.table, asset);
       if (clash && !(clash.uuid === asset.uuid && asset.explicitUuid)) {
         diagnostics.push(
           clash.uuid === asset.uuid
@@ -187,6 +183,30 @@ export function computePlan(input: PlanInputs, cache: StateCache = new StateCach
     ]),
   );
   return plan;
+}
+
+/**
+ * Unmanaged rows by table and id, and by table, unique id and tenant: a registry that takes over
+ * 100,000 imported rows would otherwise compare each of its assets with every one of them.
+ */
+function unmanagedIndex(rows: LiveRegistry['unmanaged']) {
+  const byUuid = new Map<string, number>();
+  const byKey = new Map<string, number>();
+  const key = (table: string, uniqueId: string, tenant: string | null) => JSON.stringify([table, uniqueId, tenant]);
+  // The first of equal rows wins, as a search in their order would find it.
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const u = rows[i]!;
+    byUuid.set(`${u.table} ${u.uuid}`, i);
+    byKey.set(key(u.table, u.uniqueId, u.tenantUuid), i);
+  }
+  return {
+    find(table: string, asset: ResolvedAsset): LiveRegistry['unmanaged'][number] | undefined {
+      const tenant = (asset.row.tenant_id as string | undefined) ?? null;
+      const a = byUuid.get(`${table} ${asset.uuid}`) ?? Infinity;
+      const b = byKey.get(key(table, asset.id, tenant)) ?? Infinity;
+      return rows[Math.min(a, b)];
+    },
+  };
 }
 
 /**
