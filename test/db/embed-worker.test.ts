@@ -5,7 +5,7 @@ import { sql } from '../../src/db/sql.ts';
 import { openAiProvider } from '../../src/embed/openai.ts';
 import { claimBatch, completeJobs, queueStatus, retryFailedJobs } from '../../src/embed/queue.ts';
 import { runWorker, type WorkerOptions, WorkerStoppedError } from '../../src/embed/worker.ts';
-import { backends } from '../support/databases.ts';
+import { type Backend, backends } from '../support/databases.ts';
 import { type FakeEmbeddings, startFakeEmbeddings } from '../support/fake-embeddings.ts';
 import { editFile, knowledgeRegistry } from '../support/knowledge-fixture.ts';
 import { apply, plan } from '../support/registry.ts';
@@ -35,6 +35,20 @@ const workerOptions = (fake: FakeEmbeddings, extra: Partial<WorkerOptions> = {})
 
 const vectorBackend = backends.find((b) => b.vector)!;
 
+/** How many chunks the first apply of knowledgeRegistry() wrote, by backend (set where it is applied). */
+const chunksApplied = new Map<string, number>();
+
+/**
+ * A database of its own in which knowledgeRegistry() is applied, as `apply(db, knowledgeRegistry(),
+ * backend.vector)` leaves a new one: applied once per file, each test gets a copy.
+ */
+const openKnowledgeApplied = (backend: Backend) =>
+  backend.openPrepared('knowledge registry applied', async (db) => {
+    const applied = await apply(db, knowledgeRegistry(), backend.vector);
+    if (applied.status !== 'applied') throw new Error('not applied');
+    chunksApplied.set(backend.name, applied.plan.knowledge!.totals.changed);
+  });
+
 async function secondConnection(db: Database): Promise<Database> {
   const url = new URL(process.env.TEST_DATABASE_URL!);
   url.pathname = `/${String(await db.pool.oneFirst(sql.unsafe`SELECT current_database()`))}`;
@@ -50,12 +64,9 @@ describe(`canon embed's worker against a fake OpenAI-compatible server (${vector
   });
 
   const setUp = async () => {
-    db = await vectorBackend.open();
+    db = await openKnowledgeApplied(vectorBackend);
     fake = await startFakeEmbeddings({ dimensions: 8 });
-    const dir = knowledgeRegistry();
-    const applied = await apply(db, dir, true);
-    if (applied.status !== 'applied') throw new Error('not applied');
-    return { dir, chunks: applied.plan.knowledge!.totals.changed };
+    return { dir: knowledgeRegistry(), chunks: chunksApplied.get(vectorBackend.name)! };
   };
   const embedded = () =>
     db.pool.oneFirst(sql.type(count)`
@@ -290,9 +301,7 @@ for (const backend of backends) {
     });
 
     it('concurrent claims never lease one job twice (FOR UPDATE SKIP LOCKED)', async () => {
-      db = await backend.open();
-      const dir = knowledgeRegistry();
-      await apply(db, dir, backend.vector);
+      db = await openKnowledgeApplied(backend);
       if (!backend.vector) {
         // No pgvector here, so apply enqueued nothing: enqueue a job per chunk as apply would.
         await db.pool.query(sql.unsafe`INSERT INTO canon_embedding_jobs (chunk_table, chunk_id, content_hash, model, dimensions, token_count, state)

@@ -7,7 +7,7 @@ import { desiredSchema } from '../../src/migrate/desired.ts';
 import { desiredRls } from '../../src/policies/desired.ts';
 import { defaultTenancy } from '../../src/policies/model.ts';
 import { assetUuid } from '../../src/resolve/uuid.ts';
-import { asApplication, isRlsDenial } from '../support/as-application.ts';
+import { asApplicationSteps, isRlsDenial, type Step } from '../support/as-application.ts';
 import { backendsAndSchemas } from '../support/databases.ts';
 import { apply, catalog } from '../support/registry.ts';
 import {
@@ -242,30 +242,40 @@ function tableCases(): TableCase[] {
   return cases;
 }
 
-async function attempt(db: Database, c: TableCase, viewer: Viewer, op: Op): Promise<boolean> {
+/**
+ * Whether the viewer may do each operation (in the order of `ops`): one transaction as the application
+ * role, each operation in a savepoint rolled back after it, so every one starts from the same rows.
+ */
+function attempts(db: Database, c: TableCase, viewer: Viewer): Promise<boolean[]> {
   const s = targetOf(viewer);
   const tenant = hasTenant(viewer) ? a() : null;
   const t = id(c.table);
-  const cell = op === 'insert' ? c.insert(s) : undefined;
-  return asApplication(db, tenant, cell?.before, async (tx) => {
-    try {
-      if (op === 'select')
-        return (await tx.oneFirst(sql.unsafe`SELECT count(*)::int FROM ${t} WHERE ${c.where(s)}`)) > 0;
-      if (op === 'insert') {
-        await tx.query(cell!.sql);
-        return true;
-      }
-      const column = id(c.updateColumn);
-      const done =
-        op === 'update'
-          ? await tx.query(sql.unsafe`UPDATE ${t} SET ${column} = ${column} WHERE ${c.where(s)}`)
-          : await tx.query(sql.unsafe`DELETE FROM ${t} WHERE ${c.where(s)}`);
-      return done.rowCount > 0;
-    } catch (e) {
-      if (isRlsDenial(e)) return false;
-      throw e;
-    }
-  });
+  const attempt = (op: Op): Step<boolean> => {
+    const cell = op === 'insert' ? c.insert(s) : undefined;
+    return {
+      before: cell?.before,
+      op: async (tx) => {
+        try {
+          if (op === 'select')
+            return (await tx.oneFirst(sql.unsafe`SELECT count(*)::int FROM ${t} WHERE ${c.where(s)}`)) > 0;
+          if (op === 'insert') {
+            await tx.query(cell!.sql);
+            return true;
+          }
+          const column = id(c.updateColumn);
+          const done =
+            op === 'update'
+              ? await tx.query(sql.unsafe`UPDATE ${t} SET ${column} = ${column} WHERE ${c.where(s)}`)
+              : await tx.query(sql.unsafe`DELETE FROM ${t} WHERE ${c.where(s)}`);
+          return done.rowCount > 0;
+        } catch (e) {
+          if (isRlsDenial(e)) return false;
+          throw e;
+        }
+      },
+    };
+  };
+  return asApplicationSteps(db, tenant, ops.map(attempt));
 }
 
 for (const backend of backendsAndSchemas) {
@@ -349,11 +359,11 @@ for (const backend of backendsAndSchemas) {
         const actual: string[] = [];
         const expected: string[] = [];
         for (const viewer of viewers) {
-          for (const op of ops) {
-            const allowed = await attempt(db, c, viewer, op);
-            actual.push(`${viewer} ${op}: ${allowed ? 'allowed' : 'denied'}`);
+          const allowed = await attempts(db, c, viewer);
+          ops.forEach((op, i) => {
+            actual.push(`${viewer} ${op}: ${allowed[i] ? 'allowed' : 'denied'}`);
             expected.push(`${viewer} ${op}: ${c.expected(viewer, op) ? 'allowed' : 'denied'}`);
-          }
+          });
         }
         expect(actual).toEqual(expected);
       });
