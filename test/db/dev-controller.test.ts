@@ -7,7 +7,7 @@ import { hasChanges } from '../../src/plan/model.ts';
 import type { DevState } from '../../src/tui/state.ts';
 import { backends, testServerUrl } from '../support/databases.ts';
 import { devView, savedEntries } from '../support/dev.ts';
-import { copyRegistry, edit, openApplied } from '../support/registry.ts';
+import { apply, copyRegistry, edit } from '../support/registry.ts';
 
 // `canon dev` end to end below the terminal: the real watcher, plan session, database and apply,
 // driven by saving files and pressing keys; assertions on the view's state.
@@ -183,12 +183,11 @@ for (const backend of backends) {
 describe.runIf(testServerUrl)('canon dev against a PostgreSQL server', () => {
   const vector = false;
 
-  /** The example registry applied (openApplied: applied once per file, each test gets a copy). */
   async function appliedServerDatabase() {
-    const server = backends.find((b) => b.name === 'postgres')!;
-    expect(server.vector).toBe(vector);
-    const db = await openApplied(server);
-    return { db, dir: copyRegistry(), url: db.label };
+    const db = await backends.find((b) => b.name === 'postgres')!.open();
+    const dir = copyRegistry();
+    expect((await apply(db, dir, vector)).status).toBe('applied');
+    return { db, dir, url: db.label };
   }
 
   it('notices another session changing the database and plans the drift back', async () => {

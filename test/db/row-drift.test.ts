@@ -6,8 +6,8 @@ import { sql } from '../../src/db/sql.ts';
 import { driftRegistry } from '../../src/drift/drift.ts';
 import { writeDrift } from '../../src/drift/write.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
-import { type Backend, backendsAndSchemas } from '../support/databases.ts';
-import { apply, catalog, copyRegistry, edit, openApplied, options, plan } from '../support/registry.ts';
+import { backendsAndSchemas } from '../support/databases.ts';
+import { apply, catalog, copyRegistry, edit, options, plan } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
 // One folder per case: registry/ is applied to a fresh database, edits.sql changes rows behind
@@ -40,18 +40,6 @@ const driftOf = async (db: Database, dir: string, embeddings: boolean) => {
   if (!outcome.ok) throw new Error(outcome.diagnostics.map((d) => d.message).join('; '));
   return outcome;
 };
-
-/**
- * A database of its own in which the golden case's registry is applied, as `apply(db, <a copy of it>,
- * backend.vector)` leaves a new one: applied once per file, each test gets a copy.
- */
-const openCaseApplied = (backend: Backend, name: 'jsonb-relation-unicode') =>
-  backend.openPrepared(`golden drift case ${name} applied`, async (db) => {
-    const dir = join(tempDir('canon-drift-'), 'registry');
-    cpSync(join(casesDir, name, 'registry'), dir, { recursive: true });
-    const outcome = await apply(db, dir, backend.vector);
-    if (outcome.status !== 'applied') throw new Error(`${name} did not apply`);
-  });
 
 const listed = (entries: { kind: string; id: string; fields: { path: string }[] }[]) =>
   entries.map((e) => ({ kind: e.kind, id: e.id, paths: e.fields.map((f) => f.path).sort() }));
@@ -116,8 +104,9 @@ for (const backend of backendsAndSchemas) {
 
     it('the example registry: edits in every file style, --write keeps every other line, plan is then 0', async () => {
       const dir = copyRegistry();
-      const db = await openApplied(backend);
+      const db = await backend.open();
       try {
+        await apply(db, dir, backend.vector);
         const before = new Map(filesUnder(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
         // Block literals grow a line, JSONB gains a key (flow maps, block maps, absent), a tool leaves
         // flow and block lists.
@@ -159,8 +148,9 @@ for (const backend of backendsAndSchemas) {
     it('takes only the drifted fields: a change the registry made itself stays, and plan still makes it', async () => {
       const dir = join(tempDir('canon-drift-'), 'registry');
       cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
-      const db = await openCaseApplied(backend, 'jsonb-relation-unicode');
+      const db = await backend.open();
       try {
+        await apply(db, dir, backend.vector);
         await db.pool.query(
           sql.unsafe`UPDATE prompts SET content = 'Edited in the console.' WHERE unique_id = 'summary'`,
         );
@@ -191,8 +181,9 @@ for (const backend of backendsAndSchemas) {
     it('a relation row added by SQL that points at a row Canon does not manage is listed, not written', async () => {
       const dir = join(tempDir('canon-drift-'), 'registry');
       cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
-      const db = await openCaseApplied(backend, 'jsonb-relation-unicode');
+      const db = await backend.open();
       try {
+        await apply(db, dir, backend.vector);
         await db.pool.query(sql.unsafe`INSERT INTO tools (unique_id, name) VALUES ('app-made', 'Made by the app')`);
         await db.pool.query(sql.unsafe`INSERT INTO agent_tools (agent_id, tool_id)
           SELECT a.id, t.id FROM agents a, tools t WHERE a.unique_id = 'analyst' AND t.unique_id = 'app-made'`);
@@ -215,8 +206,9 @@ for (const backend of backendsAndSchemas) {
     it('a drifted row without a recorded version is listed without fields, and --write refuses it', async () => {
       const dir = join(tempDir('canon-drift-'), 'registry');
       cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
-      const db = await openCaseApplied(backend, 'jsonb-relation-unicode');
+      const db = await backend.open();
       try {
+        await apply(db, dir, backend.vector);
         await db.pool.query(sql.unsafe`UPDATE tools SET name = 'PubMed (NLM)' WHERE unique_id = 'pubmed'`);
         await db.pool.query(
           sql.unsafe`DELETE FROM entity_versions WHERE entity_id = (SELECT id FROM tools WHERE unique_id = 'pubmed')`,
