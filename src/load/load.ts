@@ -89,18 +89,29 @@ export function listRegistryFiles(
 export const displayPath = (path: string, root = process.cwd()) =>
   (relative(root, path) || basename(path)).split(sep).join('/');
 
-/** Stage 1: files → documents with source positions. */
-export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegistry {
-  const limits = options.limits ?? defaultLimits;
-  const root = options.root ?? process.cwd();
+/** The registry files a load reads, with a diagnostic per folder it could not list; or why there are none. */
+function filesToLoad(
+  dir: string,
+  root: string,
+): { missing: Diagnostic } | { files: string[]; diagnostics: Diagnostic[] } {
   const missing = checkDirectory(dir, root);
-  if (missing) return { dir, documents: [], diagnostics: [missing], files: 0 };
-  const documents: SourceDocument[] = [];
+  if (missing) return { missing };
   const diagnostics: Diagnostic[] = [];
   const files = listRegistryFiles(dir, (folder, e) => {
     const at = { file: displayPath(folder, root), line: 1, column: 1 };
     diagnostics.push(error(codes.unreadable, at, `cannot list the folder: ${describeFsError(e)}`));
   });
+  return { files, diagnostics };
+}
+
+/** Stage 1: files → documents with source positions. */
+export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegistry {
+  const limits = options.limits ?? defaultLimits;
+  const root = options.root ?? process.cwd();
+  const listed = filesToLoad(dir, root);
+  if ('missing' in listed) return { dir, documents: [], diagnostics: [listed.missing], files: 0 };
+  const { files, diagnostics } = listed;
+  const documents: SourceDocument[] = [];
   const cache = options.cacheDir ? new ParseCache(options.cacheDir, options.cacheMaxBytes) : undefined;
   for (const path of files) {
     const parsed = readRegistryFile(path, displayPath(path, root), limits, cache);
@@ -119,13 +130,9 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
 export async function loadRegistryAsync(dir: string, options: LoadOptions = {}): Promise<LoadedRegistry> {
   const limits = options.limits ?? defaultLimits;
   const root = options.root ?? process.cwd();
-  const missing = checkDirectory(dir, root);
-  if (missing) return { dir, documents: [], diagnostics: [missing], files: 0 };
-  const diagnostics: Diagnostic[] = [];
-  const files = listRegistryFiles(dir, (folder, e) => {
-    const at = { file: displayPath(folder, root), line: 1, column: 1 };
-    diagnostics.push(error(codes.unreadable, at, `cannot list the folder: ${describeFsError(e)}`));
-  });
+  const listed = filesToLoad(dir, root);
+  if ('missing' in listed) return { dir, documents: [], diagnostics: [listed.missing], files: 0 };
+  const { files, diagnostics } = listed;
   const cache = options.cacheDir ? new ParseCache(options.cacheDir, options.cacheMaxBytes) : undefined;
   const parsed: ParsedFile[] = new Array(files.length);
   const misses: { job: ParseJob; slot: number; entry: string | undefined }[] = [];
