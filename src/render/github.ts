@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
-import type { Plan } from '../plan/model.ts';
+import { knowledgeChanges, knowledgeLines } from '../embed/summary.ts';
+import { hasChanges, type Plan } from '../plan/model.ts';
 import type { ValidationSummary } from './diagnostics.ts';
 import { risksOf } from './plan/risks.ts';
 import { assetTitle } from './plan/text.ts';
@@ -133,11 +134,13 @@ export function renderPlanGithub(
     out.push(workflowCommand('notice', message, { title: 'Canon plan' }));
   }
   const s = plan.summary;
-  const changed = plan.schema.length > 0 || plan.changes.length > 0;
+  // The same test as --detailed-exitcode: knowledge work alone (chunks to write, jobs to enqueue) is a change.
+  const changed = hasChanges(plan);
+  const knowledge = knowledgeChanges(plan.knowledge) > 0 ? ` ${knowledgeLines(plan.knowledge).at(-1)}` : '';
   out.push(
     changed
       ? `Canon plan (${plan.database}): ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ` +
-          `${s.unchanged} unchanged, ${plural(plan.schema.length, 'schema and policy change')}.`
+          `${s.unchanged} unchanged, ${plural(plan.schema.length, 'schema and policy change')}.${knowledge}`
       : `No changes: ${plan.database} matches the registry (${plural(s.unchanged, 'asset')}).`,
   );
   if (!changed) return out.join('\n') + '\n';

@@ -22,6 +22,8 @@ const casesDir = join(import.meta.dirname, 'markdown');
 type SchemaEdits = Record<string, Record<string, unknown>>;
 interface Case {
   deleteMode?: DeleteMode;
+  /** Plan knowledge chunks and embedding jobs (the vector column is created). */
+  embeddings?: boolean;
   before?: SchemaEdits;
   after?: SchemaEdits;
 }
@@ -58,7 +60,7 @@ async function planMarkdown(before: string, after: string, spec: Case) {
   try {
     const beforeCatalog = loadKindCatalog(schemasWith(spec.before));
     const applied = await applyRegistry(db, {
-      ...options(before, false),
+      ...options(before, spec.embeddings ?? false),
       catalog: beforeCatalog,
       allowDelete: true,
       allowDestructive: true,
@@ -66,7 +68,8 @@ async function planMarkdown(before: string, after: string, spec: Case) {
     expect(applied.status).toBe('applied');
     const afterCatalog = loadKindCatalog(schemasWith(spec.after));
     const deleteMode = spec.deleteMode ?? 'soft';
-    const outcome = await planRegistry(db, { ...options(after, false), catalog: afterCatalog, deleteMode });
+    const planOptions = { ...options(after, spec.embeddings ?? false), catalog: afterCatalog, deleteMode };
+    const outcome = await planRegistry(db, planOptions);
     if (!outcome.ok) throw new Error(outcome.diagnostics.map((d) => d.message).join('; '));
     // Paths are made stable before rendering, not after: the comment's size budget counts them, and
     // the temporary folder's path (relative to the working directory) differs from run to run.
@@ -139,6 +142,12 @@ describe('the pull-request comment, golden', () => {
     expect(block).toContain('**1 destructive schema change can lose data**: drop column tools.legacy_code (');
     expect(block).toContain(') — apply needs `--allow-destructive`');
     expect(block).toMatch(/policy changes? widens? what tenants can access\*\*: .*grant select, insert .* on tools to/);
+  });
+
+  it('embedding re-runs are a risk, with their token estimate', () => {
+    const block = riskBlockOf(readFileSync(join(casesDir, 'embedding-runs', 'expected.md'), 'utf8')).join('\n');
+    expect(block).toMatch(/\*\*2 chunks are \(re-\)embedded after apply, ~\d+ tokens for [\w-]+\*\*: /);
+    expect(block).toMatch(/knowledge_sources\/off-label-policy: 2 jobs \(~\d+ tokens\) — 'canon embed' runs the jobs$/);
   });
 
   it('secrets in values are masked on every line, from the registry and from the live row', () => {

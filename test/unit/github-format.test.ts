@@ -133,3 +133,28 @@ describe('workflow commands (--format github)', () => {
     );
   });
 });
+
+describe('--format github agrees with --detailed-exitcode', () => {
+  it('a plan whose only work is knowledge (re-chunked text, embedding jobs) is reported as a change', async () => {
+    const dir = tempDir('canon-gh-knowledge-');
+    const paragraphs = Array.from({ length: 6 }, (_, i) => `  Paragraph ${i}: record every unsolicited request.`);
+    const source = 'kind: Industry\nid: pharma\nname: Pharma\n---\nkind: KnowledgeSource\nid: sop\nname: SOP\n';
+    writeFileSync(
+      join(dir, 'knowledge.yaml'),
+      `${source}source_type: structured\nindustries: [pharma]\ncontent: |\n${paragraphs.join('\n\n')}\n`,
+    );
+    const settings = (maxTokens: number) =>
+      writeFileSync(join(dir, 'canon.yaml'), `chunking: {max_tokens: ${maxTokens}, overlap: 0}\n`);
+    settings(512);
+    const database = `pglite:${join(dir, '.db')}`;
+    const at = ['--dir', dir, '--database', database];
+    expect((await run(['apply', ...at, '--auto-approve'])).code).toBe(0);
+    settings(16);
+    const { code, stdout } = await run(['plan', ...at, '--format', 'github', '--detailed-exitcode']);
+    expect(code).toBe(2);
+    const summary = stdout.split('\n').find((l) => l.startsWith('Canon plan (') || l.startsWith('No changes'));
+    expect(summary).toMatch(/^Canon plan \(.*\): 0 to create, 0 to update, 0 to delete, 2 unchanged, .*Knowledge: /);
+    expect(stdout).toContain('::group::The plan');
+    expect(stdout).toMatch(/::warning title=Canon plan::\d+ chunks are \(re-\)embedded after apply/);
+  });
+});

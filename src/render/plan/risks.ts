@@ -8,7 +8,7 @@ import { assetTitle, driftText } from './text.ts';
  * touches, and what apply needs before it does it. Renderers show every risk, however long the plan.
  */
 export interface Risk {
-  kind: 'delete' | 'destructive-schema' | 'widening-policy' | 'policy-drift' | 'row-drift' | 'adopt';
+  kind: 'delete' | 'destructive-schema' | 'widening-policy' | 'policy-drift' | 'row-drift' | 'adopt' | 'embedding';
   /** One sentence with the count, e.g. "2 assets will be deleted (soft: deleted_at is set)". */
   title: string;
   /** What it touches, one short phrase each; renderers show the first few and count the rest. */
@@ -95,12 +95,33 @@ function adoptions(plan: Plan): Risk | undefined {
   };
 }
 
-/**
- * The risk detectors, in display order. Embedding re-runs (issue 11) belong here once the plan
- * carries its embedding jobs: a detector that returns how many chunks are re-embedded and the token
- * estimate, with no new renderer code, since every renderer shows whatever this list returns.
- */
-const detectors: Detector[] = [deletes, destructiveSchema, wideningPolicies, policyDrift, rowDrift, adoptions];
+/** Embedding re-runs cost the provider money and time after apply: counted with their token estimate. */
+function embeddingRuns(plan: Plan): Risk | undefined {
+  const k = plan.knowledge;
+  if (!k || k.embeddingsOff || k.totals.jobs === 0) return undefined;
+  const tokens = k.totals.tokens.toLocaleString('en-US');
+  return {
+    kind: 'embedding',
+    title:
+      `${count(k.totals.jobs, 'chunk is', 'chunks are')} (re-)embedded after apply, ` +
+      `~${tokens} tokens for ${k.model}`,
+    items: k.sources
+      .filter((s) => s.jobs > 0)
+      .map((s) => `${s.table}/${s.id}: ${count(s.jobs, 'job', 'jobs')} (~${s.tokens.toLocaleString('en-US')} tokens)`),
+    hint: "'canon embed' runs the jobs",
+  };
+}
+
+/** The risk detectors, in display order; every renderer shows whatever this list returns. */
+const detectors: Detector[] = [
+  deletes,
+  destructiveSchema,
+  wideningPolicies,
+  policyDrift,
+  rowDrift,
+  adoptions,
+  embeddingRuns,
+];
 
 export const risksOf = (plan: Plan): Risk[] =>
   detectors.map((detect) => detect(plan)).filter((r): r is Risk => r !== undefined);
