@@ -48,6 +48,7 @@ export type SchemaChange =
       revokeFrom: string[];
       comment: string;
     } & PolicyChange)
+  | ({ kind: 'dropFunction'; name: string; schema: string } & PolicyChange)
   | ({ kind: 'enableRls'; table: string; schema: string } & PolicyChange)
   | ({ kind: 'createPolicy'; spec: PolicySpec; names: RlsNames; comment: string; replaces: boolean } & PolicyChange)
   | ({ kind: 'dropPolicy'; table: string; name: string; schema: string } & PolicyChange)
@@ -123,6 +124,8 @@ export function describeSchemaChange(c: SchemaChange): string {
       return `grant usage on schema ${c.schema} to ${c.role}${flags(c)}`;
     case 'createFunction':
       return `create or replace function ${c.spec.name}(${c.spec.args.join(', ')})${flags(c)}`;
+    case 'dropFunction':
+      return `drop function ${c.name} (Canon's, no longer used)${flags(c)}`;
     case 'enableRls':
       return `enable and force row level security on ${c.table}${flags(c)}`;
     case 'createPolicy':

@@ -213,6 +213,8 @@ const phase: Record<SchemaChange['kind'], number> = {
   createPolicy: 16,
   createTrigger: 16,
   setPrivileges: 17,
+  // After the policies that called it were replaced.
+  dropFunction: 17,
   dropColumn: 18,
   dropTable: 19,
 };

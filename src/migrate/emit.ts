@@ -96,6 +96,17 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
       ...(spec.calledByPolicies ? [sql.fragment`GRANT EXECUTE ON ${fn} TO ${id(appRole)}`] : []),
     ];
   },
+  // Every overload of the name that carries Canon's comment; regprocedure prints a signature
+  // PostgreSQL itself quotes and qualifies, so no identifier is spliced by hand.
+  dropFunction: (c) => {
+    const body = sql.fragment`DECLARE f pg_catalog.regprocedure; BEGIN
+      FOR f IN SELECT p.oid::pg_catalog.regprocedure FROM pg_catalog.pg_proc p
+        JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = ${sql.literalValue(c.schema)} AND p.proname = ${sql.literalValue(c.name)}
+          AND pg_catalog.obj_description(p.oid, 'pg_proc') LIKE 'canon:%'
+      LOOP EXECUTE pg_catalog.format('DROP FUNCTION %s', f); END LOOP; END`;
+    return [sql.fragment`DO ${sql.literalValue(sqlText(body))}`];
+  },
   enableRls: (c) => {
     const table = sql.identifier([c.schema, c.table]);
     return [

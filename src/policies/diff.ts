@@ -86,6 +86,8 @@ export function diffRls(
       ...flags(false, drift && current !== undefined),
     });
   }
+  for (const name of live.retiredFunctions)
+    changes.push({ kind: 'dropFunction', name, schema: live.schema, ...flags(false, false) });
   for (const table of spec.tables) {
     const drift = drifted(f, `table:${table}`);
     if (!live.forced.has(table) || (drift && liveTables.has(table))) {

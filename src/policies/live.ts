@@ -13,6 +13,12 @@ export interface LiveRls {
   policies: Map<string, { table: string; name: string; comment: string | null }>;
   /** Canon's functions by name: comment, and every role but the owner that may execute it. */
   functions: Map<string, { comment: string | null; executors: string[] }>;
+  /**
+   * Functions in the schema that carry Canon's comment but that no spec wants any more, such as a
+   * helper of an older version: they would stay SECURITY DEFINER with the ACL and search_path they
+   * had then, so the diff drops them.
+   */
+  retiredFunctions: string[];
   /** `table/trigger` → comment, for triggers on the schema's tables. */
   triggers: Map<string, { table: string; name: string; comment: string | null }>;
   role: { exists: boolean; schemaUsage: boolean; bypassesRls: boolean; privileges: Map<string, TablePrivileges> };
@@ -54,6 +60,11 @@ export async function introspectRls(
             WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner ORDER BY 1) AS executors
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = ${schema} AND p.proname = ANY(${sql.array(scope.functions, 'text')})`);
+  const retiredFunctions = await db.anyFirst(sql.type(z.object({ name: z.string() }))`
+    SELECT DISTINCT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = ${schema} AND obj_description(p.oid, 'pg_proc') LIKE 'canon:%'
+      AND p.proname <> ALL(${sql.array(scope.functions, 'text')})
+    ORDER BY 1`);
   const triggers = await db.any(sql.type(
     z.object({ table: z.string(), name: z.string(), comment: z.string().nullable() }),
   )`
@@ -88,6 +99,7 @@ export async function introspectRls(
     forced: new Set(forced),
     policies: new Map(policies.map((p) => [`${p.table}/${p.name}`, p])),
     functions: new Map(functions.map((f) => [f.name, { comment: f.comment, executors: f.executors }])),
+    retiredFunctions: [...retiredFunctions],
     triggers: new Map(triggers.map((t) => [`${t.table}/${t.name}`, t])),
     role: { exists: role !== null, schemaUsage: role?.usage ?? false, bypassesRls: role?.bypass ?? false, privileges },
     canonBypassesRls,

@@ -84,5 +84,32 @@ for (const backend of backends) {
         expect((await plan(db, dir, backend.vector)).plan.schema).toEqual([]);
       });
     }
+
+    it("an older Canon's helper that no spec wants (SECURITY DEFINER, callable by PUBLIC) is dropped", async () => {
+      // What a database applied by an older Canon holds: canon_asset_tenant answered for any asset.
+      const retired = sql.identifier([db.schema, 'canon_asset_tenant']);
+      const mine = sql.identifier([db.schema, 'app_asset_tenant']);
+      for (const arg of [sql.fragment`uuid`, sql.fragment`text`]) {
+        await db.pool.query(sql.unsafe`CREATE FUNCTION ${retired}(a ${arg}) RETURNS uuid LANGUAGE sql STABLE
+          SECURITY DEFINER SET search_path FROM CURRENT AS 'SELECT NULL::uuid'`);
+        await db.pool.query(sql.unsafe`COMMENT ON FUNCTION ${retired}(${arg}) IS 'canon:0123456789abcdef'`);
+      }
+      await db.pool.query(sql.unsafe`CREATE FUNCTION ${mine}(a uuid) RETURNS uuid LANGUAGE sql AS 'SELECT a'`);
+      await db.pool.query(sql.unsafe`COMMENT ON FUNCTION ${mine}(uuid) IS 'the application''s own'`);
+      const planned = (await plan(db, dir, backend.vector)).plan;
+      expect(planned.schema.map((c) => [c.kind, 'name' in c ? c.name : undefined])).toEqual([
+        ['dropFunction', 'canon_asset_tenant'],
+      ]);
+      expect(renderPlanText(planned, plainStyle)).toContain(
+        "drop function canon_asset_tenant (Canon's, no longer used)",
+      );
+      expect((await apply(db, dir, backend.vector)).status).toBe('applied');
+      const left =
+        await db.pool.anyFirst(sql.unsafe`SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid)
+        || ')' FROM pg_proc p WHERE p.pronamespace = ${db.schema}::regnamespace
+        AND p.proname IN ('canon_asset_tenant', 'app_asset_tenant') ORDER BY 1`);
+      expect(left).toEqual(['app_asset_tenant(a uuid)']);
+      expect((await plan(db, dir, backend.vector)).plan.schema).toEqual([]);
+    });
   });
 }

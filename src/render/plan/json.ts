@@ -72,7 +72,9 @@ function policyJson(c: SchemaChange) {
                 ? { table: c.table, trigger: c.name }
                 : c.kind === 'createFunction'
                   ? { function: c.spec.name }
-                  : {};
+                  : c.kind === 'dropFunction'
+                    ? { function: c.name }
+                    : {};
   return {
     action: c.kind,
     description: describeSchemaChange(c),
