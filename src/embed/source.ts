@@ -117,6 +117,16 @@ export function readSourceText(
       codes.unreadable,
       `${model.file} '${file}' is not UTF-8 text (invalid byte at offset ${bad}); save it as UTF-8`,
     );
+  const nul = read.bytes.indexOf(0);
+  if (nul >= 0) {
+    const before = read.bytes.subarray(0, nul);
+    const line = before.filter((b) => b === 0x0a).length + 1;
+    return problem(
+      codes.nulCharacter,
+      `${model.file} '${file}' holds U+0000 (a NUL character) on its line ${line}, which PostgreSQL text ` +
+        'cannot store; remove it from the file',
+    );
+  }
   return checked({ text: new TextDecoder().decode(read.bytes), format }, model.file!, file);
 }
 
