@@ -198,26 +198,36 @@ for (const backend of backendsAndSchemas) {
         '%s: the application cannot choose an id, so a taken id and a free one fail alike',
         async (table) => {
           expect(rls.privileges.find((p) => p.table === table)!.insert).not.toContain('id');
+          const mayChoose = await db.pool.oneFirst(sql.unsafe`
+            SELECT has_column_privilege(${appRole}, ${`${schemaName}.${table}`}::regclass, 'id', 'INSERT')`);
+          expect(mayChoose).toBe(false);
           const model = assetKinds.find((m) => m.table === table);
-          const taken = model ? uuidOf(model, 'otherPrivate') : randomUUID();
-          const insert = (uuid: string) => sql.unsafe`INSERT INTO ${q(table)} (id) VALUES (${uuid})`;
+          if (!model) return;
+          // A whole row a could otherwise insert: a free id would succeed and a taken one say "duplicate key".
+          const { columns, values } = ownRow(model, `${model.kind.toLowerCase()}-id-probe`);
+          const insert = (uuid: string) => sql.unsafe`INSERT INTO ${q(model.table)}
+            (id, ${sql.join(columns.map(id), sql.fragment`, `)})
+            VALUES (${uuid}, ${sql.join(
+              values.map((v) => sql.fragment`${v as string}`),
+              sql.fragment`, `,
+            )})`;
+          const taken = uuidOf(model, 'otherPrivate');
           const [onTaken, onFree] = [await observe(db, insert(taken)), await observe(db, insert(randomUUID()))];
           expect(onTaken).toMatchObject({ ok: false, code: '42501' });
           expect(onFree).toEqual(onTaken);
+          const withoutId = sql.unsafe`INSERT INTO ${q(model.table)} (${sql.join(columns.map(id), sql.fragment`, `)})
+            VALUES (${sql.join(
+              values.map((v) => sql.fragment`${v as string}`),
+              sql.fragment`, `,
+            )})`;
+          expect(await observe(db, withoutId), 'the same row without an id is accepted').toEqual({ ok: true, rows: 1 });
         },
       );
 
       it.each(assetKinds.map((m) => [m.table, m] as const))(
         '%s: an asset id taken by another tenant is free for mine (ids are unique per tenant)',
         async (_table, model) => {
-          const required = model.columns.filter((c) => c.required && c.property !== 'id' && c.property !== 'name');
-          const columns = [
-            columnOf(model, 'id'),
-            columnOf(model, 'name'),
-            tenantColumn(model),
-            ...required.map((c) => c.column),
-          ];
-          const values = [`${model.kind.toLowerCase()}-b-private`, 'Probe', a(), ...required.map((c) => sampleFor(c))];
+          const { columns, values } = ownRow(model, `${model.kind.toLowerCase()}-b-private`);
           const insert = sql.unsafe`INSERT INTO ${q(model.table)} (${sql.join(columns.map(id), sql.fragment`, `)})
             VALUES (${sql.join(
               values.map((v) => sql.fragment`${v as string}`),
@@ -279,6 +289,19 @@ for (const backend of backendsAndSchemas) {
       );
     });
   });
+}
+
+/** The columns and values of a row of tenant a's that the application may insert. */
+function ownRow(model: KindModel, uniqueId: string) {
+  const required = model.columns.filter((c) => c.required && c.property !== 'id' && c.property !== 'name');
+  const columns = [
+    columnOf(model, 'id'),
+    columnOf(model, 'name'),
+    tenantColumn(model),
+    ...required.map((c) => c.column),
+  ];
+  const values = [uniqueId, 'Probe', a(), ...required.map((c) => sampleFor(c))];
+  return { columns, values };
 }
 
 function sampleFor(c: KindModel['columns'][number]): unknown {
