@@ -145,6 +145,25 @@ for (const backend of backendsAndSchemas) {
         },
       );
 
+      it("a temp sharing table cannot forge a share of another tenant's private assets", async () => {
+        const forged = [
+          sql.unsafe`CREATE TEMP TABLE ${id(sharing.table)} (LIKE ${q(sharing.table)} INCLUDING DEFAULTS)`,
+          sql.unsafe`INSERT INTO pg_temp.${id(sharing.table)} (${id(sharing.ownerColumn)}, ${id(sharedWithColumn)},
+            can_view, can_edit, can_delete)
+            SELECT v, ${a()}::uuid, true, true, true FROM unnest(${sql.array(
+              assetKinds.map((m) => uuidOf(m, 'otherPrivate')),
+              'uuid',
+            )}) v`,
+        ];
+        for (const model of assetKinds) {
+          const victim = uuidOf(model, 'otherPrivate');
+          const read = sql.unsafe`SELECT 1 FROM ${q(model.table)} WHERE id = ${victim}`;
+          expect(await observe(db, read, forged), model.table).toEqual({ ok: true, rows: 0 });
+          const edit = sql.unsafe`UPDATE ${q(model.table)} SET ${id(columnOf(model, 'name'))} = 'taken over' WHERE id = ${victim}`;
+          expect(await observe(db, edit, forged), model.table).toEqual({ ok: true, rows: 0 });
+        }
+      });
+
       it('a temp tenants table cannot widen the tenant lineage', async () => {
         const b = tenantUuid(catalog, 'b');
         const forged = [
