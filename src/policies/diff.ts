@@ -189,6 +189,20 @@ export function diffRls(
       ...flags(false, drift),
     });
   }
+  // Materialized views count across tenants and RLS cannot filter them: Canon never grants them to
+  // the application, so any privilege it holds there was granted by hand and is revoked as drift.
+  for (const view of schema.views) {
+    const current = live.role.privileges.get(view.name);
+    if (!current || !(current.select || current.insert.length || current.delete || current.update.length)) continue;
+    const none: TablePrivileges = { table: view.name, select: false, insert: [], delete: false, update: [] };
+    changes.push({
+      kind: 'setPrivileges',
+      role: appRole,
+      privileges: none,
+      schema: live.schema,
+      ...flags(false, true),
+    });
+  }
   return changes;
 }
 

@@ -90,7 +90,7 @@ export async function introspectRls(
         has_table_privilege(${appRole}, c.oid, 'SELECT') AS s, ${columns('INSERT')} AS i,
         has_table_privilege(${appRole}, c.oid, 'DELETE') AS d, ${columns('UPDATE')} AS u
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p')`);
+      WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p', 'm')`);
     for (const r of rows)
       privileges.set(r.table, { table: r.table, select: r.s, insert: r.i, delete: r.d, update: r.u });
   }

@@ -46,6 +46,11 @@ const tampers: { name: string; statement: ReturnType<typeof sql.unsafe>; kind: s
     kind: 'createTrigger',
   },
   {
+    name: 'persona_analytics (counts across tenants) granted to the application',
+    statement: sql.unsafe`GRANT SELECT ON persona_analytics TO canon_app`,
+    kind: 'setPrivileges',
+  },
+  {
     name: 'privileges granted by hand',
     statement: sql.unsafe`GRANT ALL ON agents TO canon_app`,
     kind: 'setPrivileges',
