@@ -7,6 +7,7 @@ import type { DocumentFormat } from './formats.ts';
 /**
  * Chunks of a text, from the CLI's cache when this exact text was chunked before with these settings
  * by this chunker: a plan of an unchanged registry then never builds the tokenizer (about a second).
+ * `cacheDir` is the parse cache's folder (ParseCache), which prunes these entries with its own.
  */
 export function cachedChunks(
   cacheDir: string | undefined,
@@ -19,8 +20,9 @@ export function cachedChunks(
     .update(`${chunkerVersion}\n${format}\n${settings.maxTokens}/${settings.overlap}\n`)
     .update(text)
     .digest('hex');
-  const dir = join(cacheDir, 'chunks', key.slice(0, 2));
-  const path = join(dir, `${key}.json`);
+  // In the parse cache's own shards, so its bound and its pruning cover chunks too.
+  const dir = join(cacheDir, key.slice(0, 2));
+  const path = join(dir, `${key}.chunks.json`);
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Chunk[];
   } catch {

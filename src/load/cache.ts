@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParsedFile, ParseLimits } from './parse.ts';
 
@@ -12,6 +12,8 @@ const onDisk = (bytes: number) => Math.ceil(bytes / block) * block;
 /** A temporary file older than this was left by a run that died; younger ones may be being written. */
 const staleTemporaryMs = 60 * 60 * 1000;
 const usageFile = 'usage.json';
+/** Where chunk entries went before they shared the shards (never pruned then): removed when pruning. */
+const legacyChunksFolder = 'chunks';
 
 interface Usage {
   bytes: number;
@@ -129,6 +131,10 @@ export class ParseCache {
     let total = 0;
     for (const shard of readdirSync(this.dir, { withFileTypes: true })) {
       if (!shard.isDirectory()) continue;
+      if (shard.name === legacyChunksFolder) {
+        rmSync(join(this.dir, shard.name), { recursive: true, force: true });
+        continue;
+      }
       for (const name of readdirSync(join(this.dir, shard.name))) {
         const path = join(this.dir, shard.name, name);
         let stats;
