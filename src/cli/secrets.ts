@@ -1,16 +1,21 @@
 import { connectionSecrets, hideSecrets } from '../db/redact.ts';
 
+/** Options whose value is a database: the target, and the legacy database `canon import --legacy` reads. */
+const databaseOptions = ['--database', '--source'];
+
 /**
- * The secrets of the database URLs this run was given (--database, DATABASE_URL), so that no error
- * message prints them, whichever library wrote it. Normal output never holds them: it shows the
- * database only through its redacted label.
+ * The secrets of the database URLs this run was given (--database, --source, DATABASE_URL), so that
+ * no error message prints them, whichever library wrote it. Normal output never holds them: it shows
+ * a database only through its redacted label.
  */
 export function databaseSecretsOf(args: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const specs: string[] = [];
   if (env.DATABASE_URL) specs.push(env.DATABASE_URL);
   args.forEach((arg, i) => {
-    if (arg === '--database' && args[i + 1] !== undefined) specs.push(args[i + 1]!);
-    else if (arg.startsWith('--database=')) specs.push(arg.slice('--database='.length));
+    for (const option of databaseOptions) {
+      if (arg === option && args[i + 1] !== undefined) specs.push(args[i + 1]!);
+      else if (arg.startsWith(`${option}=`)) specs.push(arg.slice(option.length + 1));
+    }
   });
   return [...new Set(specs.flatMap(connectionSecrets))].sort((a, b) => b.length - a.length);
 }

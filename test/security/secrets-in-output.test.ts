@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
@@ -47,7 +47,7 @@ async function run(
   });
   captured.push({ label: `${label} stdout`, text: stdout }, { label: `${label} stderr`, text: stderr });
   const out = args.indexOf('--out');
-  if (out >= 0 && existsSync(args[out + 1]!)) {
+  if (out >= 0 && existsSync(args[out + 1]!) && statSync(args[out + 1]!).isFile()) {
     captured.push({ label: `${label} --out file`, text: readFileSync(args[out + 1]!, 'utf8') });
   }
   return { code, stdout, stderr };
@@ -76,6 +76,17 @@ describe('no command prints a password from the database URL', () => {
       `u:${userPassword}@127.0.0.1/test`,
     ];
     for (const url of failing) {
+      const out = join(tempDir('canon-secrets-legacy-'), 'out');
+      const legacy = await run(`import --legacy --source ${url}`, [
+        'import',
+        '--legacy',
+        'seed',
+        '--source',
+        url,
+        '--out',
+        out,
+      ]);
+      expect(legacy.code).toBe(1);
       for (const command of ['plan', 'apply', 'migrate']) {
         const args = [command, '--auto-approve', '--no-embeddings'];
         const viaFlag = await run(`${command} --database ${url}`, [...args, '--database', url]);
@@ -158,6 +169,38 @@ describe('no command prints a password from the database URL', () => {
       expect(unknown.code).toBe(1);
       const list = captured.slice(start);
       expect(list.map((c) => c.text).join('\n')).toContain('?sslmode=disable&password=***&sslpassword=***');
+      expectNoSecretIn(list);
+    });
+
+    it('drift, import, embed, search and --format github, to stdout, stderr and their files', async () => {
+      const start = captured.length;
+      const dir = copyRegistry();
+      const db = ['--database', url, '--dir', dir, '--no-embeddings'];
+      expect((await run('apply', ['apply', ...db, '--auto-approve'])).code).toBe(0);
+      for (const format of ['text', 'json']) {
+        expect((await run(`drift ${format}`, ['drift', ...db, '--format', format])).code).toBe(0);
+      }
+      edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 450', 'avg_response_time_ms: 451');
+      expect((await run('plan github', ['plan', ...db, '--format', 'github'])).code).toBe(0);
+      const imported = join(tempDir('canon-secrets-import-'), 'out');
+      expect((await run('import', ['import', '--database', url, '--out', imported, '--all'])).code).toBe(0);
+      const files = readdirSync(imported, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) {
+        const file = join(f.parentPath, f.name);
+        captured.push({ label: `import file ${file}`, text: readFileSync(file, 'utf8') });
+      }
+      const legacyOut = join(tempDir('canon-secrets-legacy-'), 'out');
+      const legacy = await run('import --legacy', ['import', '--legacy', 'seed', '--source', url, '--out', legacyOut]);
+      expect(legacy.code).toBe(1);
+      const embed = await run('embed', ['embed', '--database', url, '--dir', dir, '--no-embeddings']);
+      const search = ['search', 'adverse events', '--database', url, '--dir', dir, '--no-embeddings'];
+      const searched = [await run('search', search), await run('search json', [...search, '--format', 'json'])];
+      expect(embed.code).toBe(1);
+      expect(embed.stderr).toContain('embeddings are off');
+      expect(searched.map((r) => r.code)).toEqual([0, 0]);
+      const list = captured.slice(start);
+      expect(list.some((c) => c.text.includes(`${url.split('@')[1]!.split('/')[0]}`))).toBe(true);
       expectNoSecretIn(list);
     });
   });

@@ -96,6 +96,8 @@ describe('database URLs in messages', () => {
       [['plan', '--database', url], {}],
       [[`--database=${url}`], {}],
       [['plan'], { DATABASE_URL: url }],
+      [['import', '--legacy', 'seed', '--source', url, '--out', 'x'], {}],
+      [['import', '--legacy', 'seed', `--source=${url}`, '--out', 'x'], {}],
     ] as const;
     for (const [args, env] of runs) {
       const e = withoutDatabaseSecrets(new Error(`driver said: ${url} and keypass2secret`), args, env) as Error;
