@@ -93,6 +93,7 @@ const emitters: { [K in SchemaChange['kind']]: Emitter<K> } = {
       spec.statement,
       comment(fn, text),
       sql.fragment`REVOKE ALL ON ${fn} FROM ${grantees}`,
+      revokeFromEveryGrantee(sqlText(sql.fragment`${qualified(names, spec.name)}(${args})`)),
       ...(spec.calledByPolicies ? [sql.fragment`GRANT EXECUTE ON ${fn} TO ${id(appRole)}`] : []),
     ];
   },
@@ -160,6 +161,22 @@ const argType = (name: string) => {
   return type;
 };
 const grantee = (role: string) => (role === 'PUBLIC' ? sql.fragment`PUBLIC` : id(role));
+
+/**
+ * Revokes EXECUTE from every role but the owner, as the function's ACL holds it when this runs: a
+ * new function's ACL comes from default privileges (Supabase's grant EXECUTE to anon and
+ * authenticated, which PostgREST exposes), which a plan made before the function existed cannot list.
+ */
+function revokeFromEveryGrantee(signature: string): Fragment {
+  const fn = sql.fragment`${sql.literalValue(signature)}::pg_catalog.regprocedure`;
+  const body = sql.fragment`DECLARE r text; BEGIN
+    FOR r IN SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END
+      FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+      WHERE p.oid = ${fn} AND a.grantee <> p.proowner
+    LOOP EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM %s', ${fn}, r); END LOOP; END`;
+  return sql.fragment`DO ${sql.literalValue(sqlText(body))}`;
+}
 
 export function statementsFor(change: SchemaChange): Fragment[] {
   return (emitters[change.kind] as Emitter<SchemaChange['kind']>)(change as never);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
+import { sqlText } from '../../src/migrate/fragments.ts';
 import { renderPlanJson } from '../../src/render/plan/json.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
 import { backends, backendsAndSchemas } from '../support/databases.ts';
@@ -103,6 +104,8 @@ for (const backend of backendsAndSchemas) {
   });
 }
 
+const supabaseRoles = ['anon', 'authenticated'];
+
 describe('Supabase mode: the tenant comes from the JWT claims', () => {
   for (const backend of backendsAndSchemas) {
     it(`on ${backend.label}`, async () => {
@@ -113,6 +116,17 @@ describe('Supabase mode: the tenant comes from the JWT claims', () => {
         await db.pool.query(
           sql.unsafe`CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE RETURN coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb`,
         );
+        // Supabase's API roles, and its default privileges: every new function executable by both.
+        for (const role of supabaseRoles) {
+          const create = sql.fragment`CREATE ROLE ${sql.identifier([role])} NOLOGIN`;
+          await db.pool.query(
+            sql.unsafe`DO ${sql.literalValue(`BEGIN ${sqlText(create)}; EXCEPTION
+            WHEN duplicate_object OR unique_violation THEN NULL; END`)}`,
+          );
+        }
+        await db.pool.query(sql.unsafe`CREATE SCHEMA IF NOT EXISTS ${sql.identifier([db.schema])}`);
+        await db.pool.query(sql.unsafe`ALTER DEFAULT PRIVILEGES IN SCHEMA ${sql.identifier([db.schema])}
+          GRANT EXECUTE ON FUNCTIONS TO anon, authenticated`);
         const tenancy = {
           mode: 'supabase' as const,
           setting: 'app.current_tenant_id',
@@ -123,6 +137,16 @@ describe('Supabase mode: the tenant comes from the JWT claims', () => {
           schema: { embeddings: false, dimensions: 3, tenancy },
         });
         expect(result.status).toBe('applied');
+        // PostgREST exposes functions to these roles: after the first apply none of Canon's is theirs.
+        const callable = await db.pool.anyFirst(sql.unsafe`
+          SELECT r.rolname || ' may call ' || p.proname FROM pg_proc p CROSS JOIN pg_roles r
+          WHERE p.pronamespace = ${db.schema}::regnamespace AND p.proname LIKE 'canon%'
+            AND r.rolname = ANY(${sql.array(supabaseRoles, 'text')})
+            AND has_function_privilege(r.oid, p.oid, 'EXECUTE') ORDER BY 1`);
+        expect(callable).toEqual([]);
+        const helpers = await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM pg_proc p
+          WHERE p.pronamespace = ${db.schema}::regnamespace AND p.proname LIKE 'canon%'`);
+        expect(helpers).toBeGreaterThan(2);
         const prompts = catalog.kinds.get('Prompt')!;
         const visible = (claims: Record<string, string>): Promise<string[]> =>
           asRole(db, tenancy.appRole, { 'request.jwt.claims': JSON.stringify(claims) }, (tx) =>
