@@ -65,6 +65,10 @@ export function watchRegistry(
   let watcher: FSWatcher | null = null;
   let waiting: NodeJS.Timeout | null = null;
   let closed = false;
+  // The folder watched, by inode and birth time (file systems reuse a freed inode at once): removed
+  // and made again before chokidar noticed (a branch switch, a busy machine), it is a new folder
+  // that the old watcher's handles no longer see.
+  let watchedFolder: string | undefined;
 
   const ignored = (path: string, stats?: { isFile(): boolean }) => {
     const inside = relative(root, resolve(path));
@@ -74,6 +78,7 @@ export function watchRegistry(
   };
 
   function start(): Promise<void> {
+    watchedFolder = identityOf(root);
     const w = watch(dir, {
       ignoreInitial: true,
       ignored,
@@ -132,6 +137,10 @@ export function watchRegistry(
   }
   function sweep() {
     if (closed || waiting || !existsSync(root)) return;
+    if (watchedFolder !== undefined && identityOf(root) !== watchedFolder) {
+      void restartWhenBack();
+      return;
+    }
     const now = snapshot(dir);
     const settled = Date.now() - settledMs;
     for (const [path, { sig, mtimeMs }] of now) {
@@ -162,4 +171,13 @@ export function watchRegistry(
       await watcher?.close();
     },
   };
+}
+
+function identityOf(path: string): string | undefined {
+  try {
+    const stats = statSync(path);
+    return `${stats.ino}@${stats.birthtimeMs}`;
+  } catch {
+    return undefined;
+  }
 }
