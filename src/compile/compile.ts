@@ -1,7 +1,7 @@
 import type { QuerySqlToken } from 'slonik';
 import { sql } from '../db/sql.ts';
 import { type Fragment, id, integerLiteral, typeSql } from '../migrate/fragments.ts';
-import type { DesiredSchema } from '../migrate/model.ts';
+import type { DescribedStatement, DesiredSchema } from '../migrate/model.ts';
 import { exactJson } from '../plan/exact-json.ts';
 import { type AssetChange, hasChanges, type Plan } from '../plan/model.ts';
 import { contentHash, sortKeys } from '../plan/normalize.ts';
@@ -27,7 +27,7 @@ export interface CompileOptions {
   shapes: ReadonlyMap<string, KindShape>;
   schema: DesiredSchema;
   /** DDL from the migration plan, run first. */
-  ddl: Fragment[];
+  ddl: readonly DescribedStatement[];
   canonVersion: string;
   statementTimeoutMs: number;
   lockTimeoutMs: number;
@@ -88,7 +88,7 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
     },
     { purpose: 'check references at commit', query: q(sql.fragment`SET CONSTRAINTS ALL DEFERRED`), rows: 0 },
   );
-  for (const statement of options.ddl) out.push({ purpose: 'schema', query: q(statement), rows: 0 });
+  for (const { purpose, statement } of options.ddl) out.push({ purpose, query: q(statement), rows: 0 });
   // Creates, updates, deletes and schema changes, as literals (they are facts of the plan, not input).
   const counts = sql.join(
     [plan.summary.create, plan.summary.update, plan.summary.delete, plan.schema.length].map((n) => integerLiteral(n)),

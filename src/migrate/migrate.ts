@@ -9,13 +9,13 @@ import { diffRls, functionsOf, rlsNames } from '../policies/diff.ts';
 import { recordFingerprintsStatements } from '../policies/fingerprints.ts';
 import { introspectRls } from '../policies/live.ts';
 import { defaultTenancy } from '../policies/model.ts';
-import type { SchemaChange } from './changes.ts';
+import { describeSchemaChange, type SchemaChange } from './changes.ts';
 import { desiredSchema } from './desired.ts';
 import { type DataProbe, diffSchema, order } from './diff.ts';
 import { statementsFor } from './emit.ts';
 import { type Fragment, sqlText } from './fragments.ts';
 import { introspect, type LiveSchema } from './live.ts';
-import type { DesiredSchema, SchemaOptions } from './model.ts';
+import type { DescribedStatement, DesiredSchema, SchemaOptions } from './model.ts';
 
 export interface MigrationPlan {
   /** The PostgreSQL schema planned against (Database.schema): plans name it with the database. */
@@ -27,6 +27,8 @@ export interface MigrationPlan {
   changes: SchemaChange[];
   destructive: SchemaChange[];
   statements: Fragment[];
+  /** The same statements, each with the change it makes, as plans' SQL comments name it. */
+  described: DescribedStatement[];
 }
 
 // Defined in errors.ts, which the CLI's error handling loads without this module; re-exported for callers.
@@ -95,8 +97,16 @@ export async function planMigration(
   const changes = order([...schemaChanges, ...policyChanges]);
   // Last: what PostgreSQL now holds becomes the baseline the next plan checks for drift.
   const record = changes.length > 0 ? recordFingerprintsStatements(scope) : [];
-  const statements = [...changes.flatMap(statementsFor), ...record];
-  return { schemaName, live, desired, changes, destructive: changes.filter((c) => c.destructive), statements };
+  const described: DescribedStatement[] = [
+    ...changes.flatMap((c) => {
+      const purpose = `schema: ${describeSchemaChange(c)}`;
+      return statementsFor(c).map((statement) => ({ purpose, statement }));
+    }),
+    ...record.map((statement) => ({ purpose: 'schema: record what row-level security now holds', statement })),
+  ];
+  const statements = described.map((d) => d.statement);
+  const destructive = changes.filter((c) => c.destructive);
+  return { schemaName, live, desired, changes, destructive, statements, described };
 }
 
 /**

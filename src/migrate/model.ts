@@ -1,5 +1,6 @@
 import type { SqlType } from '../kinds/sql-type.ts';
 import type { TenancyOptions } from '../policies/model.ts';
+import type { Fragment } from './fragments.ts';
 
 /**
  * The database schema as data: what Canon wants (compiled from the kind catalog) and what the live
@@ -85,3 +86,10 @@ export interface SchemaOptions {
 }
 
 export const defaultSchemaOptions: SchemaOptions = { embeddings: true, dimensions: 1536 };
+
+/** A schema statement with the change it makes, as plans' SQL comments name it. */
+export interface DescribedStatement {
+  /** "schema: replace policy canon_select on agents … (drift: changed outside Canon)". */
+  purpose: string;
+  statement: Fragment;
+}

@@ -153,7 +153,7 @@ export async function planRegistry(
       compilePlan(plan, {
         shapes,
         schema: migration.desired,
-        ddl: migration.statements,
+        ddl: migration.described,
         canonVersion,
         statementTimeoutMs: options.statementTimeoutMs,
         lockTimeoutMs: options.lockTimeoutMs,

@@ -21,7 +21,7 @@ for (const backend of backends) {
       const statements = compilePlan(p, {
         shapes: shapesOf(catalog),
         schema: migration.desired,
-        ddl: migration.statements,
+        ddl: migration.described,
         canonVersion: 'test',
         statementTimeoutMs: 60_000,
         lockTimeoutMs: 5_000,

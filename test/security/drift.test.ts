@@ -3,6 +3,7 @@ import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { renderPlanJson } from '../../src/render/plan/json.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
+import { renderPlanSql } from '../../src/render/plan/sql.ts';
 import { renderPlanText } from '../../src/render/plan/text.ts';
 import { plainStyle } from '../../src/render/style.ts';
 import { backends } from '../support/databases.ts';
@@ -74,7 +75,8 @@ for (const backend of backends) {
     for (const tamper of tampers) {
       it(`${tamper.name}: planned as a repair flagged as drift, and gone after apply`, async () => {
         await db.pool.query(tamper.statement);
-        const drifted = (await plan(db, dir, backend.vector)).plan;
+        const outcome = await plan(db, dir, backend.vector);
+        const drifted = outcome.plan;
         const repairs = drifted.schema.filter((c) => 'drift' in c && c.drift);
         expect(repairs.map((c) => c.kind)).toContain(tamper.kind);
         expect(drifted.schema.every((c) => 'policy' in c)).toBe(true);
@@ -84,6 +86,7 @@ for (const backend of backends) {
         ).toContain(tamper.kind);
         expect(renderPlanText(drifted, plainStyle)).toContain('drift: changed outside Canon');
         expect(renderPlanMarkdown(drifted)).toMatch(/changed outside Canon \(drift\)/);
+        expect(renderPlanSql(outcome.statements)).toMatch(/^-- schema: .*drift: changed outside Canon/m);
 
         expect((await apply(db, dir, backend.vector)).status).toBe('applied');
         expect((await plan(db, dir, backend.vector)).plan.schema).toEqual([]);
