@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
+import { desiredSchema } from '../../src/migrate/desired.ts';
 import { renderPlanJson } from '../../src/render/plan/json.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
 import { renderPlanSql } from '../../src/render/plan/sql.ts';
 import { renderPlanText } from '../../src/render/plan/text.ts';
 import { plainStyle } from '../../src/render/style.ts';
 import { backends } from '../support/databases.ts';
-import { apply, copyRegistry, plan } from '../support/registry.ts';
+import { apply, catalog, copyRegistry, plan } from '../support/registry.ts';
 
 /**
  * Row-level security changed behind Canon's back: each tamper below left the `canon:` comments as
@@ -92,6 +93,22 @@ for (const backend of backends) {
         expect((await plan(db, dir, backend.vector)).plan.schema).toEqual([]);
       });
     }
+
+    it("a foreign permissive policy on every one of Canon's tables is planned as a drop, flagged as drift", async () => {
+      const tables = desiredSchema(catalog, { embeddings: backend.vector, dimensions: 8 }).tables.map((t) => t.name);
+      expect(tables.length).toBeGreaterThan(20);
+      for (const table of tables) {
+        await db.pool.query(
+          sql.unsafe`CREATE POLICY leak ON ${sql.identifier([db.schema, table])} FOR SELECT USING (true)`,
+        );
+      }
+      const planned = (await plan(db, dir, backend.vector)).plan;
+      const dropped = planned.schema.filter((c) => c.kind === 'dropPolicy' && c.name === 'leak' && c.drift);
+      expect(dropped.map((c) => (c.kind === 'dropPolicy' ? c.table : '')).sort()).toEqual([...tables].sort());
+      expect((await apply(db, dir, backend.vector)).status).toBe('applied');
+      const left = await db.pool.anyFirst(sql.unsafe`SELECT polname FROM pg_policy WHERE polname = 'leak'`);
+      expect(left).toEqual([]);
+    });
 
     it("an older Canon's helper that no spec wants (SECURITY DEFINER, callable by PUBLIC) is dropped", async () => {
       // What a database applied by an older Canon holds: canon_asset_tenant answered for any asset.
