@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { desiredSchema } from '../../src/migrate/desired.ts';
+import { renderPlanGithub } from '../../src/render/github.ts';
 import { renderPlanJson } from '../../src/render/plan/json.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
 import { renderPlanSql } from '../../src/render/plan/sql.ts';
@@ -88,6 +89,9 @@ for (const backend of backends) {
         expect(renderPlanText(drifted, plainStyle)).toContain('drift: changed outside Canon');
         expect(renderPlanMarkdown(drifted)).toMatch(/changed outside Canon \(drift\)/);
         expect(renderPlanSql(outcome.statements)).toMatch(/^-- schema: .*drift: changed outside Canon/m);
+        expect(renderPlanGithub(drifted, '', { cwd: dir })).toMatch(
+          /^::warning title=Canon plan::\d+ row-level security objects? (was|were) changed outside Canon \(drift\)/m,
+        );
 
         expect((await apply(db, dir, backend.vector)).status).toBe('applied');
         expect((await plan(db, dir, backend.vector)).plan.schema).toEqual([]);
