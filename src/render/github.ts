@@ -4,6 +4,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import { knowledgeChanges, knowledgeLines } from '../embed/summary.ts';
 import { hasChanges, type Plan } from '../plan/model.ts';
 import type { ValidationSummary } from './diagnostics.ts';
+import { maskSecrets } from './mask.ts';
 import { risksOf } from './plan/risks.ts';
 import { assetTitle } from './plan/text.ts';
 
@@ -143,6 +144,7 @@ export function renderPlanGithub(
           `${s.unchanged} unchanged, ${plural(plan.schema.length, 'schema and policy change')}.${knowledge}`
       : `No changes: ${plan.database} matches the registry (${plural(s.unchanged, 'asset')}).`,
   );
-  if (!changed) return out.join('\n') + '\n';
-  return `${out.join('\n')}\n::group::The plan\n${verbatim(planText)}::endgroup::\n`;
+  // Workflow logs are read by more people than the repository's secrets (public repositories: anyone).
+  if (!changed) return maskSecrets(out.join('\n') + '\n');
+  return maskSecrets(`${out.join('\n')}\n::group::The plan\n${verbatim(planText)}::endgroup::\n`);
 }

@@ -158,3 +158,19 @@ describe('--format github agrees with --detailed-exitcode', () => {
     expect(stdout).toMatch(/::warning title=Canon plan::\d+ chunks are \(re-\)embedded after apply/);
   });
 });
+
+describe('--format github masks secrets in values', () => {
+  it('from the registry, in annotations and in the folded plan', async () => {
+    const dir = tempDir('canon-gh-mask-');
+    writeFileSync(
+      join(dir, 'tools.yaml'),
+      'kind: Tool\nid: billing\nname: Billing\nendpoint_url: https://svc:SECRETpw1@billing.example.com/v2?token=SECRETtok2\n',
+    );
+    const args = ['plan', '--dir', dir, '--database', `pglite:${join(dir, '.db')}`, '--no-embeddings'];
+    const { code, stdout } = await run([...args, '--format', 'github']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('::group::The plan');
+    expect(stdout).toContain('https://svc:***@billing.example.com/v2?token=***');
+    expect(stdout).not.toMatch(/SECRET/);
+  });
+});

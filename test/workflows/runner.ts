@@ -110,7 +110,9 @@ export function annotationsIn(output: string): Annotation[] {
       continue;
     }
     const m = line.match(/^::(error|warning|notice)(?: ([^:]*))?::(.*)$/);
-    if (m) found.push({ level: m[1]!, properties: m[2] ?? '', message: m[3]! });
+    // Decoded as the runner does (actions/runner's command unescaping): %0D, %0A, then %25.
+    const message = m?.[3]!.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+    if (m) found.push({ level: m[1]!, properties: m[2] ?? '', message: message! });
   }
   return found;
 }
