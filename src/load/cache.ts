@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { ParsedFile, ParseLimits } from './parse.ts';
 
 /** What the cache may hold on disk before old entries are removed (the current run's are always kept). */
@@ -84,25 +85,12 @@ export class ParseCache {
   }
 
   store(path: string, parsed: ParsedFile): void {
-    let lossy = false;
-    // YAML's .inf and .nan, and integers beyond 2^53, do not survive JSON: such a file is simply not cached.
-    const text = JSON.stringify(parsed, (_key, value: unknown) => {
-      if ((typeof value === 'number' && !Number.isFinite(value)) || typeof value === 'bigint') {
-        lossy = true;
-        return null;
-      }
-      return value;
-    });
-    if (lossy) return;
-    try {
-      mkdirSync(join(path, '..'), { recursive: true });
-      const temporary = `${path}.${process.pid}.tmp`;
-      writeFileSync(temporary, text);
-      renameSync(temporary, path);
-      this.writtenBytes += onDisk(Buffer.byteLength(text));
-    } catch {
-      // A cache that cannot be written (read-only checkout) only costs speed.
-    }
+    this.writtenBytes += storeEntry(path, parsed);
+  }
+
+  /** An entry another thread stored (storeEntry) for this run, `bytes` on disk. */
+  stored(bytes: number): void {
+    this.writtenBytes += bytes;
   }
 
   /** Call once the run's files are parsed: keeps the cache within its bound. Never throws. */
@@ -180,4 +168,44 @@ export class ParseCache {
     writeFileSync(temporary, JSON.stringify(usage));
     renameSync(temporary, join(this.dir, usageFile));
   }
+}
+
+/** Shard folders this process made or found, so each costs one mkdir per process, not one per entry. */
+const shardsMade = new Set<string>();
+
+/**
+ * Writes a parse result as the entry at `path` (through a temporary file and a rename) and returns its
+ * size on disk; 0 when it was not written. Also used by parse workers, for the files they parse.
+ */
+export function storeEntry(path: string, parsed: ParsedFile): number {
+  // YAML's .inf and .nan, and integers beyond 2^53, do not survive JSON: such a file is simply not cached.
+  if (!parsed.documents.every((d) => jsonHolds(d.value, new Set()))) return 0;
+  try {
+    const text = JSON.stringify(parsed);
+    const shard = dirname(path);
+    if (!shardsMade.has(shard)) {
+      mkdirSync(shard, { recursive: true });
+      shardsMade.add(shard);
+    }
+    const temporary = `${path}.${process.pid}.${threadId}.tmp`;
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+    return onDisk(Buffer.byteLength(text));
+  } catch {
+    // A cache that cannot be written (read-only checkout) only costs speed; a folder removed meanwhile
+    // is made again next time.
+    shardsMade.delete(dirname(path));
+    return 0;
+  }
+}
+
+/** Whether JSON holds a document's value exactly: no non-finite numbers, no bigints (shared nodes once). */
+function jsonHolds(value: unknown, seen: Set<object>): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value === 'bigint') return false;
+  if (typeof value !== 'object' || value === null || seen.has(value)) return true;
+  seen.add(value);
+  if (Array.isArray(value)) return value.every((v) => jsonHolds(v, seen));
+  for (const key in value) if (!jsonHolds((value as Record<string, unknown>)[key], seen)) return false;
+  return true;
 }

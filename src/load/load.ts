@@ -125,7 +125,7 @@ export function loadRegistry(dir: string, options: LoadOptions = {}): LoadedRegi
 /**
  * Stage 1 as loadRegistry, with the files the cache misses parsed on worker threads when there are
  * enough of them (options.threads): the same documents in the same order, and the same diagnostics.
- * The cache is read and written here, on the calling thread.
+ * The cache is read here; entries of files a worker parsed are written by that worker.
  */
 export async function loadRegistryAsync(dir: string, options: LoadOptions = {}): Promise<LoadedRegistry> {
   const limits = options.limits ?? defaultLimits;
@@ -135,7 +135,7 @@ export async function loadRegistryAsync(dir: string, options: LoadOptions = {}):
   const { files, diagnostics } = listed;
   const cache = options.cacheDir ? new ParseCache(options.cacheDir, options.cacheMaxBytes) : undefined;
   const parsed: ParsedFile[] = new Array(files.length);
-  const misses: { job: ParseJob; slot: number; entry: string | undefined }[] = [];
+  const misses: { job: ParseJob; slot: number }[] = [];
   files.forEach((path, slot) => {
     const file = displayPath(path, root);
     const read = readSourceFile(path, file, limits);
@@ -145,12 +145,15 @@ export async function loadRegistryAsync(dir: string, options: LoadOptions = {}):
     }
     const cached = cache?.lookup(file, read.bytes, limits);
     if (cached?.hit) parsed[slot] = cached.hit;
-    else misses.push({ job: { file, bytes: read.bytes }, slot, entry: cached?.entry });
+    else misses.push({ job: { file, bytes: read.bytes, entry: cached?.entry }, slot });
   });
-  const fresh = (k: number, result: ParsedFile) => {
-    const { slot, entry } = misses[k]!;
+  // A worker that parsed a file wrote its cache entry too (stored: its bytes); this thread's are stored here.
+  const fresh = (k: number, result: ParsedFile, stored?: number) => {
+    const { slot, job } = misses[k]!;
     parsed[slot] = result;
-    if (cache && entry) cache.store(entry, result);
+    if (!cache || !job.entry) return;
+    if (stored === undefined) cache.store(job.entry, result);
+    else cache.stored(stored);
   };
   const bytes = misses.reduce((sum, m) => sum + m.job.bytes.length, 0);
   const threads = options.threads ?? (bytes >= parallelThresholdBytes ? availableParallelism() : 1);

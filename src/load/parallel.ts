@@ -3,11 +3,13 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type ParsedFile, type ParseLimits, parseRegistryFile } from './parse.ts';
-import type { ParseBatch } from './parse-worker.ts';
+import type { ParseBatch, ParsedBatch } from './parse-worker.ts';
 
 export interface ParseJob {
   file: string;
   bytes: Uint8Array;
+  /** The parse cache's entry for the file: a worker that parses it writes the entry too. */
+  entry?: string | undefined;
 }
 
 export interface ParallelOptions {
@@ -56,20 +58,22 @@ export function defaultWorkerScript(): WorkerSpec | undefined {
  * files run before V8 has optimized the parser, about 0.8 s of CPU per thread, so this thread, idle
  * otherwise, takes a share). The results are those of `parseRegistryFile` on this thread, in the
  * order of `jobs` (structured clone keeps bigints, NaN, -0 and values an alias shares). `onResult` is
- * called on this thread as each file's result arrives (the parse cache stores it there). A worker that
- * cannot start, throws or exits early costs speed only: its unfinished batches are parsed here.
+ * called on this thread as each file's result arrives, with the bytes its cache entry took when a
+ * worker wrote it (a job with an `entry`), or undefined when this thread parsed it (and the caller
+ * stores it). A worker that cannot start, throws or exits early costs speed only: its unfinished
+ * batches are parsed here.
  */
 export async function parseInWorkers(
   jobs: readonly ParseJob[],
   limits: ParseLimits,
   options: ParallelOptions,
-  onResult: (index: number, parsed: ParsedFile) => void = () => {},
+  onResult: (index: number, parsed: ParsedFile, stored: number | undefined) => void = () => {},
 ): Promise<ParsedFile[]> {
   const results: ParsedFile[] = new Array(jobs.length);
   const parseHere = (batch: readonly number[]) => {
     for (const i of batch) {
       results[i] = parseRegistryFile(jobs[i]!.file, jobs[i]!.bytes, limits);
-      onResult(i, results[i]);
+      onResult(i, results[i], undefined);
     }
   };
   const queue = batchesOf(jobs);
@@ -98,7 +102,7 @@ function runWorker(
   limits: ParseLimits,
   queue: number[][],
   results: ParsedFile[],
-  onResult: (index: number, parsed: ParsedFile) => void,
+  onResult: (index: number, parsed: ParsedFile, stored: number | undefined) => void,
   options: ParallelOptions,
 ): Promise<number[][]> {
   return new Promise((resolve) => {
@@ -122,7 +126,7 @@ function runWorker(
       while (inFlight.length < 2 && queue.length > 0) {
         const batch = queue.shift()!;
         inFlight.push(batch);
-        const files = batch.map((i) => ({ file: jobs[i]!.file, bytes: jobs[i]!.bytes }));
+        const files = batch.map((i) => ({ file: jobs[i]!.file, bytes: jobs[i]!.bytes, entry: jobs[i]!.entry }));
         worker.postMessage({ files, limits } satisfies ParseBatch);
       }
       if (inFlight.length === 0) finish([]);
@@ -132,16 +136,16 @@ function runWorker(
       options.onWorkerError?.(e);
       finish(inFlight.splice(0));
     };
-    worker.on('message', (parsed: ParsedFile[]) => {
+    worker.on('message', ({ parsed, stored }: ParsedBatch) => {
       const batch = inFlight[0];
-      if (!batch || parsed.length !== batch.length) {
+      if (!batch || parsed?.length !== batch.length || stored?.length !== batch.length) {
         fail(new Error('a parse worker answered with something else than its batch'));
         return;
       }
       inFlight.shift();
       batch.forEach((index, k) => {
         results[index] = parsed[k]!;
-        onResult(index, parsed[k]!);
+        onResult(index, parsed[k]!, jobs[index]!.entry ? stored[k]! : undefined);
       });
       feed();
     });

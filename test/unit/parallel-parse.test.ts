@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -86,6 +86,13 @@ describe('loadRegistryAsync', () => {
   it('stores what workers parse in the cache, and reads it back the same', async () => {
     const cacheDir = tempDir('canon-parallel-cache-');
     expectSame(await loadRegistryAsync(dir, { threads: 2, cacheDir }), single);
+    // Every file JSON can hold has its entry, whichever thread parsed (and wrote) it.
+    const entries = readdirSync(cacheDir, { recursive: true }).filter((e) =>
+      /^[0-9a-f]{2}\/\w+\.json$/.test(String(e)),
+    );
+    // All but big-integers.yaml and numbers.yaml, whose values JSON cannot hold.
+    expect(entries).toHaveLength(single.files - 2);
+    expect(entries.filter((e) => String(e).endsWith('.tmp'))).toEqual([]);
     expectSame(await loadRegistryAsync(dir, { threads: 2, cacheDir }), single);
     expectSame(loadRegistry(dir, { cacheDir }), single);
   });
