@@ -8,6 +8,7 @@ import { type PlanOptions, planRegistry } from '../pipeline/plan.ts';
 import type { Plan } from '../plan/model.ts';
 import { hasChanges } from '../plan/model.ts';
 import { acquireApplyLock, releaseApplyLock } from './lock.ts';
+import { garbageCollector } from './memory.ts';
 
 /** The asset a database error is about: PostgreSQL's detail names the failing row by its id or key. */
 function assetNamedIn(message: string, statement: CompiledStatement) {
@@ -161,15 +162,18 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
         // Compiled here, under the lock and before the transaction opens: no client-side gap inside it.
         const { statements } = outcome;
         const executing = performance.now();
+        const sent = garbageCollector();
         await connection.transaction(async (tx) => {
           for (const [i, statement] of statements.entries()) {
             phase = `statement ${i + 1} of ${statements.length} (${statement.purpose})`;
             options.onStatement?.(i, statements.length, statement.purpose);
+            const query = statement.query;
             try {
-              await tx.query(statement.query);
+              await tx.query(query);
             } catch (e) {
               throw connectionLostIn(e) ? e : statementFailed(e, statement, i, statements.length);
             }
+            sent(query.values);
           }
           phase = 'committing';
         });
