@@ -6,6 +6,7 @@ import { sql } from '../../src/db/sql.ts';
 import { createPlanSession } from '../../src/pipeline/session.ts';
 import { buildRows } from '../../src/tui/rows.ts';
 import { canon } from '../support/cli.ts';
+import { pgliteDataFolder } from '../support/databases.ts';
 import { catalog } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -45,7 +46,7 @@ describe('canon drift, as a user runs it', () => {
 
     const dir = join(tempDir('canon-drift-cli-'), 'registry');
     cpSync(join(golden, 'registry'), dir, { recursive: true });
-    const dataDir = join(tempDir('canon-drift-db-'), 'db');
+    const dataDir = await pgliteDataFolder('canon-drift-db-');
     const at = ['--dir', dir, '--database', `pglite:${dataDir}`];
     expect((await canon(['apply', ...at, '--auto-approve'])).status).toBe(0);
     const clean = await canon(['drift', ...at, '--detailed-exitcode']);

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type Database, openDatabase } from '../../src/db/open.ts';
@@ -7,10 +6,10 @@ import { sql } from '../../src/db/sql.ts';
 import { openAiProvider } from '../../src/embed/openai.ts';
 import { runWorker } from '../../src/embed/worker.ts';
 import { cliPath } from '../support/built-cli.ts';
+import { pgliteDataFolder } from '../support/databases.ts';
 import { type FakeEmbeddings, startFakeEmbeddings } from '../support/fake-embeddings.ts';
 import { knowledgeRegistry } from '../support/knowledge-fixture.ts';
 import { apply } from '../support/registry.ts';
-import { tempDir } from '../support/temp.ts';
 
 const key = 'sk-canon-test-DO-NOT-PRINT';
 const count = z.object({ n: z.number() });
@@ -41,7 +40,7 @@ describe('canon embed as a process (embedded database on disk)', () => {
   const setUp = async () => {
     fake = await startFakeEmbeddings({ dimensions: 8 });
     const dir = knowledgeRegistry({ baseUrl: fake.url });
-    const dataDir = join(tempDir('canon-embed-db-'), 'db');
+    const dataDir = await pgliteDataFolder('canon-embed-db-');
     const first = await openDatabase({ backend: 'pglite', dataDir });
     const applied = await apply(first, dir, true);
     await first.close();

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { canon, canonProcess } from '../support/cli.ts';
+import { pgliteDataFolder } from '../support/databases.ts';
 import { copyRegistry, edit } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
 describe('canon plan and canon apply, as a user runs them', () => {
   it('plans, applies, re-plans to nothing, with terraform exit codes', async () => {
-    const db = `pglite:${join(tempDir('canon-cli-'), 'db')}`;
+    const db = `pglite:${await pgliteDataFolder('canon-cli-')}`;
     const dir = copyRegistry();
     // One real process: the exit code reaches the shell; the other commands run in-process.
     const first = canonProcess(['plan', '--dir', dir, '--database', db, '--detailed-exitcode']);
@@ -32,7 +33,7 @@ describe('canon plan and canon apply, as a user runs them', () => {
   });
 
   it('applies exactly a saved plan, and refuses it once stale', async () => {
-    const db = `pglite:${join(tempDir('canon-cli-'), 'db')}`;
+    const db = `pglite:${await pgliteDataFolder('canon-cli-')}`;
     const dir = copyRegistry();
     expect((await canon(['apply', '--dir', dir, '--database', db, '--auto-approve'])).status).toBe(0);
     edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 450', 'avg_response_time_ms: 480');
@@ -59,7 +60,7 @@ describe('canon plan and canon apply, as a user runs them', () => {
   });
 
   it('refuses deletes without --allow-delete, in one line', async () => {
-    const db = `pglite:${join(tempDir('canon-cli-'), 'db')}`;
+    const db = `pglite:${await pgliteDataFolder('canon-cli-')}`;
     const dir = copyRegistry();
     expect((await canon(['apply', '--dir', dir, '--database', db, '--auto-approve'])).status).toBe(0);
     rmSync(join(dir, 'tenants/helix-bio/translational.yaml'));
@@ -83,7 +84,7 @@ describe('canon plan and canon apply, as a user runs them', () => {
 
   it('asks for confirmation on a terminal, and applies only on yes', async () => {
     const dir = copyRegistry();
-    const database = `pglite:${join(tempDir('canon-cli-'), 'db')}`;
+    const database = `pglite:${await pgliteDataFolder('canon-cli-')}`;
     const run = async (answer: string) => {
       let stdout = '';
       let stderr = '';

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { main } from '../../src/cli/main.ts';
@@ -8,11 +7,10 @@ import { openAiProvider } from '../../src/embed/openai.ts';
 import { type SearchOptions, searchRegistry } from '../../src/embed/search.ts';
 import { runWorker } from '../../src/embed/worker.ts';
 import { defaultTenancy } from '../../src/policies/model.ts';
-import { backends } from '../support/databases.ts';
+import { backends, pgliteDataFolder } from '../support/databases.ts';
 import { type FakeEmbeddings, startFakeEmbeddings } from '../support/fake-embeddings.ts';
 import { editFile, knowledgeRegistry } from '../support/knowledge-fixture.ts';
 import { apply, catalog } from '../support/registry.ts';
-import { tempDir } from '../support/temp.ts';
 
 const tenantId = (db: Database, id: string) =>
   db.pool.oneFirst(sql.type(z.object({ id: z.string() }))`SELECT id FROM tenants WHERE unique_id = ${id}`);
@@ -131,7 +129,7 @@ describe('canon search as a command', () => {
   it('prints JSON results, and a tenant it does not know is one line', async () => {
     const fake = await startFakeEmbeddings({ dimensions: 8 });
     const dir = knowledgeRegistry({ baseUrl: fake.url });
-    const dataDir = join(tempDir('canon-search-db-'), 'db');
+    const dataDir = await pgliteDataFolder('canon-search-db-');
     const db = await openDatabase({ backend: 'pglite', dataDir });
     await apply(db, dir, true);
     await db.close();

@@ -8,7 +8,7 @@ import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { createDevPlanner } from '../../src/tui/session-adapter.ts';
 import { canon } from '../support/cli.ts';
-import { backendsAndSchemas } from '../support/databases.ts';
+import { backendsAndSchemas, pgliteDataFolder } from '../support/databases.ts';
 import { apply, catalog, copyRegistry, plan } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -189,7 +189,7 @@ describe('schema: in canon.yaml and --schema', () => {
   });
 
   it('plan names the schema; a plan saved for one schema refuses to apply to another', async () => {
-    const database = `pglite:${join(tempDir('canon-schema-'), 'db')}`;
+    const database = `pglite:${await pgliteDataFolder('canon-schema-')}`;
     const dir = withSettings(`${readFileSync(join('registry', 'canon.yaml'), 'utf8')}\nschema: registry\n`);
     const args = ['--dir', dir, '--database', database];
     const markdown = await canon(['plan', ...args, '--format', 'markdown']);
@@ -223,7 +223,7 @@ describe('schema: in canon.yaml and --schema', () => {
   });
 
   it("embed and search never take another schema's tables of the same names for Canon's", async () => {
-    const database = `pglite:${join(tempDir('canon-schema-'), 'db')}`;
+    const database = `pglite:${await pgliteDataFolder('canon-schema-')}`;
     const dir = copyRegistry();
     // Canon applied in public, pgvector with it: public is in the search_path of schema registry's sessions.
     expect((await canon(['apply', '--dir', dir, '--database', database, '--auto-approve'])).status).toBe(0);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { escapeData, escapeProperty, verbatim } from '../../src/render/github.ts';
+import { pgliteDataFolder } from '../support/databases.ts';
 import { tempDir } from '../support/temp.ts';
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -92,7 +93,7 @@ describe('workflow commands (--format github)', () => {
         'kind: Prompt\nid: sneaky\nname: Sneaky\ncontent: |\n  ::error file=x::injected\n  ::add-mask::nothing',
       ].join('\n---\n') + '\n',
     );
-    const database = `pglite:${join(dir, '.db')}`;
+    const database = `pglite:${await pgliteDataFolder()}`;
     const plan = [
       'plan',
       '--dir',
@@ -112,7 +113,7 @@ describe('workflow commands (--format github)', () => {
     expect(lines).toContain(`::notice ${at},line=2,col=5,title=Canon plan::Tool pubmed will be created`);
     expect(lines).toContain(`::notice ${at},line=6,col=5,title=Canon plan::Prompt sneaky will be created`);
     expect(lines.find((l) => l.startsWith('Canon plan ('))).toMatch(
-      /^Canon plan \(.*\.db\): 2 to create, 0 to update, 0 to delete, 0 unchanged, \d+ schema and policy changes\.$/,
+      /^Canon plan \(.*\/db\): 2 to create, 0 to update, 0 to delete, 0 unchanged, \d+ schema and policy changes\.$/,
     );
     const group = lines.indexOf('::group::The plan');
     const stop = lines[group + 1]!.match(/^::stop-commands::([0-9a-f]{32})$/)![1];
@@ -146,7 +147,7 @@ describe('--format github agrees with --detailed-exitcode', () => {
     const settings = (maxTokens: number) =>
       writeFileSync(join(dir, 'canon.yaml'), `chunking: {max_tokens: ${maxTokens}, overlap: 0}\n`);
     settings(512);
-    const database = `pglite:${join(dir, '.db')}`;
+    const database = `pglite:${await pgliteDataFolder()}`;
     const at = ['--dir', dir, '--database', database];
     expect((await run(['apply', ...at, '--auto-approve'])).code).toBe(0);
     settings(16);
@@ -166,7 +167,7 @@ describe('--format github masks secrets in values', () => {
       join(dir, 'tools.yaml'),
       'kind: Tool\nid: billing\nname: Billing\nendpoint_url: https://svc:SECRETpw1@billing.example.com/v2?token=SECRETtok2\n',
     );
-    const args = ['plan', '--dir', dir, '--database', `pglite:${join(dir, '.db')}`, '--no-embeddings'];
+    const args = ['plan', '--dir', dir, '--database', `pglite:${await pgliteDataFolder()}`, '--no-embeddings'];
     const { code, stdout } = await run([...args, '--format', 'github']);
     expect(code).toBe(0);
     expect(stdout).toContain('::group::The plan');
