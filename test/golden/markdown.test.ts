@@ -188,5 +188,12 @@ describe('the pull-request comment, golden', () => {
     expect(shown).toBeGreaterThan(10);
     expect(markdown).toContain(`… ${plan.changes.length - shown} more changes not shown (0 create, `);
     compare('large-5000', markdown.replaceAll(displayPath(after), '<registry>'));
+    // In a workflow the footer points at the run that uploaded the whole plan.
+    const run = 'https://github.com/acme/registry/actions/runs/42';
+    const linked = renderPlanMarkdown(plan, { fullPlanUrl: run });
+    expect(linked.length).toBeLessThan(65_536);
+    expect(linked.trimEnd().split('\n').at(-1)).toMatch(
+      /^… \d+ more changes not shown \(.*\) to stay under GitHub's comment size; all of them are in the JSON plan uploaded by \[this run\]\(https:\/\/github\.com\/acme\/registry\/actions\/runs\/42\), or `canon plan --format json`\.$/,
+    );
   }, 300_000);
 });
