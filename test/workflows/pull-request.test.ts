@@ -193,6 +193,18 @@ for (const target of targets) {
       );
       expect(github.comments.get(8)).toBeUndefined();
 
+      // A pull request with a mistake: validate fails with an error on its line, and no plan is commented.
+      edit(workspace, 'platform/tools.yaml', 'reliability_score: 0.98', 'reliabilty_score: 0.98');
+      const broken = job('plan', pullRequest(10));
+      expect(broken.status).toBe('failure');
+      expect(broken.annotations.map((a) => `${a.level} ${a.properties}: ${a.message}`)).toContainEqual(
+        expect.stringMatching(
+          /^error file=registry\/platform\/tools\.yaml,line=\d+,col=\d+,title=Canon CANON\d+: .*reliabilty_score/,
+        ),
+      );
+      expect(github.comments.get(10)).toBeUndefined();
+      edit(workspace, 'platform/tools.yaml', 'reliabilty_score: 0.98', 'reliability_score: 0.98');
+
       // Reviewed, then the database changes before the merge: the reviewed plan is stale and refused.
       edit(workspace, 'platform/tools.yaml', 'reliability_score: 0.98', 'reliability_score: 0.99');
       expect(failures(job('plan', pullRequest(9)))).toEqual([]);
@@ -217,7 +229,7 @@ for (const target of targets) {
       expect(failures(fresh)).toEqual([]);
       expect(fresh.summary).toMatch(/### Canon applied a fresh plan\n```\n[\s\S]*Apply complete: 0 created, 1 updated/);
 
-      for (const result of [bootstrap, opened, pushed, merged, quiet, stale, fresh]) {
+      for (const result of [bootstrap, opened, pushed, merged, quiet, broken, stale, fresh]) {
         expect(published(result, github)).not.toContain(password);
       }
     }, 600_000);
