@@ -59,7 +59,7 @@ export const applyIdOf = (plan: Plan) => uuidV5(`apply/${plan.planHash}`);
 const withoutNulls = (row: Row) => Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null));
 
 /** What entity_versions keeps of an asset: its content as the diff saw it (NULL columns left out, to keep it small). */
-const versionData = (state: AssetState) => ({
+export const versionData = (state: AssetState) => ({
   columns: withoutNulls(state.columns),
   relations: Object.fromEntries(
     Object.entries(state.relations)

@@ -3,9 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { versionData } from '../../src/compile/compile.ts';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import type { Plan } from '../../src/plan/model.ts';
+import { contentHash } from '../../src/plan/normalize.ts';
 import type { KindShape } from '../../src/plan/shape.ts';
 import type { Row } from '../../src/resolve/graph.ts';
 
@@ -43,6 +45,34 @@ export function rowsOf(plan: Plan, shapes: ReadonlyMap<string, KindShape>): Map<
     }
   }
   return tables;
+}
+
+/**
+ * The bookkeeping rows a fresh apply writes beside them: one entity_versions row (the asset's content)
+ * and one canon_managed_rows row (its content hash) per asset. COPY of these too is what "the same
+ * rows" means for apply, which writes both in the same transaction.
+ */
+export function bookkeepingRowsOf(plan: Plan): Map<string, TableRows> {
+  const written = plan.changes.filter((c) => c.after);
+  const versions = written.map((c) => ({
+    entity_type: c.kind,
+    entity_id: c.uuid,
+    version: c.version,
+    data: versionData(c.after!),
+  }));
+  const managed = written.map((c) => ({
+    table_name: c.table,
+    row_id: c.uuid,
+    kind: c.kind,
+    asset_id: c.id,
+    tenant: c.tenant,
+    content_hash: contentHash(c.after),
+  }));
+  const none = new Set<string>();
+  return new Map([
+    ['entity_versions', { rows: versions, jsonb: new Set(['data']), uuidArrays: none, key: ['entity_id', 'version'] }],
+    ['canon_managed_rows', { rows: managed, jsonb: none, uuidArrays: none, key: ['table_name', 'row_id'] }],
+  ]);
 }
 
 // COPY cannot go through slonik's sql tag; these references are benchmark code, and every

@@ -19,7 +19,7 @@ import { createPlanSession } from '../../src/pipeline/session.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
 import { compileValidators } from '../../src/validate/ajv.ts';
 import { freshDatabase } from './fresh-database.ts';
-import { copyReferencePglite, copyReferenceServer, rowsOf } from './references.ts';
+import { bookkeepingRowsOf, copyReferencePglite, copyReferenceServer, rowsOf } from './references.ts';
 import { writeSyntheticRegistry } from './synthetic.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -100,7 +100,13 @@ const cliCases = [
   'no-op apply',
   '1-asset edit apply',
 ] as const;
-const referenceCases = ['bare parse floor', 'apply writing (in-process)', 'COPY', 're-plan, one file (in-process)'];
+const referenceCases = [
+  'bare parse floor',
+  'apply writing (in-process)',
+  'COPY',
+  'COPY with bookkeeping',
+  're-plan, one file (in-process)',
+];
 
 /** One asset's text edited in place (toggled, so every run changes it): the 1-asset edit. */
 function editOneAsset(dir: string, k: number) {
@@ -219,6 +225,20 @@ async function inProcess(
       figures.ms.set('COPY', performance.now() - t);
     } finally {
       await reference.drop();
+    }
+    // The same, with the version and managed-row records apply writes in its transaction too.
+    const withBookkeeping = await freshDatabase(backend, serverUrl, 'canon_bench_scale');
+    try {
+      await applyMigration(withBookkeeping.db, await planMigration(withBookkeeping.db, catalog, schema), {
+        allowDestructive: false,
+      });
+      const rows = new Map([...rowsOf(applied.plan, shapes), ...bookkeepingRowsOf(applied.plan)]);
+      const t = performance.now();
+      if (withBookkeeping.db.pglite) await copyReferencePglite(withBookkeeping.db.pglite, rows);
+      else await copyReferenceServer(withBookkeeping.url!, rows);
+      figures.ms.set('COPY with bookkeeping', performance.now() - t);
+    } finally {
+      await withBookkeeping.drop();
     }
     const session = createPlanSession({ dir, catalog, validators, schema, deleteMode: 'soft' });
     await session.refreshLive(target.db);
