@@ -16,7 +16,8 @@ export interface LiveRls {
   /**
    * Functions in the schema that carry Canon's comment but that no spec wants any more, such as a
    * helper of an older version: they would stay SECURITY DEFINER with the ACL and search_path they
-   * had then, so the diff drops them.
+   * had then, so the diff drops them. Canon makes functions for row-level security only: a function it
+   * makes for anything else must join the scope's `functions`, or a plan would drop it.
    */
   retiredFunctions: string[];
   /** `table/trigger` → comment, for triggers on the schema's tables. */
