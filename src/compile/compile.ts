@@ -59,7 +59,7 @@ export const applyIdOf = (plan: Plan) => uuidV5(`apply/${plan.planHash}`);
 const withoutNulls = (row: Row) => Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null));
 
 /** What entity_versions keeps of an asset: its content as the diff saw it (NULL columns left out, to keep it small). */
-export const versionData = (state: AssetState) => ({
+const versionData = (state: AssetState) => ({
   columns: withoutNulls(state.columns),
   relations: Object.fromEntries(
     Object.entries(state.relations)
@@ -165,17 +165,28 @@ export function compilePlan(plan: Plan, options: CompileOptions): CompiledStatem
   return out;
 }
 
+/** The canon_managed_rows record of a written asset: the hash drift detection compares with. */
+export const managedRecord = (c: AssetChange, applyId: string | null) => ({
+  table_name: c.table,
+  row_id: c.uuid,
+  kind: c.kind,
+  asset_id: c.id,
+  tenant: c.tenant,
+  content_hash: contentHash(c.after),
+  apply_id: applyId,
+});
+
+/** The entity_versions record of a written asset: its content as written. */
+export const versionRecord = (c: AssetChange, applyId: string | null) => ({
+  entity_type: c.kind,
+  entity_id: c.uuid,
+  version: c.version,
+  data: versionData(c.after!),
+  apply_id: applyId,
+});
+
 function managedRowsStatement(writes: AssetChange[], applyId: string): CompiledStatement {
-  const managed = () =>
-    writes.map((c) => ({
-      table_name: c.table,
-      row_id: c.uuid,
-      kind: c.kind,
-      asset_id: c.id,
-      tenant: c.tenant,
-      content_hash: contentHash(c.after),
-      apply_id: applyId,
-    }));
+  const managed = () => writes.map((c) => managedRecord(c, applyId));
   return builtOnRead({ purpose: 'record managed rows', rows: writes.length }, () =>
     q(sql.fragment`INSERT INTO canon_managed_rows
           (table_name, row_id, kind, asset_id, tenant, content_hash, apply_id)
@@ -199,14 +210,7 @@ function managedRowsStatement(writes: AssetChange[], applyId: string): CompiledS
 }
 
 function versionsStatement(writes: AssetChange[], applyId: string): CompiledStatement {
-  const versions = () =>
-    writes.map((c) => ({
-      entity_type: c.kind,
-      entity_id: c.uuid,
-      version: c.version,
-      data: versionData(c.after!),
-      apply_id: applyId,
-    }));
+  const versions = () => writes.map((c) => versionRecord(c, applyId));
   return builtOnRead({ purpose: 'record versions', rows: writes.length }, () =>
     q(sql.fragment`INSERT INTO entity_versions (entity_type, entity_id, version, data, apply_id, created_by)
         SELECT x.entity_type, x.entity_id, x.version, x.data, x.apply_id, current_user FROM ${recordset(versions(), [

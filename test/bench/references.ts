@@ -3,11 +3,10 @@ import { pipeline } from 'node:stream/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { versionData } from '../../src/compile/compile.ts';
+import { managedRecord, versionRecord } from '../../src/compile/compile.ts';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import type { Plan } from '../../src/plan/model.ts';
-import { contentHash } from '../../src/plan/normalize.ts';
 import type { KindShape } from '../../src/plan/shape.ts';
 import type { Row } from '../../src/resolve/graph.ts';
 
@@ -54,20 +53,9 @@ export function rowsOf(plan: Plan, shapes: ReadonlyMap<string, KindShape>): Map<
  */
 export function bookkeepingRowsOf(plan: Plan): Map<string, TableRows> {
   const written = plan.changes.filter((c) => c.after);
-  const versions = written.map((c) => ({
-    entity_type: c.kind,
-    entity_id: c.uuid,
-    version: c.version,
-    data: versionData(c.after!),
-  }));
-  const managed = written.map((c) => ({
-    table_name: c.table,
-    row_id: c.uuid,
-    kind: c.kind,
-    asset_id: c.id,
-    tenant: c.tenant,
-    content_hash: contentHash(c.after),
-  }));
+  // No apply record to point at: the reference writes no canon_applies row (apply_id may be NULL).
+  const versions = written.map((c) => versionRecord(c, null));
+  const managed = written.map((c) => managedRecord(c, null));
   const none = new Set<string>();
   return new Map([
     ['entity_versions', { rows: versions, jsonb: new Set(['data']), uuidArrays: none, key: ['entity_id', 'version'] }],

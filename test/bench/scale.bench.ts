@@ -19,7 +19,7 @@ import { createPlanSession } from '../../src/pipeline/session.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
 import { compileValidators } from '../../src/validate/ajv.ts';
 import { freshDatabase } from './fresh-database.ts';
-import { bookkeepingRowsOf, copyReferencePglite, copyReferenceServer, rowsOf } from './references.ts';
+import { bookkeepingRowsOf, copyReferencePglite, copyReferenceServer, rowsOf, type TableRows } from './references.ts';
 import { writeSyntheticRegistry } from './synthetic.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -213,33 +213,25 @@ async function inProcess(
     const applied = await applyRegistry(target.db, options);
     if (applied.status !== 'applied') throw new Error(`in-process apply: ${applied.status}`);
     figures.ms.set('apply writing (in-process)', applied.executeMs);
-    const reference = await freshDatabase(backend, serverUrl, 'canon_bench_scale');
-    try {
-      await applyMigration(reference.db, await planMigration(reference.db, catalog, schema), {
-        allowDestructive: false,
-      });
-      const rows = rowsOf(applied.plan, shapes);
-      const t = performance.now();
-      if (reference.db.pglite) await copyReferencePglite(reference.db.pglite, rows);
-      else await copyReferenceServer(reference.url!, rows);
-      figures.ms.set('COPY', performance.now() - t);
-    } finally {
-      await reference.drop();
-    }
-    // The same, with the version and managed-row records apply writes in its transaction too.
-    const withBookkeeping = await freshDatabase(backend, serverUrl, 'canon_bench_scale');
-    try {
-      await applyMigration(withBookkeeping.db, await planMigration(withBookkeeping.db, catalog, schema), {
-        allowDestructive: false,
-      });
-      const rows = new Map([...rowsOf(applied.plan, shapes), ...bookkeepingRowsOf(applied.plan)]);
-      const t = performance.now();
-      if (withBookkeeping.db.pglite) await copyReferencePglite(withBookkeeping.db.pglite, rows);
-      else await copyReferenceServer(withBookkeeping.url!, rows);
-      figures.ms.set('COPY with bookkeeping', performance.now() - t);
-    } finally {
-      await withBookkeeping.drop();
-    }
+    // COPY of the same rows into a new database: the core and relation rows, then with the version
+    // and managed-row records apply writes in its transaction too.
+    const timeCopy = async (rows: Map<string, TableRows>) => {
+      const reference = await freshDatabase(backend, serverUrl, 'canon_bench_scale');
+      try {
+        await applyMigration(reference.db, await planMigration(reference.db, catalog, schema), {
+          allowDestructive: false,
+        });
+        const t = performance.now();
+        if (reference.db.pglite) await copyReferencePglite(reference.db.pglite, rows);
+        else await copyReferenceServer(reference.url!, rows);
+        return performance.now() - t;
+      } finally {
+        await reference.drop();
+      }
+    };
+    const rows = rowsOf(applied.plan, shapes);
+    figures.ms.set('COPY', await timeCopy(rows));
+    figures.ms.set('COPY with bookkeeping', await timeCopy(new Map([...rows, ...bookkeepingRowsOf(applied.plan)])));
     const session = createPlanSession({ dir, catalog, validators, schema, deleteMode: 'soft' });
     await session.refreshLive(target.db);
     session.update();
