@@ -39,6 +39,8 @@ export interface LoadOptions {
   worker?: WorkerSpec;
   /** loadRegistryAsync only: told when a parse worker failed (its files were then parsed on this thread). */
   onWorkerError?: (e: Error) => void;
+  /** loadRegistryAsync only: how long a silent worker holding files is waited for (ParallelOptions). */
+  workerSilenceMs?: number;
 }
 
 /**
@@ -159,8 +161,14 @@ export async function loadRegistryAsync(dir: string, options: LoadOptions = {}):
   const threads = options.threads ?? (bytes >= parallelThresholdBytes ? availableParallelism() : 1);
   const jobs = misses.map((m) => m.job);
   if (threads > 1) {
-    const { worker, onWorkerError } = options;
-    await parseInWorkers(jobs, limits, { threads, ...(worker ? { worker } : {}), onWorkerError }, fresh);
+    const { worker, onWorkerError, workerSilenceMs } = options;
+    const parallel = {
+      threads,
+      onWorkerError,
+      ...(worker ? { worker } : {}),
+      ...(workerSilenceMs ? { silenceMs: workerSilenceMs } : {}),
+    };
+    await parseInWorkers(jobs, limits, parallel, fresh);
   } else {
     jobs.forEach((job, k) => fresh(k, parseRegistryFile(job.file, job.bytes, limits)));
   }

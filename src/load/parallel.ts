@@ -19,6 +19,11 @@ export interface ParallelOptions {
   worker?: WorkerSpec;
   /** Told when a worker could not start or died; its files were parsed on this thread instead. */
   onWorkerError?: (e: Error) => void;
+  /**
+   * A worker that answers nothing for this long while it holds batches is taken for hung: it is
+   * stopped and its batches are parsed here (default 60 s; a batch takes well under a second).
+   */
+  silenceMs?: number;
 }
 
 /**
@@ -117,10 +122,18 @@ function runWorker(
     }
     const inFlight: number[][] = [];
     let gone = false;
+    let silence: NodeJS.Timeout | undefined;
     const finish = (unparsed: number[][]) => {
       gone = true;
+      clearTimeout(silence);
       void worker.terminate();
       resolve(unparsed);
+    };
+    const silenceMs = options.silenceMs ?? 60_000;
+    const listen = () => {
+      clearTimeout(silence);
+      if (gone || inFlight.length === 0) return;
+      silence = setTimeout(() => fail(new Error(`a parse worker answered nothing for ${silenceMs} ms`)), silenceMs);
     };
     const feed = () => {
       while (inFlight.length < 2 && queue.length > 0) {
@@ -148,11 +161,13 @@ function runWorker(
         onResult(index, parsed[k]!, jobs[index]!.entry ? stored[k]! : undefined);
       });
       feed();
+      listen();
     });
     worker.on('error', fail);
     worker.on('messageerror', fail);
     worker.on('exit', (code) => fail(new Error(`a parse worker exited with code ${code} before it was done`)));
     feed();
+    listen();
   });
 }
 

@@ -126,4 +126,12 @@ describe('loadRegistryAsync', () => {
       expect(failures.length, name).toBeGreaterThan(0);
     }
   });
+
+  it('parses on this thread what a worker that hangs holds, once it has been silent too long', async () => {
+    const hangs = { script: "require('node:worker_threads').parentPort.on('message', () => {})", eval: true };
+    const failures: Error[] = [];
+    const options = { threads: 2, worker: hangs, workerSilenceMs: 200, onWorkerError: (e: Error) => failures.push(e) };
+    expectSame(await loadRegistryAsync(dir, options), single);
+    expect(failures.map((e) => e.message)).toEqual(['a parse worker answered nothing for 200 ms']);
+  });
 });
