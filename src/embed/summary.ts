@@ -45,17 +45,18 @@ export function summarizeChunks(plan: ChunkPlan): KnowledgeSummary {
 export const knowledgeChanges = (s: KnowledgeSummary | undefined) =>
   s ? s.totals.changed + s.totals.moved + s.totals.removed + s.totals.jobs : 0;
 
-const n = (x: number) => x.toLocaleString('en-US');
-const count = (x: number, noun: string) => `${n(x)} ${noun}${x === 1 ? '' : 's'}`;
+/** A count as plans print it: 1,204. */
+export const thousands = (x: number) => x.toLocaleString('en-US');
+const count = (x: number, noun: string) => `${thousands(x)} ${noun}${x === 1 ? '' : 's'}`;
 
 /** "knowledge_sources/x: 3 chunks changed, 197 unchanged; 3 embedding jobs (~1,204 tokens)", then a total. */
 export function knowledgeLines(s: KnowledgeSummary | undefined): string[] {
   if (!s) return [];
   const lines = s.sources.map((src) => {
-    const moved = src.moved ? ` (${n(src.moved)} of them renumbered)` : '';
-    const removed = src.removed ? `, ${n(src.removed)} removed` : '';
-    const parts = [`${count(src.changed, 'chunk')} changed, ${n(src.unchanged)} unchanged${moved}${removed}`];
-    if (src.jobs > 0) parts.push(`${count(src.jobs, 'embedding job')} (~${n(src.tokens)} tokens)`);
+    const moved = src.moved ? ` (${thousands(src.moved)} of them renumbered)` : '';
+    const removed = src.removed ? `, ${thousands(src.removed)} removed` : '';
+    const parts = [`${count(src.changed, 'chunk')} changed, ${thousands(src.unchanged)} unchanged${moved}${removed}`];
+    if (src.jobs > 0) parts.push(`${count(src.jobs, 'embedding job')} (~${thousands(src.tokens)} tokens)`);
     return `${src.table}/${src.id}${src.tenant ? ` (tenant ${src.tenant})` : ''}: ${parts.join('; ')}`;
   });
   const t = s.totals;
@@ -63,14 +64,14 @@ export function knowledgeLines(s: KnowledgeSummary | undefined): string[] {
   const embedding = s.embeddingsOff
     ? s.embeddingsOff
     : t.jobs > 0
-      ? `${count(t.jobs, 'embedding job')} to enqueue (~${n(t.tokens)} tokens for ${s.model}); ` +
+      ? `${count(t.jobs, 'embedding job')} to enqueue (~${thousands(t.tokens)} tokens for ${s.model}); ` +
         "run 'canon embed' after apply"
       : t.waiting > 0
         ? `${count(t.waiting, 'chunk')} waiting in the embedding queue; run 'canon embed'`
         : `embeddings up to date (${s.model})`;
   lines.push(
-    `Knowledge: ${count(t.changed, 'chunk')} changed, ${n(t.unchanged + t.moved)} unchanged` +
-      `${t.removed ? `, ${n(t.removed)} removed` : ''}; ${embedding}.`,
+    `Knowledge: ${count(t.changed, 'chunk')} changed, ${thousands(t.unchanged + t.moved)} unchanged` +
+      `${t.removed ? `, ${thousands(t.removed)} removed` : ''}; ${embedding}.`,
   );
   return lines;
 }

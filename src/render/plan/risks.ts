@@ -1,3 +1,4 @@
+import { thousands } from '../../embed/summary.ts';
 import type { SchemaChange } from '../../migrate/changes.ts';
 import { describeSchemaChange, driftNote, isPolicyChange, widensNote } from '../../migrate/changes.ts';
 import type { Plan } from '../../plan/model.ts';
@@ -99,15 +100,15 @@ function adoptions(plan: Plan): Risk | undefined {
 function embeddingRuns(plan: Plan): Risk | undefined {
   const k = plan.knowledge;
   if (!k || k.embeddingsOff || k.totals.jobs === 0) return undefined;
-  const tokens = k.totals.tokens.toLocaleString('en-US');
+  const jobs = (x: number, one: string, many: string) => `${thousands(x)} ${x === 1 ? one : many}`;
   return {
     kind: 'embedding',
     title:
-      `${count(k.totals.jobs, 'chunk is', 'chunks are')} (re-)embedded after apply, ` +
-      `~${tokens} tokens for ${k.model}`,
+      `${jobs(k.totals.jobs, 'chunk is', 'chunks are')} (re-)embedded after apply, ` +
+      `~${thousands(k.totals.tokens)} tokens for ${k.model}`,
     items: k.sources
       .filter((s) => s.jobs > 0)
-      .map((s) => `${s.table}/${s.id}: ${count(s.jobs, 'job', 'jobs')} (~${s.tokens.toLocaleString('en-US')} tokens)`),
+      .map((s) => `${s.table}/${s.id}: ${jobs(s.jobs, 'job', 'jobs')} (~${thousands(s.tokens)} tokens)`),
     hint: "'canon embed' runs the jobs",
   };
 }
