@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
-import { sqlText } from '../../src/migrate/fragments.ts';
+import { statementsFor } from '../../src/migrate/emit.ts';
 import { renderPlanJson } from '../../src/render/plan/json.ts';
 import { renderPlanMarkdown } from '../../src/render/plan/markdown.ts';
 import { backends, backendsAndSchemas } from '../support/databases.ts';
@@ -117,12 +117,10 @@ describe('Supabase mode: the tenant comes from the JWT claims', () => {
           sql.unsafe`CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE RETURN coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb`,
         );
         // Supabase's API roles, and its default privileges: every new function executable by both.
+        // Made as Canon makes its own role: another test file may be making them at the same moment.
         for (const role of supabaseRoles) {
-          const create = sql.fragment`CREATE ROLE ${sql.identifier([role])} NOLOGIN`;
-          await db.pool.query(
-            sql.unsafe`DO ${sql.literalValue(`BEGIN ${sqlText(create)}; EXCEPTION
-            WHEN duplicate_object OR unique_violation THEN NULL; END`)}`,
-          );
+          const change = { kind: 'createRole', role, destructive: false, policy: true, widens: false } as const;
+          for (const statement of statementsFor(change)) await db.pool.query(sql.unsafe`${statement}`);
         }
         await db.pool.query(sql.unsafe`CREATE SCHEMA IF NOT EXISTS ${sql.identifier([db.schema])}`);
         await db.pool.query(sql.unsafe`ALTER DEFAULT PRIVILEGES IN SCHEMA ${sql.identifier([db.schema])}

@@ -227,21 +227,12 @@ for (const backend of backendsAndSchemas) {
           if (!model) return;
           // A whole row a could otherwise insert: a free id would succeed and a taken one say "duplicate key".
           const { columns, values } = ownRow(model, `${model.kind.toLowerCase()}-id-probe`);
-          const insert = (uuid: string) => sql.unsafe`INSERT INTO ${q(model.table)}
-            (id, ${sql.join(columns.map(id), sql.fragment`, `)})
-            VALUES (${uuid}, ${sql.join(
-              values.map((v) => sql.fragment`${v as string}`),
-              sql.fragment`, `,
-            )})`;
+          const insert = (uuid: string) => insertRow(q(model.table), ['id', ...columns], [uuid, ...values]);
           const taken = uuidOf(model, 'otherPrivate');
           const [onTaken, onFree] = [await observe(db, insert(taken)), await observe(db, insert(randomUUID()))];
           expect(onTaken).toMatchObject({ ok: false, code: '42501' });
           expect(onFree).toEqual(onTaken);
-          const withoutId = sql.unsafe`INSERT INTO ${q(model.table)} (${sql.join(columns.map(id), sql.fragment`, `)})
-            VALUES (${sql.join(
-              values.map((v) => sql.fragment`${v as string}`),
-              sql.fragment`, `,
-            )})`;
+          const withoutId = insertRow(q(model.table), columns, values);
           expect(await observe(db, withoutId), 'the same row without an id is accepted').toEqual({ ok: true, rows: 1 });
         },
       );
@@ -250,12 +241,7 @@ for (const backend of backendsAndSchemas) {
         '%s: an asset id taken by another tenant is free for mine (ids are unique per tenant)',
         async (_table, model) => {
           const { columns, values } = ownRow(model, `${model.kind.toLowerCase()}-b-private`);
-          const insert = sql.unsafe`INSERT INTO ${q(model.table)} (${sql.join(columns.map(id), sql.fragment`, `)})
-            VALUES (${sql.join(
-              values.map((v) => sql.fragment`${v as string}`),
-              sql.fragment`, `,
-            )})`;
-          expect(await observe(db, insert)).toEqual({ ok: true, rows: 1 });
+          expect(await observe(db, insertRow(q(model.table), columns, values))).toEqual({ ok: true, rows: 1 });
         },
       );
 
@@ -312,6 +298,14 @@ for (const backend of backendsAndSchemas) {
     });
   });
 }
+
+/** `INSERT INTO table (columns) VALUES (values)`, the values as parameters. */
+const insertRow = (table: ReturnType<typeof sql.identifier>, columns: string[], values: unknown[]) =>
+  sql.unsafe`INSERT INTO ${table} (${sql.join(columns.map(id), sql.fragment`, `)})
+    VALUES (${sql.join(
+      values.map((v) => sql.fragment`${v as string}`),
+      sql.fragment`, `,
+    )})`;
 
 /** The columns and values of a row of tenant a's that the application may insert. */
 function ownRow(model: KindModel, uniqueId: string) {
