@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeEntry } from '../load/cache.ts';
 import { type Chunk, type ChunkSettings, chunkDocument, chunkerVersion } from './chunk.ts';
 import type { DocumentFormat } from './formats.ts';
 
@@ -21,20 +22,13 @@ export function cachedChunks(
     .update(text)
     .digest('hex');
   // In the parse cache's own shards, so its bound and its pruning cover chunks too.
-  const dir = join(cacheDir, key.slice(0, 2));
-  const path = join(dir, `${key}.chunks.json`);
+  const path = join(cacheDir, key.slice(0, 2), `${key}.chunks.json`);
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Chunk[];
   } catch {
     const chunks = chunkDocument(text, format, settings);
-    try {
-      mkdirSync(dir, { recursive: true });
-      const temporary = `${path}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(chunks));
-      renameSync(temporary, path);
-    } catch {
-      // A cache that cannot be written only costs time.
-    }
+    // A cache that cannot be written only costs time.
+    writeEntry(path, JSON.stringify(chunks));
     return chunks;
   }
 }

@@ -174,14 +174,26 @@ export class ParseCache {
 const shardsMade = new Set<string>();
 
 /**
- * Writes a parse result as the entry at `path` (through a temporary file and a rename) and returns its
- * size on disk; 0 when it was not written. Also used by parse workers, for the files they parse.
+ * Writes a parse result as the entry at `path` (writeEntry) and returns its size on disk; 0 when it was
+ * not written. Also used by parse workers, for the files they parse.
  */
 export function storeEntry(path: string, parsed: ParsedFile): number {
   // YAML's .inf and .nan, and integers beyond 2^53, do not survive JSON: such a file is simply not cached.
   if (!parsed.documents.every((d) => jsonHolds(d.value, new Set()))) return 0;
   try {
-    const text = JSON.stringify(parsed);
+    return writeEntry(path, JSON.stringify(parsed));
+  } catch {
+    return 0; // a value JSON cannot serialize (a cycle)
+  }
+}
+
+/**
+ * Writes `text` as the cache entry at `path`, through a temporary file and a rename so that a
+ * concurrent reader never sees half of it; returns its size on disk, 0 when it could not be written.
+ * The parse cache's entries and the chunk cache's (which shares its shards) go through here.
+ */
+export function writeEntry(path: string, text: string): number {
+  try {
     const shard = dirname(path);
     if (!shardsMade.has(shard)) {
       mkdirSync(shard, { recursive: true });
