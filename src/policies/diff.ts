@@ -172,13 +172,16 @@ export function diffRls(
       ...flags(widens, drift),
     });
   }
-  // Tables the application must not read at all (bookkeeping): any privilege it holds there is revoked.
-  for (const table of spec.tables) {
+  // Relations the application must not read at all: the bookkeeping tables, and the materialized
+  // views, which count across tenants where RLS cannot filter. Any privilege it holds there is revoked;
+  // Canon never grants one on a view, so one held there was granted by hand (drift).
+  const views = new Set(schema.views.map((v) => v.name));
+  for (const table of [...spec.tables, ...views]) {
     if (spec.privileges.some((p) => p.table === table)) continue;
     const current = live.role.privileges.get(table);
-    const drift = liveTables.has(table) && drifted(f, `table:${table}`);
     const holds =
       current && (current.select || current.insert.length > 0 || current.delete || current.update.length > 0);
+    const drift = views.has(table) ? Boolean(holds) : liveTables.has(table) && drifted(f, `table:${table}`);
     if (!holds && !drift) continue;
     const none: TablePrivileges = { table, select: false, insert: [], delete: false, update: [] };
     changes.push({
@@ -187,20 +190,6 @@ export function diffRls(
       privileges: none,
       schema: live.schema,
       ...flags(false, drift),
-    });
-  }
-  // Materialized views count across tenants and RLS cannot filter them: Canon never grants them to
-  // the application, so any privilege it holds there was granted by hand and is revoked as drift.
-  for (const view of schema.views) {
-    const current = live.role.privileges.get(view.name);
-    if (!current || !(current.select || current.insert.length || current.delete || current.update.length)) continue;
-    const none: TablePrivileges = { table: view.name, select: false, insert: [], delete: false, update: [] };
-    changes.push({
-      kind: 'setPrivileges',
-      role: appRole,
-      privileges: none,
-      schema: live.schema,
-      ...flags(false, true),
     });
   }
   return changes;
