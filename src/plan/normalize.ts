@@ -41,19 +41,50 @@ export function normalizeValue(value: unknown, type: SqlType): unknown {
   }
 }
 
+/**
+ * The value with every object's keys in sorted order (and exact integers as canonicalInteger gives
+ * them). Parts already in that form are returned as they are, not copied: states are canonical
+ * already except for a few small objects, and copying every prompt's text tree for each statement and
+ * hash of a 100k apply was most of its client time and garbage. Only plain objects are shared; any
+ * other object is rebuilt from its own keys, as before. Values are never mutated once built, so a
+ * shared part is safe.
+ */
 export function sortKeys(value: unknown): unknown {
   if (typeof value === 'bigint') return canonicalInteger(value);
-  if (Array.isArray(value)) return value.map(sortKeys);
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      const sorted = sortKeys(item);
+      if (out) out.push(sorted);
+      else if (sorted !== item) {
+        out = value.slice(0, i);
+        out.push(sorted);
+      }
+    }
+    return out ?? value;
+  }
   if (value && typeof value === 'object') {
-    // A loop, not fromEntries over mapped pairs: this runs for every JSON value of every asset, and a
-    // pair array per key was garbage the collector paid for at 100k assets. `__proto__` stays a key.
-    const keys = Object.keys(value).sort();
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    const prototype = Object.getPrototypeOf(record);
+    let shared = prototype === Object.prototype || prototype === null;
+    for (let i = 1; shared && i < keys.length; i++) if (keys[i - 1]! > keys[i]!) shared = false;
+    const values = keys.map((k) => {
+      const sorted = sortKeys(record[k]);
+      if (sorted !== record[k]) shared = false;
+      return sorted;
+    });
+    if (shared) return value;
+    // A loop, not fromEntries over mapped pairs: a pair array per key was garbage the collector paid
+    // for at 100k assets. `__proto__` stays a key.
+    const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
     const out: Record<string, unknown> = {};
-    for (const k of keys) {
-      const v = sortKeys((value as Record<string, unknown>)[k]);
+    for (const i of order) {
+      const k = keys[i]!;
       if (k === '__proto__')
-        Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-      else out[k] = v;
+        Object.defineProperty(out, k, { value: values[i], enumerable: true, writable: true, configurable: true });
+      else out[k] = values[i];
     }
     return out;
   }

@@ -45,3 +45,23 @@ it('keeps __proto__ as a key, not as the prototype', () => {
   expect(Object.getPrototypeOf(sorted)).toBe(Object.prototype);
   expect(stableJson(v)).toBe('{"__proto__":{"polluted":true},"z":1}');
 });
+
+it('returns parts already in order as they are, and copies only the objects whose keys move', () => {
+  const text = { a: 1, b: ['x', { c: 2, d: 3 }] };
+  const value = { z: text, y: [1, 2] };
+  const sorted = sortKeys(value) as Record<string, unknown>;
+  expect(sorted).not.toBe(value);
+  expect(Object.keys(sorted)).toEqual(['y', 'z']);
+  expect(sorted.z).toBe(text);
+  expect(sorted.y).toBe(value.y);
+  // Exact integers still become their canonical form, so an array holding one is a new array.
+  const big = [1n, 'x'];
+  expect(sortKeys(big)).toEqual([1, 'x']);
+});
+
+it('rebuilds objects that are not plain, as the plain definition does', () => {
+  const date = new Date(0);
+  expect(JSON.stringify(sortKeys({ at: date }))).toBe(JSON.stringify(plain({ at: date })));
+  const nullPrototype = Object.assign(Object.create(null), { b: 1, a: 2 });
+  expect(JSON.stringify(sortKeys(nullPrototype))).toBe('{"a":2,"b":1}');
+});
