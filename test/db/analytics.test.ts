@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Database } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import { backends } from '../support/databases.ts';
-import { apply, copyRegistry, edit, plan } from '../support/registry.ts';
+import { apply, copyRegistry, edit, openApplied, plan } from '../support/registry.ts';
 
 const agentsOf = (db: Database, persona: string) =>
   db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`
@@ -15,9 +15,8 @@ for (const backend of backends) {
     afterEach(async () => db?.close());
 
     it('is refreshed by apply when its inputs change, and not otherwise', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, backend.vector);
       const personas = await db.pool.oneFirst(
         sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM persona_analytics`,
       );

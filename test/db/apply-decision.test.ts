@@ -5,7 +5,7 @@ import { type Database, openDatabase } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
 import type { Plan } from '../../src/plan/model.ts';
 import { type Backend, backends } from '../support/databases.ts';
-import { apply, copyRegistry, edit } from '../support/registry.ts';
+import { apply, copyRegistry, edit, openApplied } from '../support/registry.ts';
 
 /** A second session on the same database: PGlite has one session, used directly; the server gets a new connection. */
 async function otherSession(backend: Backend, db: Database) {
@@ -51,10 +51,9 @@ for (const backend of backends) {
     });
 
     it('holds no transaction and no lock while a person decides', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       other = await otherSession(backend, db);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 450', 'avg_response_time_ms: 455');
       let seen: unknown;
       const confirm = async () => {
@@ -67,10 +66,9 @@ for (const backend of backends) {
     });
 
     it('refuses when the database changed while the person decided, and writes nothing', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       other = await otherSession(backend, db);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 450', 'avg_response_time_ms: 455');
       const applies = await db.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM canon_applies`);
       const confirm = async () => {
@@ -85,9 +83,8 @@ for (const backend of backends) {
     });
 
     it('refuses when the registry changed while the person decided', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 450', 'avg_response_time_ms: 455');
       const confirm = async () => {
         edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 455', 'avg_response_time_ms: 456');
@@ -100,10 +97,9 @@ for (const backend of backends) {
     });
 
     it('lets another apply run while a person decides; the decided plan is then stale', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       other = await otherSession(backend, db);
       const dir = copyRegistry();
-      await apply(db, dir, vec);
       edit(dir, 'platform/tools.yaml', 'avg_response_time_ms: 450', 'avg_response_time_ms: 455');
       const theirs = copyRegistry(dir);
       edit(theirs, 'platform/tools.yaml', 'avg_response_time_ms: 455', 'avg_response_time_ms: 460');

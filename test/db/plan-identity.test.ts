@@ -7,7 +7,7 @@ import { sql } from '../../src/db/sql.ts';
 import type { Plan } from '../../src/plan/model.ts';
 import { runCli } from '../support/cli.ts';
 import { type Backend, backends } from '../support/databases.ts';
-import { apply, copyRegistry, edit, plan } from '../support/registry.ts';
+import { apply, copyRegistry, edit, openApplied, plan } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
 const cli = runCli;
@@ -89,9 +89,8 @@ for (const backend of backends) {
 
     it('the same database keeps its identity from one connection to the next', async () => {
       const dir = copyRegistry();
-      const db = await backend.open();
+      const db = await openApplied(backend);
       opened.push(db);
-      await apply(db, dir, vec);
       const [first, second] = [(await plan(db, dir, vec)).plan, (await plan(db, dir, vec)).plan];
       expect(first.databaseId).toMatch(/^[0-9a-f]{64}$/);
       expect(second.databaseId).toBe(first.databaseId);

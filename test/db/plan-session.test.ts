@@ -13,7 +13,7 @@ import { renderPlanJson } from '../../src/render/plan/json.ts';
 const asSaved = (plan: Plan) => JSON.parse(renderPlanJson(plan));
 
 import { backends } from '../support/databases.ts';
-import { apply, catalog, copyRegistry, edit, options } from '../support/registry.ts';
+import { catalog, copyRegistry, edit, openApplied, options } from '../support/registry.ts';
 
 // `canon dev` re-plans through a session after every save. What it shows must be what a cold
 // `canon validate` and `canon plan` would print for the same files and database: the same
@@ -46,9 +46,8 @@ for (const backend of backends) {
     }
 
     it('plans each edit as a cold plan does: fields, new and deleted files, errors, references, clashes', async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copied(copyRegistry());
-      expect((await apply(db, dir, vec)).status).toBe('applied');
       // A row Canon does not manage, standing where an asset added later would go.
       await db.pool.query(sql.unsafe`
         INSERT INTO prompts (unique_id, name, content) VALUES ('taken-prompt', 'Made by hand', 'x')`);
@@ -105,9 +104,8 @@ for (const backend of backends) {
     });
 
     it("sees rows changed behind Canon's back: a cold plan and a refreshed session both plan them back", async () => {
-      db = await backend.open();
+      db = await openApplied(backend);
       const dir = copied(copyRegistry());
-      expect((await apply(db, dir, vec)).status).toBe('applied');
       const session = sessionFor(dir);
       await session.refreshLive(db);
       expect(session.update().plan!.changes).toEqual([]);

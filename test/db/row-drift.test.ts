@@ -6,8 +6,8 @@ import { sql } from '../../src/db/sql.ts';
 import { driftRegistry } from '../../src/drift/drift.ts';
 import { writeDrift } from '../../src/drift/write.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
-import { backendsAndSchemas } from '../support/databases.ts';
-import { apply, catalog, copyRegistry, edit, options, plan } from '../support/registry.ts';
+import { type Backend, backendsAndSchemas } from '../support/databases.ts';
+import { apply, catalog, copyRegistry, edit, openApplied, options, plan } from '../support/registry.ts';
 import { tempDir } from '../support/temp.ts';
 
 // One folder per case: registry/ is applied to a fresh database, edits.sql changes rows behind
@@ -40,6 +40,20 @@ const driftOf = async (db: Database, dir: string, embeddings: boolean) => {
   if (!outcome.ok) throw new Error(outcome.diagnostics.map((d) => d.message).join('; '));
   return outcome;
 };
+
+/** A private copy of the jsonb-relation-unicode case's registry, which several tests start from. */
+function unicodeCase(): string {
+  const dir = join(tempDir('canon-drift-'), 'registry');
+  cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
+  return dir;
+}
+
+/** A database of its own in which that registry is applied (prepared once per run, copied per test). */
+const openUnicodeCase = (backend: Backend) =>
+  backend.openPrepared('jsonb-relation-unicode applied', async (db) => {
+    const outcome = await apply(db, unicodeCase(), backend.vector);
+    if (outcome.status !== 'applied') throw new Error(`the case did not apply: ${outcome.status}`);
+  });
 
 const listed = (entries: { kind: string; id: string; fields: { path: string }[] }[]) =>
   entries.map((e) => ({ kind: e.kind, id: e.id, paths: e.fields.map((f) => f.path).sort() }));
@@ -104,9 +118,8 @@ for (const backend of backendsAndSchemas) {
 
     it('the example registry: edits in every file style, --write keeps every other line, plan is then 0', async () => {
       const dir = copyRegistry();
-      const db = await backend.open();
+      const db = await openApplied(backend);
       try {
-        await apply(db, dir, backend.vector);
         const before = new Map(filesUnder(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
         // Block literals grow a line, JSONB gains a key (flow maps, block maps, absent), a tool leaves
         // flow and block lists.
@@ -146,11 +159,9 @@ for (const backend of backendsAndSchemas) {
     });
 
     it('takes only the drifted fields: a change the registry made itself stays, and plan still makes it', async () => {
-      const dir = join(tempDir('canon-drift-'), 'registry');
-      cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
-      const db = await backend.open();
+      const dir = unicodeCase();
+      const db = await openUnicodeCase(backend);
       try {
-        await apply(db, dir, backend.vector);
         await db.pool.query(
           sql.unsafe`UPDATE prompts SET content = 'Edited in the console.' WHERE unique_id = 'summary'`,
         );
@@ -179,11 +190,9 @@ for (const backend of backendsAndSchemas) {
     });
 
     it('a relation row added by SQL that points at a row Canon does not manage is listed, not written', async () => {
-      const dir = join(tempDir('canon-drift-'), 'registry');
-      cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
-      const db = await backend.open();
+      const dir = unicodeCase();
+      const db = await openUnicodeCase(backend);
       try {
-        await apply(db, dir, backend.vector);
         await db.pool.query(sql.unsafe`INSERT INTO tools (unique_id, name) VALUES ('app-made', 'Made by the app')`);
         await db.pool.query(sql.unsafe`INSERT INTO agent_tools (agent_id, tool_id)
           SELECT a.id, t.id FROM agents a, tools t WHERE a.unique_id = 'analyst' AND t.unique_id = 'app-made'`);
@@ -204,11 +213,9 @@ for (const backend of backendsAndSchemas) {
     });
 
     it('a drifted row without a recorded version is listed without fields, and --write refuses it', async () => {
-      const dir = join(tempDir('canon-drift-'), 'registry');
-      cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
-      const db = await backend.open();
+      const dir = unicodeCase();
+      const db = await openUnicodeCase(backend);
       try {
-        await apply(db, dir, backend.vector);
         await db.pool.query(sql.unsafe`UPDATE tools SET name = 'PubMed (NLM)' WHERE unique_id = 'pubmed'`);
         await db.pool.query(
           sql.unsafe`DELETE FROM entity_versions WHERE entity_id = (SELECT id FROM tools WHERE unique_id = 'pubmed')`,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -6,7 +6,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { afterAll } from 'vitest';
 import { type Database, openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
-import { serverDatabasePrefix } from './run.ts';
+import { serverDatabasePrefix, sharedDatabasePrefix } from './run.ts';
 import { tempDir } from './temp.ts';
 
 /**
@@ -27,10 +27,12 @@ export interface Backend {
   open(): Promise<Database>;
   /**
    * A new database of its own that starts as a copy of what `prepare` made of an empty one, for tests
-   * that all begin the same way (the example registry applied, say). `prepare` runs once per test file
-   * and key, on a database no test sees; each call gets its own copy of the result (a PGlite started
-   * from its data folder, a server database created with it as TEMPLATE), so tests stay independent.
-   * One key, one preparation: a different `prepare` under a key already used is an error.
+   * that all begin the same way (the example registry applied, say). `prepare` runs once per run, key,
+   * schema and source text of `prepare`, on a database no test sees, whichever test file asks first; the
+   * others wait for it and reuse it (a PGlite image in the run's cache folder, a server database the run's
+   * teardown drops). Each call gets its own copy of the result (a PGlite started from the image, a server
+   * database created with it as TEMPLATE), so tests stay independent. One key, one preparation per file:
+   * a different `prepare` under a key already used is an error.
    */
   openPrepared(key: string, prepare: (db: Database) => Promise<void>): Promise<Database>;
 }
@@ -39,17 +41,30 @@ type Prepare = (db: Database) => Promise<void>;
 
 /**
  * Runs `make` once per key and schema, and remembers what each key was made with, so a reused key
- * cannot mean two things.
+ * cannot mean two things. `make` is also given a name for the preparation that is the same in every
+ * test file of the run (the key, the schema and the preparation's source text, hashed): the run's code
+ * does not change while it runs, so equal names mean equal databases.
  */
-function onceByKey<T>(make: (prepare: Prepare, schema: string | undefined) => Promise<T>) {
+function onceByKey<T>(make: (prepare: Prepare, schema: string | undefined, runWideId: string) => Promise<T>) {
   const made = new Map<string, { source: string; value: Promise<T> }>();
   return (key: string, prepare: Prepare, schema: string | undefined): Promise<T> => {
     const source = String(prepare);
-    let entry = made.get(`${key}\0${schema ?? ''}`);
-    if (!entry) made.set(`${key}\0${schema ?? ''}`, (entry = { source, value: make(prepare, schema) }));
+    const id = `${key}\0${schema ?? ''}`;
+    let entry = made.get(id);
+    if (!entry) {
+      const runWideId = createHash('sha256').update(`${id}\0${source}`).digest('hex').slice(0, 16);
+      made.set(id, (entry = { source, value: make(prepare, schema, runWideId) }));
+    }
     if (entry.source !== source) throw new Error(`openPrepared: key '${key}' already names a different preparation`);
     return entry.value;
   };
+}
+
+/** Writes a file other processes may be reading for: whole or not at all (a temporary name, then rename). */
+function writeWhole(file: string, bytes: Uint8Array) {
+  const partial = `${file}.${process.pid}`;
+  writeFileSync(partial, bytes);
+  renameSync(partial, file);
 }
 
 const extensions = { vector };
@@ -73,11 +88,7 @@ function pgliteEmptyImage(): Promise<Blob> {
     const file = cache ? join(cache, 'pglite-empty.tar') : undefined;
     if (file && existsSync(file)) return new Blob([readFileSync(file)]);
     const image = await snapshot(await PGlite.create({ extensions }));
-    if (file) {
-      const partial = `${file}.${process.pid}`;
-      writeFileSync(partial, new Uint8Array(await image.arrayBuffer()));
-      renameSync(partial, file);
-    }
+    if (file) writeWhole(file, new Uint8Array(await image.arrayBuffer()));
     return image;
   })());
 }
@@ -107,7 +118,11 @@ async function openPglite(image: Blob, schema: string | undefined): Promise<Data
   };
 }
 
-const pglitePrepared = onceByKey(async (prepare, schema) => {
+const pglitePrepared = onceByKey(async (prepare, schema, runWideId) => {
+  // Two files may prepare the same image at once; both write the same bytes, and a reader sees one whole.
+  const cache = process.env.CANON_TEST_CACHE;
+  const file = cache ? join(cache, `pglite-prepared-${runWideId}.tar`) : undefined;
+  if (file && existsSync(file)) return new Blob([readFileSync(file)]);
   const pglite = await PGlite.create({ loadDataDir: await pgliteEmptyImage(), extensions });
   try {
     const db = await openDatabase({ backend: 'pglite', dataDir: null }, { pglite, ...inSchema(schema) });
@@ -120,7 +135,9 @@ const pglitePrepared = onceByKey(async (prepare, schema) => {
     await pglite.close();
     throw e;
   }
-  return snapshot(pglite);
+  const image = await snapshot(pglite);
+  if (file) writeWhole(file, new Uint8Array(await image.arrayBuffer()));
+  return image;
 });
 
 const serverUrl = process.env.TEST_DATABASE_URL;
@@ -129,9 +146,8 @@ const created: string[] = [];
 
 async function createServerDatabase(template?: string): Promise<string> {
   const name = `${serverDatabasePrefix()}${randomBytes(6).toString('hex')}`;
-  admin ??= openDatabase(parseDatabaseSpec(serverUrl));
   const from = template ? sql.fragment`TEMPLATE ${sql.identifier([template])}` : sql.fragment``;
-  await (await admin).pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([name])} ${from}`);
+  await (await adminDatabase()).pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([name])} ${from}`);
   created.push(name);
   return name;
 }
@@ -142,16 +158,38 @@ function openServerDatabase(name: string, schema: string | undefined): Promise<D
   return openDatabase({ backend: 'postgres', url: url.toString() }, inSchema(schema));
 }
 
-/** A database `prepare` ran on, with every connection to it closed: CREATE DATABASE … TEMPLATE needs that. */
-const serverPrepared = onceByKey(async (prepare, schema) => {
-  const name = await createServerDatabase();
-  const db = await openServerDatabase(name, schema);
-  try {
-    await prepare(db);
-  } finally {
-    await db.close();
-  }
-  return name;
+const adminDatabase = () => (admin ??= openDatabase(parseDatabaseSpec(serverUrl)));
+
+/**
+ * A database `prepare` ran on, with every connection to it closed (CREATE DATABASE … TEMPLATE needs
+ * that), made once per run: under an advisory lock, so the first file makes it while the others wait.
+ * It is marked ready by its comment once `prepare` succeeded; one left unmarked (its file failed or
+ * was killed) is made again. The run's teardown drops it.
+ */
+const serverPrepared = onceByKey(async (prepare, schema, runWideId) => {
+  const name = `${sharedDatabasePrefix()}${runWideId}`;
+  const ready = 'prepared';
+  return (await adminDatabase()).pool.connect(async (admin) => {
+    await admin.query(sql.unsafe`SELECT pg_advisory_lock(hashtext(${name}))`);
+    try {
+      const comment = await admin.maybeOne(sql.unsafe`
+        SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ${name}`);
+      if (comment?.comment === ready) return name;
+      const database = sql.identifier([name]);
+      if (comment) await admin.query(sql.unsafe`DROP DATABASE ${database} WITH (FORCE)`);
+      await admin.query(sql.unsafe`CREATE DATABASE ${database}`);
+      const db = await openServerDatabase(name, schema);
+      try {
+        await prepare(db);
+      } finally {
+        await db.close();
+      }
+      await admin.query(sql.unsafe`COMMENT ON DATABASE ${database} IS ${sql.literalValue(ready)}`);
+      return name;
+    } finally {
+      await admin.query(sql.unsafe`SELECT pg_advisory_unlock(hashtext(${name}))`);
+    }
+  });
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { openDatabase, parseDatabaseSpec } from '../../src/db/open.ts';
 import { sql } from '../../src/db/sql.ts';
-import { serverDatabasePrefix } from './run.ts';
+import { serverDatabasePrefix, sharedDatabasePrefix } from './run.ts';
 
 /**
  * Once per `vitest run`, before any worker starts. /tmp and the PostgreSQL server are shared with other
@@ -43,7 +43,8 @@ export default function setup() {
     if (previousTmpdir === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previousTmpdir;
 
-    const leftDatabases = await dropServerDatabases(serverDatabasePrefix());
+    const shared = sharedDatabasePrefix();
+    const leftDatabases = (await dropServerDatabases(serverDatabasePrefix())).filter((n) => !n.startsWith(shared));
     if (leftDatabases.length > 0) {
       problems.push(
         `${leftDatabases.length} server database(s) were still there after their test files ended ` +
