@@ -178,12 +178,13 @@ export async function applyRegistry(db: Database, options: ApplyOptions): Promis
             // for a third of a 100k apply.
             await new Promise((resolve) => setImmediate(resolve));
             const next = statements[i + 1]?.query;
+            // A collection's pause, when one is due, falls here too: while the server works.
+            sent(query!.values);
             const outcome = await running;
             if (outcome) {
               const e = outcome.failed;
               throw connectionLostIn(e) ? e : statementFailed(e, statement, i, statements.length);
             }
-            sent(query!.values);
             query = next;
           }
           phase = 'committing';

@@ -24,8 +24,9 @@ function collect(): void {
 
 /**
  * Counts the bytes of parameters sent, and collects once they pass `everyBytes` since the last
- * collection: a pause of a few hundred ms per 64 MB sent, between two statements (each MB of
- * parameter text was about seven of garbage by the time it was sent: the rows, sorted, and their SQL).
+ * collection: a pause of a few hundred ms per 64 MB sent, which apply takes while the server runs a
+ * statement (each MB of parameter text is several of garbage by the time it is sent: the rows, their
+ * JSON and their SQL).
  */
 export function garbageCollector(everyBytes = 64 * 1024 * 1024) {
   let sent = 0;
