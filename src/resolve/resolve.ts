@@ -58,11 +58,12 @@ export function resolveEntry(entry: IndexedAsset, index: Lookups): EntryResoluti
   const edges: Edge<CycleSite>[] = [];
   const { document } = entry;
   const { doc, model, value } = document;
+  // Located only when a message or a cycle edge needs the position: most references resolve.
   const reference = (ref: ReferenceModel, id: string, path: ValuePath): string | undefined => {
-    const at = locate(doc, path);
-    const target = resolveOne(index, ref, id, entry.tenant, at, diagnostics);
+    const target = resolveOne(index, ref, id, entry.tenant, () => locate(doc, path), diagnostics);
     if (target && ref.acyclic) {
-      edges.push({ from: entry.uuid, to: target.uuid, where: { at, kind: model.kind, property: ref.property } });
+      const where = { at: locate(doc, path), kind: model.kind, property: ref.property };
+      edges.push({ from: entry.uuid, to: target.uuid, where });
     }
     return target?.uuid;
   };
@@ -172,11 +173,12 @@ function resolveOne(
   ref: ReferenceModel,
   id: string,
   viewer: string | null,
-  at: SourcePosition,
+  locateIt: () => SourcePosition,
   diagnostics: Diagnostic[],
 ): IndexedAsset | undefined {
   const result = index.lookup(ref.target, id, viewer);
   if ('found' in result) return result.found;
+  const at = locateIt();
   if ('privateTo' in result) {
     const owner = result.privateTo;
     const shareHint = viewer ? `share it (shared_with: [${viewer}]), ` : '';
@@ -216,6 +218,23 @@ function resolveOne(
 
 type Referencer = (ref: ReferenceModel, id: string, path: ValuePath) => string | undefined;
 
+const asWritten = new WeakMap<RelationModel, Map<ReferenceModel, ReferenceModel>>();
+
+/**
+ * A relation item's reference as messages and cycles speak of it: by the list the author wrote
+ * (`depends_on`), not the item's key (`task`). Made once per relation and reference, not once per item.
+ */
+function asWrittenIn(relation: RelationModel, ref: ReferenceModel): ReferenceModel {
+  let ofRelation = asWritten.get(relation);
+  if (!ofRelation) asWritten.set(relation, (ofRelation = new Map()));
+  let written = ofRelation.get(ref);
+  if (!written) {
+    written = { ...ref, property: relation.property, acyclic: ref.acyclic || relation.acyclic };
+    ofRelation.set(ref, written);
+  }
+  return written;
+}
+
 function relationRows(
   document: KindedDocument,
   relation: RelationModel,
@@ -239,9 +258,7 @@ function relationRows(
       const id = item[ref.property];
       if (typeof id !== 'string') continue;
       const refPath = typeof rawItem === 'string' ? path : [...path, ref.property];
-      // Messages and cycles speak of the list the author wrote (`depends_on`), not the item key (`task`).
-      const asWritten = { ...ref, property: relation.property, acyclic: ref.acyclic || relation.acyclic };
-      row[ref.column] = reference(asWritten, id, refPath) ?? null;
+      row[ref.column] = reference(asWrittenIn(relation, ref), id, refPath) ?? null;
     }
     const key = JSON.stringify(relation.key.map((k) => item[k] ?? null));
     const earlier = seenKeys.get(key);
