@@ -2,6 +2,7 @@ import { Composer, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, 
 import { codes } from '../diagnostics/codes.ts';
 import { type Diagnostic, error, warning } from '../diagnostics/diagnostic.ts';
 import { type PositionIndex, pointerSegment, type SourceDocument } from './document.ts';
+import { exactInteger, fastCompose, roundedFloat } from './fast-compose.ts';
 import { nestingEstimate } from './nesting.ts';
 import { firstInvalidUtf8, lineColumnOfByte } from './utf8.ts';
 
@@ -26,6 +27,19 @@ const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Parses one registry file's bytes into documents with positions. Never throws for bad input. */
 export function parseRegistryFile(file: string, bytes: Uint8Array, limits: ParseLimits = defaultLimits): ParsedFile {
+  return parseRegistryFileBy('auto', file, bytes, limits)!;
+}
+
+/**
+ * For tests, one way only: 'fast' (src/load/fast-compose.ts; undefined where it would fall back) or
+ * 'slow' (yaml's Composer); 'auto' is parseRegistryFile's, the fast way when it can.
+ */
+export function parseRegistryFileBy(
+  way: 'auto' | 'fast' | 'slow',
+  file: string,
+  bytes: Uint8Array,
+  limits: ParseLimits = defaultLimits,
+): ParsedFile | undefined {
   const diagnostics: Diagnostic[] = [];
   const at = (line: number, column: number) => ({ file, line, column });
   if (bytes.length > limits.maxFileBytes) {
@@ -71,6 +85,10 @@ export function parseRegistryFile(file: string, bytes: Uint8Array, limits: Parse
         ),
       ],
     };
+  }
+  if (way !== 'slow') {
+    const fast = fastCompose(file, lexemes, limits.maxDepth);
+    if (fast || way === 'fast') return fast;
   }
   const lineCounter = new LineCounter();
   const position = (offset: number): [number, number] => {
@@ -238,28 +256,6 @@ function indexPositions(
   return problems;
 }
 
-/**
- * A float whose text has more significant digits than a double keeps (`0.10000000000000000555`,
- * 21 digits of pi): JavaScript would store another decimal than the one written, silently.
- */
-function roundedFloat(source: unknown, value: number): boolean {
-  if (typeof source !== 'string' || !Number.isFinite(value)) return false;
-  const written = decimalKey(source);
-  return written !== undefined && written !== decimalKey(String(value));
-}
-
-/** A decimal literal as sign, significant digits and exponent, so equal numbers have equal keys. */
-function decimalKey(text: string): string | undefined {
-  const m = /^([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/.exec(text);
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
-  const digits = `${m[2]}${m[3] ?? ''}`;
-  const leading = digits.length - digits.replace(/^0+/, '').length;
-  const significant = digits.slice(leading).replace(/0+$/, '');
-  if (significant === '') return '0';
-  const exponent = Number(m[4] ?? 0) + m[2]!.length - leading;
-  return `${m[1] === '-' ? '-' : ''}${significant}e${exponent}`;
-}
-
 const inexactProblem = (source: string, [line, column]: [number, number]): WalkProblem => ({
   code: codes.inexactNumber,
   line,
@@ -268,18 +264,6 @@ const inexactProblem = (source: string, [line, column]: [number, number]): WalkP
     `${source.length > 40 ? `${source.slice(0, 37)}…` : source} has more significant digits than a double holds ` +
     `(it would be stored as ${Number(source)}); write at most 15 significant digits, or quote it to keep the text`,
 });
-
-/**
- * An integer literal's exact value when a double cannot hold it (jsonb keeps every digit of
- * `9007199254740993`; a double would make it ...992). The core schema's forms: decimal, 0o, 0x.
- */
-function exactInteger(source: unknown): bigint | undefined {
-  if (typeof source !== 'string') return undefined;
-  const m = /^([-+]?)([0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/.exec(source);
-  if (!m) return undefined;
-  const magnitude = BigInt(m[2]!);
-  return m[1] === '-' ? -magnitude : magnitude;
-}
 
 function lineColumnOfText(text: string, offset: number): [number, number] {
   const before = text.slice(0, offset);
