@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { locate } from '../../src/load/document.ts';
-import { parseRegistryFile } from '../../src/load/parse.ts';
+import { defaultLimits, parseRegistryFile } from '../../src/load/parse.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const codesOf = (text: string) => parseRegistryFile('f.yaml', bytes(text)).diagnostics.map((d) => d.code);
@@ -91,4 +91,22 @@ describe('parseRegistryFile', () => {
     expect(result.documents).toEqual([]);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
+});
+
+it('parses with a plain copy of the environment and gives the real one back, also when parsing throws', () => {
+  const real = process.env;
+  let seen: NodeJS.ProcessEnv | undefined;
+  const limits = {
+    ...defaultLimits,
+    get maxDepth(): number {
+      seen = process.env;
+      throw new Error('limits read mid-parse');
+    },
+  };
+  expect(() => parseRegistryFile('f.yaml', new TextEncoder().encode('kind: Tool\n'), limits)).toThrow(
+    'limits read mid-parse',
+  );
+  expect(seen).not.toBe(real);
+  expect(seen).toEqual(real);
+  expect(process.env).toBe(real);
 });
