@@ -119,7 +119,7 @@ async function openPglite(image: Blob, schema: string | undefined): Promise<Data
 }
 
 const pglitePrepared = onceByKey(async (prepare, schema, runWideId) => {
-  // Two files may prepare the same image at once; both write the same bytes, and a reader sees one whole.
+  // Two files may prepare the same image at once: both write an equivalent one, and a reader sees one whole.
   const cache = process.env.CANON_TEST_CACHE;
   const file = cache ? join(cache, `pglite-prepared-${runWideId}.tar`) : undefined;
   if (file && existsSync(file)) return new Blob([readFileSync(file)]);
