@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/open.ts';
@@ -8,7 +8,6 @@ import { writeDrift } from '../../src/drift/write.ts';
 import { shapesOf } from '../../src/plan/shape.ts';
 import { type Backend, backendsAndSchemas } from '../support/databases.ts';
 import { apply, catalog, copyRegistry, edit, openApplied, options, plan } from '../support/registry.ts';
-import { tempDir } from '../support/temp.ts';
 
 // One folder per case: registry/ is applied to a fresh database, edits.sql changes rows behind
 // Canon's back, drift.json names the assets and fields `canon drift` must report (exactly those),
@@ -42,11 +41,7 @@ const driftOf = async (db: Database, dir: string, embeddings: boolean) => {
 };
 
 /** A private copy of the jsonb-relation-unicode case's registry, which several tests start from. */
-function unicodeCase(): string {
-  const dir = join(tempDir('canon-drift-'), 'registry');
-  cpSync(join(casesDir, 'jsonb-relation-unicode', 'registry'), dir, { recursive: true });
-  return dir;
-}
+const unicodeCase = () => copyRegistry(join(casesDir, 'jsonb-relation-unicode', 'registry'));
 
 /** A database of its own in which that registry is applied (prepared once per run, copied per test). */
 const openUnicodeCase = (backend: Backend) =>
@@ -69,8 +64,7 @@ for (const backend of backendsAndSchemas) {
     for (const name of readdirSync(casesDir).sort()) {
       it(`golden case ${name}: drift lists exactly the edits, --write gives expected/, plan is then 0`, async () => {
         const caseDir = join(casesDir, name);
-        const dir = join(tempDir('canon-drift-'), 'registry');
-        cpSync(join(caseDir, 'registry'), dir, { recursive: true });
+        const dir = copyRegistry(join(caseDir, 'registry'));
         const db = await backend.open();
         try {
           expect((await apply(db, dir, backend.vector)).status).toBe('applied');
