@@ -20,6 +20,9 @@ export interface SourceDocument {
   positions: PositionIndex;
 }
 
+/** Keys that would reach Object.prototype in code that copies documents into plain objects: refused. */
+export const forbiddenKeys: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** One JSON-pointer segment, escaped (RFC 6901). */
 export const pointerSegment = (key: string | number) => String(key).replace(/~/g, '~0').replace(/\//g, '~1');
 

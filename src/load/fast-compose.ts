@@ -7,7 +7,7 @@
  * directives, errors, duplicate, forbidden, null or non-scalar keys, NUL, inexact numbers, tabs.
  */
 import { type CST, LineCounter, Parser } from 'yaml';
-import { type PositionIndex, pointerSegment, type SourceDocument } from './document.ts';
+import { forbiddenKeys, type PositionIndex, pointerSegment, type SourceDocument } from './document.ts';
 import type { ParsedFile } from './parse.ts';
 
 type Token = CST.Token;
@@ -18,9 +18,6 @@ const bail: unknown = Object.freeze({ bail: true });
 function fail(): never {
   throw bail;
 }
-
-/** The keys parse.ts refuses (forbiddenKeys there): such a file goes the composer way to be reported. */
-const forbidden = new Set(['__proto__', 'constructor', 'prototype']);
 
 interface Context {
   lines: LineCounter;
@@ -240,7 +237,8 @@ function keyText(token: Token): string {
     text = quotedValue(token);
   } else return fail();
   checkEnd(token.end, true);
-  if (forbidden.has(text) || text.includes('\0')) fail();
+  // A forbidden key goes the composer way, which reports it.
+  if (forbiddenKeys.has(text) || text.includes('\0')) fail();
   return text;
 }
 

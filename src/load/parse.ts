@@ -1,7 +1,7 @@
 import { Composer, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, type Node, Parser } from 'yaml';
 import { codes } from '../diagnostics/codes.ts';
 import { type Diagnostic, error, warning } from '../diagnostics/diagnostic.ts';
-import { type PositionIndex, pointerSegment, type SourceDocument } from './document.ts';
+import { forbiddenKeys, type PositionIndex, pointerSegment, type SourceDocument } from './document.ts';
 import { exactInteger, fastCompose, roundedFloat } from './fast-compose.ts';
 import { nestingEstimate } from './nesting.ts';
 import { firstInvalidUtf8, lineColumnOfByte } from './utf8.ts';
@@ -21,9 +21,6 @@ export interface ParsedFile {
   documents: SourceDocument[];
   diagnostics: Diagnostic[];
 }
-
-/** Keys that would reach Object.prototype in code that copies documents into plain objects. */
-const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Parses one registry file's bytes into documents with positions. Never throws for bad input. */
 export function parseRegistryFile(file: string, bytes: Uint8Array, limits: ParseLimits = defaultLimits): ParsedFile {
