@@ -47,7 +47,8 @@ export const knowledgeChanges = (s: KnowledgeSummary | undefined) =>
 
 /** A count as plans print it: 1,204. */
 export const thousands = (x: number) => x.toLocaleString('en-US');
-const count = (x: number, noun: string) => `${thousands(x)} ${noun}${x === 1 ? '' : 's'}`;
+/** A count and its noun, plural unless the count is 1: "1,204 chunks". */
+export const pluralCount = (x: number, noun: string) => `${thousands(x)} ${noun}${x === 1 ? '' : 's'}`;
 
 /** "knowledge_sources/x: 3 chunks changed, 197 unchanged; 3 embedding jobs (~1,204 tokens)", then a total. */
 export function knowledgeLines(s: KnowledgeSummary | undefined): string[] {
@@ -55,8 +56,10 @@ export function knowledgeLines(s: KnowledgeSummary | undefined): string[] {
   const lines = s.sources.map((src) => {
     const moved = src.moved ? ` (${thousands(src.moved)} of them renumbered)` : '';
     const removed = src.removed ? `, ${thousands(src.removed)} removed` : '';
-    const parts = [`${count(src.changed, 'chunk')} changed, ${thousands(src.unchanged)} unchanged${moved}${removed}`];
-    if (src.jobs > 0) parts.push(`${count(src.jobs, 'embedding job')} (~${thousands(src.tokens)} tokens)`);
+    const parts = [
+      `${pluralCount(src.changed, 'chunk')} changed, ${thousands(src.unchanged)} unchanged${moved}${removed}`,
+    ];
+    if (src.jobs > 0) parts.push(`${pluralCount(src.jobs, 'embedding job')} (~${thousands(src.tokens)} tokens)`);
     return `${src.table}/${src.id}${src.tenant ? ` (tenant ${src.tenant})` : ''}: ${parts.join('; ')}`;
   });
   const t = s.totals;
@@ -64,13 +67,13 @@ export function knowledgeLines(s: KnowledgeSummary | undefined): string[] {
   const embedding = s.embeddingsOff
     ? s.embeddingsOff
     : t.jobs > 0
-      ? `${count(t.jobs, 'embedding job')} to enqueue (~${thousands(t.tokens)} tokens for ${s.model}); ` +
+      ? `${pluralCount(t.jobs, 'embedding job')} to enqueue (~${thousands(t.tokens)} tokens for ${s.model}); ` +
         "run 'canon embed' after apply"
       : t.waiting > 0
-        ? `${count(t.waiting, 'chunk')} waiting in the embedding queue; run 'canon embed'`
+        ? `${pluralCount(t.waiting, 'chunk')} waiting in the embedding queue; run 'canon embed'`
         : `embeddings up to date (${s.model})`;
   lines.push(
-    `Knowledge: ${count(t.changed, 'chunk')} changed, ${thousands(t.unchanged + t.moved)} unchanged` +
+    `Knowledge: ${pluralCount(t.changed, 'chunk')} changed, ${thousands(t.unchanged + t.moved)} unchanged` +
       `${t.removed ? `, ${thousands(t.removed)} removed` : ''}; ${embedding}.`,
   );
   return lines;

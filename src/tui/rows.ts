@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
-import { knowledgeChanges, knowledgeLines } from '../embed/summary.ts';
+import { knowledgeChanges, knowledgeLines, pluralCount, thousands } from '../embed/summary.ts';
 import { describeSchemaChange, isPolicyChange, type SchemaChange } from '../migrate/changes.ts';
 import { type AssetChange, hasChanges, type Plan } from '../plan/model.ts';
 import { assetTitle, changeVerb, fieldLines, planSummaryText } from '../render/plan/text.ts';
@@ -154,10 +154,9 @@ export function planHeadline(plan: Plan): string {
 function knowledgeHeadline(plan: Plan): string | undefined {
   if (knowledgeChanges(plan.knowledge) === 0) return undefined;
   const t = plan.knowledge!.totals;
-  const n = (x: number, noun: string) => `${x.toLocaleString('en-US')} ${noun}${x === 1 ? '' : 's'}`;
-  const parts = [`${n(t.changed + t.moved, 'chunk')} changed`];
-  if (t.removed > 0) parts.push(`${t.removed.toLocaleString('en-US')} removed`);
-  if (t.jobs > 0) parts.push(`${n(t.jobs, 'embedding job')} (~${t.tokens.toLocaleString('en-US')} tokens)`);
+  const parts = [`${pluralCount(t.changed + t.moved, 'chunk')} changed`];
+  if (t.removed > 0) parts.push(`${thousands(t.removed)} removed`);
+  if (t.jobs > 0) parts.push(`${pluralCount(t.jobs, 'embedding job')} (~${thousands(t.tokens)} tokens)`);
   return `Knowledge: ${parts.join(', ')}.`;
 }
 

@@ -5,6 +5,7 @@ import { hasTable } from '../../db/session.ts';
 import { sql } from '../../db/sql.ts';
 import { ProviderSetupError, providerFor } from '../../embed/providers.ts';
 import { jobsTable, type QueueStatus, queueStatus, retryFailedJobs } from '../../embed/queue.ts';
+import { thousands } from '../../embed/summary.ts';
 import { defaultKeepDoneMs, runWorker, type WorkerStats, WorkerStoppedError } from '../../embed/worker.ts';
 import { styleFor } from '../../render/style.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
@@ -162,7 +163,7 @@ Exit status: 0 when every job taken was embedded, 1 on errors or when jobs faile
         );
       } else {
         io.stdout.write(
-          `Embedded ${stats.embedded} chunks (${stats.tokens.toLocaleString('en-US')} tokens) ` +
+          `Embedded ${stats.embedded} chunks (${thousands(stats.tokens)} tokens) ` +
             `with ${provider.label} in ${seconds.toFixed(1)} s: ` +
             `${stats.providerCalls} provider calls, ${stats.retried} retried, ${stats.failed} failed` +
             `${stats.stale ? `, ${stats.stale} discarded (their chunk changed)` : ''}` +
